@@ -1,0 +1,47 @@
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { createMiddleware } from 'hono/factory'
+import { buildDeps } from './deps'
+import type { AppEnv } from './env'
+import { AppError } from './errors'
+import { limitBody, parseJsonBody } from './middleware/body'
+import { requestId } from './middleware/request-id'
+import { renderError } from './render-error'
+import { auth } from './routes/auth'
+import { docsRoutes } from './routes/docs'
+import { me } from './routes/me'
+import { newRouter } from './routes/router'
+import { service } from './routes/service'
+
+export const VERSION = '0.1.0'
+
+const injectDeps = createMiddleware<AppEnv>(async (c, next) => {
+  let waitUntil: (p: Promise<unknown>) => void
+  try {
+    const ctx = c.executionCtx
+    waitUntil = (p) => ctx.waitUntil(p)
+  } catch {
+    waitUntil = () => {} // no execution context (app.request in a unit test): fire and forget
+  }
+  c.set('deps', buildDeps(c.env, waitUntil))
+  await next()
+})
+
+/** Builds the Worker's Hono app: global middleware, mounted routers, one error renderer. */
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>()
+  app.use('*', requestId, injectDeps, limitBody, parseJsonBody)
+
+  const api = newRouter()
+  api.route('/auth', auth)
+  api.route('/me', me)
+
+  app.route('/', service)
+  app.route('/api/v1', api)
+  app.route('/api/v1', docsRoutes(app, VERSION))
+
+  app.notFound((c) => renderError(c, new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`)))
+  app.onError((err, c) => renderError(c, err))
+  return app
+}
+
+export type App = ReturnType<typeof createApp>

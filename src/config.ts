@@ -1,0 +1,113 @@
+import { z } from 'zod'
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+const list = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+)
+const url = z.url({ protocol: /^https?$/ })
+
+/** SPEC §10: every var and secret, validated once per isolate. */
+const ConfigSchema = z
+  .object({
+    ENVIRONMENT: z.enum(['development', 'production']).default('development'),
+    APP_NAME: z.string().min(1).max(60).default('edge-auth'),
+    PUBLIC_URL: url.default('http://localhost:8787'),
+    JWT_ISSUER: z.string().min(1).default('edge-auth'),
+    JWT_AUDIENCE: z.string().min(1).default('edge-auth'),
+    ACCESS_TOKEN_EXPIRE_MINUTES: int(1, 1440).default(15),
+    REFRESH_TOKEN_EXPIRE_DAYS: int(1, 365).default(30),
+    REFRESH_REUSE_GRACE_SECONDS: int(0, 300).default(10),
+    OTP_LENGTH: int(4, 10).default(6),
+    OTP_EXPIRE_MINUTES: int(1, 60).default(10),
+    OTP_MAX_ATTEMPTS: int(1, 10).default(3),
+    OTP_RESEND_COOLDOWN_SECONDS: int(0, 3600).default(60),
+    OTP_DAILY_LIMIT: int(1, 1000).default(10),
+    OTP_MAX_FAILURES_PER_DAY: int(1, 10000).default(20),
+    OTP_SENDS_PER_IP_PER_HOUR: int(1, 100000).default(30),
+    OTP_SIGNUP: bool.default(false),
+    DEFAULT_COUNTRY: z
+      .string()
+      .regex(/^[A-Z]{2}$/)
+      .default('TN'),
+    ALLOWED_COUNTRIES: list.pipe(z.array(z.string().regex(/^[A-Z]{2}$/))).default([]),
+    END_USER_ROLES: list
+      .pipe(
+        z
+          .array(z.string().regex(/^[a-z][a-z0-9_]{1,31}$/))
+          .min(1)
+          .refine((roles) => !roles.some((r) => STAFF_ROLES.includes(r as StaffRole)), {
+            message: 'END_USER_ROLES cannot contain a staff role',
+          }),
+      )
+      .default(['particulier']),
+    PASSWORD_MIN_LENGTH: int(8, 128).default(8),
+    PASSWORD_REQUIRE_CLASSES: bool.default(true),
+    SCRYPT_LOG_N: int(1, 20).default(15),
+    SCRYPT_R: int(1, 32).default(8),
+    SCRYPT_P: int(1, 16).default(3),
+    CORS_ORIGINS: list.default([]),
+    SMS_PROVIDER: z.enum(['console', 'twilio']).default('console'),
+    EMAIL_PROVIDER: z.enum(['console']).default('console'),
+    EMAIL_FROM: z.string().default('edge-auth <no-reply@localhost>'),
+    TWILIO_API_BASE: url.default('https://api.twilio.com'),
+    TWILIO_ACCOUNT_SID: z.string().optional(),
+    TWILIO_AUTH_TOKEN: z.string().optional(),
+    TWILIO_PHONE_NUMBER: z.string().optional(),
+    TWILIO_MESSAGING_SERVICE_SID: z.string().optional(),
+    JWT_PRIVATE_KEYS: z.string().optional(),
+    JWT_SECRET_KEY: z.string().min(32, 'JWT_SECRET_KEY must be at least 32 characters').optional(),
+    OTP_PEPPER: z.string().min(32, 'OTP_PEPPER must be at least 32 characters'),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.JWT_PRIVATE_KEYS && !c.JWT_SECRET_KEY) {
+      ctx.addIssue({ code: 'custom', path: ['JWT_PRIVATE_KEYS'], message: 'set JWT_PRIVATE_KEYS (or JWT_SECRET_KEY)' })
+    }
+    // 128 * N * r bytes must fit next to everything else in a 128 MB isolate.
+    if (128 * 2 ** c.SCRYPT_LOG_N * c.SCRYPT_R > 64 * 1024 * 1024) {
+      ctx.addIssue({ code: 'custom', path: ['SCRYPT_LOG_N'], message: 'scrypt memory (128·N·r) must stay ≤ 64 MiB' })
+    }
+    if (c.SMS_PROVIDER === 'twilio') {
+      for (const key of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'] as const) {
+        if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: `required when SMS_PROVIDER=twilio` })
+      }
+      if (!c.TWILIO_PHONE_NUMBER && !c.TWILIO_MESSAGING_SERVICE_SID) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['TWILIO_PHONE_NUMBER'],
+          message: 'set TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID',
+        })
+      }
+    }
+  })
+
+export const STAFF_ROLES = ['super_admin', 'admin', 'client', 'subclient'] as const
+export type StaffRole = (typeof STAFF_ROLES)[number]
+export type Config = z.output<typeof ConfigSchema>
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+const cache = new WeakMap<object, Config>()
+
+/**
+ * Parses the Worker's env once per isolate (cached by the env object's identity). A missing or
+ * invalid setting throws a ConfigError naming every bad key, never a half-configured service.
+ */
+export function loadConfig(env: object): Config {
+  const hit = cache.get(env)
+  if (hit) return hit
+  // Empty strings mean "unset" (wrangler --var NAME: and blank .dev.vars lines).
+  const raw = Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === 'string' && v !== ''))
+  const parsed = ConfigSchema.safeParse(raw)
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')
+    throw new ConfigError(`invalid configuration: ${problems}`)
+  }
+  cache.set(env, parsed.data)
+  return parsed.data
+}

@@ -1,0 +1,135 @@
+import { type CryptoKey, importJWK, type JWK, jwtVerify, SignJWT } from 'jose'
+import { z } from 'zod'
+import type { Config } from '../config'
+import { utf8 } from './encoding'
+
+export const ACCESS_TOKEN_TYPE = 'at+jwt'
+
+/** The claims of an access token (SPEC §6.3) beyond iss/aud/iat/exp. */
+export interface AccessClaims {
+  sub: string
+  sid: string
+  jti: string
+  role: string
+  perms: string[]
+}
+
+export interface VerifiedAccess extends AccessClaims {
+  iat: number
+  exp: number
+}
+
+interface SigningKey {
+  kid: string | undefined
+  alg: 'EdDSA' | 'ES256' | 'HS256'
+  key: CryptoKey | Uint8Array
+}
+
+export interface Keyring {
+  sign(claims: AccessClaims, now: number): Promise<string>
+  /** Resolves the verified claims, or null for any token we did not issue unchanged and in time. */
+  verify(token: string, now: number): Promise<VerifiedAccess | null>
+  /** The public JWK set: no private member ever. */
+  jwks: { keys: JWK[] }
+}
+
+const PrivateJwk = z.looseObject({
+  kid: z.string().min(1).max(128),
+  kty: z.enum(['OKP', 'EC']),
+  crv: z.enum(['Ed25519', 'P-256']),
+  x: z.string(),
+  y: z.string().optional(),
+  d: z.string(),
+})
+const PrivateJwks = z.array(PrivateJwk).min(1)
+
+const Claims = z.object({
+  sub: z.string(),
+  sid: z.string(),
+  jti: z.string(),
+  role: z.string(),
+  perms: z.array(z.string()),
+  iat: z.number(),
+  exp: z.number(),
+})
+
+async function importKeys(config: Config): Promise<SigningKey[]> {
+  if (config.JWT_PRIVATE_KEYS) {
+    const jwks = PrivateJwks.parse(JSON.parse(config.JWT_PRIVATE_KEYS))
+    return Promise.all(
+      jwks.map(async (jwk) => {
+        const alg = jwk.crv === 'Ed25519' ? 'EdDSA' : 'ES256'
+        return { kid: jwk.kid, alg, key: (await importJWK({ ...jwk, alg }, alg)) as CryptoKey } as const
+      }),
+    )
+  }
+  return [{ kid: undefined, alg: 'HS256', key: utf8(config.JWT_SECRET_KEY ?? '') }]
+}
+
+function publicJwk(jwk: z.infer<typeof PrivateJwk>): JWK {
+  const { kty, crv, x, y, kid } = jwk
+  return { kty, crv, x, ...(y ? { y } : {}), kid, alg: crv === 'Ed25519' ? 'EdDSA' : 'ES256', use: 'sig' }
+}
+
+async function buildKeyring(config: Config): Promise<Keyring> {
+  const keys = await importKeys(config)
+  const signer = keys[0] as SigningKey
+  const byKid = new Map(keys.map((k) => [k.kid, k]))
+  const algorithms = [...new Set(keys.map((k) => k.alg))]
+  const ttl = config.ACCESS_TOKEN_EXPIRE_MINUTES * 60
+  const jwks = config.JWT_PRIVATE_KEYS ? PrivateJwks.parse(JSON.parse(config.JWT_PRIVATE_KEYS)).map(publicJwk) : []
+
+  return {
+    jwks: { keys: jwks },
+    async sign(claims, now) {
+      const iat = Math.floor(now / 1000)
+      return new SignJWT({ sid: claims.sid, role: claims.role, perms: claims.perms })
+        .setProtectedHeader({ alg: signer.alg, typ: ACCESS_TOKEN_TYPE, ...(signer.kid ? { kid: signer.kid } : {}) })
+        .setIssuer(config.JWT_ISSUER)
+        .setAudience(config.JWT_AUDIENCE)
+        .setSubject(claims.sub)
+        .setJti(claims.jti)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + ttl)
+        .sign(signer.key)
+    },
+    async verify(token, now) {
+      try {
+        const { payload } = await jwtVerify(
+          token,
+          // Only our own keys, looked up by kid; jku/jwk/x5u headers are never followed.
+          (header) => {
+            const key = byKid.get(header.kid)
+            if (!key || key.alg !== header.alg) throw new Error('unknown key')
+            return key.key
+          },
+          {
+            algorithms, // pinned: never `none`, never HS256 where we sign with a public-key algorithm
+            issuer: config.JWT_ISSUER,
+            audience: config.JWT_AUDIENCE,
+            typ: ACCESS_TOKEN_TYPE,
+            requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+            currentDate: new Date(now),
+          },
+        )
+        const claims = Claims.safeParse(payload)
+        return claims.success ? claims.data : null
+      } catch {
+        return null
+      }
+    },
+  }
+}
+
+const keyrings = new WeakMap<Config, Promise<Keyring>>()
+
+/** Keys are imported once per isolate (per parsed config). */
+export function loadKeyring(config: Config): Promise<Keyring> {
+  let ring = keyrings.get(config)
+  if (!ring) {
+    ring = buildKeyring(config)
+    ring.catch(() => keyrings.delete(config))
+    keyrings.set(config, ring)
+  }
+  return ring
+}

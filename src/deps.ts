@@ -1,0 +1,70 @@
+import { type Config, loadConfig } from './config'
+import { type Keyring, loadKeyring } from './crypto/jwt'
+import { type EmailSender, emailSenderFor } from './providers/email'
+import { type SmsSender, smsSenderFor } from './providers/sms'
+import { createDb, type Db } from './storage/db/client'
+import { type OtpCodesStore, otpCodesStore } from './storage/kv/otp-codes'
+import { type RevocationsStore, revocationsStore } from './storage/kv/revocations'
+import { type OtpChallengesRepo, otpChallengesRepo } from './storage/repos/otp-challenges'
+import { type RateLimitsRepo, rateLimitsRepo } from './storage/repos/rate-limits'
+import { type SessionsRepo, sessionsRepo } from './storage/repos/sessions'
+import { type UsersRepo, usersRepo } from './storage/repos/users'
+
+/** What services receive: typed config, storage, providers, clock. Never a Hono Context. */
+export interface Deps {
+  config: Config
+  db: Db
+  users: UsersRepo
+  sessions: SessionsRepo
+  otpChallenges: OtpChallengesRepo
+  rateLimits: RateLimitsRepo
+  otpCodes: OtpCodesStore
+  revocations: RevocationsStore
+  sms: SmsSender
+  email: EmailSender
+  keyring: () => Promise<Keyring>
+  now: () => number
+  /** Runs work after the response is sent (`waitUntil`); errors are logged, never thrown. */
+  defer: (work: () => Promise<unknown>) => void
+  kv: KVNamespace
+}
+
+export interface Bindings {
+  DB: D1Database
+  KV: KVNamespace
+}
+
+type IsolateDeps = Omit<Deps, 'defer'>
+const isolateDeps = new WeakMap<object, IsolateDeps>()
+
+/** The composition root: the only place that reads `env`. Built once per isolate. */
+export function buildDeps(env: Bindings, waitUntil: (p: Promise<unknown>) => void): Deps {
+  let base = isolateDeps.get(env)
+  if (!base) {
+    const config = loadConfig(env)
+    const db = createDb(env.DB)
+    base = {
+      config,
+      db,
+      users: usersRepo(db),
+      sessions: sessionsRepo(db),
+      otpChallenges: otpChallengesRepo(db),
+      rateLimits: rateLimitsRepo(db),
+      otpCodes: otpCodesStore(env.KV),
+      revocations: revocationsStore(env.KV, config.ACCESS_TOKEN_EXPIRE_MINUTES * 60 + 60),
+      sms: smsSenderFor(config),
+      email: emailSenderFor(config),
+      keyring: () => loadKeyring(config),
+      now: () => Date.now(),
+      kv: env.KV,
+    }
+    isolateDeps.set(env, base)
+  }
+  return {
+    ...base,
+    defer: (work) =>
+      waitUntil(
+        work().catch((err: unknown) => console.error(JSON.stringify({ msg: 'deferred work failed', error: String(err) }))),
+      ),
+  }
+}

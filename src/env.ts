@@ -1,0 +1,20 @@
+import type { Deps } from './deps'
+
+/** Who the access token says is calling (set by requireAuth). */
+export interface AuthContext {
+  userId: string
+  sessionId: string
+  role: string
+  perms: string[]
+  jti: string
+  exp: number
+}
+
+export interface AppEnv {
+  Bindings: Env
+  Variables: {
+    requestId: string
+    deps: Deps
+    auth: AuthContext
+  }
+}

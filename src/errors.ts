@@ -1,0 +1,54 @@
+/** SPEC §9: stable machine codes and the HTTP status each one answers. */
+export const ERRORS = {
+  validation_error: 400,
+  invalid_json: 400,
+  invalid_code: 400,
+  phone_country_not_allowed: 400,
+  unauthorized: 401,
+  invalid_credentials: 401,
+  invalid_token: 401,
+  refresh_token_reused: 401,
+  forbidden: 403,
+  unverified_account: 403,
+  account_disabled: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  phone_taken: 409,
+  email_taken: 409,
+  username_taken: 409,
+  device_taken: 409,
+  refresh_conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  too_many_attempts: 429,
+  otp_cooldown: 429,
+  rate_limited: 429,
+  internal_error: 500,
+  sms_delivery_failed: 503,
+  email_delivery_failed: 503,
+} as const
+
+export type ErrorCode = keyof typeof ERRORS
+
+export interface ErrorExtra {
+  /** Per-field messages of a validation error. */
+  fields?: Record<string, string>
+  /** Seconds until a limited request may be retried (sets `Retry-After`). */
+  retryAfter?: number
+}
+
+/** The one error type services throw; rendered by `renderError` into the spec's body. */
+export class AppError extends Error {
+  override name = 'AppError'
+  constructor(
+    readonly code: ErrorCode,
+    readonly detail: string,
+    readonly extra: ErrorExtra = {},
+  ) {
+    super(detail)
+  }
+
+  get status(): (typeof ERRORS)[ErrorCode] {
+    return ERRORS[this.code]
+  }
+}

@@ -1,0 +1,37 @@
+import { OpenAPIHono } from '@hono/zod-openapi'
+import type { Context } from 'hono'
+import type { z } from 'zod'
+import type { AppEnv } from '../env'
+import { AppError } from '../errors'
+import type { ClientInfo } from '../services/sessions'
+
+/** Field -> message for a failed zod parse; unknown keys are named one by one. */
+export function fieldErrors(error: z.ZodError): Record<string, string> {
+  const fields: Record<string, string> = {}
+  for (const issue of error.issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) fields[[...issue.path, key].join('.')] ??= 'Unknown field'
+    } else {
+      fields[issue.path.join('.') || 'body'] ??= issue.message
+    }
+  }
+  return fields
+}
+
+/** A router whose validation failures are the spec's 400 `validation_error` with `fields`. */
+export function newRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        throw new AppError('validation_error', 'Request validation failed', { fields: fieldErrors(result.error) })
+      }
+    },
+  })
+}
+
+/** Who is calling, for sessions and limits: CF-Connecting-IP only (X-Forwarded-For is forgeable). */
+export function clientInfo(c: Context<AppEnv>): ClientInfo {
+  return { ip: c.req.header('cf-connecting-ip') ?? 'unknown', userAgent: c.req.header('user-agent') ?? null }
+}
+
+export const NO_STORE = { 'cache-control': 'no-store' } as const

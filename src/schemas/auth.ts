@@ -1,0 +1,61 @@
+import { z } from '@hono/zod-openapi'
+import { CodeField, EmailField, NameField, PasswordField, PhoneField, UsernameField } from './fields'
+
+const exactlyOne = (keys: string[]) => (o: Record<string, unknown>) => keys.filter((k) => o[k] !== undefined).length === 1
+const oneOf = { message: 'Give exactly one of phone or email', path: ['phone'] }
+
+export const RegisterBody = z
+  .strictObject({
+    name: NameField.optional(),
+    surname: NameField.optional(),
+    phone: PhoneField.optional(),
+    email: EmailField.optional(),
+    password: PasswordField,
+    role: z.string().max(32).optional().openapi({ example: 'particulier' }),
+  })
+  .refine((b) => b.phone !== undefined || b.email !== undefined, { message: 'Give a phone or an email', path: ['phone'] })
+  .openapi('RegisterBody')
+
+export const RegisterResponse = z
+  .object({ message: z.string(), detail: z.string(), channel: z.enum(['sms', 'email']), expires_in: z.number().int() })
+  .openapi('RegisterResponse')
+
+export const VerifyBody = z
+  .strictObject({ phone: PhoneField.optional(), email: EmailField.optional(), code: CodeField })
+  .refine(exactlyOne(['phone', 'email']), oneOf)
+  .openapi('VerifyBody')
+
+export const LoginBody = z
+  .strictObject({
+    phone: PhoneField.optional(),
+    email: EmailField.optional(),
+    username: UsernameField.optional(),
+    password: PasswordField.optional(),
+    use_otp: z.boolean().optional(),
+  })
+  .superRefine((b, ctx) => {
+    if (!exactlyOne(['phone', 'email', 'username'])(b)) {
+      ctx.addIssue({ code: 'custom', path: ['phone'], message: 'Give exactly one of phone, email or username' })
+    }
+    if (b.use_otp === true) {
+      if (b.password !== undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'Not allowed with use_otp' })
+      if (b.username !== undefined) ctx.addIssue({ code: 'custom', path: ['username'], message: 'Codes go to a phone or email' })
+    } else if (b.password === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['password'], message: 'Required (or set use_otp: true)' })
+    }
+  })
+  .openapi('LoginBody')
+
+export const IdentifierBody = z
+  .strictObject({ phone: PhoneField.optional(), email: EmailField.optional() })
+  .refine(exactlyOne(['phone', 'email']), oneOf)
+  .openapi('ResetPasswordBody')
+
+export const ConfirmResetBody = z
+  .strictObject({ phone: PhoneField.optional(), email: EmailField.optional(), code: CodeField, new_password: PasswordField })
+  .refine(exactlyOne(['phone', 'email']), oneOf)
+  .openapi('ConfirmResetBody')
+
+export const ChangePasswordBody = z
+  .strictObject({ old_password: PasswordField, new_password: PasswordField })
+  .openapi('ChangePasswordBody')

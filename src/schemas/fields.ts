@@ -1,0 +1,73 @@
+import { z } from '@hono/zod-openapi'
+import { PASSWORD_MAX_LENGTH } from '../services/password-policy'
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+
+export const PhoneField = z
+  .string()
+  .min(1)
+  .max(40)
+  .openapi({ example: '+216 98 765 432', description: 'Any common format; stored as E.164' })
+export const EmailField = z
+  .string()
+  .trim()
+  .max(254)
+  .pipe(z.email({ message: 'Must be a valid email address' }))
+  .openapi({ example: 'ahmed@example.tn' })
+export const UsernameField = z
+  .string()
+  .trim()
+  .min(3)
+  .max(32)
+  .regex(/^[A-Za-z0-9._-]+$/, 'Use 3–32 of a-z 0-9 . _ -')
+  .openapi({ example: 'root' })
+export const NameField = z
+  .string()
+  .trim()
+  .min(2, 'Must be 2–100 characters')
+  .max(100, 'Must be 2–100 characters')
+  .refine((s) => !CONTROL.test(s), 'Must not contain control characters')
+  .openapi({ example: 'Ahmed' })
+/** Length in characters (code points), checked before any hashing; the policy does the rest. */
+export const PasswordField = z
+  .string()
+  .min(1)
+  .max(PASSWORD_MAX_LENGTH * 4)
+  .refine((s) => [...s].length <= PASSWORD_MAX_LENGTH, `Must be at most ${PASSWORD_MAX_LENGTH} characters`)
+  .openapi({ example: 'SecurePass123', format: 'password' })
+export const CodeField = z
+  .string()
+  .regex(/^\d{4,10}$/, 'Must be the digits of the code')
+  .openapi({ example: '123456' })
+
+export const MessageResponse = z.object({ message: z.string(), detail: z.string() }).openapi('Message')
+
+export const ErrorResponse = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    error: z.string().openapi({ description: 'Stable machine code (SPEC §9)' }),
+    detail: z.string(),
+    fields: z.record(z.string(), z.string()).optional(),
+    request_id: z.string(),
+  })
+  .openapi('Error')
+
+/** Documents the error answers of a route, all with the one error body. */
+export function errorResponses(...statuses: number[]) {
+  return Object.fromEntries(
+    statuses.map((s) => [s, { description: 'Error', content: { 'application/problem+json': { schema: ErrorResponse } } }]),
+  )
+}
+
+export const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+})
+
+export const jsonContent = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+})

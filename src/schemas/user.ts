@@ -1,0 +1,34 @@
+import { z } from '@hono/zod-openapi'
+
+export const DeviceResponse = z.object({ device_id: z.string(), type: z.string(), registered_at: z.string() }).openapi('Device')
+
+export const UserResponse = z
+  .object({
+    id: z.string(),
+    name: z.string().nullable(),
+    surname: z.string().nullable(),
+    phone: z.string().nullable().openapi({ example: '+21698765432' }),
+    email: z.string().nullable(),
+    username: z.string().nullable(),
+    role: z.string().openapi({ example: 'particulier' }),
+    status: z.enum(['pending', 'active', 'deactivated', 'suspended']),
+    is_verified: z.boolean(),
+    phone_verified: z.boolean(),
+    email_verified: z.boolean(),
+    parent_id: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    last_login: z.string().nullable(),
+    devices: z.array(DeviceResponse),
+  })
+  .openapi('User')
+
+export const TokenResponse = z
+  .object({
+    access_token: z.string(),
+    token_type: z.literal('bearer'),
+    expires_in: z.number().int().openapi({ example: 900 }),
+    refresh_token: z.string(),
+    user: UserResponse,
+  })
+  .openapi('TokenResponse')

@@ -1,0 +1,37 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile'
+import type { Config } from '../config'
+import { AppError } from '../errors'
+
+/** A phone number in E.164 form, as stored and returned. */
+export type E164 = string & { readonly __brand: 'E164' }
+
+/**
+ * Parses a phone number the way people type it (`98 765 432`, `+216 98 765 432`,
+ * `0021698765432`) into E.164, using DEFAULT_COUNTRY for national formats. Only valid mobile
+ * numbers pass; ALLOWED_COUNTRIES, when set, is a default-deny allow-list.
+ */
+export function parsePhone(input: string, config: Config, field = 'phone'): E164 {
+  const parsed =
+    input.length <= 40 ? parsePhoneNumberFromString(input, { defaultCountry: config.DEFAULT_COUNTRY as never }) : undefined
+  if (!parsed?.isValid() || parsed.ext) {
+    throw new AppError('validation_error', 'Request validation failed', {
+      fields: { [field]: 'Must be a valid mobile phone number' },
+    })
+  }
+  if (config.ALLOWED_COUNTRIES.length > 0 && !config.ALLOWED_COUNTRIES.includes(parsed.country ?? '')) {
+    throw new AppError('phone_country_not_allowed', 'Phone numbers from this country are not accepted', {
+      fields: { [field]: 'Country not allowed' },
+    })
+  }
+  return parsed.number as E164
+}
+
+/** Trimmed and lower-cased; the schema has already checked the syntax and length. */
+export function normalizeEmail(input: string): string {
+  return input.trim().toLowerCase()
+}
+
+/** Usernames are case-insensitive: stored and compared lower-cased. */
+export function normalizeUsername(input: string): string {
+  return input.trim().toLowerCase()
+}

@@ -1,0 +1,83 @@
+import type { Deps } from '../deps'
+import { AppError } from '../errors'
+import type { UserRow } from '../storage/db/schema'
+import { normalizeEmail, normalizeUsername, parsePhone } from './identifiers'
+import { type Destination, deliverOtp, type OtpPurpose, reserveOtp } from './otp'
+import { checkPassword } from './passwords'
+import { assertCanSignIn, type ClientInfo, startSession, type TokenResponse } from './sessions'
+
+export interface IdentifierInput {
+  phone?: string | undefined
+  email?: string | undefined
+}
+
+/** The destination a phone-or-email body names (exactly one is present; the schema checks that). */
+export function destinationOf(deps: Deps, input: IdentifierInput): Destination {
+  return input.phone !== undefined
+    ? { channel: 'sms', address: parsePhone(input.phone, deps.config) }
+    : { channel: 'email', address: normalizeEmail(input.email ?? '') }
+}
+
+export function findByDestination(deps: Deps, to: Destination): Promise<UserRow | undefined> {
+  return to.channel === 'sms' ? deps.users.byPhone(to.address) : deps.users.byEmail(to.address)
+}
+
+const invalidCredentials = () => new AppError('invalid_credentials', 'Phone, email, username or password is incorrect')
+
+/**
+ * Password login. Unknown identifier and wrong password give the same 401 after the same work;
+ * only a right password reveals that an account is pending (403) or disabled (403).
+ */
+export async function loginWithPassword(
+  deps: Deps,
+  input: IdentifierInput & { username?: string | undefined; password: string },
+  client: ClientInfo,
+): Promise<TokenResponse> {
+  let user: UserRow | undefined
+  if (input.username !== undefined) {
+    user = await deps.users.byUsername(normalizeUsername(input.username))
+  } else {
+    let to: Destination | undefined
+    try {
+      to = destinationOf(deps, input)
+    } catch {
+      to = undefined // an unparsable phone is just an unknown account
+    }
+    user = to ? await findByDestination(deps, to) : undefined
+  }
+  if (!(await checkPassword(deps, user, input.password)) || !user) throw invalidCredentials()
+  assertCanSignIn(user)
+  return startSession(deps, user, client)
+}
+
+/**
+ * Sends a code in the background and answers at once, identically for every account: the body
+ * and the timing do not tell whether the account exists (SPEC §8). The send limits are applied
+ * to the destination either way, so they do not tell either.
+ */
+export async function requestOtpInBackground(
+  deps: Deps,
+  purpose: OtpPurpose,
+  to: Destination,
+  client: ClientInfo,
+  shouldSend: (user: UserRow | undefined) => boolean,
+): Promise<void> {
+  const [reservation, user] = await Promise.all([reserveOtp(deps, purpose, to, client.ip), findByDestination(deps, to)])
+  if (!shouldSend(user)) return
+  deps.defer(async () => {
+    try {
+      await deliverOtp(deps, reservation)
+    } catch (err) {
+      // deliverOtp already released the reservation; nothing else to undo.
+      console.error(JSON.stringify({ msg: 'background otp send failed', purpose, error: String(err) }))
+    }
+  })
+}
+
+/** `use_otp` login: a `login` code for an active account, or for a new phone with OTP_SIGNUP. */
+export function requestLoginOtp(deps: Deps, input: IdentifierInput, client: ClientInfo): Promise<void> {
+  const to = destinationOf(deps, input)
+  return requestOtpInBackground(deps, 'login', to, client, (user) =>
+    user ? user.status === 'active' : deps.config.OTP_SIGNUP && to.channel === 'sms',
+  )
+}

@@ -1,0 +1,151 @@
+import { timingSafeEqual } from '../crypto/compare'
+import { base64ToBytes, bytesToBase64 } from '../crypto/encoding'
+import { hmacSha256 } from '../crypto/hash'
+import { newId, randomDigits } from '../crypto/random'
+import type { Deps } from '../deps'
+import { AppError } from '../errors'
+import { withOneRetry } from '../providers/delivery'
+import type { E164 } from './identifiers'
+
+export type OtpPurpose = 'register' | 'login' | 'reset' | 'email_change' | 'phone_change'
+export type Channel = 'sms' | 'email'
+
+export interface Destination {
+  channel: Channel
+  /** E.164 phone or normalised email. */
+  address: string
+}
+
+const HOUR_MS = 3_600_000
+
+const WORDING: Record<OtpPurpose, string> = {
+  register: 'verification code',
+  login: 'login code',
+  reset: 'password reset code',
+  email_change: 'email confirmation code',
+  phone_change: 'phone confirmation code',
+}
+
+function message(deps: Deps, purpose: OtpPurpose, code: string): string {
+  const minutes = deps.config.OTP_EXPIRE_MINUTES
+  return `Your ${deps.config.APP_NAME} ${WORDING[purpose]} is ${code}. Valid for ${minutes} minutes.`
+}
+
+// The MAC binds the code to its challenge, purpose and destination: a code for one never fits another.
+async function codeMac(deps: Deps, challengeId: string, purpose: OtpPurpose, to: Destination, code: string) {
+  return hmacSha256(deps.config.OTP_PEPPER, `${challengeId}|${purpose}|${to.channel}:${to.address}|${code}`)
+}
+
+export interface Reservation {
+  id: string
+  purpose: OtpPurpose
+  to: Destination
+}
+
+/**
+ * Applies the send limits (per-IP hourly cap, per-destination cooldown and daily cap) and
+ * reserves a challenge, closing the destination's previous code for this purpose.
+ * Throws 429 `rate_limited` / `otp_cooldown` with Retry-After.
+ */
+export async function reserveOtp(deps: Deps, purpose: OtpPurpose, to: Destination, ip: string): Promise<Reservation> {
+  const now = deps.now()
+  const c = deps.config
+  const perIp = await deps.rateLimits.hit(`otp-send:ip:${ip}`, HOUR_MS, now)
+  if (perIp.count > c.OTP_SENDS_PER_IP_PER_HOUR) {
+    throw new AppError('rate_limited', 'Too many codes requested from this address', {
+      retryAfter: Math.ceil(perIp.resetInMs / 1000),
+    })
+  }
+  const id = newId(now)
+  const reserved = await deps.otpChallenges.reserve({
+    id,
+    destination: `${to.channel}:${to.address}`,
+    purpose,
+    maxAttempts: c.OTP_MAX_ATTEMPTS,
+    now,
+    expiresAt: now + c.OTP_EXPIRE_MINUTES * 60_000,
+    cooldownMs: c.OTP_RESEND_COOLDOWN_SECONDS * 1000,
+    dailyLimit: c.OTP_DAILY_LIMIT,
+  })
+  if (!reserved.ok) {
+    const retryAfter = Math.max(1, Math.ceil(reserved.retryAfterMs / 1000))
+    throw reserved.limit === 'cooldown'
+      ? new AppError('otp_cooldown', 'Please wait before asking for another code', { retryAfter })
+      : new AppError('rate_limited', 'Too many codes sent to this destination today', { retryAfter })
+  }
+  return { id, purpose, to }
+}
+
+/**
+ * Generates the code, delivers it (one retry) and only then stores its MAC in KV. On failure the
+ * reservation is released, so no code is left valid and no cooldown is charged, and the
+ * provider's failure is thrown as 503.
+ */
+export async function deliverOtp(deps: Deps, r: Reservation): Promise<void> {
+  const code = randomDigits(deps.config.OTP_LENGTH)
+  try {
+    const text = message(deps, r.purpose, code)
+    if (r.to.channel === 'sms') {
+      await withOneRetry(() => deps.sms.send(r.to.address as E164, text))
+    } else {
+      const subject = `Your ${deps.config.APP_NAME} ${WORDING[r.purpose]}`
+      await withOneRetry(() => deps.email.send({ to: r.to.address, subject, text, html: `<p>${text}</p>` }))
+    }
+  } catch (err) {
+    await deps.otpChallenges.release(r.id)
+    console.error(JSON.stringify({ msg: 'otp delivery failed', channel: r.to.channel, error: String(err) }))
+    throw r.to.channel === 'sms'
+      ? new AppError('sms_delivery_failed', 'The text message could not be sent; try again shortly')
+      : new AppError('email_delivery_failed', 'The email could not be sent; try again shortly')
+  }
+  const mac = await codeMac(deps, r.id, r.purpose, r.to, code)
+  await deps.otpCodes.put(
+    r.purpose,
+    `${r.to.channel}:${r.to.address}`,
+    { id: r.id, mac: bytesToBase64(mac) },
+    deps.config.OTP_EXPIRE_MINUTES * 60,
+  )
+}
+
+/** Reserve and deliver before answering: the caller can report a failed send. */
+export async function issueOtp(deps: Deps, purpose: OtpPurpose, to: Destination, ip: string): Promise<void> {
+  await deliverOtp(deps, await reserveOtp(deps, purpose, to, ip))
+}
+
+const invalidCode = () => new AppError('invalid_code', 'The code is invalid or has expired')
+const tooManyAttempts = () => new AppError('too_many_attempts', 'Too many wrong codes; request a new one later')
+
+/**
+ * Checks a code and consumes it. Attempts, expiry and single use are decided by atomic updates
+ * of the D1 challenge row, never by KV alone; the comparison is constant-time.
+ * Throws 400 `invalid_code` (no hint why) or 429 `too_many_attempts`.
+ */
+export async function verifyOtp(deps: Deps, purpose: OtpPurpose, to: Destination, code: string): Promise<void> {
+  const now = deps.now()
+  const destination = `${to.channel}:${to.address}`
+  const entry = await deps.otpCodes.get(purpose, destination)
+  if (!entry) {
+    if ((await deps.otpChallenges.failuresToday(destination, now)) >= deps.config.OTP_MAX_FAILURES_PER_DAY)
+      throw tooManyAttempts()
+    throw invalidCode()
+  }
+  const spent = await deps.otpChallenges.spendAttempt(entry.id, destination, now, deps.config.OTP_MAX_FAILURES_PER_DAY)
+  if (!spent) {
+    const row = await deps.otpChallenges.byId(entry.id)
+    const exhausted = row && row.closedAt === null && row.expiresAt > now && row.attempts >= row.maxAttempts
+    if (exhausted || (await deps.otpChallenges.failuresToday(destination, now)) >= deps.config.OTP_MAX_FAILURES_PER_DAY) {
+      throw tooManyAttempts()
+    }
+    throw invalidCode()
+  }
+  const expected = base64ToBytes(entry.mac)
+  const actual = await codeMac(deps, entry.id, purpose, to, code)
+  if (!timingSafeEqual(actual, expected)) {
+    await deps.otpChallenges.recordFailure(entry.id)
+    throw invalidCode()
+  }
+  // Exactly one concurrent caller closes the challenge; the others lose.
+  if (!(await deps.otpChallenges.close(entry.id, now))) throw invalidCode()
+  // Best effort: the D1 row already makes the code useless everywhere.
+  deps.defer(() => deps.otpCodes.delete(purpose, destination))
+}

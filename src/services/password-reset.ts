@@ -1,0 +1,46 @@
+import { hashPassword } from '../crypto/password'
+import type { Deps } from '../deps'
+import { AppError } from '../errors'
+import { destinationOf, findByDestination, type IdentifierInput, requestOtpInBackground } from './login'
+import { verifyOtp } from './otp'
+import { assertPasswordAllowed } from './password-policy'
+import { checkPassword, scryptParams } from './passwords'
+import { type ClientInfo, revokeUserSessions } from './sessions'
+
+/** Sends a `reset` code to an active account in the background; answers the same for anyone. */
+export function requestPasswordReset(deps: Deps, input: IdentifierInput, client: ClientInfo): Promise<void> {
+  return requestOtpInBackground(deps, 'reset', destinationOf(deps, input), client, (user) => user?.status === 'active')
+}
+
+/** Sets a new password with a `reset` code and revokes every session of the user. */
+export async function confirmPasswordReset(
+  deps: Deps,
+  input: IdentifierInput & { code: string; new_password: string },
+): Promise<void> {
+  const to = destinationOf(deps, input)
+  const user = await findByDestination(deps, to)
+  assertPasswordAllowed(input.new_password, deps.config, user ?? {}, 'new_password')
+  await verifyOtp(deps, 'reset', to, input.code)
+  if (!user) throw new AppError('invalid_code', 'The code is invalid or has expired')
+  const passwordHash = await hashPassword(input.new_password, scryptParams(deps.config))
+  const verified = to.channel === 'sms' ? { phoneVerified: true } : { emailVerified: true }
+  await deps.users.update(user.id, { passwordHash, ...verified, updatedAt: deps.now() })
+  await revokeUserSessions(deps, user.id)
+}
+
+/** Changes the signed-in user's password; every other session is revoked, this one lives. */
+export async function changePassword(
+  deps: Deps,
+  userId: string,
+  sessionId: string,
+  input: { old_password: string; new_password: string },
+): Promise<void> {
+  const user = await deps.users.byId(userId)
+  if (!user || !(await checkPassword(deps, user, input.old_password))) {
+    throw new AppError('invalid_credentials', 'The current password is incorrect')
+  }
+  assertPasswordAllowed(input.new_password, deps.config, user, 'new_password')
+  const passwordHash = await hashPassword(input.new_password, scryptParams(deps.config))
+  await deps.users.update(user.id, { passwordHash, updatedAt: deps.now() })
+  await revokeUserSessions(deps, user.id, sessionId)
+}

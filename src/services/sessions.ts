@@ -1,0 +1,77 @@
+import { sha256Hex } from '../crypto/hash'
+import { newId, randomToken } from '../crypto/random'
+import type { Deps } from '../deps'
+import { AppError } from '../errors'
+import type { UserRow } from '../storage/db/schema'
+import { toUserView, type UserView } from './user-view'
+
+export interface ClientInfo {
+  ip: string
+  userAgent: string | null
+}
+
+export interface TokenResponse {
+  access_token: string
+  token_type: 'bearer'
+  expires_in: number
+  refresh_token: string
+  user: UserView
+}
+
+/** Effective permissions for the `perms` claim (SPEC §7); policies extend this for clients. */
+export function permissionsOf(user: UserRow): string[] {
+  return user.role === 'super_admin' || user.role === 'admin' ? ['*'] : []
+}
+
+/** Refuses accounts that may not hold a session: pending (403 unverified) or disabled (403). */
+export function assertCanSignIn(user: UserRow): void {
+  if (user.status === 'pending') throw new AppError('unverified_account', 'Verify your phone or email before logging in')
+  if (user.status !== 'active') throw new AppError('account_disabled', 'This account is disabled')
+}
+
+/**
+ * Opens a session for a user who just proved who they are: a new session row holding the
+ * refresh token's hash, an access token bound to it, and the user's last login.
+ */
+export async function startSession(deps: Deps, user: UserRow, client: ClientInfo): Promise<TokenResponse> {
+  const now = deps.now()
+  const sessionId = newId(now)
+  const refreshToken = randomToken(32)
+  const [, updated, devices, keyring] = await Promise.all([
+    deps.sessions.insert({
+      id: sessionId,
+      userId: user.id,
+      refreshHash: await sha256Hex(refreshToken),
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: now + deps.config.REFRESH_TOKEN_EXPIRE_DAYS * 86_400_000,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      ip: client.ip,
+    }),
+    deps.users.update(user.id, { lastLogin: now }),
+    deps.users.devicesOf(user.id),
+    deps.keyring(),
+  ])
+  const current = updated ?? user
+  const accessToken = await keyring.sign(
+    { sub: user.id, sid: sessionId, jti: newId(now), role: current.role, perms: permissionsOf(current) },
+    now,
+  )
+  return {
+    access_token: accessToken,
+    token_type: 'bearer',
+    expires_in: deps.config.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
+    refresh_token: refreshToken,
+    user: toUserView(current, devices),
+  }
+}
+
+/**
+ * Ends a user's sessions (all, or all but `keepSessionId`) in D1 and marks them in KV so their
+ * access tokens fail at the next request (SPEC §6.3).
+ */
+export async function revokeUserSessions(deps: Deps, userId: string, keepSessionId?: string): Promise<void> {
+  const now = deps.now()
+  await deps.sessions.revokeAllOfUser(userId, now, keepSessionId)
+  await deps.revocations.markUser(userId, { before: now, keep: keepSessionId ?? null })
+}

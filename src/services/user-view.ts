@@ -1,0 +1,28 @@
+import type { DeviceRow, UserRow } from '../storage/db/schema'
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+
+/** The public user object of SPEC §3: never a hash, code or internal flag. */
+export function toUserView(u: UserRow, devices: DeviceRow[]) {
+  return {
+    id: u.id,
+    name: u.name,
+    surname: u.surname,
+    phone: u.phone,
+    email: u.email,
+    username: u.username,
+    role: u.role,
+    status: u.status,
+    // The primary identifier is the phone when there is one, else the email.
+    is_verified: u.phone ? u.phoneVerified : u.emailVerified,
+    phone_verified: u.phoneVerified,
+    email_verified: u.emailVerified,
+    parent_id: u.parentId,
+    created_at: iso(u.createdAt) as string,
+    updated_at: iso(u.updatedAt) as string,
+    last_login: iso(u.lastLogin),
+    devices: devices.map((d) => ({ device_id: d.deviceId, type: d.type, registered_at: iso(d.registeredAt) as string })),
+  }
+}
+
+export type UserView = ReturnType<typeof toUserView>

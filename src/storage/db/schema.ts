@@ -1,0 +1,106 @@
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+
+// Times are Unix epoch milliseconds (integers compare cheaply in conditional updates);
+// the API renders them as ISO 8601 strings.
+
+export const users = sqliteTable(
+  'users',
+  {
+    id: text('id').primaryKey(),
+    phone: text('phone'),
+    email: text('email'),
+    /** Always stored lower-cased, so the unique index is case-insensitive. */
+    username: text('username'),
+    /** Null for passwordless accounts (OTP sign-up). */
+    passwordHash: text('password_hash'),
+    name: text('name'),
+    surname: text('surname'),
+    role: text('role').notNull(),
+    status: text('status', { enum: ['pending', 'active', 'deactivated', 'suspended'] }).notNull(),
+    phoneVerified: integer('phone_verified', { mode: 'boolean' }).notNull().default(false),
+    emailVerified: integer('email_verified', { mode: 'boolean' }).notNull().default(false),
+    parentId: text('parent_id'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    lastLogin: integer('last_login'),
+  },
+  (t) => [
+    uniqueIndex('users_phone_unique').on(t.phone),
+    uniqueIndex('users_email_unique').on(t.email),
+    uniqueIndex('users_username_unique').on(t.username),
+    index('users_role_idx').on(t.role),
+    index('users_parent_idx').on(t.parentId),
+  ],
+)
+
+export const devices = sqliteTable(
+  'devices',
+  {
+    deviceId: text('device_id').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    type: text('type').notNull(),
+    registeredAt: integer('registered_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.deviceId] }), index('devices_user_idx').on(t.userId)],
+)
+
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** SHA-256 (hex) of the current refresh token; the token itself is never stored. */
+    refreshHash: text('refresh_hash').notNull(),
+    /** The token this one replaced, kept to tell a benign race from reuse. */
+    previousRefreshHash: text('previous_refresh_hash'),
+    rotatedAt: integer('rotated_at'),
+    createdAt: integer('created_at').notNull(),
+    lastUsedAt: integer('last_used_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    userAgent: text('user_agent'),
+    ip: text('ip'),
+    revokedAt: integer('revoked_at'),
+  },
+  (t) => [
+    uniqueIndex('sessions_refresh_unique').on(t.refreshHash),
+    index('sessions_previous_refresh_idx').on(t.previousRefreshHash),
+    index('sessions_user_idx').on(t.userId),
+  ],
+)
+
+/**
+ * The atomic half of a one-time code (SPEC §5): KV holds the code's HMAC, this row decides
+ * attempts, single use and expiry with conditional updates, so KV's eventual consistency can
+ * never make a used or exhausted code valid again. Rows also back the per-destination send caps.
+ */
+export const otpChallenges = sqliteTable(
+  'otp_challenges',
+  {
+    id: text('id').primaryKey(),
+    destination: text('destination').notNull(),
+    purpose: text('purpose').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    failures: integer('failures').notNull().default(0),
+    maxAttempts: integer('max_attempts').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    /** Set when the code is used, superseded by a newer one, or exhausted. */
+    closedAt: integer('closed_at'),
+  },
+  (t) => [index('otp_destination_created_idx').on(t.destination, t.createdAt)],
+)
+
+/** Fixed-window counters updated in one statement (`INSERT … ON CONFLICT … RETURNING`). */
+export const rateLimits = sqliteTable('rate_limits', {
+  key: text('key').primaryKey(),
+  windowStart: integer('window_start').notNull(),
+  count: integer('count').notNull(),
+})
+
+export type UserRow = typeof users.$inferSelect
+export type SessionRow = typeof sessions.$inferSelect
+export type DeviceRow = typeof devices.$inferSelect

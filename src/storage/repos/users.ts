@@ -1,0 +1,76 @@
+import { and, eq, isNull, ne, sql } from 'drizzle-orm'
+import type { Db } from '../db/client'
+import { type DeviceRow, devices, type UserRow, users } from '../db/schema'
+
+export type NewUser = typeof users.$inferInsert
+export type UserPatch = Partial<Omit<NewUser, 'id' | 'createdAt'>>
+
+/** True when D1 refused a write for a UNIQUE index; `column` narrows it to one column. */
+export function isUniqueViolation(err: unknown, column?: string): boolean {
+  const message = String((err as { cause?: { message?: string } })?.cause?.message ?? (err as Error)?.message ?? '')
+  return message.includes('UNIQUE constraint failed') && (!column || message.includes(`users.${column}`))
+}
+
+export function usersRepo(db: Db) {
+  return {
+    byId: (id: string) => db.select().from(users).where(eq(users.id, id)).get(),
+    byPhone: (phone: string) => db.select().from(users).where(eq(users.phone, phone)).get(),
+    byEmail: (email: string) => db.select().from(users).where(eq(users.email, email)).get(),
+    byUsername: (username: string) => db.select().from(users).where(eq(users.username, username)).get(),
+
+    /**
+     * Creates a pending account, or, when a still-pending account holds the phone, replaces its
+     * details in the same statement (SPEC §6.1). Returns undefined when a verified account holds it.
+     * One statement, so 50 concurrent registrations of one phone yield exactly one row.
+     */
+    async upsertPendingByPhone(row: NewUser & { phone: string }): Promise<UserRow | undefined> {
+      const { id: _id, createdAt: _createdAt, ...replace } = row
+      return db
+        .insert(users)
+        .values(row)
+        .onConflictDoUpdate({ target: users.phone, set: replace, setWhere: sql`${users.status} = 'pending'` })
+        .returning()
+        .get()
+    },
+
+    async upsertPendingByEmail(row: NewUser & { email: string }): Promise<UserRow | undefined> {
+      const { id: _id, createdAt: _createdAt, ...replace } = row
+      return db
+        .insert(users)
+        .values(row)
+        .onConflictDoUpdate({ target: users.email, set: replace, setWhere: sql`${users.status} = 'pending'` })
+        .returning()
+        .get()
+    },
+
+    /**
+     * Frees an email held by pending (never verified) accounts other than the one holding
+     * `ownPhone`: unverified sign-ups reserve nothing. Pending rows left with no identifier go.
+     */
+    releasePendingEmail: (email: string, ownPhone: string | null) =>
+      db.batch([
+        db.delete(users).where(and(eq(users.email, email), eq(users.status, 'pending'), isNull(users.phone))),
+        db
+          .update(users)
+          .set({ email: null })
+          .where(and(eq(users.email, email), eq(users.status, 'pending'), ownPhone ? ne(users.phone, ownPhone) : undefined)),
+      ]),
+
+    insert: (row: NewUser) => db.insert(users).values(row).returning().get(),
+
+    update: (id: string, patch: UserPatch) => db.update(users).set(patch).where(eq(users.id, id)).returning().get(),
+
+    /** Sets the password hash only if it is still `expected` (no lost update when two logins rehash). */
+    replacePasswordHash: (id: string, expected: string, next: string) =>
+      db
+        .update(users)
+        .set({ passwordHash: next })
+        .where(and(eq(users.id, id), eq(users.passwordHash, expected)))
+        .run(),
+
+    devicesOf: (userId: string): Promise<DeviceRow[]> =>
+      db.select().from(devices).where(eq(devices.userId, userId)).orderBy(devices.registeredAt).all(),
+  }
+}
+
+export type UsersRepo = ReturnType<typeof usersRepo>

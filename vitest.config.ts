@@ -1,0 +1,36 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
+import { defineConfig } from 'vitest/config'
+
+function testKey(kid: string) {
+  return { ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid, alg: 'EdDSA' }
+}
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations('./migrations')
+  return {
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: './wrangler.toml' },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            // Fresh secrets per run; two keys so rotation can be tested (the first signs).
+            JWT_PRIVATE_KEYS: JSON.stringify([testKey('test-1'), testKey('test-2')]),
+            OTP_PEPPER: randomBytes(32).toString('base64url'),
+            // Small scrypt cost keeps the suite fast; production defaults are tested in unit tests.
+            SCRYPT_LOG_N: '10',
+            SCRYPT_R: '8',
+            SCRYPT_P: '1',
+            JWT_ISSUER: 'https://auth.test',
+            JWT_AUDIENCE: 'edge-auth-test',
+          },
+        },
+      }),
+    ],
+    test: {
+      setupFiles: ['./test/setup.ts'],
+      include: ['test/**/*.test.ts'],
+    },
+  }
+})
