@@ -5,3 +5,9 @@ declare namespace Cloudflare {
     OTP_PEPPER: string
   }
 }
+
+declare namespace Cloudflare {
+  interface GlobalProps {
+    mainModule: typeof import('../src/index')
+  }
+}

@@ -19,10 +19,11 @@ export interface VerifiedAccess extends AccessClaims {
   exp: number
 }
 
-interface SigningKey {
+interface KeyPair {
   kid: string | undefined
   alg: 'EdDSA' | 'ES256' | 'HS256'
-  key: CryptoKey | Uint8Array
+  signKey: CryptoKey | Uint8Array
+  verifyKey: CryptoKey | Uint8Array
 }
 
 export interface Keyring {
@@ -53,17 +54,20 @@ const Claims = z.object({
   exp: z.number(),
 })
 
-async function importKeys(config: Config): Promise<SigningKey[]> {
+async function importKeys(config: Config): Promise<KeyPair[]> {
   if (config.JWT_PRIVATE_KEYS) {
     const jwks = PrivateJwks.parse(JSON.parse(config.JWT_PRIVATE_KEYS))
     return Promise.all(
       jwks.map(async (jwk) => {
-        const alg = jwk.crv === 'Ed25519' ? 'EdDSA' : 'ES256'
-        return { kid: jwk.kid, alg, key: (await importJWK({ ...jwk, alg }, alg)) as CryptoKey } as const
+        const pub = publicJwk(jwk)
+        const alg = pub.alg as 'EdDSA' | 'ES256'
+        const [signKey, verifyKey] = await Promise.all([importJWK({ ...jwk, alg }, alg), importJWK(pub, alg)])
+        return { kid: jwk.kid, alg, signKey: signKey as CryptoKey, verifyKey: verifyKey as CryptoKey }
       }),
     )
   }
-  return [{ kid: undefined, alg: 'HS256', key: utf8(config.JWT_SECRET_KEY ?? '') }]
+  const secret = utf8(config.JWT_SECRET_KEY ?? '')
+  return [{ kid: undefined, alg: 'HS256', signKey: secret, verifyKey: secret }]
 }
 
 function publicJwk(jwk: z.infer<typeof PrivateJwk>): JWK {
@@ -73,7 +77,7 @@ function publicJwk(jwk: z.infer<typeof PrivateJwk>): JWK {
 
 async function buildKeyring(config: Config): Promise<Keyring> {
   const keys = await importKeys(config)
-  const signer = keys[0] as SigningKey
+  const signer = keys[0] as KeyPair
   const byKid = new Map(keys.map((k) => [k.kid, k]))
   const algorithms = [...new Set(keys.map((k) => k.alg))]
   const ttl = config.ACCESS_TOKEN_EXPIRE_MINUTES * 60
@@ -91,7 +95,7 @@ async function buildKeyring(config: Config): Promise<Keyring> {
         .setJti(claims.jti)
         .setIssuedAt(iat)
         .setExpirationTime(iat + ttl)
-        .sign(signer.key)
+        .sign(signer.signKey)
     },
     async verify(token, now) {
       try {
@@ -101,7 +105,7 @@ async function buildKeyring(config: Config): Promise<Keyring> {
           (header) => {
             const key = byKid.get(header.kid)
             if (!key || key.alg !== header.alg) throw new Error('unknown key')
-            return key.key
+            return key.verifyKey
           },
           {
             algorithms, // pinned: never `none`, never HS256 where we sign with a public-key algorithm

@@ -1,7 +1,7 @@
 import type { SmsSender } from './sender'
 
 /** Development provider: writes `[sms] to=<E.164> body=<text>` to the log (SPEC §8). */
-export function consoleSmsSender(log: (line: string) => void = console.log): SmsSender {
+export function consoleSmsSender(log: (line: string) => void = (line) => console.log(line)): SmsSender {
   return {
     name: 'console',
     async send(to, text) {

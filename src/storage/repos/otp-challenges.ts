@@ -26,17 +26,35 @@ export function otpChallengesRepo(db: Db) {
      * conditional INSERT and one UPDATE in a batch, so concurrent requests cannot both pass.
      */
     async reserve(i: ReserveInput): Promise<ReserveResult> {
-      const [inserted] = await db.batch([
-        db.run(sql`
-          INSERT INTO otp_challenges (id, destination, purpose, max_attempts, created_at, expires_at)
-          SELECT ${i.id}, ${i.destination}, ${i.purpose}, ${i.maxAttempts}, ${i.now}, ${i.expiresAt}
-          WHERE NOT EXISTS (SELECT 1 FROM otp_challenges WHERE destination = ${i.destination} AND created_at > ${i.now - i.cooldownMs})
-            AND (SELECT count(*) FROM otp_challenges WHERE destination = ${i.destination} AND created_at > ${i.now - DAY_MS}) < ${i.dailyLimit}`),
-        db.run(sql`
-          UPDATE otp_challenges SET closed_at = ${i.now}
-          WHERE destination = ${i.destination} AND purpose = ${i.purpose} AND closed_at IS NULL AND id <> ${i.id}
-            AND EXISTS (SELECT 1 FROM otp_challenges WHERE id = ${i.id})`),
+      const d1 = db.$client
+      const [inserted] = await d1.batch([
+        d1
+          .prepare(
+            `INSERT INTO otp_challenges (id, destination, purpose, max_attempts, created_at, expires_at)
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6
+             WHERE NOT EXISTS (SELECT 1 FROM otp_challenges WHERE destination = ?2 AND created_at > ?7)
+               AND (SELECT count(*) FROM otp_challenges WHERE destination = ?2 AND created_at > ?8) < ?9`,
+          )
+          .bind(
+            i.id,
+            i.destination,
+            i.purpose,
+            i.maxAttempts,
+            i.now,
+            i.expiresAt,
+            i.now - i.cooldownMs,
+            i.now - DAY_MS,
+            i.dailyLimit,
+          ),
+        d1
+          .prepare(
+            `UPDATE otp_challenges SET closed_at = ?4
+             WHERE destination = ?2 AND purpose = ?3 AND closed_at IS NULL AND id <> ?1
+               AND EXISTS (SELECT 1 FROM otp_challenges WHERE id = ?1)`,
+          )
+          .bind(i.id, i.destination, i.purpose, i.now),
       ])
+      if (!inserted) throw new Error('D1 batch returned no result')
       if (inserted.meta.changes === 1) return { ok: true }
 
       const recent = await db

@@ -1,0 +1,48 @@
+import { call, json } from './app'
+import type { Outbox } from './outbox'
+
+export const PASSWORD = 'Tunis-Sol4r-2026'
+
+let counter = 0
+/** A fresh valid Tunisian mobile number per call (9x xxx xxx), in E.164. */
+export function newPhone(): string {
+  counter++
+  const n = (Date.now() % 1_000_000) * 100 + (counter % 100)
+  return `+2169${String(n % 10_000_000).padStart(7, '0')}`
+}
+
+export function newEmail(): string {
+  counter++
+  return `user${Date.now()}${counter}@example.tn`
+}
+
+export interface SignedIn {
+  phone: string
+  access_token: string
+  refresh_token: string
+  // biome-ignore lint/suspicious/noExplicitAny: test data
+  user: any
+}
+
+/** Registers a phone, reads the code from the log and verifies it: an active, signed-in user. */
+export async function signUp(
+  box: Outbox,
+  opts: { phone?: string; password?: string; email?: string; env?: Record<string, string> } = {},
+): Promise<SignedIn> {
+  const phone = opts.phone ?? newPhone()
+  const reg = await call('POST', '/api/v1/auth/register', {
+    json: { phone, password: opts.password ?? PASSWORD, name: 'Ahmed', ...(opts.email ? { email: opts.email } : {}) },
+    env: opts.env,
+  })
+  if (reg.status !== 201) throw new Error(`register failed: ${reg.status} ${await reg.text()}`)
+  const res = await call('POST', '/api/v1/auth/verify', { json: { phone, code: box.lastCode(phone) }, env: opts.env })
+  if (res.status !== 200) throw new Error(`verify failed: ${res.status} ${await res.text()}`)
+  return { phone, ...(await json(res)) }
+}
+
+/** Password login; returns the token response. */
+export async function logIn(phone: string, password = PASSWORD): Promise<SignedIn> {
+  const res = await call('POST', '/api/v1/auth/login', { json: { phone, password } })
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`)
+  return { phone, ...(await json(res)) }
+}
