@@ -13,7 +13,7 @@ export interface SentMessage {
 export function outbox() {
   const spy: MockInstance<typeof console.log> = vi.spyOn(console, 'log').mockImplementation(() => {})
   const messages = (): SentMessage[] =>
-    spy.mock.calls.flatMap(([line]) => {
+    spy.mock.calls.flatMap(([line]): SentMessage[] => {
       const s = String(line)
       const sms = /^\[sms\] to=(\S+) body=(.*)$/s.exec(s)
       if (sms) return [{ channel: 'sms' as const, to: sms[1] ?? '', text: sms[2] ?? '' }]
