@@ -26,12 +26,18 @@ CREATE TABLE `rate_limits` (
 	`count` integer NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE `refresh_token_history` (
+	`hash` text PRIMARY KEY NOT NULL,
+	`session_id` text NOT NULL,
+	`rotated_at` integer NOT NULL,
+	FOREIGN KEY (`session_id`) REFERENCES `sessions`(`id`) ON UPDATE no action ON DELETE cascade
+);
+--> statement-breakpoint
+CREATE INDEX `refresh_history_session_idx` ON `refresh_token_history` (`session_id`);--> statement-breakpoint
 CREATE TABLE `sessions` (
 	`id` text PRIMARY KEY NOT NULL,
 	`user_id` text NOT NULL,
 	`refresh_hash` text NOT NULL,
-	`previous_refresh_hash` text,
-	`rotated_at` integer,
 	`created_at` integer NOT NULL,
 	`last_used_at` integer NOT NULL,
 	`expires_at` integer NOT NULL,
@@ -42,7 +48,6 @@ CREATE TABLE `sessions` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `sessions_refresh_unique` ON `sessions` (`refresh_hash`);--> statement-breakpoint
-CREATE INDEX `sessions_previous_refresh_idx` ON `sessions` (`previous_refresh_hash`);--> statement-breakpoint
 CREATE INDEX `sessions_user_idx` ON `sessions` (`user_id`);--> statement-breakpoint
 CREATE TABLE `users` (
 	`id` text PRIMARY KEY NOT NULL,

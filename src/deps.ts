@@ -5,6 +5,7 @@ import { type SmsSender, smsSenderFor } from './providers/sms'
 import { createDb, type Db } from './storage/db/client'
 import { type OtpCodesStore, otpCodesStore } from './storage/kv/otp-codes'
 import { type RevocationsStore, revocationsStore } from './storage/kv/revocations'
+import { type DevicesRepo, devicesRepo } from './storage/repos/devices'
 import { type OtpChallengesRepo, otpChallengesRepo } from './storage/repos/otp-challenges'
 import { type RateLimitsRepo, rateLimitsRepo } from './storage/repos/rate-limits'
 import { type SessionsRepo, sessionsRepo } from './storage/repos/sessions'
@@ -16,6 +17,7 @@ export interface Deps {
   db: Db
   users: UsersRepo
   sessions: SessionsRepo
+  devices: DevicesRepo
   otpChallenges: OtpChallengesRepo
   rateLimits: RateLimitsRepo
   otpCodes: OtpCodesStore
@@ -48,6 +50,7 @@ export function buildDeps(env: Bindings, waitUntil: (p: Promise<unknown>) => voi
       db,
       users: usersRepo(db),
       sessions: sessionsRepo(db),
+      devices: devicesRepo(db),
       otpChallenges: otpChallengesRepo(db),
       rateLimits: rateLimitsRepo(db),
       otpCodes: otpCodesStore(env.KV),

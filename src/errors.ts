@@ -52,3 +52,26 @@ export class AppError extends Error {
     return ERRORS[this.code]
   }
 }
+
+/** RFC 6749 §5.2 error codes of the OAuth 2.0 token endpoint. */
+export type OAuthErrorCode =
+  | 'invalid_request'
+  | 'invalid_client'
+  | 'invalid_grant'
+  | 'unauthorized_client'
+  | 'unsupported_grant_type'
+
+/** An error of `POST /auth/token`, rendered as RFC 6749 `{ error, error_description }`. */
+export class OAuthError extends Error {
+  override name = 'OAuthError'
+  constructor(
+    readonly error: OAuthErrorCode,
+    readonly description: string,
+  ) {
+    super(description)
+  }
+
+  get status(): 400 | 401 {
+    return this.error === 'invalid_client' ? 401 : 400
+  }
+}

@@ -1,7 +1,7 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { ConfigError } from './config'
-import { AppError, type ErrorCode } from './errors'
+import { AppError, type ErrorCode, OAuthError } from './errors'
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -46,6 +46,12 @@ export function toAppError(err: unknown, requestId: string): AppError {
 /** The only place an error body is built (SPEC §3, RFC 9457 problem details plus our members). */
 export function renderError(c: Context, err: unknown): Response {
   const requestId = (c.get('requestId') as string | undefined) ?? ''
+  if (err instanceof OAuthError) {
+    return new Response(JSON.stringify({ error: err.error, error_description: err.description }), {
+      status: err.status,
+      headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', 'x-request-id': requestId },
+    })
+  }
   const e = toAppError(err, requestId)
   const body = {
     type: 'about:blank',

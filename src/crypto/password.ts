@@ -22,13 +22,25 @@ export async function hashPassword(password: string, params: ScryptParams): Prom
   return `$scrypt$ln=${params.logN},r=${params.r},p=${params.p}$${bytesToBase64(salt)}$${bytesToBase64(key)}`
 }
 
+// The largest cost a stored hash may ask for: the bounds config.ts accepts (a 128 MB isolate).
+const MAX_LOG_N = 20
+const MAX_R = 32
+const MAX_P = 16
+const MAX_MEMORY = 64 * 1024 * 1024
+
+/** The parts of a stored hash, or null when it is malformed or asks for a cost we never configure. */
 export function parseHash(stored: string): { params: ScryptParams; salt: Uint8Array; key: Uint8Array } | null {
   const m = FORMAT.exec(stored)
   if (!m) return null
-  return {
-    params: { logN: Number(m[1]), r: Number(m[2]), p: Number(m[3]) },
-    salt: base64ToBytes(m[4] ?? ''),
-    key: base64ToBytes(m[5] ?? ''),
+  const params = { logN: Number(m[1]), r: Number(m[2]), p: Number(m[3]) }
+  // A corrupt or foreign row must not make scrypt throw, or allocate gigabytes, at login.
+  const { logN, r, p } = params
+  if (logN < 1 || logN > MAX_LOG_N || r < 1 || r > MAX_R || p < 1 || p > MAX_P) return null
+  if (128 * 2 ** logN * r > MAX_MEMORY) return null
+  try {
+    return { params, salt: base64ToBytes(m[4] ?? ''), key: base64ToBytes(m[5] ?? '') }
+  } catch {
+    return null // atob refuses base64 of an impossible length
   }
 }
 

@@ -1,10 +1,15 @@
 import { createRoute } from '@hono/zod-openapi'
+import { OAuthError } from '../errors'
 import { requireAuth, requireLiveSession } from '../middleware/auth'
 import {
   ChangePasswordBody,
   ConfirmResetBody,
   IdentifierBody,
   LoginBody,
+  OAuthErrorResponse,
+  OAuthTokenForm,
+  OAuthTokenResponse,
+  RefreshBody,
   RegisterBody,
   RegisterResponse,
   VerifyBody,
@@ -12,8 +17,11 @@ import {
 import { errorResponses, jsonBody, jsonContent, MessageResponse } from '../schemas/fields'
 import { TokenResponse } from '../schemas/user'
 import { loginWithPassword, requestLoginOtp } from '../services/login'
+import { oauthToken } from '../services/oauth-token'
 import { changePassword, confirmPasswordReset, requestPasswordReset } from '../services/password-reset'
+import { refreshSession } from '../services/refresh'
 import { register } from '../services/register'
+import { revokeSession } from '../services/sessions'
 import { verifyCode } from '../services/verify'
 import { clientInfo, NO_STORE, newRouter } from './router'
 
@@ -116,3 +124,53 @@ export const auth = newRouter()
       return c.json({ message: 'Password changed', detail: 'Your other sessions have been signed out' }, 200)
     },
   )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/refresh',
+      tags,
+      summary: 'Rotate the refresh token and get a new access token',
+      request: { body: jsonBody(RefreshBody) },
+      responses: { 200: jsonContent(TokenResponse, 'New tokens'), ...errorResponses(400, 401, 403, 409) },
+    }),
+    async (c) => c.json(await refreshSession(c.var.deps, c.req.valid('json').refresh_token, clientInfo(c)), 200, NO_STORE),
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/logout',
+      tags,
+      summary: 'End this session: its refresh token and the presented access token stop working',
+      security: [{ bearer: [] }],
+      middleware: [requireAuth] as const,
+      responses: { 204: { description: 'Logged out' }, ...errorResponses(401) },
+    }),
+    async (c) => {
+      await revokeSession(c.var.deps, c.var.auth.userId, c.var.auth.sessionId)
+      return c.body(null, 204)
+    },
+  )
+
+const FORM = /^application\/x-www-form-urlencoded\s*(;|$)/i
+
+// The OAuth 2.0 token endpoint answers RFC 6749 errors, so it parses its form itself instead of
+// going through the JSON error model's validator; the route is documented by hand.
+auth.openAPIRegistry.registerPath({
+  method: 'post',
+  path: '/token',
+  tags,
+  summary: 'OAuth 2.0 token endpoint: password and refresh_token grants (RFC 6749)',
+  request: { body: { required: true, content: { 'application/x-www-form-urlencoded': { schema: OAuthTokenForm } } } },
+  responses: {
+    200: jsonContent(OAuthTokenResponse, 'Tokens'),
+    400: jsonContent(OAuthErrorResponse, 'RFC 6749 error'),
+    401: jsonContent(OAuthErrorResponse, 'RFC 6749 error'),
+  },
+})
+auth.post('/token', async (c) => {
+  if (!FORM.test(c.req.header('content-type') ?? '')) {
+    throw new OAuthError('invalid_request', 'Send the parameters as application/x-www-form-urlencoded')
+  }
+  const form = await c.req.parseBody()
+  return c.json(await oauthToken(c.var.deps, form, clientInfo(c)), 200, { 'cache-control': 'no-store', pragma: 'no-cache' })
+})

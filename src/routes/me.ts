@@ -1,12 +1,16 @@
 import { createRoute } from '@hono/zod-openapi'
-import { requireAuth } from '../middleware/auth'
-import { errorResponses, jsonContent } from '../schemas/fields'
-import { UserResponse } from '../schemas/user'
-import { getMe } from '../services/me'
+import { requireAuth, requireLiveSession } from '../middleware/auth'
+import { errorResponses, jsonBody, jsonContent } from '../schemas/fields'
+import { DeleteMeBody, DeviceBody, DeviceIdParam, PatchMeBody, SessionIdParam, SessionList } from '../schemas/me'
+import { DeviceList, DeviceResponse, UserResponse } from '../schemas/user'
+import { addDevice, listDevices, removeDevice } from '../services/devices'
+import { deleteMe, getMe, updateMe } from '../services/me'
+import { endOtherSessions, endSession, listSessions } from '../services/user-sessions'
 import { newRouter } from './router'
 
 const tags = ['me']
 const security = [{ bearer: [] }]
+const sensitive = requireLiveSession
 
 export const me = newRouter()
 me.use('*', requireAuth)
@@ -22,3 +26,115 @@ me.openapi(
   }),
   async (c) => c.json(await getMe(c.var.deps, c.var.auth.userId), 200),
 )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/',
+      tags,
+      security,
+      summary: 'Update name, surname or email (a new email is unverified until confirmed)',
+      request: { body: jsonBody(PatchMeBody) },
+      responses: { 200: jsonContent(UserResponse, 'The updated user'), ...errorResponses(400, 401, 409) },
+    }),
+    async (c) => c.json(await updateMe(c.var.deps, c.var.auth.userId, c.req.valid('json')), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/',
+      tags,
+      security,
+      middleware: sensitive,
+      summary: 'Delete the account (password required); every session ends',
+      request: { body: jsonBody(DeleteMeBody) },
+      responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401) },
+    }),
+    async (c) => {
+      await deleteMe(c.var.deps, c.var.auth.userId, c.req.valid('json').password)
+      return c.body(null, 204)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/sessions',
+      tags,
+      security,
+      middleware: sensitive,
+      summary: 'Live sessions of the user',
+      responses: { 200: jsonContent(SessionList, 'Sessions, newest first'), ...errorResponses(401) },
+    }),
+    async (c) => {
+      const { userId, sessionId } = c.var.auth
+      return c.json({ items: await listSessions(c.var.deps, userId, sessionId), next_cursor: null }, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/sessions',
+      tags,
+      security,
+      middleware: sensitive,
+      summary: 'End every session but this one',
+      responses: { 204: { description: 'Other sessions ended' }, ...errorResponses(401) },
+    }),
+    async (c) => {
+      await endOtherSessions(c.var.deps, c.var.auth.userId, c.var.auth.sessionId)
+      return c.body(null, 204)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/sessions/{id}',
+      tags,
+      security,
+      middleware: sensitive,
+      summary: 'End one session; its tokens stop working',
+      request: { params: SessionIdParam },
+      responses: { 204: { description: 'Session ended' }, ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      await endSession(c.var.deps, c.var.auth.userId, c.req.valid('param').id)
+      return c.body(null, 204)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/devices',
+      tags,
+      security,
+      summary: "The user's devices",
+      responses: { 200: jsonContent(DeviceList, 'Devices'), ...errorResponses(401) },
+    }),
+    async (c) => c.json({ items: await listDevices(c.var.deps, c.var.auth.userId), next_cursor: null }, 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/devices',
+      tags,
+      security,
+      summary: 'Register a device',
+      request: { body: jsonBody(DeviceBody) },
+      responses: { 201: jsonContent(DeviceResponse, 'Registered'), ...errorResponses(400, 401, 409) },
+    }),
+    async (c) => c.json(await addDevice(c.var.deps, c.var.auth.userId, c.req.valid('json')), 201),
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/devices/{device_id}',
+      tags,
+      security,
+      summary: 'Remove a device',
+      request: { params: DeviceIdParam },
+      responses: { 204: { description: 'Removed' }, ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      await removeDevice(c.var.deps, c.var.auth.userId, c.req.valid('param').device_id)
+      return c.body(null, 204)
+    },
+  )

@@ -59,3 +59,26 @@ export const ConfirmResetBody = z
 export const ChangePasswordBody = z
   .strictObject({ old_password: PasswordField, new_password: PasswordField })
   .openapi('ChangePasswordBody')
+
+export const RefreshBody = z.strictObject({ refresh_token: z.string().min(1).max(512) }).openapi('RefreshBody')
+
+export const OAuthTokenForm = z
+  .object({
+    grant_type: z.enum(['password', 'refresh_token']),
+    username: z.string().optional().openapi({ description: 'phone, email or username (password grant)' }),
+    password: z.string().optional(),
+    refresh_token: z.string().optional(),
+    scope: z.string().optional(),
+  })
+  .openapi('OAuthTokenForm')
+
+export const OAuthTokenResponse = z
+  .object({ access_token: z.string(), token_type: z.literal('bearer'), expires_in: z.number().int(), refresh_token: z.string() })
+  .openapi('OAuthTokenResponse')
+
+export const OAuthErrorResponse = z
+  .object({
+    error: z.enum(['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type']),
+    error_description: z.string(),
+  })
+  .openapi('OAuthError')

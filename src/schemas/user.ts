@@ -32,3 +32,5 @@ export const TokenResponse = z
     user: UserResponse,
   })
   .openapi('TokenResponse')
+
+export const DeviceList = z.object({ items: z.array(DeviceResponse), next_cursor: z.string().nullable() }).openapi('DeviceList')

@@ -1,10 +1,62 @@
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
+import { isUniqueViolation } from '../storage/repos/users'
+import { normalizeEmail } from './identifiers'
+import { checkPassword } from './passwords'
+import { revokeUserSessions } from './sessions'
 import { toUserView, type UserView } from './user-view'
+
+const gone = () => new AppError('invalid_token', 'The access token is invalid, expired or revoked')
 
 /** The signed-in user's profile. A user deleted since the token was issued has no valid token. */
 export async function getMe(deps: Deps, userId: string): Promise<UserView> {
-  const [user, devices] = await Promise.all([deps.users.byId(userId), deps.users.devicesOf(userId)])
-  if (!user) throw new AppError('invalid_token', 'The access token is invalid, expired or revoked')
+  const [user, devices] = await Promise.all([deps.users.byId(userId), deps.devices.of(userId)])
+  if (!user) throw gone()
   return toUserView(user, devices)
+}
+
+export interface ProfilePatch {
+  name?: string | null | undefined
+  surname?: string | null | undefined
+  email?: string | undefined
+}
+
+/**
+ * Updates the profile. A new email is stored unverified (`email_verified: false`) until the
+ * user confirms it; an email held by another account is a 409.
+ */
+export async function updateMe(deps: Deps, userId: string, patch: ProfilePatch): Promise<UserView> {
+  const user = await deps.users.byId(userId)
+  if (!user) throw gone()
+  const changes: Parameters<typeof deps.users.update>[1] = { updatedAt: deps.now() }
+  if (patch.name !== undefined) changes.name = patch.name
+  if (patch.surname !== undefined) changes.surname = patch.surname
+  if (patch.email !== undefined) {
+    const email = normalizeEmail(patch.email)
+    if (email !== user.email) {
+      const holder = await deps.users.byEmail(email)
+      if (holder && holder.status !== 'pending') throw new AppError('email_taken', 'This email is already registered')
+      await deps.users.releasePendingEmail(email, null)
+      changes.email = email
+      changes.emailVerified = false
+    }
+  }
+  try {
+    const updated = await deps.users.update(userId, changes)
+    if (!updated) throw gone()
+    return toUserView(updated, await deps.devices.of(userId))
+  } catch (err) {
+    if (isUniqueViolation(err, 'email')) throw new AppError('email_taken', 'This email is already registered')
+    throw err
+  }
+}
+
+/** Deletes the account after checking its password; every token of it stops working. */
+export async function deleteMe(deps: Deps, userId: string, password: string): Promise<void> {
+  const user = await deps.users.byId(userId)
+  if (!(await checkPassword(deps, user, password)) || !user) {
+    throw new AppError('invalid_credentials', 'The password is incorrect')
+  }
+  await revokeUserSessions(deps, userId)
+  await deps.users.delete(userId)
 }

@@ -140,10 +140,9 @@ export async function verifyOtp(deps: Deps, purpose: OtpPurpose, to: Destination
   }
   const expected = base64ToBytes(entry.mac)
   const actual = await codeMac(deps, entry.id, purpose, to, code)
-  if (!timingSafeEqual(actual, expected)) {
-    await deps.otpChallenges.recordFailure(entry.id)
-    throw invalidCode()
-  }
+  // spendAttempt already counted this guess as a failure; only a right one is taken back.
+  if (!timingSafeEqual(actual, expected)) throw invalidCode()
+  await deps.otpChallenges.refundFailure(entry.id)
   // Exactly one concurrent caller closes the challenge; the others lose.
   if (!(await deps.otpChallenges.close(entry.id, now))) throw invalidCode()
   // Best effort: the D1 row already makes the code useless everywhere.

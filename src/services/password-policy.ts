@@ -1,3 +1,4 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile'
 import type { Config } from '../config'
 import { COMMON_PASSWORDS } from '../crypto/common-passwords'
 import { AppError } from '../errors'
@@ -17,6 +18,16 @@ export interface PasswordContext {
   username?: string | null
 }
 
+/** True when `password` is `phone` written any way people write it: `98 765 432`, `0021698765432`, `+216 98…`. */
+function isPhoneNumber(password: string, phone: string | null | undefined): boolean {
+  if (!phone || !/^[\d\s.+()-]+$/.test(password)) return false
+  const digits = password.replace(/\D/g, '')
+  const parsed = parsePhoneNumberFromString(phone)
+  const international = phone.replace(/\D/g, '')
+  const forms = [international, `00${international}`, parsed?.nationalNumber, parsed?.formatNational().replace(/\D/g, '')]
+  return forms.some((form) => form === digits)
+}
+
 /** Why `password` is refused under the configured policy (SPEC §4), or null when it is fine. */
 export function passwordProblem(password: string, config: Config, ctx: PasswordContext = {}): string | null {
   const length = [...password.normalize('NFKC')].length
@@ -27,7 +38,9 @@ export function passwordProblem(password: string, config: Config, ctx: PasswordC
   }
   const lowered = password.toLowerCase()
   const identifiers = [ctx.phone, ctx.phone?.replace(/^\+/, ''), ctx.email, ctx.username]
-  if (identifiers.some((id) => id && id.toLowerCase() === lowered)) return 'Must not be your phone, email or username'
+  if (identifiers.some((id) => id && id.toLowerCase() === lowered) || isPhoneNumber(password, ctx.phone)) {
+    return 'Must not be your phone, email or username'
+  }
   if (isCommon(password)) return 'This password is too common'
   return null
 }

@@ -29,6 +29,23 @@ export function assertCanSignIn(user: UserRow): void {
   if (user.status !== 'active') throw new AppError('account_disabled', 'This account is disabled')
 }
 
+/** The token response for a session: a fresh access token and the given refresh token. */
+export async function tokenResponse(deps: Deps, user: UserRow, sessionId: string, refreshToken: string): Promise<TokenResponse> {
+  const now = deps.now()
+  const [devices, keyring] = await Promise.all([deps.devices.of(user.id), deps.keyring()])
+  const accessToken = await keyring.sign(
+    { sub: user.id, sid: sessionId, jti: newId(now), role: user.role, perms: permissionsOf(user) },
+    now,
+  )
+  return {
+    access_token: accessToken,
+    token_type: 'bearer',
+    expires_in: deps.config.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
+    refresh_token: refreshToken,
+    user: toUserView(user, devices),
+  }
+}
+
 /**
  * Opens a session for a user who just proved who they are: a new session row holding the
  * refresh token's hash, an access token bound to it, and the user's last login.
@@ -37,11 +54,12 @@ export async function startSession(deps: Deps, user: UserRow, client: ClientInfo
   const now = deps.now()
   const sessionId = newId(now)
   const refreshToken = randomToken(32)
-  const [, updated, devices, keyring] = await Promise.all([
+  const refreshHash = await sha256Hex(refreshToken)
+  const [, updated] = await Promise.all([
     deps.sessions.insert({
       id: sessionId,
       userId: user.id,
-      refreshHash: await sha256Hex(refreshToken),
+      refreshHash,
       createdAt: now,
       lastUsedAt: now,
       expiresAt: now + deps.config.REFRESH_TOKEN_EXPIRE_DAYS * 86_400_000,
@@ -49,21 +67,8 @@ export async function startSession(deps: Deps, user: UserRow, client: ClientInfo
       ip: client.ip,
     }),
     deps.users.update(user.id, { lastLogin: now }),
-    deps.users.devicesOf(user.id),
-    deps.keyring(),
   ])
-  const current = updated ?? user
-  const accessToken = await keyring.sign(
-    { sub: user.id, sid: sessionId, jti: newId(now), role: current.role, perms: permissionsOf(current) },
-    now,
-  )
-  return {
-    access_token: accessToken,
-    token_type: 'bearer',
-    expires_in: deps.config.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
-    refresh_token: refreshToken,
-    user: toUserView(current, devices),
-  }
+  return tokenResponse(deps, updated ?? user, sessionId, refreshToken)
 }
 
 /**
@@ -74,4 +79,12 @@ export async function revokeUserSessions(deps: Deps, userId: string, keepSession
   const now = deps.now()
   await deps.sessions.revokeAllOfUser(userId, now, keepSessionId)
   await deps.revocations.markUser(userId, { before: now, keep: keepSessionId ?? null })
+}
+
+/** Ends one session of a user (logout, or the user ending it from another device). */
+export async function revokeSession(deps: Deps, userId: string, sessionId: string): Promise<boolean> {
+  const revoked = await deps.sessions.revoke(sessionId, userId, deps.now())
+  // Only the owner's own live session is marked: an id guessed by someone else changes nothing.
+  if (revoked) await deps.revocations.markSession(sessionId)
+  return revoked
 }

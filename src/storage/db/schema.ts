@@ -55,9 +55,6 @@ export const sessions = sqliteTable(
       .references(() => users.id, { onDelete: 'cascade' }),
     /** SHA-256 (hex) of the current refresh token; the token itself is never stored. */
     refreshHash: text('refresh_hash').notNull(),
-    /** The token this one replaced, kept to tell a benign race from reuse. */
-    previousRefreshHash: text('previous_refresh_hash'),
-    rotatedAt: integer('rotated_at'),
     createdAt: integer('created_at').notNull(),
     lastUsedAt: integer('last_used_at').notNull(),
     expiresAt: integer('expires_at').notNull(),
@@ -65,11 +62,23 @@ export const sessions = sqliteTable(
     ip: text('ip'),
     revokedAt: integer('revoked_at'),
   },
-  (t) => [
-    uniqueIndex('sessions_refresh_unique').on(t.refreshHash),
-    index('sessions_previous_refresh_idx').on(t.previousRefreshHash),
-    index('sessions_user_idx').on(t.userId),
-  ],
+  (t) => [uniqueIndex('sessions_refresh_unique').on(t.refreshHash), index('sessions_user_idx').on(t.userId)],
+)
+
+/**
+ * Every refresh token a session has rotated away, so presenting any of them again is caught:
+ * a benign race inside the grace window, theft after it (SPEC §6.3).
+ */
+export const refreshTokenHistory = sqliteTable(
+  'refresh_token_history',
+  {
+    hash: text('hash').primaryKey(),
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    rotatedAt: integer('rotated_at').notNull(),
+  },
+  (t) => [index('refresh_history_session_idx').on(t.sessionId)],
 )
 
 /**

@@ -75,11 +75,13 @@ export function otpChallengesRepo(db: Db) {
     /**
      * Spends one attempt on a live challenge, atomically: the row must be open, unexpired, under
      * its attempt cap, and its destination under the daily failure cap. Null when it is not.
+     * The guess counts as a failure in the same statement (refunded by `refundFailure` when the
+     * code turns out right): counting it later would let concurrent guesses pass the daily cap.
      */
     async spendAttempt(id: string, destination: string, now: number, maxFailuresPerDay: number) {
       return db
         .update(t)
-        .set({ attempts: sql`${t.attempts} + 1` })
+        .set({ attempts: sql`${t.attempts} + 1`, failures: sql`${t.failures} + 1` })
         .where(
           and(
             eq(t.id, id),
@@ -93,11 +95,12 @@ export function otpChallengesRepo(db: Db) {
         .get()
     },
 
-    recordFailure: (id: string) =>
+    /** Takes back the failure `spendAttempt` counted, for a guess that was right. */
+    refundFailure: (id: string) =>
       db
         .update(t)
-        .set({ failures: sql`${t.failures} + 1` })
-        .where(eq(t.id, id))
+        .set({ failures: sql`${t.failures} - 1` })
+        .where(and(eq(t.id, id), gt(t.failures, 0)))
         .run(),
 
     /** Marks the challenge used; true only for the one caller that closed it. */

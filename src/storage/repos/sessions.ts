@@ -1,6 +1,6 @@
-import { and, eq, isNull, ne } from 'drizzle-orm'
+import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { type SessionRow, sessions } from '../db/schema'
+import { refreshTokenHistory, type SessionRow, sessions } from '../db/schema'
 
 export type NewSession = typeof sessions.$inferInsert
 
@@ -9,6 +9,54 @@ export function sessionsRepo(db: Db) {
     insert: (row: NewSession) => db.insert(sessions).values(row).returning().get(),
 
     byId: (id: string): Promise<SessionRow | undefined> => db.select().from(sessions).where(eq(sessions.id, id)).get(),
+
+    byRefreshHash: (hash: string): Promise<SessionRow | undefined> =>
+      db.select().from(sessions).where(eq(sessions.refreshHash, hash)).get(),
+
+    /**
+     * Compare-and-swap of the refresh token: succeeds for exactly one caller presenting the
+     * current token of a live session, and files the old hash in the history in the same
+     * transaction. Returns the updated session, or undefined when the swap lost.
+     */
+    async rotate(oldHash: string, newHash: string, now: number): Promise<SessionRow | undefined> {
+      const [swapped] = await db.batch([
+        db
+          .update(sessions)
+          .set({ refreshHash: newHash, lastUsedAt: now })
+          .where(and(eq(sessions.refreshHash, oldHash), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+          .returning(),
+        db.insert(refreshTokenHistory).select(
+          db
+            .select({
+              hash: sql<string>`${oldHash}`.as('hash'),
+              sessionId: sessions.id,
+              rotatedAt: sql<number>`${now}`.as('rotated_at'),
+            })
+            .from(sessions)
+            .where(eq(sessions.refreshHash, newHash)),
+        ),
+      ])
+      return swapped[0]
+    },
+
+    /** The session a rotated-away refresh token belonged to, and when it was rotated. */
+    rotatedAway: (hash: string) =>
+      db
+        .select({ sessionId: refreshTokenHistory.sessionId, rotatedAt: refreshTokenHistory.rotatedAt })
+        .from(refreshTokenHistory)
+        .where(eq(refreshTokenHistory.hash, hash))
+        .get(),
+
+    /** Revokes one session of a user; true when it was live. */
+    async revoke(id: string, userId: string, now: number): Promise<boolean> {
+      const row = await db
+        .update(sessions)
+        .set({ revokedAt: now })
+        .where(and(eq(sessions.id, id), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+        .returning({ id: sessions.id })
+        .get()
+      return row !== undefined
+    },
 
     /** Revokes every live session of a user, optionally keeping one; returns the revoked ids. */
     async revokeAllOfUser(userId: string, now: number, keepId?: string): Promise<string[]> {
@@ -20,6 +68,18 @@ export function sessionsRepo(db: Db) {
         .all()
       return rows.map((r) => r.id)
     },
+
+    /** Live (unrevoked, unexpired) sessions of a user, newest first. */
+    liveOf: (userId: string, now: number): Promise<SessionRow[]> =>
+      db
+        .select()
+        .from(sessions)
+        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
+        .orderBy(desc(sessions.createdAt))
+        .all(),
+
+    /** Drops sessions that ended long ago (housekeeping). */
+    purgeEndedBefore: (cutoff: number) => db.delete(sessions).where(lt(sessions.expiresAt, cutoff)).run(),
   }
 }
 

@@ -1,6 +1,6 @@
 import { and, eq, isNull, ne, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { type DeviceRow, devices, type UserRow, users } from '../db/schema'
+import { type UserRow, users } from '../db/schema'
 
 export type NewUser = typeof users.$inferInsert
 export type UserPatch = Partial<Omit<NewUser, 'id' | 'createdAt'>>
@@ -68,8 +68,11 @@ export function usersRepo(db: Db) {
         .where(and(eq(users.id, id), eq(users.passwordHash, expected)))
         .run(),
 
-    devicesOf: (userId: string): Promise<DeviceRow[]> =>
-      db.select().from(devices).where(eq(devices.userId, userId)).orderBy(devices.registeredAt).all(),
+    /** Deletes the account; its sessions, history and devices go with it (ON DELETE CASCADE). */
+    async delete(id: string): Promise<boolean> {
+      const row = await db.delete(users).where(eq(users.id, id)).returning({ id: users.id }).get()
+      return row !== undefined
+    },
   }
 }
 

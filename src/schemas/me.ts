@@ -1,0 +1,39 @@
+import { z } from '@hono/zod-openapi'
+import { EmailField, NameField, PasswordField } from './fields'
+
+export const PatchMeBody = z
+  .strictObject({ name: NameField.nullable().optional(), surname: NameField.nullable().optional(), email: EmailField.optional() })
+  .openapi('PatchMeBody')
+
+export const DeleteMeBody = z.strictObject({ password: PasswordField }).openapi('DeleteMeBody')
+
+export const SessionResponse = z
+  .object({
+    id: z.string(),
+    created_at: z.string(),
+    last_used_at: z.string(),
+    expires_at: z.string(),
+    user_agent: z.string().nullable(),
+    ip: z.string().nullable(),
+    current: z.boolean(),
+  })
+  .openapi('Session')
+
+export const SessionList = z
+  .object({ items: z.array(SessionResponse), next_cursor: z.string().nullable() })
+  .openapi('SessionList')
+
+export const DeviceBody = z
+  .strictObject({
+    device_id: z
+      .string()
+      .trim()
+      .min(1)
+      .max(128)
+      .regex(/^[\w.:-]+$/, 'Use letters, digits and . _ : -'),
+    type: z.string().trim().min(1).max(64),
+  })
+  .openapi('DeviceBody')
+
+export const SessionIdParam = z.object({ id: z.string().min(1).max(64) })
+export const DeviceIdParam = z.object({ device_id: z.string().min(1).max(128) })

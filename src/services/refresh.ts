@@ -1,0 +1,39 @@
+import { sha256Hex } from '../crypto/hash'
+import { randomToken } from '../crypto/random'
+import type { Deps } from '../deps'
+import { AppError } from '../errors'
+import { assertCanSignIn, type ClientInfo, revokeSession, type TokenResponse, tokenResponse } from './sessions'
+
+const invalidRefresh = () => new AppError('invalid_token', 'The refresh token is invalid, expired or revoked')
+
+/**
+ * Exchanges a refresh token for a new pair, rotating it with a compare-and-swap: of concurrent
+ * refreshes with one token exactly one wins. A token rotated away less than
+ * REFRESH_REUSE_GRACE_SECONDS ago is a benign client race (409, the session lives); later it can
+ * only be a copy in the wrong hands, so the whole session is revoked (401 refresh_token_reused).
+ */
+export async function refreshSession(deps: Deps, refreshToken: string, client: ClientInfo): Promise<TokenResponse> {
+  const now = deps.now()
+  const oldHash = await sha256Hex(refreshToken)
+  const next = randomToken(32)
+  const session = await deps.sessions.rotate(oldHash, await sha256Hex(next), now)
+  if (session) {
+    const user = await deps.users.byId(session.userId)
+    if (!user) throw invalidRefresh()
+    assertCanSignIn(user)
+    return tokenResponse(deps, user, session.id, next)
+  }
+
+  const rotated = await deps.sessions.rotatedAway(oldHash)
+  if (!rotated) throw invalidRefresh()
+  const owner = await deps.sessions.byId(rotated.sessionId)
+  if (!owner || owner.revokedAt !== null || owner.expiresAt <= now) throw invalidRefresh()
+  if (now - rotated.rotatedAt <= deps.config.REFRESH_REUSE_GRACE_SECONDS * 1000) {
+    throw new AppError('refresh_conflict', 'This refresh token was just rotated; use the newest one')
+  }
+  await revokeSession(deps, owner.userId, owner.id)
+  console.warn(
+    JSON.stringify({ level: 'warn', msg: 'refresh token reuse: session revoked', session_id: owner.id, ip: client.ip }),
+  )
+  throw new AppError('refresh_token_reused', 'This refresh token was already used; the session has been revoked')
+}
