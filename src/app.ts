@@ -6,11 +6,16 @@ import { AppError } from './errors'
 import { limitBody, parseJsonBody } from './middleware/body'
 import { requestId } from './middleware/request-id'
 import { renderError } from './render-error'
+import { audit } from './routes/audit'
 import { auth } from './routes/auth'
 import { docsRoutes } from './routes/docs'
 import { me } from './routes/me'
+import { places } from './routes/places'
+import { policies } from './routes/policies'
 import { newRouter } from './routes/router'
 import { service } from './routes/service'
+import { staff } from './routes/staff'
+import { users } from './routes/users'
 
 export const VERSION = '0.1.0'
 
@@ -34,6 +39,11 @@ export function createApp() {
   const api = newRouter()
   api.route('/auth', auth)
   api.route('/me', me)
+  api.route('/users', users)
+  api.route('/policies', policies)
+  api.route('/places', places)
+  api.route('/audit', audit)
+  api.route('/', staff)
 
   app.route('/', service)
   app.route('/api/v1', api)

@@ -5,8 +5,11 @@ import { type SmsSender, smsSenderFor } from './providers/sms'
 import { createDb, type Db } from './storage/db/client'
 import { type OtpCodesStore, otpCodesStore } from './storage/kv/otp-codes'
 import { type RevocationsStore, revocationsStore } from './storage/kv/revocations'
+import { type AuditRepo, auditRepo } from './storage/repos/audit'
 import { type DevicesRepo, devicesRepo } from './storage/repos/devices'
 import { type OtpChallengesRepo, otpChallengesRepo } from './storage/repos/otp-challenges'
+import { type PlacesRepo, placesRepo } from './storage/repos/places'
+import { type PoliciesRepo, policiesRepo } from './storage/repos/policies'
 import { type RateLimitsRepo, rateLimitsRepo } from './storage/repos/rate-limits'
 import { type SessionsRepo, sessionsRepo } from './storage/repos/sessions'
 import { type UsersRepo, usersRepo } from './storage/repos/users'
@@ -18,6 +21,9 @@ export interface Deps {
   users: UsersRepo
   sessions: SessionsRepo
   devices: DevicesRepo
+  policies: PoliciesRepo
+  places: PlacesRepo
+  audit: AuditRepo
   otpChallenges: OtpChallengesRepo
   rateLimits: RateLimitsRepo
   otpCodes: OtpCodesStore
@@ -51,6 +57,9 @@ export function buildDeps(env: Bindings, waitUntil: (p: Promise<unknown>) => voi
       users: usersRepo(db),
       sessions: sessionsRepo(db),
       devices: devicesRepo(db),
+      policies: policiesRepo(db),
+      places: placesRepo(db),
+      audit: auditRepo(db),
       otpChallenges: otpChallengesRepo(db),
       rateLimits: rateLimitsRepo(db),
       otpCodes: otpCodesStore(env.KV),

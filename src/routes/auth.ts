@@ -14,7 +14,7 @@ import {
   RegisterResponse,
   VerifyBody,
 } from '../schemas/auth'
-import { errorResponses, jsonBody, jsonContent, MessageResponse } from '../schemas/fields'
+import { errorResponses, jsonBody, jsonContent, MessageResponse, SECURITY } from '../schemas/fields'
 import { TokenResponse } from '../schemas/user'
 import { loginWithPassword, requestLoginOtp } from '../services/login'
 import { oauthToken } from '../services/oauth-token'
@@ -103,7 +103,7 @@ export const auth = newRouter()
       responses: { 200: jsonContent(MessageResponse, 'Password reset'), ...errorResponses(400, 429) },
     }),
     async (c) => {
-      await confirmPasswordReset(c.var.deps, c.req.valid('json'))
+      await confirmPasswordReset(c.var.deps, c.req.valid('json'), clientInfo(c))
       return c.json({ message: 'Password reset successful', detail: 'You can now log in with your new password' }, 200)
     },
   )
@@ -113,14 +113,14 @@ export const auth = newRouter()
       path: '/change-password',
       tags,
       summary: 'Change the password; every other session is revoked',
-      security: [{ bearer: [] }],
+      security: SECURITY,
       middleware: [requireAuth, requireLiveSession] as const,
       request: { body: jsonBody(ChangePasswordBody) },
       responses: { 200: jsonContent(MessageResponse, 'Password changed'), ...errorResponses(400, 401) },
     }),
     async (c) => {
       const { userId, sessionId } = c.var.auth
-      await changePassword(c.var.deps, userId, sessionId, c.req.valid('json'))
+      await changePassword(c.var.deps, userId, sessionId, c.req.valid('json'), clientInfo(c))
       return c.json({ message: 'Password changed', detail: 'Your other sessions have been signed out' }, 200)
     },
   )
@@ -141,7 +141,7 @@ export const auth = newRouter()
       path: '/logout',
       tags,
       summary: 'End this session: its refresh token and the presented access token stop working',
-      security: [{ bearer: [] }],
+      security: SECURITY,
       middleware: [requireAuth] as const,
       responses: { 204: { description: 'Logged out' }, ...errorResponses(401) },
     }),

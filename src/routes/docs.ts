@@ -24,6 +24,11 @@ const PAGE = `<!doctype html>
  */
 export function docsRoutes(app: OpenAPIHono<AppEnv>, version: string) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+  // Lets the reference page sign in through the OAuth 2.0 password grant of /auth/token.
+  app.openAPIRegistry.registerComponent('securitySchemes', 'oauth2', {
+    type: 'oauth2',
+    flows: { password: { tokenUrl: '/api/v1/auth/token', refreshUrl: '/api/v1/auth/token', scopes: {} } },
+  })
   const docs = new Hono<AppEnv>()
   docs.get('/openapi.json', (c) =>
     c.json(

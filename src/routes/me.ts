@@ -1,6 +1,6 @@
 import { createRoute } from '@hono/zod-openapi'
 import { requireAuth, requireLiveSession } from '../middleware/auth'
-import { errorResponses, jsonBody, jsonContent } from '../schemas/fields'
+import { errorResponses, jsonBody, jsonContent, SECURITY } from '../schemas/fields'
 import { DeleteMeBody, DeviceBody, DeviceIdParam, PatchMeBody, SessionIdParam, SessionList } from '../schemas/me'
 import { DeviceList, DeviceResponse, UserResponse } from '../schemas/user'
 import { addDevice, listDevices, removeDevice } from '../services/devices'
@@ -9,7 +9,7 @@ import { endOtherSessions, endSession, listSessions } from '../services/user-ses
 import { newRouter } from './router'
 
 const tags = ['me']
-const security = [{ bearer: [] }]
+const security = SECURITY
 const sensitive = requireLiveSession
 
 export const me = newRouter()

@@ -3,6 +3,7 @@ import type { Context } from 'hono'
 import type { z } from 'zod'
 import type { AppEnv } from '../env'
 import { AppError } from '../errors'
+import type { Actor } from '../services/roles'
 import type { ClientInfo } from '../services/sessions'
 
 /** Field -> message for a failed zod parse; unknown keys are named one by one. */
@@ -35,3 +36,8 @@ export function clientInfo(c: Context<AppEnv>): ClientInfo {
 }
 
 export const NO_STORE = { 'cache-control': 'no-store' } as const
+
+/** The caller as the services' hierarchy rules see it. */
+export function actorOf(c: Context<AppEnv>): Actor {
+  return { id: c.var.auth.userId, role: c.var.auth.role }
+}

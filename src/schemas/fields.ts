@@ -71,3 +71,6 @@ export const jsonContent = <T extends z.ZodType>(schema: T, description: string)
   description,
   content: { 'application/json': { schema } },
 })
+
+/** Bearer access token, obtainable on the reference page through the OAuth 2.0 password grant. */
+export const SECURITY: Array<Record<string, string[]>> = [{ bearer: [] }, { oauth2: [] }]

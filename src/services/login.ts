@@ -1,6 +1,7 @@
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import type { UserRow } from '../storage/db/schema'
+import { audit } from './audit'
 import { normalizeEmail, normalizeUsername, parsePhone } from './identifiers'
 import { type Destination, deliverOtp, type OtpPurpose, reserveOtp } from './otp'
 import { checkPassword } from './passwords'
@@ -45,8 +46,12 @@ export async function loginWithPassword(
     }
     user = to ? await findByDestination(deps, to) : undefined
   }
-  if (!(await checkPassword(deps, user, input.password)) || !user) throw invalidCredentials()
+  if (!(await checkPassword(deps, user, input.password)) || !user) {
+    audit(deps, { type: 'login_failed', subjectId: user?.id, ...client, detail: { method: 'password' } })
+    throw invalidCredentials()
+  }
   assertCanSignIn(user)
+  audit(deps, { type: 'login_succeeded', subjectId: user.id, actorId: user.id, ...client, detail: { method: 'password' } })
   return startSession(deps, user, client)
 }
 
@@ -62,14 +67,13 @@ export async function requestOtpInBackground(
   client: ClientInfo,
   shouldSend: (user: UserRow | undefined) => boolean,
 ): Promise<void> {
-  const [reservation, user] = await Promise.all([reserveOtp(deps, purpose, to, client.ip), findByDestination(deps, to)])
+  const [reservation, user] = await Promise.all([reserveOtp(deps, purpose, to, client), findByDestination(deps, to)])
   if (!shouldSend(user)) return
   deps.defer(async () => {
     try {
-      await deliverOtp(deps, reservation)
-    } catch (err) {
-      // deliverOtp already released the reservation; nothing else to undo.
-      console.error(JSON.stringify({ msg: 'background otp send failed', purpose, error: String(err) }))
+      await deliverOtp(deps, reservation, user?.id)
+    } catch {
+      // deliverOtp released the reservation and audited the failure; nobody is waiting for an answer.
     }
   })
 }

@@ -11,10 +11,13 @@ export interface OAuthTokenResponse {
   refresh_token: string
 }
 
-type Form = Record<string, string | File>
+/** The parsed form; a repeated parameter arrives as an array when parsed with `parseBody({ all: true })`. */
+type Form = Record<string, string | File | (string | File)[]>
 
 function field(form: Form, name: string): string {
   const value = form[name]
+  // RFC 6749 §3.2: a parameter must not be repeated; taking either copy would be a guess.
+  if (Array.isArray(value)) throw new OAuthError('invalid_request', `Repeated parameter: ${name}`)
   if (typeof value !== 'string' || value === '') throw new OAuthError('invalid_request', `Missing parameter: ${name}`)
   return value
 }

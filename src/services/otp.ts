@@ -5,7 +5,9 @@ import { newId, randomDigits } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import { withOneRetry } from '../providers/delivery'
+import { audit } from './audit'
 import type { E164 } from './identifiers'
+import type { ClientInfo } from './sessions'
 
 export type OtpPurpose = 'register' | 'login' | 'reset' | 'email_change' | 'phone_change'
 export type Channel = 'sms' | 'email'
@@ -40,6 +42,7 @@ export interface Reservation {
   id: string
   purpose: OtpPurpose
   to: Destination
+  client: ClientInfo
 }
 
 /**
@@ -47,10 +50,10 @@ export interface Reservation {
  * reserves a challenge, closing the destination's previous code for this purpose.
  * Throws 429 `rate_limited` / `otp_cooldown` with Retry-After.
  */
-export async function reserveOtp(deps: Deps, purpose: OtpPurpose, to: Destination, ip: string): Promise<Reservation> {
+export async function reserveOtp(deps: Deps, purpose: OtpPurpose, to: Destination, client: ClientInfo): Promise<Reservation> {
   const now = deps.now()
   const c = deps.config
-  const perIp = await deps.rateLimits.hit(`otp-send:ip:${ip}`, HOUR_MS, now)
+  const perIp = await deps.rateLimits.hit(`otp-send:ip:${client.ip}`, HOUR_MS, now)
   if (perIp.count > c.OTP_SENDS_PER_IP_PER_HOUR) {
     throw new AppError('rate_limited', 'Too many codes requested from this address', {
       retryAfter: Math.ceil(perIp.resetInMs / 1000),
@@ -73,7 +76,7 @@ export async function reserveOtp(deps: Deps, purpose: OtpPurpose, to: Destinatio
       ? new AppError('otp_cooldown', 'Please wait before asking for another code', { retryAfter })
       : new AppError('rate_limited', 'Too many codes sent to this destination today', { retryAfter })
   }
-  return { id, purpose, to }
+  return { id, purpose, to, client }
 }
 
 /**
@@ -81,7 +84,7 @@ export async function reserveOtp(deps: Deps, purpose: OtpPurpose, to: Destinatio
  * reservation is released, so no code is left valid and no cooldown is charged, and the
  * provider's failure is thrown as 503.
  */
-export async function deliverOtp(deps: Deps, r: Reservation): Promise<void> {
+export async function deliverOtp(deps: Deps, r: Reservation, userId?: string): Promise<void> {
   const code = randomDigits(deps.config.OTP_LENGTH)
   try {
     const text = message(deps, r.purpose, code)
@@ -94,6 +97,12 @@ export async function deliverOtp(deps: Deps, r: Reservation): Promise<void> {
   } catch (err) {
     await deps.otpChallenges.release(r.id)
     console.error(JSON.stringify({ msg: 'otp delivery failed', channel: r.to.channel, error: String(err) }))
+    audit(deps, {
+      type: 'otp_send_failed',
+      subjectId: userId,
+      ...r.client,
+      detail: { purpose: r.purpose, channel: r.to.channel, provider: providerOf(deps, r) },
+    })
     throw r.to.channel === 'sms'
       ? new AppError('sms_delivery_failed', 'The text message could not be sent; try again shortly')
       : new AppError('email_delivery_failed', 'The email could not be sent; try again shortly')
@@ -108,9 +117,17 @@ export async function deliverOtp(deps: Deps, r: Reservation): Promise<void> {
 }
 
 /** Reserve and deliver before answering: the caller can report a failed send. */
-export async function issueOtp(deps: Deps, purpose: OtpPurpose, to: Destination, ip: string): Promise<void> {
-  await deliverOtp(deps, await reserveOtp(deps, purpose, to, ip))
+export async function issueOtp(
+  deps: Deps,
+  purpose: OtpPurpose,
+  to: Destination,
+  client: ClientInfo,
+  userId?: string,
+): Promise<void> {
+  await deliverOtp(deps, await reserveOtp(deps, purpose, to, client), userId)
 }
+
+const providerOf = (deps: Deps, r: Reservation) => (r.to.channel === 'sms' ? deps.sms.name : deps.email.name)
 
 const invalidCode = () => new AppError('invalid_code', 'The code is invalid or has expired')
 const tooManyAttempts = () => new AppError('too_many_attempts', 'Too many wrong codes; request a new one later')

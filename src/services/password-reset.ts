@@ -1,6 +1,7 @@
 import { hashPassword } from '../crypto/password'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
+import { audit } from './audit'
 import { destinationOf, findByDestination, type IdentifierInput, requestOtpInBackground } from './login'
 import { verifyOtp } from './otp'
 import { assertPasswordAllowed } from './password-policy'
@@ -16,6 +17,7 @@ export function requestPasswordReset(deps: Deps, input: IdentifierInput, client:
 export async function confirmPasswordReset(
   deps: Deps,
   input: IdentifierInput & { code: string; new_password: string },
+  client: ClientInfo,
 ): Promise<void> {
   const to = destinationOf(deps, input)
   const user = await findByDestination(deps, to)
@@ -26,6 +28,7 @@ export async function confirmPasswordReset(
   const verified = to.channel === 'sms' ? { phoneVerified: true } : { emailVerified: true }
   await deps.users.update(user.id, { passwordHash, ...verified, updatedAt: deps.now() })
   await revokeUserSessions(deps, user.id)
+  audit(deps, { type: 'password_reset', actorId: user.id, subjectId: user.id, ...client, detail: { channel: to.channel } })
 }
 
 /** Changes the signed-in user's password; every other session is revoked, this one lives. */
@@ -34,6 +37,7 @@ export async function changePassword(
   userId: string,
   sessionId: string,
   input: { old_password: string; new_password: string },
+  client: ClientInfo,
 ): Promise<void> {
   const user = await deps.users.byId(userId)
   if (!user || !(await checkPassword(deps, user, input.old_password))) {
@@ -43,4 +47,5 @@ export async function changePassword(
   const passwordHash = await hashPassword(input.new_password, scryptParams(deps.config))
   await deps.users.update(user.id, { passwordHash, updatedAt: deps.now() })
   await revokeUserSessions(deps, user.id, sessionId)
+  audit(deps, { type: 'password_changed', actorId: user.id, subjectId: user.id, ...client })
 }

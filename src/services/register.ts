@@ -4,6 +4,7 @@ import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import type { UserRow } from '../storage/db/schema'
 import { isUniqueViolation } from '../storage/repos/users'
+import { audit } from './audit'
 import { normalizeEmail, parsePhone } from './identifiers'
 import { type Channel, deliverOtp, reserveOtp } from './otp'
 import { assertPasswordAllowed } from './password-policy'
@@ -54,7 +55,7 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
 
   const passwordHash = await hashPassword(input.password, scryptParams(config))
   const channel: Channel = phone ? 'sms' : 'email'
-  const reservation = await reserveOtp(deps, 'register', { channel, address: (phone ?? email) as string }, client.ip)
+  const reservation = await reserveOtp(deps, 'register', { channel, address: (phone ?? email) as string }, client)
 
   let user: UserRow | undefined
   try {
@@ -89,7 +90,8 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
     throw phone ? phoneTaken() : emailTaken()
   }
 
-  await deliverOtp(deps, reservation)
+  await deliverOtp(deps, reservation, user.id)
+  audit(deps, { type: 'user_registered', actorId: user.id, subjectId: user.id, ...client, detail: { channel, role } })
   return {
     message: 'Registration successful',
     detail: `A verification code has been sent to ${reservation.to.address}`,

@@ -3,6 +3,7 @@ import { newId, randomToken } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import type { UserRow } from '../storage/db/schema'
+import { effectivePermissions } from './effective-permissions'
 import { toUserView, type UserView } from './user-view'
 
 export interface ClientInfo {
@@ -18,11 +19,6 @@ export interface TokenResponse {
   user: UserView
 }
 
-/** Effective permissions for the `perms` claim (SPEC §7); policies extend this for clients. */
-export function permissionsOf(user: UserRow): string[] {
-  return user.role === 'super_admin' || user.role === 'admin' ? ['*'] : []
-}
-
 /** Refuses accounts that may not hold a session: pending (403 unverified) or disabled (403). */
 export function assertCanSignIn(user: UserRow): void {
   if (user.status === 'pending') throw new AppError('unverified_account', 'Verify your phone or email before logging in')
@@ -32,11 +28,12 @@ export function assertCanSignIn(user: UserRow): void {
 /** The token response for a session: a fresh access token and the given refresh token. */
 export async function tokenResponse(deps: Deps, user: UserRow, sessionId: string, refreshToken: string): Promise<TokenResponse> {
   const now = deps.now()
-  const [devices, keyring] = await Promise.all([deps.devices.of(user.id), deps.keyring()])
-  const accessToken = await keyring.sign(
-    { sub: user.id, sid: sessionId, jti: newId(now), role: user.role, perms: permissionsOf(user) },
-    now,
-  )
+  const [devices, keyring, perms] = await Promise.all([
+    deps.devices.of(user.id),
+    deps.keyring(),
+    effectivePermissions(deps, user),
+  ])
+  const accessToken = await keyring.sign({ sub: user.id, sid: sessionId, jti: newId(now), role: user.role, perms }, now)
   return {
     access_token: accessToken,
     token_type: 'bearer',

@@ -1,4 +1,4 @@
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
+import { index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core'
 
 // Times are Unix epoch milliseconds (integers compare cheaply in conditional updates);
 // the API renders them as ISO 8601 strings.
@@ -113,3 +113,68 @@ export const rateLimits = sqliteTable('rate_limits', {
 export type UserRow = typeof users.$inferSelect
 export type SessionRow = typeof sessions.$inferSelect
 export type DeviceRow = typeof devices.$inferSelect
+
+/** A named set of permissions (`resource:action`, `resource:*`, `*`) attached to staff users. */
+export const policies = sqliteTable(
+  'policies',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    description: text('description'),
+    /** JSON array of permission strings. */
+    permissions: text('permissions', { mode: 'json' }).$type<string[]>().notNull(),
+    createdBy: text('created_by'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [uniqueIndex('policies_name_unique').on(t.name)],
+)
+
+export const userPolicies = sqliteTable(
+  'user_policies',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    policyId: text('policy_id')
+      .notNull()
+      .references(() => policies.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.policyId] }), index('user_policies_policy_idx').on(t.policyId)],
+)
+
+/** Seed 004's directory of EV chargers and swap stations: the example protected resource. */
+export const places = sqliteTable('places', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  kind: text('kind', { enum: ['ev_charger', 'swap_station'] }).notNull(),
+  lat: real('lat').notNull(),
+  lng: real('lng').notNull(),
+  address: text('address'),
+  createdBy: text('created_by'),
+  createdAt: integer('created_at').notNull(),
+})
+
+/** Security events (SPEC §6.7). Never a secret, code or token. */
+export const auditEvents = sqliteTable(
+  'audit_events',
+  {
+    id: text('id').primaryKey(),
+    at: integer('at').notNull(),
+    type: text('type').notNull(),
+    actorId: text('actor_id'),
+    subjectId: text('subject_id'),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>(),
+  },
+  (t) => [
+    index('audit_type_idx').on(t.type, t.id),
+    index('audit_actor_idx').on(t.actorId),
+    index('audit_subject_idx').on(t.subjectId),
+  ],
+)
+
+export type PolicyRow = typeof policies.$inferSelect
+export type PlaceRow = typeof places.$inferSelect
+export type AuditRow = typeof auditEvents.$inferSelect

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm'
+import { and, eq, inArray } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { type DeviceRow, devices } from '../db/schema'
 
@@ -6,6 +6,16 @@ export function devicesRepo(db: Db) {
   return {
     of: (userId: string): Promise<DeviceRow[]> =>
       db.select().from(devices).where(eq(devices.userId, userId)).orderBy(devices.registeredAt).all(),
+
+    /** Devices of several users at once (one query for a page of users). */
+    async ofUsers(userIds: string[]): Promise<Map<string, DeviceRow[]>> {
+      const rows = userIds.length
+        ? await db.select().from(devices).where(inArray(devices.userId, userIds)).orderBy(devices.registeredAt).all()
+        : []
+      const byUser = new Map<string, DeviceRow[]>()
+      for (const d of rows) byUser.set(d.userId, [...(byUser.get(d.userId) ?? []), d])
+      return byUser
+    },
 
     /** Registers a device; undefined when its id is already registered (to anyone). */
     add: (row: DeviceRow): Promise<DeviceRow | undefined> =>

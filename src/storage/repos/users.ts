@@ -1,8 +1,18 @@
-import { and, eq, isNull, ne, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { type UserRow, users } from '../db/schema'
 
 export type NewUser = typeof users.$inferInsert
+export interface UserFilter {
+  role?: string | undefined
+  roles?: string[] | undefined
+  status?: UserRow['status'] | undefined
+  parentId?: string | undefined
+  q?: string | undefined
+  limit: number
+  cursor?: string | undefined
+}
+
 export type UserPatch = Partial<Omit<NewUser, 'id' | 'createdAt'>>
 
 /** True when D1 refused a write for a UNIQUE index; `column` narrows it to one column. */
@@ -55,6 +65,35 @@ export function usersRepo(db: Db) {
           .set({ email: null })
           .where(and(eq(users.email, email), eq(users.status, 'pending'), ownPhone ? ne(users.phone, ownPhone) : undefined)),
       ]),
+
+    /** Newest first, filtered; `q` matches phone, email, username, name or surname (a substring). */
+    page(f: UserFilter): Promise<UserRow[]> {
+      const like = f.q ? `%${f.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%` : undefined
+      return db
+        .select()
+        .from(users)
+        .where(
+          and(
+            f.role ? eq(users.role, f.role) : undefined,
+            f.roles ? inArray(users.role, f.roles) : undefined,
+            f.status ? eq(users.status, f.status) : undefined,
+            f.parentId ? eq(users.parentId, f.parentId) : undefined,
+            like
+              ? or(
+                  sql`${users.phone} LIKE ${like} ESCAPE '\\'`,
+                  sql`${users.email} LIKE ${like} ESCAPE '\\'`,
+                  sql`${users.username} LIKE ${like} ESCAPE '\\'`,
+                  sql`${users.name} LIKE ${like} ESCAPE '\\'`,
+                  sql`${users.surname} LIKE ${like} ESCAPE '\\'`,
+                )
+              : undefined,
+            f.cursor ? lt(users.id, f.cursor) : undefined,
+          ),
+        )
+        .orderBy(desc(users.id))
+        .limit(f.limit)
+        .all()
+    },
 
     insert: (row: NewUser) => db.insert(users).values(row).returning().get(),
 

@@ -1,0 +1,79 @@
+import { createRoute } from '@hono/zod-openapi'
+import { requireAuth, requireLiveSession } from '../middleware/auth'
+import { requireStaff } from '../middleware/permissions'
+import { errorResponses, jsonBody, jsonContent, SECURITY } from '../schemas/fields'
+import { IdParam, PageQuery, PolicyBody, PolicyList, PolicyPatchBody, PolicyResponse } from '../schemas/iam'
+import { createPolicy, deletePolicy, getPolicy, listPolicies, updatePolicy } from '../services/policies'
+import { actorOf, clientInfo, newRouter } from './router'
+
+const tags = ['policies']
+const security = SECURITY
+
+export const policies = newRouter()
+policies.use('*', requireAuth, requireLiveSession, requireStaff)
+
+policies
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/',
+      tags,
+      security,
+      summary: 'Create a permission policy (admin or above)',
+      request: { body: jsonBody(PolicyBody) },
+      responses: { 201: jsonContent(PolicyResponse, 'The policy'), ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => c.json(await createPolicy(c.var.deps, actorOf(c), c.req.valid('json'), clientInfo(c)), 201),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags,
+      security,
+      summary: 'List policies (a client sees those attached to it)',
+      request: { query: PageQuery },
+      responses: { 200: jsonContent(PolicyList, 'Policies'), ...errorResponses(401, 403) },
+    }),
+    async (c) => c.json(await listPolicies(c.var.deps, actorOf(c), c.req.valid('query')), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}',
+      tags,
+      security,
+      summary: 'Read a policy',
+      request: { params: IdParam },
+      responses: { 200: jsonContent(PolicyResponse, 'The policy'), ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => c.json(await getPolicy(c.var.deps, actorOf(c), c.req.valid('param').id), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/{id}',
+      tags,
+      security,
+      summary: 'Change a policy (takes effect at the holders’ next token)',
+      request: { params: IdParam, body: jsonBody(PolicyPatchBody) },
+      responses: { 200: jsonContent(PolicyResponse, 'The policy'), ...errorResponses(400, 401, 403, 404) },
+    }),
+    async (c) =>
+      c.json(await updatePolicy(c.var.deps, actorOf(c), c.req.valid('param').id, c.req.valid('json'), clientInfo(c)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{id}',
+      tags,
+      security,
+      summary: 'Delete a policy',
+      request: { params: IdParam },
+      responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      await deletePolicy(c.var.deps, actorOf(c), c.req.valid('param').id, clientInfo(c))
+      return c.body(null, 204)
+    },
+  )

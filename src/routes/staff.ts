@@ -1,0 +1,70 @@
+import { createRoute } from '@hono/zod-openapi'
+import { requireAuth, requireLiveSession } from '../middleware/auth'
+import { requireStaff } from '../middleware/permissions'
+import { errorResponses, jsonBody, jsonContent, SECURITY } from '../schemas/fields'
+import { PageQuery, StaffBody, SubclientBody, SubclientQuery, UserList } from '../schemas/iam'
+import { UserResponse } from '../schemas/user'
+import { createStaff, listStaff } from '../services/staff'
+import { actorOf, clientInfo, newRouter } from './router'
+
+const tags = ['staff']
+
+/** `/admins`, `/clients`, `/subclients` (SPEC §6.5); who may do what is decided in services/staff. */
+export const staff = newRouter()
+staff.use('/admins', requireAuth, requireLiveSession, requireStaff)
+staff.use('/clients', requireAuth, requireLiveSession, requireStaff)
+staff.use('/subclients', requireAuth, requireLiveSession, requireStaff)
+
+for (const kind of ['admin', 'client'] as const) {
+  staff
+    .openapi(
+      createRoute({
+        method: 'post',
+        path: `/${kind}s`,
+        tags,
+        security: SECURITY,
+        summary: kind === 'admin' ? 'Create an admin (super admin only)' : 'Create a client (admin or above)',
+        request: { body: jsonBody(StaffBody) },
+        responses: { 201: jsonContent(UserResponse, `The new ${kind}`), ...errorResponses(400, 401, 403, 409) },
+      }),
+      async (c) => c.json(await createStaff(c.var.deps, actorOf(c), kind, c.req.valid('json'), clientInfo(c)), 201),
+    )
+    .openapi(
+      createRoute({
+        method: 'get',
+        path: `/${kind}s`,
+        tags,
+        security: SECURITY,
+        summary: `List ${kind}s`,
+        request: { query: PageQuery },
+        responses: { 200: jsonContent(UserList, `${kind}s, newest first`), ...errorResponses(401, 403) },
+      }),
+      async (c) => c.json(await listStaff(c.var.deps, actorOf(c), kind, c.req.valid('query')), 200),
+    )
+}
+
+staff
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/subclients',
+      tags,
+      security: SECURITY,
+      summary: 'Create a sub-client (admins name client_id; a client creates its own)',
+      request: { body: jsonBody(SubclientBody) },
+      responses: { 201: jsonContent(UserResponse, 'The new sub-client'), ...errorResponses(400, 401, 403, 404, 409) },
+    }),
+    async (c) => c.json(await createStaff(c.var.deps, actorOf(c), 'subclient', c.req.valid('json'), clientInfo(c)), 201),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/subclients',
+      tags,
+      security: SECURITY,
+      summary: 'List sub-clients (a client sees only its own; admins may filter by client_id)',
+      request: { query: SubclientQuery },
+      responses: { 200: jsonContent(UserList, 'Sub-clients, newest first'), ...errorResponses(401, 403) },
+    }),
+    async (c) => c.json(await listStaff(c.var.deps, actorOf(c), 'subclient', c.req.valid('query')), 200),
+  )

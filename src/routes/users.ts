@@ -1,0 +1,107 @@
+import { createRoute } from '@hono/zod-openapi'
+import { requireAuth, requireLiveSession } from '../middleware/auth'
+import { errorResponses, jsonBody, jsonContent, SECURITY } from '../schemas/fields'
+import { AdminPatchBody, AssignPoliciesBody, AssignPoliciesResponse, IdParam, UserList, UsersQuery } from '../schemas/iam'
+import { UserResponse } from '../schemas/user'
+import { assignPolicies } from '../services/policies'
+import { deleteUser, getUser, listUsers, patchUser, setStatus } from '../services/users-admin'
+import { actorOf, clientInfo, newRouter } from './router'
+
+const tags = ['users']
+const security = SECURITY
+
+/** User administration (SPEC §6.4): admins and super admins; hierarchy rules in the services. */
+export const users = newRouter()
+users.use('*', requireAuth, requireLiveSession)
+
+users
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags,
+      security,
+      summary: 'List users, filtered and searched (admin or above)',
+      request: { query: UsersQuery },
+      responses: { 200: jsonContent(UserList, 'Users, newest first'), ...errorResponses(400, 401, 403) },
+    }),
+    async (c) => c.json(await listUsers(c.var.deps, actorOf(c), c.req.valid('query')), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/{id}',
+      tags,
+      security,
+      summary: 'Read a user (yourself, or someone you manage)',
+      request: { params: IdParam },
+      responses: { 200: jsonContent(UserResponse, 'The user'), ...errorResponses(401, 404) },
+    }),
+    async (c) => c.json(await getUser(c.var.deps, actorOf(c), c.req.valid('param').id), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/{id}',
+      tags,
+      security,
+      summary: 'Edit a user below you; a role change ends their sessions',
+      request: { params: IdParam, body: jsonBody(AdminPatchBody) },
+      responses: { 200: jsonContent(UserResponse, 'The user'), ...errorResponses(400, 401, 403, 404, 409) },
+    }),
+    async (c) =>
+      c.json(await patchUser(c.var.deps, actorOf(c), c.req.valid('param').id, c.req.valid('json'), clientInfo(c)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/{id}',
+      tags,
+      security,
+      summary: 'Delete a user below you',
+      request: { params: IdParam },
+      responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => {
+      await deleteUser(c.var.deps, actorOf(c), c.req.valid('param').id, clientInfo(c))
+      return c.body(null, 204)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'put',
+      path: '/{id}/policies',
+      tags,
+      security,
+      summary: "Replace a client's or sub-client's policies",
+      request: { params: IdParam, body: jsonBody(AssignPoliciesBody) },
+      responses: {
+        200: jsonContent(AssignPoliciesResponse, 'Policies and resulting permissions'),
+        ...errorResponses(400, 401, 403, 404),
+      },
+    }),
+    async (c) =>
+      c.json(
+        await assignPolicies(c.var.deps, actorOf(c), c.req.valid('param').id, c.req.valid('json').policy_ids, clientInfo(c)),
+        200,
+      ),
+  )
+
+for (const [action, status] of [
+  ['activate', 'active'],
+  ['deactivate', 'deactivated'],
+  ['suspend', 'suspended'],
+] as const) {
+  users.openapi(
+    createRoute({
+      method: 'patch',
+      path: `/{id}/${action}`,
+      tags,
+      security,
+      summary: status === 'active' ? 'Activate a user' : `Set a user ${status}; every session ends`,
+      request: { params: IdParam },
+      responses: { 200: jsonContent(UserResponse, 'The user'), ...errorResponses(401, 403, 404) },
+    }),
+    async (c) => c.json(await setStatus(c.var.deps, actorOf(c), c.req.valid('param').id, status, clientInfo(c)), 200),
+  )
+}

@@ -1,0 +1,121 @@
+import { z } from '@hono/zod-openapi'
+import { PERMISSION } from '../services/permissions'
+import { EmailField, NameField, PasswordField, PhoneField, UsernameField } from './fields'
+import { UserResponse } from './user'
+
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ example: 20 }),
+  cursor: z.string().max(64).optional(),
+})
+
+export const listOf = <T extends z.ZodType>(item: T, name: string) =>
+  z.object({ items: z.array(item), next_cursor: z.string().nullable() }).openapi(name)
+
+export const UserList = listOf(UserResponse, 'UserList')
+
+export const StaffBody = z
+  .strictObject({
+    username: UsernameField,
+    password: PasswordField,
+    phone: PhoneField.optional(),
+    email: EmailField.optional(),
+    name: NameField.optional(),
+  })
+  .openapi('StaffBody')
+
+export const SubclientBody = StaffBody.extend({ client_id: z.string().max(64).optional() }).openapi('SubclientBody')
+
+export const SubclientQuery = PageQuery.extend({ client_id: z.string().max(64).optional() })
+
+export const UsersQuery = PageQuery.extend({
+  role: z.string().max(32).optional(),
+  status: z.enum(['pending', 'active', 'deactivated', 'suspended']).optional(),
+  q: z.string().trim().min(1).max(100).optional(),
+})
+
+export const IdParam = z.object({ id: z.string().min(1).max(64) })
+
+export const AdminPatchBody = z
+  .strictObject({
+    name: NameField.nullable().optional(),
+    surname: NameField.nullable().optional(),
+    email: EmailField.nullable().optional(),
+    phone: PhoneField.nullable().optional(),
+    role: z.string().max(32).optional(),
+  })
+  .openapi('AdminPatchBody')
+
+const Permission = z.string().regex(PERMISSION, 'Use resource:action, resource:* or *').openapi({ example: 'places:read' })
+
+export const PolicyBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100),
+    description: z.string().trim().max(500).optional(),
+    permissions: z.array(Permission).min(1).max(100),
+  })
+  .openapi('PolicyBody')
+
+export const PolicyPatchBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100).optional(),
+    description: z.string().trim().max(500).nullable().optional(),
+    permissions: z.array(Permission).min(1).max(100).optional(),
+  })
+  .openapi('PolicyPatchBody')
+
+export const PolicyResponse = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    permissions: z.array(z.string()),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('Policy')
+export const PolicyList = listOf(PolicyResponse, 'PolicyList')
+
+export const AssignPoliciesBody = z
+  .strictObject({ policy_ids: z.array(z.string().max(64)).max(50) })
+  .openapi('AssignPoliciesBody')
+export const AssignPoliciesResponse = z
+  .object({ policies: z.array(PolicyResponse), permissions: z.array(z.string()) })
+  .openapi('AssignedPolicies')
+
+export const PlaceBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(200),
+    kind: z.enum(['ev_charger', 'swap_station']),
+    lat: z.number().min(-90).max(90),
+    lng: z.number().min(-180).max(180),
+    address: z.string().trim().max(300).optional(),
+  })
+  .openapi('PlaceBody')
+
+export const PlaceResponse = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    kind: z.enum(['ev_charger', 'swap_station']),
+    lat: z.number(),
+    lng: z.number(),
+    address: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi('Place')
+export const PlaceList = listOf(PlaceResponse, 'PlaceList')
+
+export const AuditQuery = PageQuery.extend({ user_id: z.string().max(64).optional(), type: z.string().max(64).optional() })
+export const AuditEventResponse = z
+  .object({
+    id: z.string(),
+    at: z.string(),
+    type: z.string(),
+    actor_id: z.string().nullable(),
+    subject_id: z.string().nullable(),
+    ip: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    detail: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .openapi('AuditEvent')
+export const AuditList = listOf(AuditEventResponse, 'AuditList')

@@ -1,0 +1,213 @@
+import { env } from 'cloudflare:workers'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { call, expectError, json } from '../helpers/app'
+import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
+import { activeUser, newIp } from '../helpers/otp'
+import { type Outbox, outbox } from '../helpers/outbox'
+import { countRows, getMe, logInWith, sidOf } from '../helpers/sessions'
+
+let box: Outbox
+beforeEach(() => {
+  box = outbox()
+})
+afterEach(() => box.restore())
+
+let deviceCounter = 0
+/** A device id no other test of this file uses. */
+const newDeviceId = () => `inv-${Date.now()}-${++deviceCounter}`
+
+function patchMe(token: string, body: unknown): Promise<Response> {
+  return call('PATCH', '/api/v1/me', { token, json: body })
+}
+
+function addDevice(token: string, body: unknown): Promise<Response> {
+  return call('POST', '/api/v1/me/devices', { token, json: body })
+}
+
+/** The user's row as stored, for checking that a refused request changed nothing. */
+function userRow(id: string) {
+  return env.DB.prepare(
+    'SELECT name, surname, email, role, status, phone_verified, email_verified, updated_at FROM users WHERE id = ?',
+  )
+    .bind(id)
+    .first()
+}
+
+describe('PATCH /api/v1/me', () => {
+  it('updates name and surname and answers the updated user', async () => {
+    const { access_token, user } = await activeUser(box)
+    const res = await patchMe(access_token, { name: 'Leila', surname: 'Ben Salem' })
+    expect(res.status).toBe(200)
+    expect(await json(res)).toMatchObject({ id: user.id, name: 'Leila', surname: 'Ben Salem', phone: user.phone })
+    expect(await json(await getMe(access_token))).toMatchObject({ name: 'Leila', surname: 'Ben Salem' })
+  })
+
+  it('sets a new email as unverified', async () => {
+    const { access_token } = await activeUser(box)
+    const email = newEmail()
+    const res = await patchMe(access_token, { email: `  ${email.toUpperCase()} ` })
+    expect(res.status).toBe(200)
+    expect(await json(res)).toMatchObject({ email, email_verified: false, phone_verified: true, is_verified: true })
+  })
+
+  it('refuses the email of another verified account with 409 email_taken', async () => {
+    const phone = newPhone()
+    const email = newEmail()
+    const reg = await call('POST', '/api/v1/auth/register', { json: { phone, email, password: PASSWORD }, ip: newIp() })
+    expect(reg.status).toBe(201)
+    expect((await call('POST', '/api/v1/auth/verify', { json: { phone, code: box.lastCode(phone) } })).status).toBe(200)
+
+    const { access_token, user } = await activeUser(box)
+    await expectError(await patchMe(access_token, { email }), 409, 'email_taken')
+    expect((await userRow(user.id))?.email).toBeNull()
+  })
+
+  it('refuses an unknown field (role) with 400 validation_error and changes nothing', async () => {
+    const { access_token, user } = await activeUser(box)
+    const before = await userRow(user.id)
+    const body = await expectError(await patchMe(access_token, { name: 'Mallory', role: 'admin' }), 400, 'validation_error')
+    expect(body.fields).toHaveProperty('role')
+    expect(await userRow(user.id)).toEqual(before)
+    expect(before).toMatchObject({ role: 'particulier' })
+  })
+
+  it('refuses is_verified with 400 validation_error and changes nothing', async () => {
+    const { access_token, user } = await activeUser(box)
+    await patchMe(access_token, { email: newEmail() })
+    const before = await userRow(user.id)
+    const body = await expectError(
+      await patchMe(access_token, { is_verified: true, email_verified: true }),
+      400,
+      'validation_error',
+    )
+    expect(body.fields).toHaveProperty('is_verified')
+    expect(await userRow(user.id)).toEqual(before)
+    expect(before).toMatchObject({ email_verified: 0 })
+  })
+})
+
+describe('DELETE /api/v1/me', () => {
+  it('refuses a wrong password with 401 invalid_credentials and keeps the account', async () => {
+    const { access_token, user } = await activeUser(box)
+    const res = await call('DELETE', '/api/v1/me', { token: access_token, json: { password: 'Wrong-Passw0rd' } })
+    await expectError(res, 401, 'invalid_credentials')
+    expect((await getMe(access_token)).status).toBe(200)
+    expect(await countRows('users', 'id', user.id)).toBe(1)
+  })
+
+  it('deletes the account with the right password: tokens, login, row, sessions and devices all gone', async () => {
+    const signedIn = await activeUser(box)
+    const other = await logInWith(signedIn.phone)
+    expect((await addDevice(signedIn.access_token, { device_id: newDeviceId(), type: 'inverter' })).status).toBe(201)
+    const id = signedIn.user.id
+
+    const res = await call('DELETE', '/api/v1/me', { token: signedIn.access_token, json: { password: PASSWORD } })
+    expect(res.status).toBe(204)
+
+    for (const session of [signedIn, other]) {
+      await expectError(await getMe(session.access_token), 401, 'invalid_token')
+      // A route that never reads the user row: only the revocation mark can refuse the token.
+      await expectError(await call('GET', '/api/v1/me/devices', { token: session.access_token }), 401, 'invalid_token')
+      const refresh = await call('POST', '/api/v1/auth/refresh', { json: { refresh_token: session.refresh_token } })
+      await expectError(refresh, 401, 'invalid_token')
+    }
+    const login = await call('POST', '/api/v1/auth/login', { json: { phone: signedIn.phone, password: PASSWORD } })
+    await expectError(login, 401, 'invalid_credentials')
+
+    expect(await countRows('users', 'id', id)).toBe(0)
+    expect(await countRows('sessions', 'user_id', id)).toBe(0)
+    expect(await countRows('devices', 'user_id', id)).toBe(0)
+    const history = await env.DB.prepare('SELECT count(*) AS n FROM refresh_token_history WHERE session_id IN (?, ?)')
+      .bind(sidOf(signedIn.access_token), sidOf(other.access_token))
+      .first<{ n: number }>()
+    expect(history?.n).toBe(0)
+  })
+
+  it('frees the phone for a new registration', async () => {
+    const signedIn = await activeUser(box)
+    expect((await call('DELETE', '/api/v1/me', { token: signedIn.access_token, json: { password: PASSWORD } })).status).toBe(204)
+    // The register code sent at sign-up is still inside the default resend cooldown.
+    const reg = await call('POST', '/api/v1/auth/register', {
+      json: { phone: signedIn.phone, password: PASSWORD },
+      ip: newIp(),
+      env: { OTP_RESEND_COOLDOWN_SECONDS: '0' },
+    })
+    expect(reg.status).toBe(201)
+  })
+})
+
+describe('devices', () => {
+  it('registers a device: 201 with device_id, type and registered_at', async () => {
+    const { access_token } = await activeUser(box)
+    const res = await addDevice(access_token, { device_id: 'inv-001', type: 'inverter' })
+    expect(res.status).toBe(201)
+    const body = await json(res)
+    expect(Object.keys(body).sort()).toEqual(['device_id', 'registered_at', 'type'])
+    expect(body).toMatchObject({ device_id: 'inv-001', type: 'inverter' })
+    expect(new Date(body.registered_at).toISOString()).toBe(body.registered_at)
+  })
+
+  it('answers the same device id again, for the same user, with 409 device_taken', async () => {
+    const { access_token } = await activeUser(box)
+    const deviceId = newDeviceId()
+    expect((await addDevice(access_token, { device_id: deviceId, type: 'inverter' })).status).toBe(201)
+    await expectError(await addDevice(access_token, { device_id: deviceId, type: 'meter' }), 409, 'device_taken')
+  })
+
+  it("answers another user's device id with 409 device_taken and leaves it with its owner", async () => {
+    const owner = await activeUser(box)
+    const other = await activeUser(box)
+    const deviceId = newDeviceId()
+    expect((await addDevice(owner.access_token, { device_id: deviceId, type: 'inverter' })).status).toBe(201)
+    await expectError(await addDevice(other.access_token, { device_id: deviceId, type: 'inverter' }), 409, 'device_taken')
+    const list = await json(await call('GET', '/api/v1/me/devices', { token: owner.access_token }))
+    expect(list.items.map((d: { device_id: string }) => d.device_id)).toEqual([deviceId])
+  })
+
+  it('lists the devices at GET /me/devices and in the user object of GET /me', async () => {
+    const { access_token } = await activeUser(box)
+    const deviceId = newDeviceId()
+    const added = await json(await addDevice(access_token, { device_id: deviceId, type: 'battery' }))
+
+    const res = await call('GET', '/api/v1/me/devices', { token: access_token })
+    expect(res.status).toBe(200)
+    const list = await json(res)
+    expect(list.items).toEqual([added])
+    expect((await json(await getMe(access_token))).devices).toEqual([added])
+  })
+
+  it('removes a device with 204, and answers 404 not_found the second time', async () => {
+    const { access_token } = await activeUser(box)
+    const deviceId = newDeviceId()
+    expect((await addDevice(access_token, { device_id: deviceId, type: 'inverter' })).status).toBe(201)
+
+    const res = await call('DELETE', `/api/v1/me/devices/${deviceId}`, { token: access_token })
+    expect(res.status).toBe(204)
+    expect((await json(await call('GET', '/api/v1/me/devices', { token: access_token }))).items).toEqual([])
+    await expectError(await call('DELETE', `/api/v1/me/devices/${deviceId}`, { token: access_token }), 404, 'not_found')
+  })
+
+  it("answers 404 to removing another user's device and keeps it", async () => {
+    const owner = await activeUser(box)
+    const other = await activeUser(box)
+    const deviceId = newDeviceId()
+    expect((await addDevice(owner.access_token, { device_id: deviceId, type: 'inverter' })).status).toBe(201)
+    await expectError(await call('DELETE', `/api/v1/me/devices/${deviceId}`, { token: other.access_token }), 404, 'not_found')
+    expect((await json(await getMe(owner.access_token))).devices).toHaveLength(1)
+  })
+
+  it('refuses a bad device body with 400 validation_error', async () => {
+    const { access_token } = await activeUser(box)
+    const bodies = [
+      {},
+      { device_id: newDeviceId() },
+      { type: 'inverter' },
+      { device_id: '', type: 'inverter' },
+      { device_id: 'has space', type: 'inverter' },
+      { device_id: 'x'.repeat(129), type: 'inverter' },
+      { device_id: newDeviceId(), type: 'inverter', user_id: 'someone-else' },
+    ]
+    for (const body of bodies) await expectError(await addDevice(access_token, body), 400, 'validation_error')
+    expect((await json(await call('GET', '/api/v1/me/devices', { token: access_token }))).items).toEqual([])
+  })
+})

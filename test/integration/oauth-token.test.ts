@@ -1,0 +1,168 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { call, json } from '../helpers/app'
+import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
+import { activeUser, newIp, registerPending } from '../helpers/otp'
+import { type Outbox, outbox } from '../helpers/outbox'
+import { getMe, sleep } from '../helpers/sessions'
+
+let box: Outbox
+beforeEach(() => {
+  box = outbox()
+})
+afterEach(() => box.restore())
+
+type Vars = Record<string, string>
+const NO_GRACE = { REFRESH_REUSE_GRACE_SECONDS: '0' }
+
+/** POST /auth/token with a form-encoded body, as an OAuth 2.0 client sends it. */
+function token(params: Record<string, string>, vars?: Vars): Promise<Response> {
+  return call('POST', '/api/v1/auth/token', {
+    body: new URLSearchParams(params).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    env: vars,
+  })
+}
+
+/** Asserts an RFC 6749 §5.2 error: plain JSON with exactly `error` and `error_description`. */
+async function expectOAuthError(res: Response, status: number, error: string) {
+  const body = await json(res)
+  expect({ status: res.status, error: body.error }).toEqual({ status, error })
+  expect(res.headers.get('content-type')).toMatch(/^application\/json\b/)
+  expect(res.headers.get('cache-control')).toBe('no-store')
+  expect(Object.keys(body).sort()).toEqual(['error', 'error_description'])
+  expect(typeof body.error_description).toBe('string')
+  expect(body.error_description.length).toBeGreaterThan(0)
+  return body
+}
+
+/** Asserts an RFC 6749 §5.1 token response and returns it. */
+async function expectTokens(res: Response) {
+  expect(res.status, await res.clone().text()).toBe(200)
+  expect(res.headers.get('cache-control')).toBe('no-store')
+  expect(res.headers.get('content-type')).toMatch(/^application\/json\b/)
+  const body = await json(res)
+  expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'token_type'])
+  expect(body).toMatchObject({ token_type: 'bearer', expires_in: 900 })
+  expect(body.access_token.split('.')).toHaveLength(3)
+  expect(typeof body.refresh_token).toBe('string')
+  return body as { access_token: string; refresh_token: string }
+}
+
+describe('POST /api/v1/auth/token, grant_type=password', () => {
+  it('signs in with the phone as username, in any accepted format', async () => {
+    const { phone, user } = await activeUser(box)
+    const local = phone.slice(4) // 9xxxxxxx
+    for (const username of [phone, `${local.slice(0, 2)} ${local.slice(2, 5)} ${local.slice(5)}`, `00${phone.slice(1)}`]) {
+      const tokens = await expectTokens(await token({ grant_type: 'password', username, password: PASSWORD }))
+      const me = await getMe(tokens.access_token)
+      expect(me.status).toBe(200)
+      expect((await json(me)).id).toBe(user.id)
+    }
+  })
+
+  it('signs in with the email as username', async () => {
+    const phone = newPhone()
+    const email = newEmail()
+    const reg = await call('POST', '/api/v1/auth/register', { json: { phone, email, password: PASSWORD }, ip: newIp() })
+    expect(reg.status).toBe(201)
+    const verified = await call('POST', '/api/v1/auth/verify', { json: { phone, code: box.lastCode(phone) } })
+    expect(verified.status).toBe(200)
+
+    const tokens = await expectTokens(await token({ grant_type: 'password', username: email.toUpperCase(), password: PASSWORD }))
+    expect((await json(await getMe(tokens.access_token))).email).toBe(email)
+  })
+
+  it('answers a wrong password with 400 invalid_grant', async () => {
+    const { phone } = await activeUser(box)
+    await expectOAuthError(
+      await token({ grant_type: 'password', username: phone, password: 'Wrong-Passw0rd' }),
+      400,
+      'invalid_grant',
+    )
+  })
+
+  it('answers an unknown user exactly like a wrong password', async () => {
+    const { phone } = await activeUser(box)
+    const wrong = await expectOAuthError(
+      await token({ grant_type: 'password', username: phone, password: 'Wrong-Passw0rd' }),
+      400,
+      'invalid_grant',
+    )
+    const unknown = await expectOAuthError(
+      await token({ grant_type: 'password', username: newPhone(), password: PASSWORD }),
+      400,
+      'invalid_grant',
+    )
+    expect(unknown).toEqual(wrong)
+  })
+
+  it('refuses an unverified account with invalid_grant', async () => {
+    const { phone } = await registerPending(box)
+    await expectOAuthError(await token({ grant_type: 'password', username: phone, password: PASSWORD }), 400, 'invalid_grant')
+  })
+
+  it('refuses a missing password with 400 invalid_request', async () => {
+    const { phone } = await activeUser(box)
+    await expectOAuthError(await token({ grant_type: 'password', username: phone }), 400, 'invalid_request')
+  })
+})
+
+describe('POST /api/v1/auth/token, grant_type=refresh_token', () => {
+  it('rotates the refresh token', async () => {
+    const user = await activeUser(box)
+    const tokens = await expectTokens(await token({ grant_type: 'refresh_token', refresh_token: user.refresh_token }))
+    expect(tokens.refresh_token).not.toBe(user.refresh_token)
+    await expectTokens(await token({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token }))
+  })
+
+  it('answers a reused refresh token after the grace window with 400 invalid_grant', async () => {
+    const user = await activeUser(box, { env: NO_GRACE })
+    const newest = await expectTokens(await token({ grant_type: 'refresh_token', refresh_token: user.refresh_token }, NO_GRACE))
+    await sleep(5)
+    await expectOAuthError(
+      await token({ grant_type: 'refresh_token', refresh_token: user.refresh_token }, NO_GRACE),
+      400,
+      'invalid_grant',
+    )
+    // The session is revoked, so the newest refresh token is refused as well.
+    await expectOAuthError(
+      await token({ grant_type: 'refresh_token', refresh_token: newest.refresh_token }, NO_GRACE),
+      400,
+      'invalid_grant',
+    )
+  })
+
+  it('answers an unknown refresh token with 400 invalid_grant', async () => {
+    await expectOAuthError(await token({ grant_type: 'refresh_token', refresh_token: 'nope' }), 400, 'invalid_grant')
+  })
+})
+
+describe('POST /api/v1/auth/token, malformed requests', () => {
+  it('answers grant_type=client_credentials with 400 unsupported_grant_type', async () => {
+    await expectOAuthError(await token({ grant_type: 'client_credentials' }), 400, 'unsupported_grant_type')
+  })
+
+  it('answers a missing grant_type with 400 invalid_request', async () => {
+    const { phone } = await activeUser(box)
+    await expectOAuthError(await token({ username: phone, password: PASSWORD }), 400, 'invalid_request')
+  })
+
+  it('answers a JSON body with 400 invalid_request', async () => {
+    const { phone } = await activeUser(box)
+    const res = await call('POST', '/api/v1/auth/token', {
+      json: { grant_type: 'password', username: phone, password: PASSWORD },
+    })
+    await expectOAuthError(res, 400, 'invalid_request')
+  })
+})
+
+describe('the OpenAPI document', () => {
+  it('lists the token, refresh and logout endpoints', async () => {
+    const res = await call('GET', '/api/v1/openapi.json')
+    expect(res.status).toBe(200)
+    const { paths } = await json(res)
+    expect(paths['/api/v1/auth/token']?.post).toBeDefined()
+    expect(paths['/api/v1/auth/refresh']?.post).toBeDefined()
+    expect(paths['/api/v1/auth/logout']?.post).toBeDefined()
+  })
+})
