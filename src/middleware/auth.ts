@@ -3,7 +3,8 @@ import { idTime } from '../crypto/random'
 import type { AppEnv } from '../env'
 import { AppError } from '../errors'
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/
+// The scheme name is case-insensitive (RFC 7235 §2.1).
+const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i
 const invalidToken = () => new AppError('invalid_token', 'The access token is invalid, expired or revoked')
 
 /**

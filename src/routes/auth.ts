@@ -21,7 +21,7 @@ import { oauthToken } from '../services/oauth-token'
 import { changePassword, confirmPasswordReset, requestPasswordReset } from '../services/password-reset'
 import { refreshSession } from '../services/refresh'
 import { register } from '../services/register'
-import { revokeSession } from '../services/sessions'
+import { logout } from '../services/user-sessions'
 import { verifyCode } from '../services/verify'
 import { clientInfo, NO_STORE, newRouter } from './router'
 
@@ -146,7 +146,7 @@ export const auth = newRouter()
       responses: { 204: { description: 'Logged out' }, ...errorResponses(401) },
     }),
     async (c) => {
-      await revokeSession(c.var.deps, c.var.auth.userId, c.var.auth.sessionId)
+      await logout(c.var.deps, c.var.auth.userId, c.var.auth.sessionId, clientInfo(c))
       return c.body(null, 204)
     },
   )
@@ -171,6 +171,6 @@ auth.post('/token', async (c) => {
   if (!FORM.test(c.req.header('content-type') ?? '')) {
     throw new OAuthError('invalid_request', 'Send the parameters as application/x-www-form-urlencoded')
   }
-  const form = await c.req.parseBody()
+  const form = await c.req.parseBody({ all: true })
   return c.json(await oauthToken(c.var.deps, form, clientInfo(c)), 200, { 'cache-control': 'no-store', pragma: 'no-cache' })
 })

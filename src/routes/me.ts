@@ -6,7 +6,7 @@ import { DeviceList, DeviceResponse, UserResponse } from '../schemas/user'
 import { addDevice, listDevices, removeDevice } from '../services/devices'
 import { deleteMe, getMe, updateMe } from '../services/me'
 import { endOtherSessions, endSession, listSessions } from '../services/user-sessions'
-import { newRouter } from './router'
+import { clientInfo, newRouter } from './router'
 
 const tags = ['me']
 const security = SECURITY
@@ -50,7 +50,7 @@ me.openapi(
       responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401) },
     }),
     async (c) => {
-      await deleteMe(c.var.deps, c.var.auth.userId, c.req.valid('json').password)
+      await deleteMe(c.var.deps, c.var.auth.userId, c.req.valid('json').password, clientInfo(c))
       return c.body(null, 204)
     },
   )
@@ -80,7 +80,7 @@ me.openapi(
       responses: { 204: { description: 'Other sessions ended' }, ...errorResponses(401) },
     }),
     async (c) => {
-      await endOtherSessions(c.var.deps, c.var.auth.userId, c.var.auth.sessionId)
+      await endOtherSessions(c.var.deps, c.var.auth.userId, c.var.auth.sessionId, clientInfo(c))
       return c.body(null, 204)
     },
   )
@@ -96,7 +96,7 @@ me.openapi(
       responses: { 204: { description: 'Session ended' }, ...errorResponses(401, 404) },
     }),
     async (c) => {
-      await endSession(c.var.deps, c.var.auth.userId, c.req.valid('param').id)
+      await endSession(c.var.deps, c.var.auth.userId, c.req.valid('param').id, clientInfo(c))
       return c.body(null, 204)
     },
   )

@@ -3,7 +3,7 @@ import { AppError } from '../errors'
 import { isUniqueViolation } from '../storage/repos/users'
 import { normalizeEmail } from './identifiers'
 import { checkPassword } from './passwords'
-import { revokeUserSessions } from './sessions'
+import { type ClientInfo, revokeUserSessions } from './sessions'
 import { toUserView, type UserView } from './user-view'
 
 const gone = () => new AppError('invalid_token', 'The access token is invalid, expired or revoked')
@@ -36,7 +36,7 @@ export async function updateMe(deps: Deps, userId: string, patch: ProfilePatch):
     if (email !== user.email) {
       const holder = await deps.users.byEmail(email)
       if (holder && holder.status !== 'pending') throw new AppError('email_taken', 'This email is already registered')
-      await deps.users.releasePendingEmail(email, null)
+      await deps.users.releasePendingEmail(email, { id: userId })
       changes.email = email
       changes.emailVerified = false
     }
@@ -52,11 +52,11 @@ export async function updateMe(deps: Deps, userId: string, patch: ProfilePatch):
 }
 
 /** Deletes the account after checking its password; every token of it stops working. */
-export async function deleteMe(deps: Deps, userId: string, password: string): Promise<void> {
+export async function deleteMe(deps: Deps, userId: string, password: string, client: ClientInfo): Promise<void> {
   const user = await deps.users.byId(userId)
   if (!(await checkPassword(deps, user, password)) || !user) {
     throw new AppError('invalid_credentials', 'The password is incorrect')
   }
-  await revokeUserSessions(deps, userId)
+  await revokeUserSessions(deps, userId, undefined, { reason: 'account_deleted', client })
   await deps.users.delete(userId)
 }

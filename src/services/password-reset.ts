@@ -27,7 +27,7 @@ export async function confirmPasswordReset(
   const passwordHash = await hashPassword(input.new_password, scryptParams(deps.config))
   const verified = to.channel === 'sms' ? { phoneVerified: true } : { emailVerified: true }
   await deps.users.update(user.id, { passwordHash, ...verified, updatedAt: deps.now() })
-  await revokeUserSessions(deps, user.id)
+  await revokeUserSessions(deps, user.id, undefined, { reason: 'password_reset', client })
   audit(deps, { type: 'password_reset', actorId: user.id, subjectId: user.id, ...client, detail: { channel: to.channel } })
 }
 
@@ -46,6 +46,6 @@ export async function changePassword(
   assertPasswordAllowed(input.new_password, deps.config, user, 'new_password')
   const passwordHash = await hashPassword(input.new_password, scryptParams(deps.config))
   await deps.users.update(user.id, { passwordHash, updatedAt: deps.now() })
-  await revokeUserSessions(deps, user.id, sessionId)
+  await revokeUserSessions(deps, user.id, sessionId, { reason: 'password_changed', client })
   audit(deps, { type: 'password_changed', actorId: user.id, subjectId: user.id, ...client })
 }

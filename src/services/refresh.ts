@@ -2,6 +2,7 @@ import { sha256Hex } from '../crypto/hash'
 import { randomToken } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
+import { audit } from './audit'
 import { assertCanSignIn, type ClientInfo, revokeSession, type TokenResponse, tokenResponse } from './sessions'
 
 const invalidRefresh = () => new AppError('invalid_token', 'The refresh token is invalid, expired or revoked')
@@ -31,9 +32,7 @@ export async function refreshSession(deps: Deps, refreshToken: string, client: C
   if (now - rotated.rotatedAt <= deps.config.REFRESH_REUSE_GRACE_SECONDS * 1000) {
     throw new AppError('refresh_conflict', 'This refresh token was just rotated; use the newest one')
   }
-  await revokeSession(deps, owner.userId, owner.id)
-  console.warn(
-    JSON.stringify({ level: 'warn', msg: 'refresh token reuse: session revoked', session_id: owner.id, ip: client.ip }),
-  )
+  await revokeSession(deps, owner.userId, owner.id, { reason: 'refresh_token_reused', client })
+  audit(deps, { type: 'refresh_token_reused', subjectId: owner.userId, ...client, detail: { session_id: owner.id } })
   throw new AppError('refresh_token_reused', 'This refresh token was already used; the session has been revoked')
 }

@@ -75,7 +75,7 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
       createdAt: now,
       updatedAt: now,
     }
-    if (email) await deps.users.releasePendingEmail(email, phone)
+    if (email) await deps.users.releasePendingEmail(email, { phone })
     user = phone
       ? await deps.users.upsertPendingByPhone({ ...row, phone })
       : await deps.users.upsertPendingByEmail({ ...row, email: email as string })

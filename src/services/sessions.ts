@@ -3,6 +3,7 @@ import { newId, randomToken } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import type { UserRow } from '../storage/db/schema'
+import { audit } from './audit'
 import { effectivePermissions } from './effective-permissions'
 import { toUserView, type UserView } from './user-view'
 
@@ -68,20 +69,47 @@ export async function startSession(deps: Deps, user: UserRow, client: ClientInfo
   return tokenResponse(deps, updated ?? user, sessionId, refreshToken)
 }
 
+/** Why sessions end, for the audit log. */
+export interface RevokeContext {
+  reason: string
+  actorId?: string | undefined
+  client?: ClientInfo | undefined
+}
+
 /**
  * Ends a user's sessions (all, or all but `keepSessionId`) in D1 and marks them in KV so their
  * access tokens fail at the next request (SPEC §6.3).
  */
-export async function revokeUserSessions(deps: Deps, userId: string, keepSessionId?: string): Promise<void> {
+export async function revokeUserSessions(deps: Deps, userId: string, keepSessionId?: string, why?: RevokeContext): Promise<void> {
   const now = deps.now()
-  await deps.sessions.revokeAllOfUser(userId, now, keepSessionId)
+  const ended = await deps.sessions.revokeAllOfUser(userId, now, keepSessionId)
   await deps.revocations.markUser(userId, { before: now, keep: keepSessionId ?? null })
+  if (why) {
+    audit(deps, {
+      type: 'sessions_revoked',
+      actorId: why.actorId ?? userId,
+      subjectId: userId,
+      ...why.client,
+      detail: { reason: why.reason, count: ended.length, kept: keepSessionId ?? null },
+    })
+  }
 }
 
-/** Ends one session of a user (logout, or the user ending it from another device). */
-export async function revokeSession(deps: Deps, userId: string, sessionId: string): Promise<boolean> {
+/** Ends one session of a user (logout, the user ending it elsewhere, refresh-token reuse). */
+export async function revokeSession(deps: Deps, userId: string, sessionId: string, why?: RevokeContext): Promise<boolean> {
   const revoked = await deps.sessions.revoke(sessionId, userId, deps.now())
   // Only the owner's own live session is marked: an id guessed by someone else changes nothing.
-  if (revoked) await deps.revocations.markSession(sessionId)
+  if (revoked) {
+    await deps.revocations.markSession(sessionId)
+    if (why) {
+      audit(deps, {
+        type: 'session_revoked',
+        actorId: why.actorId ?? userId,
+        subjectId: userId,
+        ...why.client,
+        detail: { reason: why.reason, session_id: sessionId },
+      })
+    }
+  }
   return revoked
 }

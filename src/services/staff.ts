@@ -51,7 +51,7 @@ async function parentFor(deps: Deps, actor: Actor, clientId: string | undefined)
     throw new AppError('validation_error', 'Request validation failed', { fields: { client_id: 'Required for admins' } })
   }
   const parent = await deps.users.byId(clientId)
-  if (!parent || parent.role !== 'client') throw notFound()
+  if (parent?.role !== 'client') throw notFound()
   return parent.id
 }
 

@@ -1,6 +1,6 @@
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
-import { revokeSession, revokeUserSessions } from './sessions'
+import { type ClientInfo, revokeSession, revokeUserSessions } from './sessions'
 
 export interface SessionView {
   id: string
@@ -29,11 +29,18 @@ export async function listSessions(deps: Deps, userId: string, currentId: string
 }
 
 /** Ends one of the user's sessions; another user's session id is a 404, like an unknown one. */
-export async function endSession(deps: Deps, userId: string, sessionId: string): Promise<void> {
-  if (!(await revokeSession(deps, userId, sessionId))) throw new AppError('not_found', 'No such session')
+export async function endSession(deps: Deps, userId: string, sessionId: string, client: ClientInfo): Promise<void> {
+  if (!(await revokeSession(deps, userId, sessionId, { reason: 'ended_by_user', client }))) {
+    throw new AppError('not_found', 'No such session')
+  }
 }
 
 /** Ends every session of the user but the calling one. */
-export function endOtherSessions(deps: Deps, userId: string, currentId: string): Promise<void> {
-  return revokeUserSessions(deps, userId, currentId)
+export function endOtherSessions(deps: Deps, userId: string, currentId: string, client: ClientInfo): Promise<void> {
+  return revokeUserSessions(deps, userId, currentId, { reason: 'ended_by_user', client })
+}
+
+/** Logout: this session's refresh token and its access tokens stop working. */
+export async function logout(deps: Deps, userId: string, sessionId: string, client: ClientInfo): Promise<void> {
+  await revokeSession(deps, userId, sessionId, { reason: 'logout', client })
 }

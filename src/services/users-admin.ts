@@ -96,7 +96,7 @@ export async function patchUser(deps: Deps, actor: Actor, id: string, patch: Adm
   }
   if (!updated) throw notFound()
   if (roleChanged) {
-    await revokeUserSessions(deps, id)
+    await revokeUserSessions(deps, id, undefined, { reason: 'role_changed', actorId: actor.id, client })
     audit(deps, {
       type: 'role_changed',
       actorId: actor.id,
@@ -113,7 +113,7 @@ export async function patchUser(deps: Deps, actor: Actor, id: string, patch: Adm
 export async function deleteUser(deps: Deps, actor: Actor, id: string, client: ClientInfo): Promise<void> {
   adminsOnly(actor)
   await managed(deps, actor, id)
-  await revokeUserSessions(deps, id)
+  await revokeUserSessions(deps, id, undefined, { reason: 'user_deleted', actorId: actor.id, client })
   await deps.users.delete(id)
   audit(deps, { type: 'user_deleted', actorId: actor.id, subjectId: id, ...client })
 }
@@ -130,7 +130,7 @@ export async function setStatus(
   const target = await managed(deps, actor, id)
   const updated = await deps.users.update(id, { status, updatedAt: deps.now() })
   if (!updated) throw notFound()
-  if (status !== 'active') await revokeUserSessions(deps, id)
+  if (status !== 'active') await revokeUserSessions(deps, id, undefined, { reason: `user_${status}`, actorId: actor.id, client })
   audit(deps, {
     type: 'status_changed',
     actorId: actor.id,

@@ -54,17 +54,23 @@ export function usersRepo(db: Db) {
     },
 
     /**
-     * Frees an email held by pending (never verified) accounts other than the one holding
-     * `ownPhone`: unverified sign-ups reserve nothing. Pending rows left with no identifier go.
+     * Frees an email held by pending (never verified) accounts: an unfinished sign-up reserves
+     * nothing (SPEC §6.1 reserves identifiers for verified accounts only). `keep` names the
+     * account being written (by id, or by phone for a pending re-registration); pending rows
+     * left with no identifier are dropped.
      */
-    releasePendingEmail: (email: string, ownPhone: string | null) =>
-      db.batch([
-        db.delete(users).where(and(eq(users.email, email), eq(users.status, 'pending'), isNull(users.phone))),
-        db
-          .update(users)
-          .set({ email: null })
-          .where(and(eq(users.email, email), eq(users.status, 'pending'), ownPhone ? ne(users.phone, ownPhone) : undefined)),
-      ]),
+    releasePendingEmail: (email: string, keep: { id?: string; phone?: string | null }) => {
+      const others = and(
+        eq(users.email, email),
+        eq(users.status, 'pending'),
+        keep.id ? ne(users.id, keep.id) : undefined,
+        keep.phone ? or(isNull(users.phone), ne(users.phone, keep.phone)) : undefined,
+      )
+      return db.batch([
+        db.delete(users).where(and(others, isNull(users.phone))),
+        db.update(users).set({ email: null }).where(others),
+      ])
+    },
 
     /** Newest first, filtered; `q` matches phone, email, username, name or surname (a substring). */
     page(f: UserFilter): Promise<UserRow[]> {
