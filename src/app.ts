@@ -9,6 +9,7 @@ import { renderError } from './render-error'
 import { audit } from './routes/audit'
 import { auth } from './routes/auth'
 import { docsRoutes } from './routes/docs'
+import { email } from './routes/email'
 import { me } from './routes/me'
 import { places } from './routes/places'
 import { policies } from './routes/policies'
@@ -38,6 +39,7 @@ export function createApp() {
 
   const api = newRouter()
   api.route('/auth', auth)
+  api.route('/auth/email', email)
   api.route('/me', me)
   api.route('/users', users)
   api.route('/policies', policies)

@@ -50,14 +50,25 @@ const ConfigSchema = z
     SCRYPT_R: int(1, 32).default(8),
     SCRYPT_P: int(1, 16).default(3),
     CORS_ORIGINS: list.default([]),
-    SMS_PROVIDER: z.enum(['console', 'twilio']).default('console'),
-    EMAIL_PROVIDER: z.enum(['console']).default('console'),
+    SMS_PROVIDER: z.enum(['console', 'twilio', 'infobip', 'vonage']).default('console'),
+    EMAIL_PROVIDER: z.enum(['console', 'resend', 'sendgrid']).default('console'),
     EMAIL_FROM: z.string().default('edge-auth <no-reply@localhost>'),
     TWILIO_API_BASE: url.default('https://api.twilio.com'),
     TWILIO_ACCOUNT_SID: z.string().optional(),
     TWILIO_AUTH_TOKEN: z.string().optional(),
     TWILIO_PHONE_NUMBER: z.string().optional(),
     TWILIO_MESSAGING_SERVICE_SID: z.string().optional(),
+    INFOBIP_BASE_URL: url.optional(),
+    INFOBIP_API_KEY: z.string().optional(),
+    INFOBIP_SENDER: z.string().optional(),
+    VONAGE_API_BASE: url.default('https://rest.nexmo.com'),
+    VONAGE_API_KEY: z.string().optional(),
+    VONAGE_API_SECRET: z.string().optional(),
+    VONAGE_FROM: z.string().optional(),
+    RESEND_API_BASE: url.default('https://api.resend.com'),
+    RESEND_API_KEY: z.string().optional(),
+    SENDGRID_API_BASE: url.default('https://api.sendgrid.com'),
+    SENDGRID_API_KEY: z.string().optional(),
     JWT_PRIVATE_KEYS: z.string().optional(),
     JWT_SECRET_KEY: z.string().min(32, 'JWT_SECRET_KEY must be at least 32 characters').optional(),
     OTP_PEPPER: z.string().min(32, 'OTP_PEPPER must be at least 32 characters'),
@@ -70,18 +81,24 @@ const ConfigSchema = z
     if (128 * 2 ** c.SCRYPT_LOG_N * c.SCRYPT_R > 64 * 1024 * 1024) {
       ctx.addIssue({ code: 'custom', path: ['SCRYPT_LOG_N'], message: 'scrypt memory (128·N·r) must stay ≤ 64 MiB' })
     }
-    if (c.SMS_PROVIDER === 'twilio') {
-      for (const key of ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'] as const) {
-        if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: `required when SMS_PROVIDER=twilio` })
-      }
-      if (!c.TWILIO_PHONE_NUMBER && !c.TWILIO_MESSAGING_SERVICE_SID) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['TWILIO_PHONE_NUMBER'],
-          message: 'set TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID',
-        })
+    // Each provider's credentials are required only when it is the one selected.
+    const need = (when: boolean, provider: string, keys: (keyof typeof c)[]) => {
+      for (const key of when ? keys : []) {
+        if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: `required when ${provider}` })
       }
     }
+    need(c.SMS_PROVIDER === 'twilio', 'SMS_PROVIDER=twilio', ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'])
+    if (c.SMS_PROVIDER === 'twilio' && !c.TWILIO_PHONE_NUMBER && !c.TWILIO_MESSAGING_SERVICE_SID) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TWILIO_PHONE_NUMBER'],
+        message: 'set TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID',
+      })
+    }
+    need(c.SMS_PROVIDER === 'infobip', 'SMS_PROVIDER=infobip', ['INFOBIP_BASE_URL', 'INFOBIP_API_KEY', 'INFOBIP_SENDER'])
+    need(c.SMS_PROVIDER === 'vonage', 'SMS_PROVIDER=vonage', ['VONAGE_API_KEY', 'VONAGE_API_SECRET', 'VONAGE_FROM'])
+    need(c.EMAIL_PROVIDER === 'resend', 'EMAIL_PROVIDER=resend', ['RESEND_API_KEY'])
+    need(c.EMAIL_PROVIDER === 'sendgrid', 'EMAIL_PROVIDER=sendgrid', ['SENDGRID_API_KEY'])
   })
 
 export const STAFF_ROLES = ['super_admin', 'admin', 'client', 'subclient'] as const

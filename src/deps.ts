@@ -7,6 +7,7 @@ import { type OtpCodesStore, otpCodesStore } from './storage/kv/otp-codes'
 import { type RevocationsStore, revocationsStore } from './storage/kv/revocations'
 import { type AuditRepo, auditRepo } from './storage/repos/audit'
 import { type DevicesRepo, devicesRepo } from './storage/repos/devices'
+import { type LinkTokensRepo, linkTokensRepo } from './storage/repos/link-tokens'
 import { type OtpChallengesRepo, otpChallengesRepo } from './storage/repos/otp-challenges'
 import { type PlacesRepo, placesRepo } from './storage/repos/places'
 import { type PoliciesRepo, policiesRepo } from './storage/repos/policies'
@@ -24,6 +25,7 @@ export interface Deps {
   policies: PoliciesRepo
   places: PlacesRepo
   audit: AuditRepo
+  linkTokens: LinkTokensRepo
   otpChallenges: OtpChallengesRepo
   rateLimits: RateLimitsRepo
   otpCodes: OtpCodesStore
@@ -60,6 +62,7 @@ export function buildDeps(env: Bindings, waitUntil: (p: Promise<unknown>) => voi
       policies: policiesRepo(db),
       places: placesRepo(db),
       audit: auditRepo(db),
+      linkTokens: linkTokensRepo(db),
       otpChallenges: otpChallengesRepo(db),
       rateLimits: rateLimitsRepo(db),
       otpCodes: otpCodesStore(env.KV),

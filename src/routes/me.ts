@@ -36,7 +36,7 @@ me.openapi(
       request: { body: jsonBody(PatchMeBody) },
       responses: { 200: jsonContent(UserResponse, 'The updated user'), ...errorResponses(400, 401, 409) },
     }),
-    async (c) => c.json(await updateMe(c.var.deps, c.var.auth.userId, c.req.valid('json')), 200),
+    async (c) => c.json(await updateMe(c.var.deps, c.var.auth.userId, c.req.valid('json'), clientInfo(c)), 200),
   )
   .openapi(
     createRoute({

@@ -15,6 +15,7 @@ export type AuditType =
   | 'otp_failed'
   | 'password_changed'
   | 'password_reset'
+  | 'email_verified'
   | 'session_revoked'
   | 'sessions_revoked'
   | 'refresh_token_reused'

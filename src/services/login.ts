@@ -3,7 +3,7 @@ import { AppError } from '../errors'
 import type { UserRow } from '../storage/db/schema'
 import { audit } from './audit'
 import { normalizeEmail, normalizeUsername, parsePhone } from './identifiers'
-import { type Destination, deliverOtp, type OtpPurpose, reserveOtp } from './otp'
+import { type DeliveryExtras, type Destination, deliverOtp, type OtpPurpose, reserveOtp } from './otp'
 import { checkPassword } from './passwords'
 import { assertCanSignIn, type ClientInfo, startSession, type TokenResponse } from './sessions'
 
@@ -66,12 +66,13 @@ export async function requestOtpInBackground(
   to: Destination,
   client: ClientInfo,
   shouldSend: (user: UserRow | undefined) => boolean,
+  extrasFor: (user: UserRow | undefined) => Promise<DeliveryExtras> = async () => ({}),
 ): Promise<void> {
   const [reservation, user] = await Promise.all([reserveOtp(deps, purpose, to, client), findByDestination(deps, to)])
   if (!shouldSend(user)) return
   deps.defer(async () => {
     try {
-      await deliverOtp(deps, reservation, user?.id)
+      await deliverOtp(deps, reservation, { userId: user?.id, name: user?.name, ...(await extrasFor(user)) })
     } catch {
       // deliverOtp released the reservation and audited the failure; nobody is waiting for an answer.
     }

@@ -1,6 +1,7 @@
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import { isUniqueViolation } from '../storage/repos/users'
+import { sendEmailVerification } from './email-links'
 import { normalizeEmail } from './identifiers'
 import { checkPassword } from './passwords'
 import { type ClientInfo, revokeUserSessions } from './sessions'
@@ -22,10 +23,11 @@ export interface ProfilePatch {
 }
 
 /**
- * Updates the profile. A new email is stored unverified (`email_verified: false`) until the
- * user confirms it; an email held by another account is a 409.
+ * Updates the profile. A new email gets a verification code and link before anything changes
+ * (a failed send is a 503 and changes nothing), then is stored unverified until confirmed; an
+ * email held by another account is a 409.
  */
-export async function updateMe(deps: Deps, userId: string, patch: ProfilePatch): Promise<UserView> {
+export async function updateMe(deps: Deps, userId: string, patch: ProfilePatch, client: ClientInfo): Promise<UserView> {
   const user = await deps.users.byId(userId)
   if (!user) throw gone()
   const changes: Parameters<typeof deps.users.update>[1] = { updatedAt: deps.now() }
@@ -36,6 +38,7 @@ export async function updateMe(deps: Deps, userId: string, patch: ProfilePatch):
     if (email !== user.email) {
       const holder = await deps.users.byEmail(email)
       if (holder && holder.status !== 'pending') throw new AppError('email_taken', 'This email is already registered')
+      await sendEmailVerification(deps, user, email, client)
       await deps.users.releasePendingEmail(email, { id: userId })
       changes.email = email
       changes.emailVerified = false

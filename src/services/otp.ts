@@ -5,6 +5,7 @@ import { newId, randomDigits } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import { withOneRetry } from '../providers/delivery'
+import { codeEmail } from '../templates/email'
 import { audit } from './audit'
 import type { E164 } from './identifiers'
 import type { ClientInfo } from './sessions'
@@ -84,15 +85,32 @@ export async function reserveOtp(deps: Deps, purpose: OtpPurpose, to: Destinatio
  * reservation is released, so no code is left valid and no cooldown is charged, and the
  * provider's failure is thrown as 503.
  */
-export async function deliverOtp(deps: Deps, r: Reservation, userId?: string): Promise<void> {
+export interface DeliveryExtras {
+  userId?: string | undefined
+  /** The recipient's name, for the greeting of an email. */
+  name?: string | null | undefined
+  /** A one-time link doing what the code does (emails only). */
+  link?: string | undefined
+  linkMinutes?: number | undefined
+}
+
+export async function deliverOtp(deps: Deps, r: Reservation, extras: DeliveryExtras = {}): Promise<void> {
+  const { userId } = extras
   const code = randomDigits(deps.config.OTP_LENGTH)
   try {
     const text = message(deps, r.purpose, code)
     if (r.to.channel === 'sms') {
       await withOneRetry(() => deps.sms.send(r.to.address as E164, text))
     } else {
-      const subject = `Your ${deps.config.APP_NAME} ${WORDING[r.purpose]}`
-      await withOneRetry(() => deps.email.send({ to: r.to.address, subject, text, html: `<p>${text}</p>` }))
+      const mail = codeEmail({
+        app: deps.config.APP_NAME,
+        to: r.to.address,
+        purpose: r.purpose,
+        code,
+        minutes: deps.config.OTP_EXPIRE_MINUTES,
+        ...extras,
+      })
+      await withOneRetry(() => deps.email.send(mail))
     }
   } catch (err) {
     await deps.otpChallenges.release(r.id)
@@ -122,9 +140,9 @@ export async function issueOtp(
   purpose: OtpPurpose,
   to: Destination,
   client: ClientInfo,
-  userId?: string,
+  extras: DeliveryExtras = {},
 ): Promise<void> {
-  await deliverOtp(deps, await reserveOtp(deps, purpose, to, client), userId)
+  await deliverOtp(deps, await reserveOtp(deps, purpose, to, client), extras)
 }
 
 const providerOf = (deps: Deps, r: Reservation) => (r.to.channel === 'sms' ? deps.sms.name : deps.email.name)

@@ -2,6 +2,7 @@ import { hashPassword } from '../crypto/password'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import { audit } from './audit'
+import { createLink, sendNotice } from './email-links'
 import { destinationOf, findByDestination, type IdentifierInput, requestOtpInBackground } from './login'
 import { verifyOtp } from './otp'
 import { assertPasswordAllowed } from './password-policy'
@@ -10,7 +11,20 @@ import { type ClientInfo, revokeUserSessions } from './sessions'
 
 /** Sends a `reset` code to an active account in the background; answers the same for anyone. */
 export function requestPasswordReset(deps: Deps, input: IdentifierInput, client: ClientInfo): Promise<void> {
-  return requestOtpInBackground(deps, 'reset', destinationOf(deps, input), client, (user) => user?.status === 'active')
+  const to = destinationOf(deps, input)
+  return requestOtpInBackground(
+    deps,
+    'reset',
+    to,
+    client,
+    (user) => user?.status === 'active',
+    // By email, the code comes with a one-time link to the reset page.
+    async (user) => {
+      if (to.channel !== 'email' || !user) return {}
+      const link = await createLink(deps, 'password_reset', user.id, to.address)
+      return { link: link.url, linkMinutes: link.minutes }
+    },
+  )
 }
 
 /** Sets a new password with a `reset` code and revokes every session of the user. */
@@ -29,6 +43,7 @@ export async function confirmPasswordReset(
   await deps.users.update(user.id, { passwordHash, ...verified, updatedAt: deps.now() })
   await revokeUserSessions(deps, user.id, undefined, { reason: 'password_reset', client })
   audit(deps, { type: 'password_reset', actorId: user.id, subjectId: user.id, ...client, detail: { channel: to.channel } })
+  sendNotice(deps, { ...user, ...verified }, 'password_reset')
 }
 
 /** Changes the signed-in user's password; every other session is revoked, this one lives. */
@@ -48,4 +63,5 @@ export async function changePassword(
   await deps.users.update(user.id, { passwordHash, updatedAt: deps.now() })
   await revokeUserSessions(deps, user.id, sessionId, { reason: 'password_changed', client })
   audit(deps, { type: 'password_changed', actorId: user.id, subjectId: user.id, ...client })
+  sendNotice(deps, user, 'password_changed')
 }

@@ -69,7 +69,13 @@ export async function createPolicy(
 /** Admins see every policy; a client sees the policies attached to it. */
 export async function listPolicies(deps: Deps, actor: Actor, q: { limit: number; cursor?: string | undefined }) {
   if (isAdmin(actor.role)) return page(await deps.policies.page(q.limit + 1, q.cursor), q.limit, view)
-  if (actor.role === 'client') return { items: (await deps.policies.ofUser(actor.id)).map(view), next_cursor: null }
+  if (actor.role === 'client') {
+    // A client holds few policies: they are paged in memory, newest first, like the admin list.
+    const own = (await deps.policies.ofUser(actor.id))
+      .filter((p) => q.cursor === undefined || p.id < q.cursor)
+      .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+    return page(own, q.limit, view)
+  }
   throw new AppError('forbidden', 'Only admins and clients read policies')
 }
 

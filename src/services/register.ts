@@ -90,7 +90,7 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
     throw phone ? phoneTaken() : emailTaken()
   }
 
-  await deliverOtp(deps, reservation, user.id)
+  await deliverOtp(deps, reservation, { userId: user.id, name: user.name })
   audit(deps, { type: 'user_registered', actorId: user.id, subjectId: user.id, ...client, detail: { channel, role } })
   return {
     message: 'Registration successful',

@@ -1,3 +1,4 @@
+import { STAFF_ROLES } from '../config'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import type { UserRow } from '../storage/db/schema'
@@ -5,7 +6,7 @@ import { isUniqueViolation } from '../storage/repos/users'
 import { audit } from './audit'
 import { normalizeEmail, parsePhone } from './identifiers'
 import { page } from './pagination'
-import { type Actor, canAssignRole, canManage, isAdmin } from './roles'
+import { type Actor, canAssignRole, canManage, isAdmin, rank } from './roles'
 import { type ClientInfo, revokeUserSessions } from './sessions'
 import { toUserView, type UserView } from './user-view'
 
@@ -33,9 +34,14 @@ export interface UserQuery {
   cursor?: string | undefined
 }
 
+/**
+ * Users the actor ranks above: the list shows no one GET /users/{id} would hide (an admin does
+ * not see admins or super admins).
+ */
 export async function listUsers(deps: Deps, actor: Actor, q: UserQuery) {
   adminsOnly(actor)
-  const rows = await deps.users.page({ ...q, limit: q.limit + 1 })
+  const roles = [...STAFF_ROLES.filter((r) => rank(r) < rank(actor.role)), ...deps.config.END_USER_ROLES]
+  const rows = await deps.users.page({ ...q, roles, limit: q.limit + 1 })
   const devices = await deps.devices.ofUsers(rows.slice(0, q.limit).map((u) => u.id))
   return page(rows, q.limit, (u) => toUserView(u, devices.get(u.id) ?? []))
 }

@@ -1,14 +1,13 @@
 import { env } from 'cloudflare:workers'
 import { decodeProtectedHeader } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { buildDeps } from '../../src/deps'
-import { revokeUserSessions } from '../../src/services/sessions'
 import { call, expectError, json } from '../helpers/app'
 import { PASSWORD } from '../helpers/factories'
 import { serverJwks } from '../helpers/jwt'
 import { activeUser, requestReset } from '../helpers/otp'
 import { type Outbox, outbox } from '../helpers/outbox'
 import { expectSessionAlive, expectSessionDead, getMe, logInWith, refresh, sidOf, sleep, type Tokens } from '../helpers/sessions'
+import { createStaff, createSuperAdmin } from '../helpers/staff'
 
 let box: Outbox
 beforeEach(() => {
@@ -260,20 +259,21 @@ describe('password changes and revocation', () => {
   })
 })
 
-// There is no admin API yet: these do what the admin path will do (set the status in D1, then
-// revokeUserSessions through the real deps), and check the Worker's answers afterwards.
+// Through the admin routes (SPEC §6.4): the status changes and every session of the user ends.
 describe('deactivation and suspension', () => {
-  for (const status of ['deactivated', 'suspended'] as const) {
+  for (const [action, status] of [
+    ['deactivate', 'deactivated'],
+    ['suspend', 'suspended'],
+  ] as const) {
     it(`rejects the existing access tokens of a ${status} user and refuses their password login with 403`, async () => {
+      const admin = await createStaff(await createSuperAdmin(), 'admin')
       const user = await activeUser(box)
       const other = await logInWith(user.phone)
       expect((await getMe(user.access_token)).status).toBe(200)
 
-      await env.DB.prepare('UPDATE users SET status = ? WHERE id = ?').bind(status, user.user.id).run()
-      await revokeUserSessions(
-        buildDeps(env, () => {}),
-        user.user.id,
-      )
+      const res = await call('PATCH', `/api/v1/users/${user.user.id}/${action}`, { token: admin.access_token })
+      expect(res.status).toBe(200)
+      expect(await json(res)).toMatchObject({ id: user.user.id, status })
 
       await expectSessionDead(user)
       await expectSessionDead(other)

@@ -1,12 +1,15 @@
 import type { Config } from '../../config'
 import { consoleSmsSender } from './console'
+import { infobipSmsSender } from './infobip'
 import type { SmsSender } from './sender'
 import { twilioSmsSender } from './twilio'
+import { vonageSmsSender } from './vonage'
 
 export type { SmsSender } from './sender'
 
 /** The configured SMS provider. `fetch` is looked up per call so tests can stub it. */
 export function smsSenderFor(config: Config): SmsSender {
+  const fetchFn: typeof fetch = (input, init) => fetch(input, init)
   switch (config.SMS_PROVIDER) {
     case 'twilio':
       return twilioSmsSender(
@@ -17,7 +20,26 @@ export function smsSenderFor(config: Config): SmsSender {
           from: config.TWILIO_PHONE_NUMBER,
           messagingServiceSid: config.TWILIO_MESSAGING_SERVICE_SID,
         },
-        (input, init) => fetch(input, init),
+        fetchFn,
+      )
+    case 'infobip':
+      return infobipSmsSender(
+        {
+          baseUrl: config.INFOBIP_BASE_URL ?? '',
+          apiKey: config.INFOBIP_API_KEY ?? '',
+          sender: config.INFOBIP_SENDER ?? '',
+        },
+        fetchFn,
+      )
+    case 'vonage':
+      return vonageSmsSender(
+        {
+          apiBase: config.VONAGE_API_BASE,
+          apiKey: config.VONAGE_API_KEY ?? '',
+          apiSecret: config.VONAGE_API_SECRET ?? '',
+          from: config.VONAGE_FROM ?? '',
+        },
+        fetchFn,
       )
     case 'console':
       return consoleSmsSender()

@@ -178,3 +178,25 @@ export const auditEvents = sqliteTable(
 export type PolicyRow = typeof policies.$inferSelect
 export type PlaceRow = typeof places.$inferSelect
 export type AuditRow = typeof auditEvents.$inferSelect
+
+/**
+ * One-time tokens of emailed links (SPEC §6.6): stored only as SHA-256 hashes, bound to the
+ * user and the address they were sent to, consumed by one conditional update.
+ */
+export const linkTokens = sqliteTable(
+  'link_tokens',
+  {
+    hash: text('hash').primaryKey(),
+    purpose: text('purpose', { enum: ['email_verify', 'password_reset'] }).notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+  },
+  (t) => [index('link_tokens_user_idx').on(t.userId, t.purpose)],
+)
+
+export type LinkTokenRow = typeof linkTokens.$inferSelect

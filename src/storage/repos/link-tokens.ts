@@ -1,0 +1,43 @@
+import { and, eq, gt, isNull } from 'drizzle-orm'
+import type { Db } from '../db/client'
+import { type LinkTokenRow, linkTokens } from '../db/schema'
+
+export type LinkPurpose = LinkTokenRow['purpose']
+
+export function linkTokensRepo(db: Db) {
+  const t = linkTokens
+  return {
+    /** Stores a new link token and retires the user's older unused ones of the same purpose. */
+    async issue(row: Omit<LinkTokenRow, 'usedAt'>): Promise<void> {
+      await db.batch([
+        db
+          .update(t)
+          .set({ usedAt: row.createdAt })
+          .where(and(eq(t.userId, row.userId), eq(t.purpose, row.purpose), isNull(t.usedAt))),
+        db.insert(t).values({ ...row, usedAt: null }),
+      ])
+    },
+
+    /** The live token with this hash, without using it (to show a form). */
+    peek: (hash: string, purpose: LinkPurpose, now: number): Promise<LinkTokenRow | undefined> =>
+      db
+        .select()
+        .from(t)
+        .where(and(eq(t.hash, hash), eq(t.purpose, purpose), isNull(t.usedAt), gt(t.expiresAt, now)))
+        .get(),
+
+    /** Uses the token: exactly one caller gets the row, and only while it is live. */
+    consume: (hash: string, purpose: LinkPurpose, now: number): Promise<LinkTokenRow | undefined> =>
+      db
+        .update(t)
+        .set({ usedAt: now })
+        .where(and(eq(t.hash, hash), eq(t.purpose, purpose), isNull(t.usedAt), gt(t.expiresAt, now)))
+        .returning()
+        .get(),
+
+    /** Forgets a token whose email could not be sent. */
+    discard: (hash: string) => db.delete(t).where(eq(t.hash, hash)).run(),
+  }
+}
+
+export type LinkTokensRepo = ReturnType<typeof linkTokensRepo>

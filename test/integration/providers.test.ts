@@ -1,0 +1,258 @@
+import { env } from 'cloudflare:workers'
+import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { call, expectError, json } from '../helpers/app'
+import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
+import { type FakeFetch, type FakeReply, fakeFetch } from '../helpers/fake-fetch'
+
+const INFOBIP = {
+  SMS_PROVIDER: 'infobip',
+  INFOBIP_BASE_URL: 'https://infobip.test',
+  INFOBIP_API_KEY: 'ib-secret-key',
+  INFOBIP_SENDER: 'EdgeAuth',
+}
+const VONAGE = {
+  SMS_PROVIDER: 'vonage',
+  VONAGE_API_BASE: 'https://vonage.test',
+  VONAGE_API_KEY: 'vk',
+  VONAGE_API_SECRET: 'vonage-secret',
+  VONAGE_FROM: '+15005550006',
+}
+const RESEND = {
+  EMAIL_PROVIDER: 'resend',
+  RESEND_API_BASE: 'https://resend.test',
+  RESEND_API_KEY: 're_secret',
+  EMAIL_FROM: 'edge-auth <no-reply@auth.example.tn>',
+}
+const SENDGRID = {
+  EMAIL_PROVIDER: 'sendgrid',
+  SENDGRID_API_BASE: 'https://sendgrid.test',
+  SENDGRID_API_KEY: 'SG.secret',
+  EMAIL_FROM: 'edge-auth <no-reply@auth.example.tn>',
+}
+
+const vonageOk = () => Response.json({ 'message-count': '1', messages: [{ status: '0', 'message-id': 'X1' }] })
+const vonageRefused = () => Response.json({ 'message-count': '1', messages: [{ status: '4', 'error-text': 'Bad Credentials' }] })
+
+let errors: MockInstance<typeof console.error>
+beforeEach(() => {
+  errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+})
+afterEach(() => {
+  errors.mockRestore()
+})
+
+// Every code sent from one address counts against its hourly cap; spread the calls that send.
+let ipCounter = 0
+const nextIp = () => `198.51.100.${++ipCounter}`
+
+type Vars = Record<string, string>
+type Identifier = { phone: string } | { email: string }
+
+const register = (who: Identifier, vars: Vars) =>
+  call('POST', '/api/v1/auth/register', { json: { ...who, password: PASSWORD }, env: vars, ip: nextIp() })
+const verify = (who: Identifier, code: string, vars: Vars) =>
+  call('POST', '/api/v1/auth/verify', { json: { ...who, code }, env: vars })
+
+/** The one code (OTP_LENGTH = 6) in a message. */
+function codeIn(text: string): string {
+  const codes = text.match(/\b\d{6}\b/g) ?? []
+  if (codes.length !== 1) throw new Error(`expected one code in ${JSON.stringify(text)}`)
+  return codes[0] as string
+}
+
+async function challenges(destination: string) {
+  const { results } = await env.DB.prepare('SELECT * FROM otp_challenges WHERE destination = ?').bind(destination).all()
+  return results
+}
+
+/** Installs a fake for one provider's origin for each test of the block. */
+function useFake(origin: string, fallback?: FakeReply): () => FakeFetch {
+  let fake: FakeFetch
+  beforeEach(() => {
+    fake = fakeFetch(origin, fallback).install()
+  })
+  afterEach(() => fake.restore())
+  return () => fake
+}
+
+/** After a failed send: no KV entry, no challenge row, and the code that was sent does not verify. */
+async function expectNoValidCode(who: Identifier, channel: 'sms' | 'email', address: string, code: string, vars: Vars) {
+  expect(await env.KV.get(`otp:register:${channel}:${address}`)).toBeNull()
+  expect(await challenges(`${channel}:${address}`)).toHaveLength(0)
+  await expectError(await verify(who, code, vars), 400, 'invalid_code')
+}
+
+const logged = () => errors.mock.calls.map((args) => args.map(String).join(' ')).join('\n')
+
+describe('SMS_PROVIDER=infobip', () => {
+  const infobip = useFake('https://infobip.test', 200)
+  const textOf = (i: number) => JSON.parse(infobip().requests[i]?.body ?? '{}').messages?.[0]?.text ?? ''
+
+  it('sends exactly one /sms/2/text/advanced request whose code verifies the account', async () => {
+    const phone = newPhone()
+    expect((await register({ phone }, INFOBIP)).status).toBe(201)
+    expect(infobip().requests).toHaveLength(1)
+    const [req] = infobip().requests
+    expect(req?.method).toBe('POST')
+    expect(req?.url).toBe('https://infobip.test/sms/2/text/advanced')
+    expect(req?.headers.get('authorization')).toBe('App ib-secret-key')
+    expect(req?.headers.get('content-type')).toBe('application/json')
+    expect(req?.headers.get('accept')).toBe('application/json')
+    const text = textOf(0)
+    expect(JSON.parse(req?.body ?? '')).toStrictEqual({
+      messages: [{ destinations: [{ to: phone.slice(1) }], from: 'EdgeAuth', text }],
+    })
+    expect(text).toMatch(/^Your edge-auth verification code is \d{6}\. Valid for 10 minutes\.$/)
+
+    const res = await verify({ phone }, codeIn(text), INFOBIP)
+    expect(res.status).toBe(200)
+    expect((await json(res)).user).toMatchObject({ phone, status: 'active', phone_verified: true })
+  })
+
+  it('answers 503 sms_delivery_failed after exactly one retry and leaves no valid code', async () => {
+    const phone = newPhone()
+    infobip().reply(500, 401)
+    const body = await expectError(await register({ phone }, INFOBIP), 503, 'sms_delivery_failed')
+    expect(infobip().requests).toHaveLength(2)
+    expect(infobip().requests[1]?.body).toBe(infobip().requests[0]?.body)
+    expect(JSON.stringify(body)).not.toMatch(/ib-secret-key|infobip/)
+    expect(logged()).toContain('infobip answered 401')
+    expect(logged()).not.toContain('ib-secret-key')
+    await expectNoValidCode({ phone }, 'sms', phone, codeIn(textOf(0)), INFOBIP)
+  })
+})
+
+describe('SMS_PROVIDER=vonage', () => {
+  const vonage = useFake('https://vonage.test', vonageOk)
+
+  it('sends exactly one /sms/json form whose code verifies the account', async () => {
+    const phone = newPhone()
+    expect((await register({ phone }, VONAGE)).status).toBe(201)
+    expect(vonage().requests).toHaveLength(1)
+    const [req] = vonage().requests
+    expect(req?.method).toBe('POST')
+    expect(req?.url).toBe('https://vonage.test/sms/json')
+    expect(req?.headers.get('content-type')).toBe('application/x-www-form-urlencoded')
+    const form = Object.fromEntries(req?.form ?? [])
+    expect(form).toStrictEqual({
+      api_key: 'vk',
+      api_secret: 'vonage-secret',
+      from: '15005550006',
+      to: phone.slice(1),
+      text: form.text,
+    })
+    expect(form.text).toMatch(/^Your edge-auth verification code is \d{6}\. Valid for 10 minutes\.$/)
+
+    const res = await verify({ phone }, codeIn(form.text ?? ''), VONAGE)
+    expect(res.status).toBe(200)
+    expect((await json(res)).user).toMatchObject({ phone, status: 'active', phone_verified: true })
+  })
+
+  it('treats HTTP 200 with a non-"0" status as a failure: one retry, then 503, no valid code', async () => {
+    const phone = newPhone()
+    vonage().reply(vonageRefused, vonageRefused)
+    const body = await expectError(await register({ phone }, VONAGE), 503, 'sms_delivery_failed')
+    expect(vonage().requests).toHaveLength(2)
+    expect(JSON.stringify(body)).not.toMatch(/Bad Credentials|vonage-secret/)
+    expect(logged()).toContain('vonage answered status 4')
+    expect(logged()).not.toMatch(/Bad Credentials|vonage-secret/)
+    await expectNoValidCode({ phone }, 'sms', phone, codeIn(vonage().requests[0]?.form.get('text') ?? ''), VONAGE)
+  })
+
+  it('answers 503 after one retry when Vonage answers 500 twice', async () => {
+    const phone = newPhone()
+    vonage().reply(500, 500)
+    await expectError(await register({ phone }, VONAGE), 503, 'sms_delivery_failed')
+    expect(vonage().requests).toHaveLength(2)
+    await expectNoValidCode({ phone }, 'sms', phone, codeIn(vonage().requests[1]?.form.get('text') ?? ''), VONAGE)
+  })
+
+  it('succeeds when the retry succeeds', async () => {
+    const phone = newPhone()
+    vonage().reply(vonageRefused, vonageOk)
+    expect((await register({ phone }, VONAGE)).status).toBe(201)
+    expect(vonage().requests).toHaveLength(2)
+    const res = await verify({ phone }, codeIn(vonage().requests[1]?.form.get('text') ?? ''), VONAGE)
+    expect(res.status).toBe(200)
+  })
+})
+
+describe('EMAIL_PROVIDER=resend', () => {
+  const resend = useFake('https://resend.test', () => Response.json({ id: 'e-1' }))
+  const sent = (i: number) => JSON.parse(resend().requests[i]?.body ?? '{}')
+
+  it('registers by email: one /emails request whose text and html hold the code, which verifies', async () => {
+    const email = newEmail()
+    expect((await register({ email }, RESEND)).status).toBe(201)
+    expect(resend().requests).toHaveLength(1)
+    const [req] = resend().requests
+    expect(req?.method).toBe('POST')
+    expect(req?.url).toBe('https://resend.test/emails')
+    expect(req?.headers.get('authorization')).toBe('Bearer re_secret')
+    expect(req?.headers.get('content-type')).toBe('application/json')
+    const body = sent(0)
+    expect(Object.keys(body).sort()).toEqual(['from', 'html', 'subject', 'text', 'to'])
+    expect(body.from).toBe('edge-auth <no-reply@auth.example.tn>')
+    expect(body.to).toStrictEqual([email])
+    expect(body.subject).toEqual(expect.stringContaining('edge-auth'))
+    const code = codeIn(body.text)
+    expect(body.html).toContain(code)
+
+    const res = await verify({ email }, code, RESEND)
+    expect(res.status).toBe(200)
+    expect((await json(res)).user).toMatchObject({ email, status: 'active', email_verified: true })
+  })
+
+  it('answers 503 email_delivery_failed after exactly one retry and leaves no valid code', async () => {
+    const email = newEmail()
+    resend().reply(500, 422)
+    const body = await expectError(await register({ email }, RESEND), 503, 'email_delivery_failed')
+    expect(resend().requests).toHaveLength(2)
+    expect(resend().requests[1]?.body).toBe(resend().requests[0]?.body)
+    expect(JSON.stringify(body)).not.toMatch(/re_secret|resend/)
+    expect(logged()).toContain('resend answered 422')
+    await expectNoValidCode({ email }, 'email', email, codeIn(sent(0).text), RESEND)
+  })
+})
+
+describe('EMAIL_PROVIDER=sendgrid', () => {
+  const sendgrid = useFake('https://sendgrid.test', 202)
+  const sent = (i: number) => JSON.parse(sendgrid().requests[i]?.body ?? '{}')
+
+  it('registers by email: one /v3/mail/send request whose text and html hold the code, which verifies', async () => {
+    const email = newEmail()
+    expect((await register({ email }, SENDGRID)).status).toBe(201)
+    expect(sendgrid().requests).toHaveLength(1)
+    const [req] = sendgrid().requests
+    expect(req?.method).toBe('POST')
+    expect(req?.url).toBe('https://sendgrid.test/v3/mail/send')
+    expect(req?.headers.get('authorization')).toBe('Bearer SG.secret')
+    expect(req?.headers.get('content-type')).toBe('application/json')
+    const body = sent(0)
+    const [plain, html] = body.content ?? []
+    expect(body).toStrictEqual({
+      personalizations: [{ to: [{ email }] }],
+      from: { email: 'no-reply@auth.example.tn', name: 'edge-auth' },
+      subject: expect.stringContaining('edge-auth'),
+      content: [
+        { type: 'text/plain', value: plain?.value },
+        { type: 'text/html', value: html?.value },
+      ],
+    })
+    const code = codeIn(plain?.value)
+    expect(html?.value).toContain(code)
+
+    const res = await verify({ email }, code, SENDGRID)
+    expect(res.status).toBe(200)
+    expect((await json(res)).user).toMatchObject({ email, status: 'active', email_verified: true })
+  })
+
+  it('answers 503 email_delivery_failed after exactly one retry and leaves no valid code', async () => {
+    const email = newEmail()
+    sendgrid().reply(500, 500)
+    const body = await expectError(await register({ email }, SENDGRID), 503, 'email_delivery_failed')
+    expect(sendgrid().requests).toHaveLength(2)
+    expect(JSON.stringify(body)).not.toMatch(/SG\.secret|sendgrid/)
+    await expectNoValidCode({ email }, 'email', email, codeIn(sent(0).content[0].value), SENDGRID)
+  })
+})
