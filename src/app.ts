@@ -35,6 +35,8 @@ const injectDeps = createMiddleware<AppEnv>(async (c, next) => {
 /** Builds the Worker's Hono app: global middleware, mounted routers, one error renderer. */
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>()
+  // The runtime's ceiling, and the bench's baseline: no config, no I/O, before any middleware.
+  app.get('/', (c) => c.json({ name: 'edge-auth', version: VERSION }))
   app.use('*', requestId, injectDeps, limitBody, parseJsonBody)
 
   const api = newRouter()
