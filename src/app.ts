@@ -35,9 +35,10 @@ const injectDeps = createMiddleware<AppEnv>(async (c, next) => {
 /** Builds the Worker's Hono app: global middleware, mounted routers, one error renderer. */
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>()
-  // The runtime's ceiling, and the bench's baseline: no config, no I/O, before any middleware.
+  app.use('*', requestId)
+  // The runtime's ceiling, and the bench's baseline: no config, no I/O.
   app.get('/', (c) => c.json({ name: 'edge-auth', version: VERSION }))
-  app.use('*', requestId, injectDeps, limitBody, parseJsonBody)
+  app.use('*', injectDeps, limitBody, parseJsonBody)
 
   const api = newRouter()
   api.route('/auth', auth)
