@@ -22,6 +22,12 @@ export default defineConfig(async () => {
             SCRYPT_LOG_N: '10',
             SCRYPT_R: '8',
             SCRYPT_P: '1',
+            // Abuse limits high by default so ordinary tests never trip them; their own tests set them low.
+            SMS_PREFIX_DAILY_LIMIT: '1000000',
+            SMS_COUNTRY_DAILY_LIMIT: '1000000',
+            SMS_DAILY_BUDGET: '1000000',
+            AUTH_REQUESTS_PER_IP_PER_MINUTE: '1000000',
+            LOGIN_LOCKOUT_THRESHOLD: '1000',
             JWT_ISSUER: 'https://auth.test',
             JWT_AUDIENCE: 'edge-auth-test',
           },

@@ -9,6 +9,7 @@ const list = z.string().transform((s) =>
     .filter(Boolean),
 )
 const url = z.url({ protocol: /^https?$/ })
+const SMS_PROVIDERS = ['console', 'twilio', 'infobip', 'vonage'] as const
 
 /** SPEC §10: every var and secret, validated once per isolate. */
 const ConfigSchema = z
@@ -27,7 +28,13 @@ const ConfigSchema = z
     OTP_RESEND_COOLDOWN_SECONDS: int(0, 3600).default(60),
     OTP_DAILY_LIMIT: int(1, 1000).default(10),
     OTP_MAX_FAILURES_PER_DAY: int(1, 10000).default(20),
-    OTP_SENDS_PER_IP_PER_HOUR: int(1, 100000).default(30),
+    OTP_SENDS_PER_IP_PER_HOUR: int(1, 10_000_000).default(30),
+    SMS_PREFIX_DAILY_LIMIT: int(1, 10_000_000).default(50),
+    SMS_COUNTRY_DAILY_LIMIT: int(1, 100_000_000).default(5000),
+    SMS_DAILY_BUDGET: int(1, 100_000_000).default(10000),
+    AUTH_REQUESTS_PER_IP_PER_MINUTE: int(1, 10_000_000).default(30),
+    LOGIN_LOCKOUT_THRESHOLD: int(1, 1_000_000).default(5),
+    LOGIN_LOCKOUT_MAX_MINUTES: int(1, 1440).default(60),
     OTP_SIGNUP: bool.default(false),
     DEFAULT_COUNTRY: z
       .string()
@@ -50,7 +57,8 @@ const ConfigSchema = z
     SCRYPT_R: int(1, 32).default(8),
     SCRYPT_P: int(1, 16).default(3),
     CORS_ORIGINS: list.default([]),
-    SMS_PROVIDER: z.enum(['console', 'twilio', 'infobip', 'vonage']).default('console'),
+    SMS_PROVIDER: z.enum(SMS_PROVIDERS).default('console'),
+    SMS_FALLBACK_PROVIDER: z.enum(SMS_PROVIDERS).optional(),
     EMAIL_PROVIDER: z.enum(['console', 'resend', 'sendgrid']).default('console'),
     EMAIL_FROM: z.string().default('edge-auth <no-reply@localhost>'),
     TWILIO_API_BASE: url.default('https://api.twilio.com'),
@@ -87,16 +95,16 @@ const ConfigSchema = z
         if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: `required when ${provider}` })
       }
     }
-    need(c.SMS_PROVIDER === 'twilio', 'SMS_PROVIDER=twilio', ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'])
-    if (c.SMS_PROVIDER === 'twilio' && !c.TWILIO_PHONE_NUMBER && !c.TWILIO_MESSAGING_SERVICE_SID) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['TWILIO_PHONE_NUMBER'],
-        message: 'set TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID',
-      })
+    const sms: string[] = [c.SMS_PROVIDER, c.SMS_FALLBACK_PROVIDER ?? '']
+    need(sms.includes('twilio'), 'SMS_PROVIDER=twilio', ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'])
+    if (sms.includes('twilio') && !c.TWILIO_PHONE_NUMBER && !c.TWILIO_MESSAGING_SERVICE_SID) {
+      ctx.addIssue({ code: 'custom', path: ['TWILIO_PHONE_NUMBER'], message: 'set TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID' })
     }
-    need(c.SMS_PROVIDER === 'infobip', 'SMS_PROVIDER=infobip', ['INFOBIP_BASE_URL', 'INFOBIP_API_KEY', 'INFOBIP_SENDER'])
-    need(c.SMS_PROVIDER === 'vonage', 'SMS_PROVIDER=vonage', ['VONAGE_API_KEY', 'VONAGE_API_SECRET', 'VONAGE_FROM'])
+    need(sms.includes('infobip'), 'SMS_PROVIDER=infobip', ['INFOBIP_BASE_URL', 'INFOBIP_API_KEY', 'INFOBIP_SENDER'])
+    need(sms.includes('vonage'), 'SMS_PROVIDER=vonage', ['VONAGE_API_KEY', 'VONAGE_API_SECRET', 'VONAGE_FROM'])
+    if (c.SMS_FALLBACK_PROVIDER && c.SMS_FALLBACK_PROVIDER === c.SMS_PROVIDER) {
+      ctx.addIssue({ code: 'custom', path: ['SMS_FALLBACK_PROVIDER'], message: 'must differ from SMS_PROVIDER' })
+    }
     need(c.EMAIL_PROVIDER === 'resend', 'EMAIL_PROVIDER=resend', ['RESEND_API_KEY'])
     need(c.EMAIL_PROVIDER === 'sendgrid', 'EMAIL_PROVIDER=sendgrid', ['SENDGRID_API_KEY'])
   })

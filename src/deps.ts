@@ -8,6 +8,7 @@ import { type RevocationsStore, revocationsStore } from './storage/kv/revocation
 import { type AuditRepo, auditRepo } from './storage/repos/audit'
 import { type DevicesRepo, devicesRepo } from './storage/repos/devices'
 import { type LinkTokensRepo, linkTokensRepo } from './storage/repos/link-tokens'
+import { type LoginFailuresRepo, loginFailuresRepo } from './storage/repos/login-failures'
 import { type OtpChallengesRepo, otpChallengesRepo } from './storage/repos/otp-challenges'
 import { type PlacesRepo, placesRepo } from './storage/repos/places'
 import { type PoliciesRepo, policiesRepo } from './storage/repos/policies'
@@ -26,11 +27,14 @@ export interface Deps {
   places: PlacesRepo
   audit: AuditRepo
   linkTokens: LinkTokensRepo
+  loginFailures: LoginFailuresRepo
   otpChallenges: OtpChallengesRepo
   rateLimits: RateLimitsRepo
   otpCodes: OtpCodesStore
   revocations: RevocationsStore
   sms: SmsSender
+  /** Used when `sms` fails (SMS_FALLBACK_PROVIDER). */
+  smsFallback: SmsSender | null
   email: EmailSender
   keyring: () => Promise<Keyring>
   now: () => number
@@ -63,11 +67,13 @@ export function buildDeps(env: Bindings, waitUntil: (p: Promise<unknown>) => voi
       places: placesRepo(db),
       audit: auditRepo(db),
       linkTokens: linkTokensRepo(db),
+      loginFailures: loginFailuresRepo(db),
       otpChallenges: otpChallengesRepo(db),
       rateLimits: rateLimitsRepo(db),
       otpCodes: otpCodesStore(env.KV),
       revocations: revocationsStore(env.KV, config.ACCESS_TOKEN_EXPIRE_MINUTES * 60 + 60),
       sms: smsSenderFor(config),
+      smsFallback: config.SMS_FALLBACK_PROVIDER ? smsSenderFor(config, config.SMS_FALLBACK_PROVIDER) : null,
       email: emailSenderFor(config),
       keyring: () => loadKeyring(config),
       now: () => Date.now(),

@@ -21,18 +21,22 @@ const LINKS: Record<LinkPurpose, { path: string; ttlMs: number }> = {
 
 export const invalidLink = () => new AppError('invalid_code', 'This link is invalid, expired or already used')
 
-/** Creates a single-use link for `email`; only its hash is stored. */
+/**
+ * Creates a single-use link for `email`; only its hash is stored. The user's older links of the
+ * same purpose stop working, unless `retireOlder` is false (the caller retires them once sent).
+ */
 export async function createLink(
   deps: Deps,
   purpose: LinkPurpose,
   userId: string,
   email: string,
+  opts: { retireOlder?: boolean } = {},
 ): Promise<{ url: string; hash: string; minutes: number }> {
   const token = randomToken(32)
   const hash = await sha256Hex(token)
   const now = deps.now()
   const { path, ttlMs } = LINKS[purpose]
-  await deps.linkTokens.issue({ hash, purpose, userId, email, createdAt: now, expiresAt: now + ttlMs })
+  await deps.linkTokens.issue({ hash, purpose, userId, email, createdAt: now, expiresAt: now + ttlMs }, opts)
   return { url: `${deps.config.PUBLIC_URL.replace(/\/$/, '')}${path}?token=${token}`, hash, minutes: ttlMs / 60_000 }
 }
 
@@ -42,13 +46,15 @@ export async function createLink(
  */
 export async function sendEmailVerification(deps: Deps, user: UserRow, email: string, client: ClientInfo): Promise<void> {
   const reservation = await reserveOtp(deps, 'email_change', { channel: 'email', address: email }, client)
-  const link = await createLink(deps, 'email_verify', user.id, email)
+  // Older links are retired only once this one is sent: a failed change leaves the pending one working.
+  const link = await createLink(deps, 'email_verify', user.id, email, { retireOlder: false })
   try {
     await deliverOtp(deps, reservation, { userId: user.id, name: user.name, link: link.url, linkMinutes: link.minutes })
   } catch (err) {
     await deps.linkTokens.discard(link.hash)
     throw err
   }
+  await deps.linkTokens.retireOthers(user.id, 'email_verify', link.hash, deps.now())
 }
 
 /** `POST /auth/email/verify-request`: a new code and link to the user's unverified email. */
@@ -94,18 +100,26 @@ export async function confirmEmailCode(deps: Deps, userId: string, code: string,
   return toUserView(updated, await deps.devices.of(user.id))
 }
 
+/** The unused, unexpired reset link with this hash, if its account still has the email it was sent to. */
+async function liveResetLink(deps: Deps, hash: string): Promise<UserRow | undefined> {
+  const row = await deps.linkTokens.peek(hash, 'password_reset', deps.now())
+  const owner = row ? await deps.users.byId(row.userId) : undefined
+  return owner && owner.email === row?.email ? owner : undefined
+}
+
 /** Whether a reset link is still usable (to show its form); does not use it. */
 export async function resetLinkIsLive(deps: Deps, token: string): Promise<boolean> {
-  return (await deps.linkTokens.peek(await sha256Hex(token), 'password_reset', deps.now())) !== undefined
+  return (await liveResetLink(deps, await sha256Hex(token))) !== undefined
 }
 
 /** `POST /auth/email/reset`: sets the password with a reset link; every session ends. */
 export async function resetWithLink(deps: Deps, token: string, newPassword: string, client: ClientInfo): Promise<void> {
   const hash = await sha256Hex(token)
-  const live = await deps.linkTokens.peek(hash, 'password_reset', deps.now())
-  const owner = live ? await deps.users.byId(live.userId) : undefined
+  // A dead link is reported before the password: asking for another password would lead nowhere.
+  const owner = await liveResetLink(deps, hash)
+  if (!owner) throw invalidLink()
   // The policy is checked before the link is used, so a refused password does not burn it.
-  assertPasswordAllowed(newPassword, deps.config, owner ?? {}, 'new_password')
+  assertPasswordAllowed(newPassword, deps.config, owner, 'new_password')
   const row = await deps.linkTokens.consume(hash, 'password_reset', deps.now())
   if (!row) throw invalidLink()
   const user = await deps.users.byId(row.userId)

@@ -2,6 +2,7 @@ import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import type { UserRow } from '../storage/db/schema'
 import { audit } from './audit'
+import { assertNotLockedOut, clearLoginFailures, recordLoginFailure } from './lockout'
 import { normalizeEmail, normalizeUsername, parsePhone } from './identifiers'
 import { type DeliveryExtras, type Destination, deliverOtp, type OtpPurpose, reserveOtp } from './otp'
 import { checkPassword } from './passwords'
@@ -35,7 +36,10 @@ export async function loginWithPassword(
   client: ClientInfo,
 ): Promise<TokenResponse> {
   let user: UserRow | undefined
+  let identifier: string
   if (input.username !== undefined) {
+    identifier = `username:${normalizeUsername(input.username)}`
+    await assertNotLockedOut(deps, identifier)
     user = await deps.users.byUsername(normalizeUsername(input.username))
   } else {
     let to: Destination | undefined
@@ -44,12 +48,17 @@ export async function loginWithPassword(
     } catch {
       to = undefined // an unparsable phone is just an unknown account
     }
+    identifier = to ? `${to.channel}:${to.address}` : `raw:${(input.phone ?? input.email ?? '').slice(0, 64)}`
+    // Limits apply before any hashing: a locked identifier costs no scrypt.
+    await assertNotLockedOut(deps, identifier)
     user = to ? await findByDestination(deps, to) : undefined
   }
   if (!(await checkPassword(deps, user, input.password)) || !user) {
+    await recordLoginFailure(deps, identifier)
     audit(deps, { type: 'login_failed', subjectId: user?.id, ...client, detail: { method: 'password' } })
     throw invalidCredentials()
   }
+  deps.defer(() => clearLoginFailures(deps, identifier))
   assertCanSignIn(user)
   audit(deps, { type: 'login_succeeded', subjectId: user.id, actorId: user.id, ...client, detail: { method: 'password' } })
   return startSession(deps, user, client)

@@ -7,6 +7,7 @@ import { AppError } from '../errors'
 import { withOneRetry } from '../providers/delivery'
 import { codeEmail } from '../templates/email'
 import { audit } from './audit'
+import { applySmsRangeLimits, chargeSmsBudget, refundSmsBudget } from './sms-limits'
 import type { E164 } from './identifiers'
 import type { ClientInfo } from './sessions'
 
@@ -77,7 +78,28 @@ export async function reserveOtp(deps: Deps, purpose: OtpPurpose, to: Destinatio
       ? new AppError('otp_cooldown', 'Please wait before asking for another code', { retryAfter })
       : new AppError('rate_limited', 'Too many codes sent to this destination today', { retryAfter })
   }
+  if (to.channel === 'sms') {
+    try {
+      await applySmsRangeLimits(deps, to.address)
+    } catch (err) {
+      await deps.otpChallenges.release(id)
+      throw err
+    }
+  }
   return { id, purpose, to, client }
+}
+
+/** Sends a text through the provider (one retry), then through SMS_FALLBACK_PROVIDER if that fails too. */
+async function sendSms(deps: Deps, r: Reservation, text: string): Promise<void> {
+  try {
+    await withOneRetry(() => deps.sms.send(r.to.address as E164, text))
+  } catch (err) {
+    const fallback = deps.smsFallback
+    if (!fallback) throw err
+    console.error(JSON.stringify({ level: 'warn', msg: 'sms provider failed; using fallback', provider: deps.sms.name, fallback: fallback.name }))
+    await withOneRetry(() => fallback.send(r.to.address as E164, text))
+    audit(deps, { type: 'sms_fallback_used', ...r.client, detail: { provider: deps.sms.name, fallback: fallback.name, purpose: r.purpose } })
+  }
 }
 
 /**
@@ -97,10 +119,18 @@ export interface DeliveryExtras {
 export async function deliverOtp(deps: Deps, r: Reservation, extras: DeliveryExtras = {}): Promise<void> {
   const { userId } = extras
   const code = randomDigits(deps.config.OTP_LENGTH)
+  if (r.to.channel === 'sms') {
+    try {
+      await chargeSmsBudget(deps, r.client)
+    } catch (err) {
+      await deps.otpChallenges.release(r.id)
+      throw err
+    }
+  }
   try {
     const text = message(deps, r.purpose, code)
     if (r.to.channel === 'sms') {
-      await withOneRetry(() => deps.sms.send(r.to.address as E164, text))
+      await sendSms(deps, r, text)
     } else {
       const mail = codeEmail({
         app: deps.config.APP_NAME,
@@ -113,7 +143,7 @@ export async function deliverOtp(deps: Deps, r: Reservation, extras: DeliveryExt
       await withOneRetry(() => deps.email.send(mail))
     }
   } catch (err) {
-    await deps.otpChallenges.release(r.id)
+    await Promise.all([deps.otpChallenges.release(r.id), r.to.channel === 'sms' ? refundSmsBudget(deps) : null])
     console.error(JSON.stringify({ msg: 'otp delivery failed', channel: r.to.channel, error: String(err) }))
     audit(deps, {
       type: 'otp_send_failed',
@@ -132,6 +162,7 @@ export async function deliverOtp(deps: Deps, r: Reservation, extras: DeliveryExt
     { id: r.id, mac: bytesToBase64(mac) },
     deps.config.OTP_EXPIRE_MINUTES * 60,
   )
+  audit(deps, { type: 'otp_sent', subjectId: userId, ...r.client, detail: { purpose: r.purpose, channel: r.to.channel } })
 }
 
 /** Reserve and deliver before answering: the caller can report a failed send. */

@@ -7,10 +7,10 @@ import { vonageSmsSender } from './vonage'
 
 export type { SmsSender } from './sender'
 
-/** The configured SMS provider. `fetch` is looked up per call so tests can stub it. */
-export function smsSenderFor(config: Config): SmsSender {
+/** An SMS provider (the configured one by default). `fetch` is looked up per call so tests can stub it. */
+export function smsSenderFor(config: Config, provider: Config['SMS_PROVIDER'] = config.SMS_PROVIDER): SmsSender {
   const fetchFn: typeof fetch = (input, init) => fetch(input, init)
-  switch (config.SMS_PROVIDER) {
+  switch (provider) {
     case 'twilio':
       return twilioSmsSender(
         {

@@ -200,3 +200,14 @@ export const linkTokens = sqliteTable(
 )
 
 export type LinkTokenRow = typeof linkTokens.$inferSelect
+
+/**
+ * Consecutive failed password logins per identifier (not per account, so unknown identifiers
+ * lock the same way and the lockout tells nothing), with a bounded, growing lock.
+ */
+export const loginFailures = sqliteTable('login_failures', {
+  identifier: text('identifier').primaryKey(),
+  failures: integer('failures').notNull(),
+  lastFailureAt: integer('last_failure_at').notNull(),
+  lockedUntil: integer('locked_until').notNull().default(0),
+})

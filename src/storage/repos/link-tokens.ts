@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull } from 'drizzle-orm'
+import { and, eq, gt, isNull, ne } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { type LinkTokenRow, linkTokens } from '../db/schema'
 
@@ -7,16 +7,32 @@ export type LinkPurpose = LinkTokenRow['purpose']
 export function linkTokensRepo(db: Db) {
   const t = linkTokens
   return {
-    /** Stores a new link token and retires the user's older unused ones of the same purpose. */
-    async issue(row: Omit<LinkTokenRow, 'usedAt'>): Promise<void> {
+    /**
+     * Stores a new link token and, unless told to keep them, retires the user's older unused ones
+     * of the same purpose in the same batch.
+     */
+    async issue(row: Omit<LinkTokenRow, 'usedAt'>, opts: { retireOlder?: boolean } = {}): Promise<void> {
+      const insert = db.insert(t).values({ ...row, usedAt: null })
+      if (opts.retireOlder === false) {
+        await insert.run()
+        return
+      }
       await db.batch([
         db
           .update(t)
           .set({ usedAt: row.createdAt })
           .where(and(eq(t.userId, row.userId), eq(t.purpose, row.purpose), isNull(t.usedAt))),
-        db.insert(t).values({ ...row, usedAt: null }),
+        insert,
       ])
     },
+
+    /** Retires the user's unused tokens of a purpose, all but `keepHash`. */
+    retireOthers: (userId: string, purpose: LinkPurpose, keepHash: string, now: number) =>
+      db
+        .update(t)
+        .set({ usedAt: now })
+        .where(and(eq(t.userId, userId), eq(t.purpose, purpose), isNull(t.usedAt), ne(t.hash, keepHash)))
+        .run(),
 
     /** The live token with this hash, without using it (to show a form). */
     peek: (hash: string, purpose: LinkPurpose, now: number): Promise<LinkTokenRow | undefined> =>

@@ -19,6 +19,9 @@ export function rateLimitsRepo(db: Db) {
         RETURNING count, window_start`)
       return { count: row.count, resetInMs: row.window_start + windowMs - now }
     },
+
+    /** Takes one hit back (a send that did not happen). */
+    release: (key: string) => db.run(sql`UPDATE rate_limits SET count = max(count - 1, 0) WHERE key = ${key}`),
   }
 }
 

@@ -1,0 +1,51 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile'
+import type { Deps } from '../deps'
+import { AppError } from '../errors'
+import { audit } from './audit'
+import type { ClientInfo } from './sessions'
+
+const DAY_MS = 86_400_000
+const BUDGET_KEY = 'sms:budget'
+
+/** The number without its last 4 digits: SMS pumping walks through ranges of one prefix. */
+export const prefixOf = (e164: string) => e164.slice(0, -4)
+export const countryOf = (e164: string) => parsePhoneNumberFromString(e164)?.country ?? 'ZZ'
+
+/**
+ * Caps texts per number prefix and per country per day (SPEC issue 6: SMS-pumping defence).
+ * Counted in D1 with one atomic upsert each, so the caps hold across isolates and locations.
+ */
+export async function applySmsRangeLimits(deps: Deps, e164: string): Promise<void> {
+  const now = deps.now()
+  const c = deps.config
+  const [prefix, country] = await Promise.all([
+    deps.rateLimits.hit(`sms:prefix:${prefixOf(e164)}`, DAY_MS, now),
+    deps.rateLimits.hit(`sms:country:${countryOf(e164)}`, DAY_MS, now),
+  ])
+  const over = prefix.count > c.SMS_PREFIX_DAILY_LIMIT ? prefix : country.count > c.SMS_COUNTRY_DAILY_LIMIT ? country : null
+  if (over) {
+    throw new AppError('rate_limited', 'Too many codes sent to numbers like this one today; try later', {
+      retryAfter: Math.max(1, Math.ceil(over.resetInMs / 1000)),
+    })
+  }
+}
+
+/**
+ * The global daily SMS budget, charged just before a text is sent: once it is spent the breaker
+ * is open, sends are refused with a clear 503 and each refusal is audited, until the day ends.
+ */
+export async function chargeSmsBudget(deps: Deps, client: ClientInfo): Promise<void> {
+  const hit = await deps.rateLimits.hit(BUDGET_KEY, DAY_MS, deps.now())
+  if (hit.count <= deps.config.SMS_DAILY_BUDGET) return
+  await deps.rateLimits.release(BUDGET_KEY)
+  console.error(JSON.stringify({ level: 'error', msg: 'sms daily budget exhausted: sending paused', budget: deps.config.SMS_DAILY_BUDGET }))
+  audit(deps, { type: 'sms_budget_exhausted', ...client, detail: { budget: deps.config.SMS_DAILY_BUDGET } })
+  throw new AppError('sms_delivery_failed', 'Text messages are paused for today (daily budget reached); try email or later', {
+    retryAfter: Math.max(1, Math.ceil(hit.resetInMs / 1000)),
+  })
+}
+
+/** Gives back the budget of a text that could not be delivered. */
+export function refundSmsBudget(deps: Deps): Promise<unknown> {
+  return deps.rateLimits.release(BUDGET_KEY)
+}
