@@ -5,6 +5,7 @@ import type { AppEnv } from './env'
 import { AppError } from './errors'
 import { limitBody, parseJsonBody } from './middleware/body'
 import { requestId } from './middleware/request-id'
+import { corsFromConfig, securityHeaders } from './middleware/security-headers'
 import { renderError } from './render-error'
 import { audit } from './routes/audit'
 import { auth } from './routes/auth'
@@ -35,10 +36,10 @@ const injectDeps = createMiddleware<AppEnv>(async (c, next) => {
 /** Builds the Worker's Hono app: global middleware, mounted routers, one error renderer. */
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>()
-  app.use('*', requestId)
+  app.use('*', requestId, securityHeaders)
   // The runtime's ceiling, and the bench's baseline: no config, no I/O.
   app.get('/', (c) => c.json({ name: 'edge-auth', version: VERSION }))
-  app.use('*', injectDeps, limitBody, parseJsonBody)
+  app.use('*', injectDeps, corsFromConfig, limitBody, parseJsonBody)
 
   const api = newRouter()
   api.route('/auth', auth)

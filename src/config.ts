@@ -98,7 +98,11 @@ const ConfigSchema = z
     const sms: string[] = [c.SMS_PROVIDER, c.SMS_FALLBACK_PROVIDER ?? '']
     need(sms.includes('twilio'), 'SMS_PROVIDER=twilio', ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'])
     if (sms.includes('twilio') && !c.TWILIO_PHONE_NUMBER && !c.TWILIO_MESSAGING_SERVICE_SID) {
-      ctx.addIssue({ code: 'custom', path: ['TWILIO_PHONE_NUMBER'], message: 'set TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID' })
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TWILIO_PHONE_NUMBER'],
+        message: 'set TWILIO_PHONE_NUMBER or TWILIO_MESSAGING_SERVICE_SID',
+      })
     }
     need(sms.includes('infobip'), 'SMS_PROVIDER=infobip', ['INFOBIP_BASE_URL', 'INFOBIP_API_KEY', 'INFOBIP_SENDER'])
     need(sms.includes('vonage'), 'SMS_PROVIDER=vonage', ['VONAGE_API_KEY', 'VONAGE_API_SECRET', 'VONAGE_FROM'])

@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi'
 import { OAuthError } from '../errors'
 import { requireAuth, requireLiveSession } from '../middleware/auth'
+import { rateLimit } from '../middleware/rate-limit'
 import {
   ChangePasswordBody,
   ConfirmResetBody,
@@ -27,7 +28,15 @@ import { clientInfo, NO_STORE, newRouter } from './router'
 
 const tags = ['auth']
 
-export const auth = newRouter()
+const router = newRouter()
+// Credential endpoints are limited per client IP before validation and hashing (issue 6).
+router.use('/login', rateLimit('login'))
+router.use('/token', rateLimit('login'))
+router.use('/verify', rateLimit('verify'))
+router.use('/confirm-reset', rateLimit('verify'))
+router.use('/reset-password', rateLimit('reset'))
+
+export const auth = router
   .openapi(
     createRoute({
       method: 'post',

@@ -7,9 +7,9 @@ import { AppError } from '../errors'
 import { withOneRetry } from '../providers/delivery'
 import { codeEmail } from '../templates/email'
 import { audit } from './audit'
-import { applySmsRangeLimits, chargeSmsBudget, refundSmsBudget } from './sms-limits'
 import type { E164 } from './identifiers'
 import type { ClientInfo } from './sessions'
+import { applySmsRangeLimits, chargeSmsBudget, refundSmsBudget } from './sms-limits'
 
 export type OtpPurpose = 'register' | 'login' | 'reset' | 'email_change' | 'phone_change'
 export type Channel = 'sms' | 'email'
@@ -96,9 +96,20 @@ async function sendSms(deps: Deps, r: Reservation, text: string): Promise<void> 
   } catch (err) {
     const fallback = deps.smsFallback
     if (!fallback) throw err
-    console.error(JSON.stringify({ level: 'warn', msg: 'sms provider failed; using fallback', provider: deps.sms.name, fallback: fallback.name }))
+    console.error(
+      JSON.stringify({
+        level: 'warn',
+        msg: 'sms provider failed; using fallback',
+        provider: deps.sms.name,
+        fallback: fallback.name,
+      }),
+    )
     await withOneRetry(() => fallback.send(r.to.address as E164, text))
-    audit(deps, { type: 'sms_fallback_used', ...r.client, detail: { provider: deps.sms.name, fallback: fallback.name, purpose: r.purpose } })
+    audit(deps, {
+      type: 'sms_fallback_used',
+      ...r.client,
+      detail: { provider: deps.sms.name, fallback: fallback.name, purpose: r.purpose },
+    })
   }
 }
 

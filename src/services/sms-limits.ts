@@ -38,7 +38,9 @@ export async function chargeSmsBudget(deps: Deps, client: ClientInfo): Promise<v
   const hit = await deps.rateLimits.hit(BUDGET_KEY, DAY_MS, deps.now())
   if (hit.count <= deps.config.SMS_DAILY_BUDGET) return
   await deps.rateLimits.release(BUDGET_KEY)
-  console.error(JSON.stringify({ level: 'error', msg: 'sms daily budget exhausted: sending paused', budget: deps.config.SMS_DAILY_BUDGET }))
+  console.error(
+    JSON.stringify({ level: 'error', msg: 'sms daily budget exhausted: sending paused', budget: deps.config.SMS_DAILY_BUDGET }),
+  )
   audit(deps, { type: 'sms_budget_exhausted', ...client, detail: { budget: deps.config.SMS_DAILY_BUDGET } })
   throw new AppError('sms_delivery_failed', 'Text messages are paused for today (daily budget reached); try email or later', {
     retryAfter: Math.max(1, Math.ceil(hit.resetInMs / 1000)),

@@ -1,0 +1,237 @@
+// `npm run check:browser`: the password reset page of a real `wrangler dev`, driven by a real
+// browser (issue 5). Starts `wrangler dev` on port 8791 with fresh local storage, signs up by
+// email, asks for a reset, opens the emailed link in headless Chromium (Debian's `chromium`
+// package, through playwright-core) with JavaScript disabled, chooses a new password through the
+// form, and checks the result over HTTP. Screenshots go to bench/out/ (git-ignored). Exits
+// non-zero on any failure; wrangler is always stopped.
+//   apt-get install -y chromium && npm run check:browser
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chromium } from 'playwright-core'
+import { ensureDevVars } from './dev-vars.mjs'
+
+const PORT = 8791
+const BASE = `http://localhost:${PORT}`
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const OUT = 'bench/out'
+const SHOTS = { form: join(OUT, 'reset-form.png'), done: join(OUT, 'reset-page.png') }
+const PASSWORD = 'Tunis-Sol4r-2026'
+const NEW_PASSWORD = 'Carthage-Vent7-2027'
+const WRANGLER = `node_modules/.bin/${process.platform === 'win32' ? 'wrangler.cmd' : 'wrangler'}`
+
+const step = (text) => console.log(`[check] ${text}`)
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+function assert(condition, message) {
+  if (!condition) throw new Error(message)
+}
+
+/** Polls `probe` until it returns a value, or fails after `ms`. */
+async function waitFor(what, probe, ms = 30_000) {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await probe()
+    if (value !== undefined) return value
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await sleep(250)
+  }
+}
+
+async function api(method, path, body, token) {
+  const headers = { accept: 'application/json' }
+  if (body !== undefined) headers['content-type'] = 'application/json'
+  if (token) headers.authorization = `Bearer ${token}`
+  const res = await fetch(`${BASE}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  const text = await res.text()
+  return { status: res.status, body: text ? JSON.parse(text) : null }
+}
+
+async function expectStatus(what, promise, status) {
+  const res = await promise
+  assert(res.status === status, `${what}: expected ${status}, got ${res.status} ${JSON.stringify(res.body)}`)
+  return res.body
+}
+
+// --- wrangler dev, with its own storage and its output kept for the emails the console provider prints
+
+let log = ''
+let wrangler
+let persistDir
+
+function startWrangler() {
+  if (ensureDevVars()) step('generated .dev.vars (development secrets)')
+  persistDir = mkdtempSync(join(tmpdir(), 'edge-auth-browser-'))
+  const env = { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', FORCE_COLOR: '0' }
+  const migrate = spawnSync(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir], {
+    env,
+    encoding: 'utf8',
+  })
+  if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`)
+  step(`migrations applied to ${persistDir}`)
+
+  const vars = { PUBLIC_URL: BASE, OTP_RESEND_COOLDOWN_SECONDS: '0' }
+  // `log`, not `info`: wrangler prints the Worker's console.log (the console email provider) at level `log`.
+  const args = ['dev', '--port', String(PORT), '--persist-to', persistDir, '--log-level', 'log']
+  for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`)
+  // Its own process group, so stopping it also stops workerd.
+  wrangler = spawn(WRANGLER, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
+  const keep = (chunk) => {
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes
+    log += chunk.toString().replace(/\x1b\[[0-9;]*m/g, '')
+  }
+  wrangler.stdout.on('data', keep)
+  wrangler.stderr.on('data', keep)
+}
+
+async function stopWrangler() {
+  if (!wrangler || wrangler.exitCode !== null || wrangler.signalCode !== null) return
+  const exited = new Promise((resolve) => wrangler.once('exit', resolve))
+  try {
+    process.kill(-wrangler.pid, 'SIGTERM')
+  } catch {
+    return
+  }
+  const done = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)])
+  if (!done) {
+    try {
+      process.kill(-wrangler.pid, 'SIGKILL')
+    } catch {}
+  }
+}
+
+/** The text of the `n`th email (0-based) the console provider printed for `to`, once it is there. */
+function emailText(to, n) {
+  const marker = `[email] to=${to} `
+  const parts = log.split(marker)
+  if (parts.length < n + 2) return undefined
+  const after = parts[n + 1]
+  const body = after.slice(after.indexOf('\n') + 1)
+  // The text part ends where the next log line starts (wrangler prints "[wrangler:…]" request lines).
+  return body.split(/\n(?=\[(?:wrangler|email|sms)\b)/)[0]
+}
+
+// --- the check
+
+async function check() {
+  const busy = await fetch(`${BASE}/health`).then(
+    () => true,
+    () => false,
+  )
+  assert(!busy, `something already listens on port ${PORT}; stop it first`)
+
+  startWrangler()
+  await waitFor(
+    'wrangler dev to answer /health',
+    async () => {
+      if (wrangler.exitCode !== null) throw new Error('wrangler dev exited early')
+      const ok = await fetch(`${BASE}/health`).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+      return ok ? true : undefined
+    },
+    90_000,
+  )
+  step(`wrangler dev is up on ${BASE}`)
+
+  const email = `browser-check-${Date.now()}@example.com`
+  const reg = await expectStatus('register', api('POST', '/api/v1/auth/register', { email, password: PASSWORD }), 201)
+  assert(reg.channel === 'email', `register: expected channel email, got ${reg.channel}`)
+  const welcome = await waitFor('the registration email', () => emailText(email, 0))
+  const code = /\b(\d{4,10})\b/.exec(welcome)?.[1]
+  assert(code, `no code in the registration email: ${welcome}`)
+  const session = await expectStatus('verify', api('POST', '/api/v1/auth/verify', { email, code }), 200)
+  assert(session.user?.email_verified === true, 'verify: email not verified')
+  step(`registered and verified ${email} with the emailed code`)
+
+  await expectStatus('reset-password', api('POST', '/api/v1/auth/reset-password', { email }), 202)
+  const resetMail = await waitFor('the reset email', () => emailText(email, 1))
+  const found = /https?:\/\/\S+\/api\/v1\/auth\/email\/reset\?token=[A-Za-z0-9_-]+/.exec(resetMail)?.[0]
+  assert(found, `no reset link in the email: ${resetMail}`)
+  const emailed = new URL(found)
+  const link = new URL(`${emailed.pathname}${emailed.search}`, BASE).href
+  step(`reset link emailed: ${emailed.origin}${emailed.pathname}?token=…`)
+
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  })
+  try {
+    // A phone-sized window, and no JavaScript: the page must work without it.
+    const context = await browser.newContext({ viewport: { width: 412, height: 760 }, javaScriptEnabled: false })
+    const page = await context.newPage()
+    const problems = []
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`console ${msg.type()}: ${msg.text()}`)
+    })
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`))
+    page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`))
+
+    const opened = await page.goto(link)
+    assert(opened?.status() === 200, `GET reset link: expected 200, got ${opened?.status()}`)
+    const csp = opened.headers()['content-security-policy'] ?? ''
+    assert(csp.includes("default-src 'none'") && !csp.includes('script-src'), `unexpected CSP: ${csp}`)
+    const heading = await page.getByRole('heading', { level: 1 }).textContent()
+    assert(heading === 'Choose a new password', `heading: ${heading}`)
+    // The stylesheet is allowed by its hash: if the CSP blocked it, the button would be unstyled.
+    const buttonColour = await page.getByRole('button').evaluate((b) => getComputedStyle(b).backgroundColor)
+    assert(buttonColour === 'rgb(11, 87, 208)', `the page style did not apply (button ${buttonColour})`)
+
+    await page.getByLabel('New password').fill(NEW_PASSWORD)
+    mkdirSync(OUT, { recursive: true })
+    await page.screenshot({ path: SHOTS.form, fullPage: true })
+    step(`form filled; screenshot ${SHOTS.form}`)
+
+    const [posted] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/auth/email/reset'),
+      page.getByRole('button', { name: 'Set new password' }).click(),
+    ])
+    assert(posted.status() === 200, `form post: expected 200, got ${posted.status()}`)
+    await page.getByRole('heading', { level: 1, name: 'Password changed' }).waitFor({ timeout: 10_000 })
+    const status = await page.getByRole('status').textContent()
+    assert(/password has been changed/.test(status ?? ''), `status text: ${status}`)
+    await page.screenshot({ path: SHOTS.done, fullPage: true })
+    step(`"Password changed" shown; screenshot ${SHOTS.done}`)
+
+    assert(problems.length === 0, `the browser reported problems:\n  ${problems.join('\n  ')}`)
+    step('no console errors, page errors or failed requests')
+    await context.close()
+  } finally {
+    await browser.close()
+  }
+
+  await expectStatus('login with the new password', api('POST', '/api/v1/auth/login', { email, password: NEW_PASSWORD }), 200)
+  await expectStatus('login with the old password', api('POST', '/api/v1/auth/login', { email, password: PASSWORD }), 401)
+  await expectStatus('the session from before the reset', api('GET', '/api/v1/me', undefined, session.access_token), 401)
+  await expectStatus('the used link', api('GET', `${emailed.pathname}${emailed.search}`), 400)
+  step('the new password logs in; the old one, the old session and the used link do not')
+}
+
+let failed = false
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, async () => {
+    await stopWrangler()
+    process.exit(130)
+  })
+}
+try {
+  await check()
+  step('OK')
+} catch (err) {
+  failed = true
+  console.error(`[check] FAILED: ${err instanceof Error ? err.message : err}`)
+  if (log) console.error(`--- wrangler dev output (last 60 lines) ---\n${log.split('\n').slice(-60).join('\n')}`)
+} finally {
+  await stopWrangler()
+  if (persistDir) rmSync(persistDir, { recursive: true, force: true })
+}
+process.exit(failed ? 1 : 0)
