@@ -41,23 +41,25 @@ export function createApp() {
   app.get('/', (c) => c.json({ name: 'edge-auth', version: VERSION }))
   app.use('*', injectDeps, corsFromConfig, limitBody, parseJsonBody)
 
+  // Chained, so the app's type carries every typed route for `hono/client` (AppType).
   const api = newRouter()
-  api.route('/auth', auth)
-  api.route('/auth/email', email)
-  api.route('/me', me)
-  api.route('/users', users)
-  api.route('/policies', policies)
-  api.route('/places', places)
-  api.route('/audit', audit)
-  api.route('/', staff)
-
-  app.route('/', service)
-  app.route('/api/v1', api)
+    .route('/auth', auth)
+    .route('/auth/email', email)
+    .route('/me', me)
+    .route('/users', users)
+    .route('/policies', policies)
+    .route('/places', places)
+    .route('/audit', audit)
+    .route('/', staff)
+  const routes = app.route('/', service).route('/api/v1', api)
   app.route('/api/v1', docsRoutes(app, VERSION))
 
   app.notFound((c) => renderError(c, new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`)))
   app.onError((err, c) => renderError(c, err))
-  return app
+  return routes
 }
 
-export type App = ReturnType<typeof createApp>
+/** The app's routes and their types: `hc<AppType>(baseUrl)` from `hono/client` gives a typed client. */
+export type AppType = ReturnType<typeof createApp>
+/** @deprecated use AppType */
+export type App = AppType

@@ -12,20 +12,22 @@ const tags = ['me']
 const security = SECURITY
 const sensitive = requireLiveSession
 
-export const me = newRouter()
-me.use('*', requireAuth)
+const router = newRouter()
+router.use('*', requireAuth)
 
-me.openapi(
-  createRoute({
-    method: 'get',
-    path: '/',
-    tags,
-    security,
-    summary: 'The signed-in user',
-    responses: { 200: jsonContent(UserResponse, 'The user'), ...errorResponses(401) },
-  }),
-  async (c) => c.json(await getMe(c.var.deps, c.var.auth.userId), 200),
-)
+/** Chained, so `hono/client` sees every route's request and response types. */
+export const me = router
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/',
+      tags,
+      security,
+      summary: 'The signed-in user',
+      responses: { 200: jsonContent(UserResponse, 'The user'), ...errorResponses(401) },
+    }),
+    async (c) => c.json(await getMe(c.var.deps, c.var.auth.userId), 200),
+  )
   .openapi(
     createRoute({
       method: 'patch',
