@@ -1,9 +1,10 @@
-// `npm run create-super-admin -- --username root --password '…' [--phone …] [--email …] [--name …] [--remote]`
+// `npm run create-super-admin -- --username root --password '…' [--phone …] [--email …] [--name …] [--remote] [--env ENV]`
 // creates the first super admin (SPEC §6.5) in the local D1 that `wrangler dev` uses, or with
-// --remote in the deployed one. `--persist-to DIR` picks another local D1 (tests).
+// --remote in the deployed one; `--env production` picks the D1 of wrangler.toml's
+// [env.production] instead of the top level's. `--persist-to DIR` picks another local D1 (tests).
 import { hashPassword } from '../src/crypto/password'
 import { newId } from '../src/crypto/random'
-import { applyLocalMigrations, D1Error, type D1Target, d1Query, insertSql, sqlValue } from './lib/d1'
+import { applyLocalMigrations, D1Error, type D1Target, d1Query, d1TargetArgs, insertSql, sqlValue } from './lib/d1'
 import { cliConfig, parseInput, Refusal, type SuperAdminInput } from './lib/super-admin-input'
 
 /** Refuses when the username (case-insensitively), phone or email already belongs to an account. */
@@ -23,11 +24,17 @@ function assertUnused(target: D1Target, input: SuperAdminInput): void {
 async function main(): Promise<void> {
   const config = cliConfig()
   const input = parseInput(process.argv.slice(2), config)
-  const target: D1Target = { remote: input.remote, persistTo: input.persistTo }
-  const where = input.remote ? 'the deployed D1 (--remote)' : 'the local D1'
+  const target: D1Target = { remote: input.remote, persistTo: input.persistTo, env: input.env }
+  const where = `${input.remote ? 'the deployed D1 (--remote)' : 'the local D1'}${input.env ? ` of --env ${input.env}` : ''}`
 
   if (!input.remote) applyLocalMigrations(target)
-  assertUnused(target, input)
+  try {
+    assertUnused(target, input)
+  } catch (err) {
+    if (!(err instanceof D1Error && err.message.includes('no such table'))) throw err
+    const apply = `npx wrangler d1 migrations apply DB ${d1TargetArgs(target).join(' ')}`
+    throw new Refusal(`D1 refused: ${err.message}\nApply the migrations first: ${apply}`)
+  }
 
   const now = Date.now()
   const id = newId(now)
@@ -59,10 +66,7 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   if (err instanceof Refusal) console.error(err.message)
-  else if (err instanceof D1Error) {
-    console.error(`D1 refused: ${err.message}`)
-    if (err.message.includes('no such table'))
-      console.error('Apply the migrations first: npx wrangler d1 migrations apply DB --remote')
-  } else console.error(err instanceof Error ? err.message : err)
+  else if (err instanceof D1Error) console.error(`D1 refused: ${err.message}`)
+  else console.error(err instanceof Error ? err.message : err)
   process.exit(1)
 })

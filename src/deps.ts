@@ -5,6 +5,7 @@ import { type SmsSender, smsSenderFor } from './providers/sms'
 import { createDb, type Db } from './storage/db/client'
 import { type OtpCodesStore, otpCodesStore } from './storage/kv/otp-codes'
 import { type RevocationsStore, revocationsStore } from './storage/kv/revocations'
+import { invalidatingDevices, invalidatingUsers } from './storage/profile-invalidation'
 import { type AuditRepo, auditRepo } from './storage/repos/audit'
 import { type DevicesRepo, devicesRepo } from './storage/repos/devices'
 import { type LinkTokensRepo, linkTokensRepo } from './storage/repos/link-tokens'
@@ -57,12 +58,13 @@ export function buildDeps(env: Bindings, waitUntil: (p: Promise<unknown>) => voi
   if (!base) {
     const config = loadConfig(env)
     const db = createDb(env.DB)
+    const revocations = revocationsStore(env.KV, config.ACCESS_TOKEN_EXPIRE_MINUTES * 60 + 60)
     base = {
       config,
       db,
-      users: usersRepo(db),
+      users: invalidatingUsers(usersRepo(db), revocations),
       sessions: sessionsRepo(db),
-      devices: devicesRepo(db),
+      devices: invalidatingDevices(devicesRepo(db), revocations),
       policies: policiesRepo(db),
       places: placesRepo(db),
       audit: auditRepo(db),
@@ -71,7 +73,7 @@ export function buildDeps(env: Bindings, waitUntil: (p: Promise<unknown>) => voi
       otpChallenges: otpChallengesRepo(db),
       rateLimits: rateLimitsRepo(db),
       otpCodes: otpCodesStore(env.KV),
-      revocations: revocationsStore(env.KV, config.ACCESS_TOKEN_EXPIRE_MINUTES * 60 + 60),
+      revocations,
       sms: smsSenderFor(config),
       smsFallback: config.SMS_FALLBACK_PROVIDER ? smsSenderFor(config, config.SMS_FALLBACK_PROVIDER) : null,
       email: emailSenderFor(config),

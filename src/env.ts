@@ -8,6 +8,8 @@ export interface AuthContext {
   perms: string[]
   jti: string
   exp: number
+  /** The user's cached profile from the same KV read, when present (unvalidated JSON). */
+  cachedProfile: unknown
 }
 
 export interface AppEnv {

@@ -5,10 +5,14 @@ import { z } from 'zod'
 
 const WRANGLER = `node_modules/.bin/${process.platform === 'win32' ? 'wrangler.cmd' : 'wrangler'}`
 
-/** The local D1 of `wrangler dev` (in `persistTo` when given) or the deployed one. */
+/**
+ * The local D1 of `wrangler dev` (in `persistTo` when given) or the deployed one, of the top level
+ * of wrangler.toml or of its environment `env` (`[env.production]`: `--env production`).
+ */
 export interface D1Target {
   remote: boolean
   persistTo?: string | undefined
+  env?: string | undefined
 }
 
 export type SqlValue = string | number | boolean | null
@@ -20,9 +24,11 @@ export class D1Error extends Error {
 const Results = z.array(z.object({ results: z.array(z.record(z.string(), z.unknown())) }))
 const Failure = z.object({ error: z.object({ text: z.string() }) })
 
-function where(target: D1Target): string[] {
-  if (target.remote) return ['--remote']
-  return ['--local', ...(target.persistTo ? ['--persist-to', target.persistTo] : [])]
+/** The wrangler arguments that pick `target`. */
+export function d1TargetArgs(target: D1Target): string[] {
+  const env = target.env ? ['--env', target.env] : []
+  if (target.remote) return ['--remote', ...env]
+  return ['--local', ...(target.persistTo ? ['--persist-to', target.persistTo] : []), ...env]
 }
 
 function wrangler(args: string[], env: NodeJS.ProcessEnv = process.env) {
@@ -32,14 +38,14 @@ function wrangler(args: string[], env: NodeJS.ProcessEnv = process.env) {
 /** Applies pending migrations to the local D1, as `npm run dev` does before `wrangler dev`. */
 export function applyLocalMigrations(target: D1Target): void {
   // CI=1: apply without asking for confirmation.
-  const run = wrangler(['d1', 'migrations', 'apply', 'DB', ...where(target)], { ...process.env, CI: '1' })
+  const run = wrangler(['d1', 'migrations', 'apply', 'DB', ...d1TargetArgs(target)], { ...process.env, CI: '1' })
   if (run.status !== 0) throw new D1Error(`applying local migrations failed:\n${run.stdout}${run.stderr}`)
 }
 
 /** Runs one SQL statement and returns its rows; a failure throws a D1Error with D1's message. */
 export function d1Query(target: D1Target, sql: string): Record<string, unknown>[] {
   // --command, not --file: with --remote a file goes through D1's import, which takes the database offline.
-  const run = wrangler(['d1', 'execute', 'DB', ...where(target), '--json', '--command', sql])
+  const run = wrangler(['d1', 'execute', 'DB', ...d1TargetArgs(target), '--json', '--command', sql])
   let output: unknown
   try {
     output = JSON.parse(run.stdout)

@@ -9,7 +9,7 @@ import { normalizeEmail, normalizeUsername, parsePhone } from '../../src/service
 import { passwordProblem } from '../../src/services/password-policy'
 
 export const USAGE =
-  "usage: npm run create-super-admin -- --username NAME --password 'PASS' [--phone N] [--email E] [--name N] [--remote]"
+  "usage: npm run create-super-admin -- --username NAME --password 'PASS' [--phone N] [--email E] [--name N] [--remote] [--env ENV]"
 
 const USERNAME_RULE = 'use 3–32 of a-z 0-9 . _ - (case-insensitive)'
 
@@ -26,6 +26,8 @@ export interface SuperAdminInput {
   name: string | null
   remote: boolean
   persistTo: string | undefined
+  /** A wrangler.toml environment (`--env production`); the top level when undefined. */
+  env: string | undefined
 }
 
 // The settings that change what is accepted or how it is hashed; everything else keeps the defaults.
@@ -73,13 +75,25 @@ export function parseInput(argv: string[], config: Config): SuperAdminInput {
     throw new Refusal(`--username and --password are required\n${USAGE}`)
   }
   if (values.remote && values['persist-to'] !== undefined) throw new Refusal('--persist-to applies to the local D1 only')
+  // The top level of wrangler.toml is local development: its D1 id is a placeholder.
+  if (values.remote && !values.env)
+    throw new Refusal('--remote needs --env (e.g. --env production): the deployed D1 of that environment')
   const username = normalizeUsername(field(UsernameField, 'username', values.username, USERNAME_RULE))
   const phone = values.phone === undefined ? null : phoneOf(values.phone, config)
   const email = values.email === undefined ? null : normalizeEmail(field(EmailField, 'email', values.email))
   const name = values.name === undefined ? null : field(NameField, 'name', values.name)
   const problem = passwordProblem(values.password, config, { phone, email, username })
   if (problem) throw new Refusal(`password refused: ${problem}`)
-  return { username, password: values.password, phone, email, name, remote: values.remote, persistTo: values['persist-to'] }
+  return {
+    username,
+    password: values.password,
+    phone,
+    email,
+    name,
+    remote: values.remote,
+    persistTo: values['persist-to'],
+    env: values.env,
+  }
 }
 
 function parse(argv: string[]) {
@@ -95,6 +109,7 @@ function parse(argv: string[]) {
       name: { type: 'string' },
       remote: { type: 'boolean', default: false },
       'persist-to': { type: 'string' },
+      env: { type: 'string' },
     },
   })
 }

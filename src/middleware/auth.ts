@@ -30,6 +30,7 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
     perms: claims.perms,
     jti: claims.jti,
     exp: claims.exp,
+    cachedProfile: marks.profile,
   })
   await next()
 })

@@ -5,10 +5,10 @@ import { AuditList, AuditQuery } from '../schemas/iam'
 import { listAudit } from '../services/audit'
 import { actorOf, newRouter } from './router'
 
-export const audit = newRouter()
-audit.use('*', requireAuth, requireLiveSession)
+const router = newRouter()
+router.use('*', requireAuth, requireLiveSession)
 
-audit.openapi(
+export const audit = router.openapi(
   createRoute({
     method: 'get',
     path: '/',

@@ -9,10 +9,11 @@ import { newRouter } from './router'
 const tags = ['places']
 
 /** The example protected resource (seed 004): guarded by `places:read` / `places:write`. */
-export const places = newRouter()
-places.use('*', requireAuth)
+const router = newRouter()
+router.use('*', requireAuth)
 
-places
+/** Chained, so `hono/client` sees the routes' types. */
+export const places = router
   .openapi(
     createRoute({
       method: 'get',

@@ -9,10 +9,11 @@ import { actorOf, clientInfo, newRouter } from './router'
 const tags = ['policies']
 const security = SECURITY
 
-export const policies = newRouter()
-policies.use('*', requireAuth, requireLiveSession, requireStaff)
+const router = newRouter()
+router.use('*', requireAuth, requireLiveSession, requireStaff)
 
-policies
+/** Chained, so `hono/client` sees the routes' types. */
+export const policies = router
   .openapi(
     createRoute({
       method: 'post',

@@ -11,10 +11,11 @@ const tags = ['users']
 const security = SECURITY
 
 /** User administration (SPEC §6.4): admins and super admins; hierarchy rules in the services. */
-export const users = newRouter()
-users.use('*', requireAuth, requireLiveSession)
+const router = newRouter()
+router.use('*', requireAuth, requireLiveSession)
 
-users
+/** Chained, so `hono/client` sees the routes' types. */
+export const users = router
   .openapi(
     createRoute({
       method: 'get',
@@ -92,7 +93,7 @@ for (const [action, status] of [
   ['deactivate', 'deactivated'],
   ['suspend', 'suspended'],
 ] as const) {
-  users.openapi(
+  router.openapi(
     createRoute({
       method: 'patch',
       path: `/{id}/${action}`,
