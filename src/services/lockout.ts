@@ -8,14 +8,17 @@ import { AppError } from '../errors'
  * reveals nothing, and it never blocks OTP login or password reset: an attacker cannot lock the
  * owner out of their account, only slow down password guessing.
  */
-export async function assertNotLockedOut(deps: Deps, identifier: string): Promise<void> {
-  const until = await deps.loginFailures.lockedUntil(identifier)
+/** Throws 429 while the identifier is locked; resolves whether it has failures on record. */
+export async function assertNotLockedOut(deps: Deps, identifier: string): Promise<boolean> {
+  const lock = await deps.loginFailures.lockOf(identifier)
+  const until = lock?.until ?? 0
   const now = deps.now()
   if (until > now) {
     throw new AppError('rate_limited', 'Too many failed logins; try again later, or log in with a code', {
       retryAfter: Math.ceil((until - now) / 1000),
     })
   }
+  return lock !== undefined
 }
 
 export async function recordLoginFailure(deps: Deps, identifier: string): Promise<void> {

@@ -37,9 +37,10 @@ export async function loginWithPassword(
 ): Promise<TokenResponse> {
   let user: UserRow | undefined
   let identifier: string
+  let hadFailures: boolean
   if (input.username !== undefined) {
     identifier = `username:${normalizeUsername(input.username)}`
-    await assertNotLockedOut(deps, identifier)
+    hadFailures = await assertNotLockedOut(deps, identifier)
     user = await deps.users.byUsername(normalizeUsername(input.username))
   } else {
     let to: Destination | undefined
@@ -50,7 +51,7 @@ export async function loginWithPassword(
     }
     identifier = to ? `${to.channel}:${to.address}` : `raw:${(input.phone ?? input.email ?? '').slice(0, 64)}`
     // Limits apply before any hashing: a locked identifier costs no scrypt.
-    await assertNotLockedOut(deps, identifier)
+    hadFailures = await assertNotLockedOut(deps, identifier)
     user = to ? await findByDestination(deps, to) : undefined
   }
   if (!(await checkPassword(deps, user, input.password)) || !user) {
@@ -58,7 +59,7 @@ export async function loginWithPassword(
     audit(deps, { type: 'login_failed', subjectId: user?.id, ...client, detail: { method: 'password' } })
     throw invalidCredentials()
   }
-  deps.defer(() => clearLoginFailures(deps, identifier))
+  if (hadFailures) deps.defer(() => clearLoginFailures(deps, identifier))
   assertCanSignIn(user)
   audit(deps, { type: 'login_succeeded', subjectId: user.id, actorId: user.id, ...client, detail: { method: 'password' } })
   return startSession(deps, user, client)

@@ -219,9 +219,7 @@ export async function verifyOtp(deps: Deps, purpose: OtpPurpose, to: Destination
   const actual = await codeMac(deps, entry.id, purpose, to, code)
   // spendAttempt already counted this guess as a failure; only a right one is taken back.
   if (!timingSafeEqual(actual, expected)) throw invalidCode()
-  await deps.otpChallenges.refundFailure(entry.id)
-  // Exactly one concurrent caller closes the challenge; the others lose.
-  if (!(await deps.otpChallenges.close(entry.id, now))) throw invalidCode()
-  // Best effort: the D1 row already makes the code useless everywhere.
-  deps.defer(() => deps.otpCodes.delete(purpose, destination))
+  // Exactly one concurrent caller consumes the challenge; the others lose. The KV entry is left
+  // to expire: the closed D1 row already makes the code useless everywhere.
+  if (!(await deps.otpChallenges.consume(entry.id, now))) throw invalidCode()
 }

@@ -4,11 +4,30 @@ import { AppError } from '../errors'
 const MINUTE_MS = 60_000
 
 /**
+ * The bucket a client address is counted in: an IPv4 address itself, an IPv6 address by its /64.
+ * A single host is routinely given a whole /64 and can rotate through it at will, so counting
+ * IPv6 addresses one by one would let one client bypass every per-IP limit.
+ */
+export function ipBucket(ip: string): string {
+  if (!ip.includes(':')) return ip
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip)
+  if (mapped?.[1]) return mapped[1]
+  const [head = '', tail] = ip.toLowerCase().split('::', 2)
+  const front = head ? head.split(':') : []
+  const back = tail ? tail.split(':') : []
+  const groups = tail === undefined ? front : [...front, ...Array(Math.max(0, 8 - front.length - back.length)).fill('0'), ...back]
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`
+}
+
+/**
  * Requests per client IP per minute on one group of endpoints (login, verify, reset, token):
  * an atomic D1 counter, so the limit holds across isolates. 429 `rate_limited` with Retry-After.
  */
 export async function limitIpRequests(deps: Deps, group: string, ip: string): Promise<void> {
-  const hit = await deps.rateLimits.hit(`req:${group}:${ip}`, MINUTE_MS, deps.now())
+  const hit = await deps.rateLimits.hit(`req:${group}:${ipBucket(ip)}`, MINUTE_MS, deps.now())
   if (hit.count > deps.config.AUTH_REQUESTS_PER_IP_PER_MINUTE) {
     throw new AppError('rate_limited', 'Too many requests from this address; slow down', {
       retryAfter: Math.max(1, Math.ceil(hit.resetInMs / 1000)),

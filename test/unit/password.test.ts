@@ -224,10 +224,13 @@ describe('semaphore', () => {
     let running = 0
     let peak = 0
     const spy = vi.mocked(scrypt)
+    // A hash that takes a while and yields meanwhile (as it would off-thread): without the
+    // semaphore all six would run at once.
     spy.mockImplementation(async (...args) => {
       running++
       peak = Math.max(peak, running)
       try {
+        await new Promise((resolve) => setTimeout(resolve, 5))
         return await nativeScrypt(...args)
       } finally {
         running--

@@ -7,8 +7,9 @@ const DAY_MS = 86_400_000
 export function loginFailuresRepo(db: Db) {
   const t = loginFailures
   return {
-    lockedUntil: async (identifier: string): Promise<number> =>
-      (await db.select({ until: t.lockedUntil }).from(t).where(eq(t.identifier, identifier)).get())?.until ?? 0,
+    /** The identifier's lock, or undefined when it has no failure on record. */
+    lockOf: (identifier: string): Promise<{ until: number } | undefined> =>
+      db.select({ until: t.lockedUntil }).from(t).where(eq(t.identifier, identifier)).get(),
 
     /** Counts one more failure (a day of quiet starts over) in one statement; returns the streak. */
     async fail(identifier: string, now: number): Promise<number> {

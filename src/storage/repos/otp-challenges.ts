@@ -75,7 +75,7 @@ export function otpChallengesRepo(db: Db) {
     /**
      * Spends one attempt on a live challenge, atomically: the row must be open, unexpired, under
      * its attempt cap, and its destination under the daily failure cap. Null when it is not.
-     * The guess counts as a failure in the same statement (refunded by `refundFailure` when the
+     * The guess counts as a failure in the same statement (taken back by `consume` when the
      * code turns out right): counting it later would let concurrent guesses pass the daily cap.
      */
     async spendAttempt(id: string, destination: string, now: number, maxFailuresPerDay: number) {
@@ -96,18 +96,14 @@ export function otpChallengesRepo(db: Db) {
     },
 
     /** Takes back the failure `spendAttempt` counted, for a guess that was right. */
-    refundFailure: (id: string) =>
-      db
-        .update(t)
-        .set({ failures: sql`${t.failures} - 1` })
-        .where(and(eq(t.id, id), gt(t.failures, 0)))
-        .run(),
-
-    /** Marks the challenge used; true only for the one caller that closed it. */
-    async close(id: string, now: number): Promise<boolean> {
+    /**
+     * Uses the challenge after a right guess, in one statement: closes it (true only for the one
+     * caller that does) and takes back the failure `spendAttempt` counted for that guess.
+     */
+    async consume(id: string, now: number): Promise<boolean> {
       const row = await db
         .update(t)
-        .set({ closedAt: now })
+        .set({ closedAt: now, failures: sql`max(${t.failures} - 1, 0)` })
         .where(and(eq(t.id, id), isNull(t.closedAt)))
         .returning({ id: t.id })
         .get()
