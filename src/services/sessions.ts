@@ -64,9 +64,12 @@ export async function startSession(deps: Deps, user: UserRow, client: ClientInfo
       userAgent: client.userAgent?.slice(0, 512) ?? null,
       ip: client.ip,
     }),
-    deps.users.update(user.id, { lastLogin: now }),
+    deps.users.recordLogin(user.id, now),
   ])
-  return tokenResponse(deps, updated ?? user, sessionId, refreshToken)
+  const response = await tokenResponse(deps, updated ?? user, sessionId, refreshToken)
+  // Warm the GET /me cache with the profile just built (it carries the new last_login).
+  deps.defer(() => deps.revocations.putProfile(user.id, response.user))
+  return response
 }
 
 /** Why sessions end, for the audit log. */

@@ -1,6 +1,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
+import type { Hit } from '../storage/repos/rate-limits'
 import { audit } from './audit'
 import type { ClientInfo } from './sessions'
 
@@ -18,10 +19,11 @@ export const countryOf = (e164: string) => parsePhoneNumberFromString(e164)?.cou
 export async function applySmsRangeLimits(deps: Deps, e164: string): Promise<void> {
   const now = deps.now()
   const c = deps.config
-  const [prefix, country] = await Promise.all([
-    deps.rateLimits.hit(`sms:prefix:${prefixOf(e164)}`, DAY_MS, now),
-    deps.rateLimits.hit(`sms:country:${countryOf(e164)}`, DAY_MS, now),
-  ])
+  const [prefix, country] = (await deps.rateLimits.hitMany(
+    [`sms:prefix:${prefixOf(e164)}`, `sms:country:${countryOf(e164)}`],
+    DAY_MS,
+    now,
+  )) as [Hit, Hit]
   const over = prefix.count > c.SMS_PREFIX_DAILY_LIMIT ? prefix : country.count > c.SMS_COUNTRY_DAILY_LIMIT ? country : null
   if (over) {
     throw new AppError('rate_limited', 'Too many codes sent to numbers like this one today; try later', {
