@@ -12,12 +12,10 @@ const hashSlots = semaphore(2)
 
 function derive(password: string, salt: Uint8Array, params: ScryptParams): Promise<Uint8Array> {
   // NFKC so the same password typed on different keyboards/IMEs hashes the same (SPEC §4).
-  return hashSlots(async () => {
-    // workerd runs even the callback form of scrypt on the isolate's thread: yield first, so
-    // the responses of other requests go out between two queued hashes.
-    await new Promise((resolve) => setTimeout(resolve, 0))
-    return scrypt(utf8(password.normalize('NFKC')), salt, params, KEY_LENGTH)
-  })
+  // No yield (setTimeout) before the hash: workerd cancels a request that waits on a promise only
+  // another request can resolve while nothing of its own is pending ("code had hung"), and a
+  // queued hash would be such a wait. Native scrypt runs on the isolate's thread anyway.
+  return hashSlots(() => scrypt(utf8(password.normalize('NFKC')), salt, params, KEY_LENGTH))
 }
 
 /** Hashes a password into `$scrypt$ln=…,r=…,p=…$salt$hash`, so parameters can be raised later. */

@@ -8,8 +8,9 @@ import { withOneRetry } from '../providers/delivery'
 import { codeEmail } from '../templates/email'
 import { audit } from './audit'
 import type { E164 } from './identifiers'
+import { ipBucket } from './request-limits'
 import type { ClientInfo } from './sessions'
-import { applySmsRangeLimits, chargeSmsBudget, refundSmsBudget } from './sms-limits'
+import { applySmsRangeLimits, chargeSmsBudget, refundSms } from './sms-limits'
 
 export type OtpPurpose = 'register' | 'login' | 'reset' | 'email_change' | 'phone_change'
 export type Channel = 'sms' | 'email'
@@ -55,7 +56,7 @@ export interface Reservation {
 export async function reserveOtp(deps: Deps, purpose: OtpPurpose, to: Destination, client: ClientInfo): Promise<Reservation> {
   const now = deps.now()
   const c = deps.config
-  const perIp = await deps.rateLimits.hit(`otp-send:ip:${client.ip}`, HOUR_MS, now)
+  const perIp = await deps.rateLimits.hit(`otp-send:ip:${ipBucket(client.ip)}`, HOUR_MS, now)
   if (perIp.count > c.OTP_SENDS_PER_IP_PER_HOUR) {
     throw new AppError('rate_limited', 'Too many codes requested from this address', {
       retryAfter: Math.ceil(perIp.resetInMs / 1000),
@@ -154,7 +155,7 @@ export async function deliverOtp(deps: Deps, r: Reservation, extras: DeliveryExt
       await withOneRetry(() => deps.email.send(mail))
     }
   } catch (err) {
-    await Promise.all([deps.otpChallenges.release(r.id), r.to.channel === 'sms' ? refundSmsBudget(deps) : null])
+    await Promise.all([deps.otpChallenges.release(r.id), r.to.channel === 'sms' ? refundSms(deps, r.to.address) : null])
     console.error(JSON.stringify({ msg: 'otp delivery failed', channel: r.to.channel, error: String(err) }))
     audit(deps, {
       type: 'otp_send_failed',

@@ -49,7 +49,11 @@ export async function chargeSmsBudget(deps: Deps, client: ClientInfo): Promise<v
   })
 }
 
-/** Gives back the budget of a text that could not be delivered. */
-export function refundSmsBudget(deps: Deps): Promise<unknown> {
-  return deps.rateLimits.release(BUDGET_KEY)
+/** Gives back everything a text that could not be delivered was charged: budget, prefix, country. */
+export function refundSms(deps: Deps, e164: string): Promise<unknown> {
+  return Promise.all([
+    deps.rateLimits.release(BUDGET_KEY),
+    deps.rateLimits.release(`sms:prefix:${prefixOf(e164)}`),
+    deps.rateLimits.release(`sms:country:${countryOf(e164)}`),
+  ])
 }
