@@ -33,7 +33,8 @@ export function otpChallengesRepo(db: Db) {
             `INSERT INTO otp_challenges (id, destination, purpose, max_attempts, created_at, expires_at)
              SELECT ?1, ?2, ?3, ?4, ?5, ?6
              WHERE NOT EXISTS (SELECT 1 FROM otp_challenges WHERE destination = ?2 AND created_at > ?7)
-               AND (SELECT count(*) FROM otp_challenges WHERE destination = ?2 AND created_at > ?8) < ?9`,
+               AND (SELECT count(*) FROM otp_challenges WHERE destination = ?2 AND created_at > ?8) < ?9
+             RETURNING id`,
           )
           .bind(
             i.id,
@@ -55,7 +56,8 @@ export function otpChallengesRepo(db: Db) {
           .bind(i.id, i.destination, i.purpose, i.now),
       ])
       if (!inserted) throw new Error('D1 batch returned no result')
-      if (inserted.meta.changes === 1) return { ok: true }
+      // The returned row, not `meta.changes`, says whether this call inserted (definitive under concurrency).
+      if (inserted.results.length === 1) return { ok: true }
 
       const recent = await db
         .select({ createdAt: t.createdAt })
