@@ -53,19 +53,17 @@ export async function startSession(deps: Deps, user: UserRow, client: ClientInfo
   const sessionId = newId(now)
   const refreshToken = randomToken(32)
   const refreshHash = await sha256Hex(refreshToken)
-  const [, updated] = await Promise.all([
-    deps.sessions.insert({
-      id: sessionId,
-      userId: user.id,
-      refreshHash,
-      createdAt: now,
-      lastUsedAt: now,
-      expiresAt: now + deps.config.REFRESH_TOKEN_EXPIRE_DAYS * 86_400_000,
-      userAgent: client.userAgent?.slice(0, 512) ?? null,
-      ip: client.ip,
-    }),
-    deps.users.recordLogin(user.id, now),
-  ])
+  // The login stamp is not a profile-invalidating write: the fresh profile is cached below.
+  const updated = await deps.sessions.open({
+    id: sessionId,
+    userId: user.id,
+    refreshHash,
+    createdAt: now,
+    lastUsedAt: now,
+    expiresAt: now + deps.config.REFRESH_TOKEN_EXPIRE_DAYS * 86_400_000,
+    userAgent: client.userAgent?.slice(0, 512) ?? null,
+    ip: client.ip,
+  })
   const response = await tokenResponse(deps, updated ?? user, sessionId, refreshToken)
   // Warm the GET /me cache with the profile just built (it carries the new last_login).
   deps.defer(() => deps.revocations.putProfile(user.id, response.user))

@@ -1,12 +1,24 @@
 import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { refreshTokenHistory, type SessionRow, sessions } from '../db/schema'
+import { refreshTokenHistory, type SessionRow, sessions, type UserRow, users } from '../db/schema'
 
 export type NewSession = typeof sessions.$inferInsert
 
 export function sessionsRepo(db: Db) {
   return {
     insert: (row: NewSession) => db.insert(sessions).values(row).returning().get(),
+
+    /**
+     * Opens a session and stamps the user's last login in one round trip (a D1 batch); returns
+     * the user row as updated, or undefined if the user is gone.
+     */
+    async open(row: NewSession): Promise<UserRow | undefined> {
+      const [, updated] = await db.batch([
+        db.insert(sessions).values(row),
+        db.update(users).set({ lastLogin: row.createdAt }).where(eq(users.id, row.userId)).returning(),
+      ])
+      return updated[0]
+    },
 
     byId: (id: string): Promise<SessionRow | undefined> => db.select().from(sessions).where(eq(sessions.id, id)).get(),
 

@@ -105,12 +105,6 @@ export function usersRepo(db: Db) {
 
     update: (id: string, patch: UserPatch) => db.update(users).set(patch).where(eq(users.id, id)).returning().get(),
 
-    /**
-     * Stamps a login. Not a profile-invalidating write: the caller stores the fresh profile in
-     * the cache instead (startSession), so the next GET /me hits it.
-     */
-    recordLogin: (id: string, now: number) => db.update(users).set({ lastLogin: now }).where(eq(users.id, id)).returning().get(),
-
     /** Sets the password hash only if it is still `expected` (no lost update when two logins rehash). */
     replacePasswordHash: (id: string, expected: string, next: string) =>
       db
