@@ -61,5 +61,3 @@ export function createApp() {
 
 /** The app's routes and their types: `hc<AppType>(baseUrl)` from `hono/client` gives a typed client. */
 export type AppType = ReturnType<typeof createApp>
-/** @deprecated use AppType */
-export type App = AppType

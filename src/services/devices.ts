@@ -1,18 +1,6 @@
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
-import type { DeviceRow } from '../storage/db/schema'
-
-export interface DeviceView {
-  device_id: string
-  type: string
-  registered_at: string
-}
-
-const view = (d: DeviceRow): DeviceView => ({
-  device_id: d.deviceId,
-  type: d.type,
-  registered_at: new Date(d.registeredAt).toISOString(),
-})
+import { type DeviceView, toDeviceView as view } from './user-view'
 
 export async function listDevices(deps: Deps, userId: string): Promise<DeviceView[]> {
   return (await deps.devices.of(userId)).map(view)

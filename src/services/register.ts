@@ -76,9 +76,7 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
       updatedAt: now,
     }
     if (email) await deps.users.releasePendingEmail(email, { phone })
-    user = phone
-      ? await deps.users.upsertPendingByPhone({ ...row, phone })
-      : await deps.users.upsertPendingByEmail({ ...row, email: email as string })
+    user = await deps.users.upsertPending(row, phone ? 'phone' : 'email')
   } catch (err) {
     await deps.otpChallenges.release(reservation.id)
     if (isUniqueViolation(err, 'email')) throw emailTaken()

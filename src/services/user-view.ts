@@ -2,6 +2,13 @@ import type { DeviceRow, UserRow } from '../storage/db/schema'
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
+/** A device as the API shows it (alone, and in the user object). */
+export function toDeviceView(d: DeviceRow) {
+  return { device_id: d.deviceId, type: d.type, registered_at: new Date(d.registeredAt).toISOString() }
+}
+
+export type DeviceView = ReturnType<typeof toDeviceView>
+
 /** The public user object of SPEC §3: never a hash, code or internal flag. */
 export function toUserView(u: UserRow, devices: DeviceRow[]) {
   return {
@@ -21,7 +28,7 @@ export function toUserView(u: UserRow, devices: DeviceRow[]) {
     created_at: iso(u.createdAt) as string,
     updated_at: iso(u.updatedAt) as string,
     last_login: iso(u.lastLogin),
-    devices: devices.map((d) => ({ device_id: d.deviceId, type: d.type, registered_at: iso(d.registeredAt) as string })),
+    devices: devices.map(toDeviceView),
   }
 }
 

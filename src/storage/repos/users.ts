@@ -29,26 +29,17 @@ export function usersRepo(db: Db) {
     byUsername: (username: string) => db.select().from(users).where(eq(users.username, username)).get(),
 
     /**
-     * Creates a pending account, or, when a still-pending account holds the phone, replaces its
-     * details in the same statement (SPEC §6.1). Returns undefined when a verified account holds it.
-     * One statement, so 50 concurrent registrations of one phone yield exactly one row.
+     * Creates a pending account, or, when a still-pending account holds its primary identifier
+     * (`by`), replaces that account's details in the same statement (SPEC §6.1). Returns undefined
+     * when a verified account holds it. One statement, so 50 concurrent registrations of one phone
+     * yield exactly one row.
      */
-    async upsertPendingByPhone(row: NewUser & { phone: string }): Promise<UserRow | undefined> {
+    async upsertPending(row: NewUser, by: 'phone' | 'email'): Promise<UserRow | undefined> {
       const { id: _id, createdAt: _createdAt, ...replace } = row
       return db
         .insert(users)
         .values(row)
-        .onConflictDoUpdate({ target: users.phone, set: replace, setWhere: sql`${users.status} = 'pending'` })
-        .returning()
-        .get()
-    },
-
-    async upsertPendingByEmail(row: NewUser & { email: string }): Promise<UserRow | undefined> {
-      const { id: _id, createdAt: _createdAt, ...replace } = row
-      return db
-        .insert(users)
-        .values(row)
-        .onConflictDoUpdate({ target: users.email, set: replace, setWhere: sql`${users.status} = 'pending'` })
+        .onConflictDoUpdate({ target: users[by], set: replace, setWhere: sql`${users.status} = 'pending'` })
         .returning()
         .get()
     },
