@@ -454,6 +454,13 @@ export default {
       }
       case '/noop': return ok()
       case '/kv-get': await env.KV.get(['present', 'absent'], 'json'); return ok()
+      case '/kv-get1': await env.KV.get('present', 'json'); return ok()
+      case '/d1-batch6': {
+        const read = env.DB.prepare('SELECT * FROM t WHERE id = ?')
+        const write = env.DB.prepare('UPDATE t SET n = n + 1 WHERE id = ? RETURNING n')
+        await env.DB.batch([0, 1, 2].flatMap((k) => [read.bind('id' + ((q('i') + k) % 500)), write.bind('id' + ((q('i') + k + 7) % 500))]))
+        return ok()
+      }
       case '/kv-put': await env.KV.put('k' + (q('i') % 64), 'v', { expirationTtl: 600 }); return ok()
       case '/d1-read': await env.DB.prepare('SELECT * FROM t WHERE id = ?').bind('id' + (q('i') % 500)).first(); return ok()
       case '/d1-write': await env.DB.prepare('UPDATE t SET n = n + 1 WHERE id = ?').bind('id' + (q('i') % 500)).run(); return ok()
@@ -476,9 +483,11 @@ export default {
 
 const BINDING_OPS = [
   { path: '/kv-get', label: 'KV bulk get of 2 keys' },
+  { path: '/kv-get1', label: 'KV get of 1 key' },
   { path: '/kv-put', label: 'KV put' },
   { path: '/d1-read', label: 'D1 point SELECT' },
   { path: '/d1-write', label: 'D1 UPDATE of one row' },
+  { path: '/d1-batch6', label: 'D1 batch of 6 (3 SELECT, 3 UPDATE)' },
   { path: '/ed25519-verify', label: 'Ed25519 verify (WebCrypto)' },
 ]
 

@@ -22,6 +22,7 @@ const ConfigSchema = z
     ACCESS_TOKEN_EXPIRE_MINUTES: int(1, 1440).default(15),
     REFRESH_TOKEN_EXPIRE_DAYS: int(1, 365).default(30),
     REFRESH_REUSE_GRACE_SECONDS: int(0, 300).default(10),
+    AUTH_STATE_CACHE_SECONDS: int(0, 60).default(1),
     OTP_LENGTH: int(4, 10).default(6),
     OTP_EXPIRE_MINUTES: int(1, 60).default(10),
     OTP_MAX_ATTEMPTS: int(1, 10).default(3),

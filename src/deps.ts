@@ -3,8 +3,8 @@ import { type Keyring, loadKeyring } from './crypto/jwt'
 import { type EmailSender, emailSenderFor } from './providers/email'
 import { type SmsSender, smsSenderFor } from './providers/sms'
 import { createDb, type Db } from './storage/db/client'
+import { type AuthStateStore, authStateStore } from './storage/kv/auth-state'
 import { type OtpCodesStore, otpCodesStore } from './storage/kv/otp-codes'
-import { type RevocationsStore, revocationsStore } from './storage/kv/revocations'
 import { invalidatingDevices, invalidatingUsers } from './storage/profile-invalidation'
 import { type AuditRepo, auditRepo } from './storage/repos/audit'
 import { type DevicesRepo, devicesRepo } from './storage/repos/devices'
@@ -32,7 +32,8 @@ export interface Deps {
   otpChallenges: OtpChallengesRepo
   rateLimits: RateLimitsRepo
   otpCodes: OtpCodesStore
-  revocations: RevocationsStore
+  /** Revocation marks and cached profiles (KV), remembered briefly in the isolate. */
+  authState: AuthStateStore
   sms: SmsSender
   /** Used when `sms` fails (SMS_FALLBACK_PROVIDER). */
   smsFallback: SmsSender | null
@@ -58,13 +59,16 @@ export function buildDeps(env: Bindings, waitUntil: (p: Promise<unknown>) => voi
   if (!base) {
     const config = loadConfig(env)
     const db = createDb(env.DB)
-    const revocations = revocationsStore(env.KV, config.ACCESS_TOKEN_EXPIRE_MINUTES * 60 + 60)
+    const authState = authStateStore(env.KV, {
+      markTtlSeconds: config.ACCESS_TOKEN_EXPIRE_MINUTES * 60 + 60,
+      memoMs: config.AUTH_STATE_CACHE_SECONDS * 1000,
+    })
     base = {
       config,
       db,
-      users: invalidatingUsers(usersRepo(db), revocations),
+      users: invalidatingUsers(usersRepo(db), authState),
       sessions: sessionsRepo(db),
-      devices: invalidatingDevices(devicesRepo(db), revocations),
+      devices: invalidatingDevices(devicesRepo(db), authState),
       policies: policiesRepo(db),
       places: placesRepo(db),
       audit: auditRepo(db),
@@ -73,7 +77,7 @@ export function buildDeps(env: Bindings, waitUntil: (p: Promise<unknown>) => voi
       otpChallenges: otpChallengesRepo(db),
       rateLimits: rateLimitsRepo(db),
       otpCodes: otpCodesStore(env.KV),
-      revocations,
+      authState,
       sms: smsSenderFor(config),
       smsFallback: config.SMS_FALLBACK_PROVIDER ? smsSenderFor(config, config.SMS_FALLBACK_PROVIDER) : null,
       email: emailSenderFor(config),

@@ -44,6 +44,9 @@ const PrivateJwk = z.looseObject({
 })
 const PrivateJwks = z.array(PrivateJwk).min(1)
 
+/** Verified tokens one isolate remembers (about 1 KB each); the oldest are forgotten first. */
+export const VERIFIED_TOKENS = 2000
+
 const Claims = z.object({
   sub: z.string(),
   sid: z.string(),
@@ -82,6 +85,9 @@ async function buildKeyring(config: Config): Promise<Keyring> {
   const algorithms = [...new Set(keys.map((k) => k.alg))]
   const ttl = config.ACCESS_TOKEN_EXPIRE_MINUTES * 60
   const jwks = config.JWT_PRIVATE_KEYS ? PrivateJwks.parse(JSON.parse(config.JWT_PRIVATE_KEYS)).map(publicJwk) : []
+  // Tokens whose signature and claims this isolate checked, oldest first: a client sends the
+  // same access token with every call, and the signature check is most of an authenticated GET.
+  const verified = new Map<string, VerifiedAccess>()
 
   return {
     jwks: { keys: jwks },
@@ -98,6 +104,13 @@ async function buildKeyring(config: Config): Promise<Keyring> {
         .sign(signer.signKey)
     },
     async verify(token, now) {
+      // A token string verified before is the same bytes: only its lifetime can have changed.
+      const known = verified.get(token)
+      if (known) {
+        if (known.exp > Math.floor(now / 1000)) return known
+        verified.delete(token)
+        return null
+      }
       try {
         const { payload } = await jwtVerify(
           token,
@@ -117,7 +130,10 @@ async function buildKeyring(config: Config): Promise<Keyring> {
           },
         )
         const claims = Claims.safeParse(payload)
-        return claims.success ? claims.data : null
+        if (!claims.success) return null
+        verified.set(token, Object.freeze(claims.data))
+        if (verified.size > VERIFIED_TOKENS) verified.delete(verified.keys().next().value as string)
+        return claims.data
       } catch {
         return null
       }

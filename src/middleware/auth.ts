@@ -8,8 +8,9 @@ const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i
 const invalidToken = () => new AppError('invalid_token', 'The access token is invalid, expired or revoked')
 
 /**
- * Verifies the bearer access token and its revocation marks: one signature check and one KV
- * read, no D1 query (SPEC §6.3). Sets `c.var.auth`.
+ * Verifies the bearer access token and its revocation marks: one signature check and at most
+ * one KV read (none when the isolate read this session's state within AUTH_STATE_CACHE_SECONDS),
+ * no D1 query (SPEC §6.3). Sets `c.var.auth`.
  */
 export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header('authorization')
@@ -19,7 +20,7 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   const deps = c.var.deps
   const claims = await (await deps.keyring()).verify(token, deps.now())
   if (!claims) throw invalidToken()
-  const marks = await deps.revocations.lookup(claims.sub, claims.sid)
+  const marks = await deps.authState.lookup(claims.sub, claims.sid)
   // A user mark kills every session that existed when it was set, except the one it keeps.
   const killedByUserMark = marks.user && marks.user.keep !== claims.sid && idTime(claims.sid) <= marks.user.before
   if (marks.sessionRevoked || killedByUserMark) throw invalidToken()

@@ -26,7 +26,7 @@ export const me = router
       summary: 'The signed-in user',
       responses: { 200: jsonContent(UserResponse, 'The user'), ...errorResponses(401) },
     }),
-    async (c) => c.json(await getMe(c.var.deps, c.var.auth.userId, c.var.auth.cachedProfile), 200),
+    async (c) => c.json(await getMe(c.var.deps, c.var.auth), 200),
   )
   .openapi(
     createRoute({

@@ -40,21 +40,25 @@ export interface AuditEvent {
   detail?: Record<string, unknown>
 }
 
+/** The row an event is stored as. */
+export function auditRow(deps: Deps, event: AuditEvent): AuditRow {
+  const now = deps.now()
+  return {
+    id: newId(now),
+    at: now,
+    type: event.type,
+    actorId: event.actorId ?? null,
+    subjectId: event.subjectId ?? null,
+    ip: event.ip ?? null,
+    userAgent: event.userAgent?.slice(0, 512) ?? null,
+    detail: event.detail ?? null,
+  }
+}
+
 /** Records an event after the response (`waitUntil`): auditing never slows or fails a request. */
 export function audit(deps: Deps, event: AuditEvent): void {
-  const now = deps.now()
-  deps.defer(() =>
-    deps.audit.insert({
-      id: newId(now),
-      at: now,
-      type: event.type,
-      actorId: event.actorId ?? null,
-      subjectId: event.subjectId ?? null,
-      ip: event.ip ?? null,
-      userAgent: event.userAgent?.slice(0, 512) ?? null,
-      detail: event.detail ?? null,
-    }),
-  )
+  const row = auditRow(deps, event)
+  deps.defer(() => deps.audit.insert(row))
 }
 
 export interface AuditView {

@@ -61,8 +61,13 @@ export async function loginWithPassword(
   }
   if (hadFailures) deps.defer(() => clearLoginFailures(deps, identifier))
   assertCanSignIn(user)
-  audit(deps, { type: 'login_succeeded', subjectId: user.id, actorId: user.id, ...client, detail: { method: 'password' } })
-  return startSession(deps, user, client)
+  return startSession(deps, user, client, {
+    type: 'login_succeeded',
+    subjectId: user.id,
+    actorId: user.id,
+    ...client,
+    detail: { method: 'password' },
+  })
 }
 
 /**

@@ -1,3 +1,4 @@
+import { idTime } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import { isUniqueViolation } from '../storage/repos/users'
@@ -10,21 +11,28 @@ import { toUserView, type UserView } from './user-view'
 const gone = () => new AppError('invalid_token', 'The access token is invalid, expired or revoked')
 
 /**
- * The signed-in user's profile: from the KV copy the auth middleware already read when there is
- * one (no D1 query on this hot path), else from D1, caching it for the next calls.
- * A user deleted since the token was issued has no valid token.
+ * The signed-in user's profile: from the copy the auth middleware already read (KV, or the
+ * isolate's memory) when there is one (no D1 query on this hot path), else from D1, caching it
+ * for the next calls. A copy older than this session's login (its `last_login` predates the
+ * session) is refused: logins do not rewrite the KV copy. A user deleted since the token was
+ * issued has no valid token.
  */
-export async function getMe(deps: Deps, userId: string, cached: unknown = null): Promise<UserView> {
-  if (isProfileOf(cached, userId)) return cached
+export async function getMe(deps: Deps, auth: { userId: string; sessionId: string; cachedProfile: unknown }): Promise<UserView> {
+  const { userId, cachedProfile } = auth
+  if (isProfileOf(cachedProfile, userId) && isFreshFor(cachedProfile, auth.sessionId)) return cachedProfile
   const [user, devices] = await Promise.all([deps.users.byId(userId), deps.devices.of(userId)])
   if (!user) throw gone()
   const view = toUserView(user, devices)
-  deps.defer(() => deps.revocations.putProfile(userId, view))
+  deps.defer(() => deps.authState.putProfile(userId, view))
   return view
 }
 
 const isProfileOf = (value: unknown, userId: string): value is UserView =>
   typeof value === 'object' && value !== null && (value as { id?: unknown }).id === userId
+
+/** Every login stamps `last_login` with its session's creation time, which the session id carries. */
+const isFreshFor = (profile: UserView, sessionId: string) =>
+  profile.last_login !== null && Date.parse(profile.last_login) >= idTime(sessionId)
 
 export interface ProfilePatch {
   name?: string | null | undefined

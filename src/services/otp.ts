@@ -10,7 +10,7 @@ import { audit } from './audit'
 import type { E164 } from './identifiers'
 import { ipBucket } from './request-limits'
 import type { ClientInfo } from './sessions'
-import { applySmsRangeLimits, chargeSmsBudget, refundSms } from './sms-limits'
+import { assertSmsRangeLimits, chargeSmsBudget, refundSms, SMS_RANGE_WINDOW_MS, smsRangeKeys } from './sms-limits'
 
 export type OtpPurpose = 'register' | 'login' | 'reset' | 'email_change' | 'phone_change'
 export type Channel = 'sms' | 'email'
@@ -49,19 +49,14 @@ export interface Reservation {
 }
 
 /**
- * Applies the send limits (per-IP hourly cap, per-destination cooldown and daily cap) and
- * reserves a challenge, closing the destination's previous code for this purpose.
- * Throws 429 `rate_limited` / `otp_cooldown` with Retry-After.
+ * Applies the send limits (per-IP hourly cap, per-destination cooldown and daily cap, and for a
+ * text its number range's and country's daily caps) and reserves a challenge, closing the
+ * destination's previous code for this purpose: one D1 batch. Throws 429 `rate_limited` /
+ * `otp_cooldown` with Retry-After.
  */
 export async function reserveOtp(deps: Deps, purpose: OtpPurpose, to: Destination, client: ClientInfo): Promise<Reservation> {
   const now = deps.now()
   const c = deps.config
-  const perIp = await deps.rateLimits.hit(`otp-send:ip:${ipBucket(client.ip)}`, HOUR_MS, now)
-  if (perIp.count > c.OTP_SENDS_PER_IP_PER_HOUR) {
-    throw new AppError('rate_limited', 'Too many codes requested from this address', {
-      retryAfter: Math.ceil(perIp.resetInMs / 1000),
-    })
-  }
   const id = newId(now)
   const reserved = await deps.otpChallenges.reserve({
     id,
@@ -72,16 +67,20 @@ export async function reserveOtp(deps: Deps, purpose: OtpPurpose, to: Destinatio
     expiresAt: now + c.OTP_EXPIRE_MINUTES * 60_000,
     cooldownMs: c.OTP_RESEND_COOLDOWN_SECONDS * 1000,
     dailyLimit: c.OTP_DAILY_LIMIT,
+    sender: { key: `otp-send:ip:${ipBucket(client.ip)}`, windowMs: HOUR_MS, limit: c.OTP_SENDS_PER_IP_PER_HOUR },
+    charged: { keys: to.channel === 'sms' ? smsRangeKeys(to.address) : [], windowMs: SMS_RANGE_WINDOW_MS },
   })
   if (!reserved.ok) {
     const retryAfter = Math.max(1, Math.ceil(reserved.retryAfterMs / 1000))
+    if (reserved.limit === 'sender')
+      throw new AppError('rate_limited', 'Too many codes requested from this address', { retryAfter })
     throw reserved.limit === 'cooldown'
       ? new AppError('otp_cooldown', 'Please wait before asking for another code', { retryAfter })
       : new AppError('rate_limited', 'Too many codes sent to this destination today', { retryAfter })
   }
   if (to.channel === 'sms') {
     try {
-      await applySmsRangeLimits(deps, to.address)
+      assertSmsRangeLimits(deps, reserved.charged)
     } catch (err) {
       await deps.otpChallenges.release(id)
       throw err
@@ -207,20 +206,19 @@ export async function verifyOtp(deps: Deps, purpose: OtpPurpose, to: Destination
       throw tooManyAttempts()
     throw invalidCode()
   }
-  const spent = await deps.otpChallenges.spendAttempt(entry.id, destination, now, deps.config.OTP_MAX_FAILURES_PER_DAY)
-  if (!spent) {
-    const row = await deps.otpChallenges.byId(entry.id)
-    const exhausted = row && row.closedAt === null && row.expiresAt > now && row.attempts >= row.maxAttempts
-    if (exhausted || (await deps.otpChallenges.failuresToday(destination, now)) >= deps.config.OTP_MAX_FAILURES_PER_DAY) {
-      throw tooManyAttempts()
-    }
+  const maxFailures = deps.config.OTP_MAX_FAILURES_PER_DAY
+  const right = timingSafeEqual(await codeMac(deps, entry.id, purpose, to, code), base64ToBytes(entry.mac))
+  // One statement either way. Exactly one concurrent caller with the right code consumes the
+  // challenge; the KV entry is left to expire, the closed D1 row already makes it useless.
+  if (right) {
+    if (await deps.otpChallenges.consume(entry.id, destination, now, maxFailures)) return
+  } else if (await deps.otpChallenges.spendAttempt(entry.id, destination, now, maxFailures)) {
     throw invalidCode()
   }
-  const expected = base64ToBytes(entry.mac)
-  const actual = await codeMac(deps, entry.id, purpose, to, code)
-  // spendAttempt already counted this guess as a failure; only a right one is taken back.
-  if (!timingSafeEqual(actual, expected)) throw invalidCode()
-  // Exactly one concurrent caller consumes the challenge; the others lose. The KV entry is left
-  // to expire: the closed D1 row already makes the code useless everywhere.
-  if (!(await deps.otpChallenges.consume(entry.id, now))) throw invalidCode()
+  // The challenge took no guess: used, expired, out of attempts, or the destination is over its
+  // daily failure cap.
+  const row = await deps.otpChallenges.byId(entry.id)
+  const exhausted = row && row.closedAt === null && row.expiresAt > now && row.attempts >= row.maxAttempts
+  if (exhausted || (await deps.otpChallenges.failuresToday(destination, now)) >= maxFailures) throw tooManyAttempts()
+  throw invalidCode()
 }

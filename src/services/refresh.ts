@@ -17,12 +17,12 @@ export async function refreshSession(deps: Deps, refreshToken: string, client: C
   const now = deps.now()
   const oldHash = await sha256Hex(refreshToken)
   const next = randomToken(32)
-  const session = await deps.sessions.rotate(oldHash, await sha256Hex(next), now)
-  if (session) {
-    const user = await deps.users.byId(session.userId)
+  const swapped = await deps.sessions.rotate(oldHash, await sha256Hex(next), now)
+  if (swapped) {
+    const { session, user, devices } = swapped
     if (!user) throw invalidRefresh()
     assertCanSignIn(user)
-    return tokenResponse(deps, user, session.id, next)
+    return tokenResponse(deps, user, devices, session.id, next)
   }
 
   const rotated = await deps.sessions.rotatedAway(oldHash)

@@ -2,8 +2,8 @@ import { sha256Hex } from '../crypto/hash'
 import { newId, randomToken } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
-import type { UserRow } from '../storage/db/schema'
-import { audit } from './audit'
+import type { DeviceRow, UserRow } from '../storage/db/schema'
+import { type AuditEvent, audit, auditRow } from './audit'
 import { effectivePermissions } from './effective-permissions'
 import { toUserView, type UserView } from './user-view'
 
@@ -27,13 +27,15 @@ export function assertCanSignIn(user: UserRow): void {
 }
 
 /** The token response for a session: a fresh access token and the given refresh token. */
-export async function tokenResponse(deps: Deps, user: UserRow, sessionId: string, refreshToken: string): Promise<TokenResponse> {
+export async function tokenResponse(
+  deps: Deps,
+  user: UserRow,
+  devices: DeviceRow[],
+  sessionId: string,
+  refreshToken: string,
+): Promise<TokenResponse> {
   const now = deps.now()
-  const [devices, keyring, perms] = await Promise.all([
-    deps.devices.of(user.id),
-    deps.keyring(),
-    effectivePermissions(deps, user),
-  ])
+  const [keyring, perms] = await Promise.all([deps.keyring(), effectivePermissions(deps, user)])
   const accessToken = await keyring.sign({ sub: user.id, sid: sessionId, jti: newId(now), role: user.role, perms }, now)
   return {
     access_token: accessToken,
@@ -46,27 +48,32 @@ export async function tokenResponse(deps: Deps, user: UserRow, sessionId: string
 
 /**
  * Opens a session for a user who just proved who they are: a new session row holding the
- * refresh token's hash, an access token bound to it, and the user's last login.
+ * refresh token's hash, an access token bound to it, and the user's last login. The sign-in's
+ * audit event is written in the same D1 batch.
  */
-export async function startSession(deps: Deps, user: UserRow, client: ClientInfo): Promise<TokenResponse> {
+export async function startSession(deps: Deps, user: UserRow, client: ClientInfo, event: AuditEvent): Promise<TokenResponse> {
   const now = deps.now()
   const sessionId = newId(now)
   const refreshToken = randomToken(32)
   const refreshHash = await sha256Hex(refreshToken)
-  // The login stamp is not a profile-invalidating write: the fresh profile is cached below.
-  const updated = await deps.sessions.open({
-    id: sessionId,
-    userId: user.id,
-    refreshHash,
-    createdAt: now,
-    lastUsedAt: now,
-    expiresAt: now + deps.config.REFRESH_TOKEN_EXPIRE_DAYS * 86_400_000,
-    userAgent: client.userAgent?.slice(0, 512) ?? null,
-    ip: client.ip,
-  })
-  const response = await tokenResponse(deps, updated ?? user, sessionId, refreshToken)
-  // Warm the GET /me cache with the profile just built (it carries the new last_login).
-  deps.defer(() => deps.revocations.putProfile(user.id, response.user))
+  // The login stamp is not a profile-invalidating write: a cached profile older than this
+  // session's login is refused by GET /me anyway.
+  const opened = await deps.sessions.open(
+    {
+      id: sessionId,
+      userId: user.id,
+      refreshHash,
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: now + deps.config.REFRESH_TOKEN_EXPIRE_DAYS * 86_400_000,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      ip: client.ip,
+    },
+    auditRow(deps, event),
+  )
+  const response = await tokenResponse(deps, opened.user ?? user, opened.devices, sessionId, refreshToken)
+  // This isolate serves GET /me with the profile just built (it carries the new last_login).
+  deps.authState.sessionOpened(user.id, sessionId, response.user)
   return response
 }
 
@@ -84,7 +91,7 @@ export interface RevokeContext {
 export async function revokeUserSessions(deps: Deps, userId: string, keepSessionId?: string, why?: RevokeContext): Promise<void> {
   const now = deps.now()
   const ended = await deps.sessions.revokeAllOfUser(userId, now, keepSessionId)
-  await deps.revocations.markUser(userId, { before: now, keep: keepSessionId ?? null })
+  await deps.authState.markUser(userId, { before: now, keep: keepSessionId ?? null })
   if (why) {
     audit(deps, {
       type: 'sessions_revoked',
@@ -101,7 +108,7 @@ export async function revokeSession(deps: Deps, userId: string, sessionId: strin
   const revoked = await deps.sessions.revoke(sessionId, userId, deps.now())
   // Only the owner's own live session is marked: an id guessed by someone else changes nothing.
   if (revoked) {
-    await deps.revocations.markSession(sessionId)
+    await deps.authState.markSession(userId, sessionId)
     if (why) {
       audit(deps, {
         type: 'session_revoked',

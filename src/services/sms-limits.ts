@@ -12,18 +12,17 @@ const BUDGET_KEY = 'sms:budget'
 export const prefixOf = (e164: string) => e164.slice(0, -4)
 export const countryOf = (e164: string) => parsePhoneNumberFromString(e164)?.country ?? 'ZZ'
 
+/** The counters of a text's number range and country, hit with its reservation (see reserveOtp). */
+export const smsRangeKeys = (e164: string) => [`sms:prefix:${prefixOf(e164)}`, `sms:country:${countryOf(e164)}`]
+export const SMS_RANGE_WINDOW_MS = DAY_MS
+
 /**
- * Caps texts per number prefix and per country per day (SPEC issue 6: SMS-pumping defence).
- * Counted in D1 with one atomic upsert each, so the caps hold across isolates and locations.
+ * Caps texts per number prefix and per country per day (SPEC issue 6: SMS-pumping defence),
+ * given the counters `smsRangeKeys` got: D1 upserts, so the caps hold across isolates.
  */
-export async function applySmsRangeLimits(deps: Deps, e164: string): Promise<void> {
-  const now = deps.now()
+export function assertSmsRangeLimits(deps: Deps, [prefix, country]: Hit[]): void {
   const c = deps.config
-  const [prefix, country] = (await deps.rateLimits.hitMany(
-    [`sms:prefix:${prefixOf(e164)}`, `sms:country:${countryOf(e164)}`],
-    DAY_MS,
-    now,
-  )) as [Hit, Hit]
+  if (!prefix || !country) throw new Error('missing SMS range counters')
   const over = prefix.count > c.SMS_PREFIX_DAILY_LIMIT ? prefix : country.count > c.SMS_COUNTRY_DAILY_LIMIT ? country : null
   if (over) {
     throw new AppError('rate_limited', 'Too many codes sent to numbers like this one today; try later', {
@@ -51,9 +50,5 @@ export async function chargeSmsBudget(deps: Deps, client: ClientInfo): Promise<v
 
 /** Gives back everything a text that could not be delivered was charged: budget, prefix, country. */
 export function refundSms(deps: Deps, e164: string): Promise<unknown> {
-  return Promise.all([
-    deps.rateLimits.release(BUDGET_KEY),
-    deps.rateLimits.release(`sms:prefix:${prefixOf(e164)}`),
-    deps.rateLimits.release(`sms:country:${countryOf(e164)}`),
-  ])
+  return Promise.all([deps.rateLimits.release(BUDGET_KEY), ...smsRangeKeys(e164).map((key) => deps.rateLimits.release(key))])
 }

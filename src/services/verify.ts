@@ -3,7 +3,6 @@ import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import type { UserRow } from '../storage/db/schema'
 import { isUniqueViolation } from '../storage/repos/users'
-import { audit } from './audit'
 import { destinationOf, findByDestination, type IdentifierInput } from './login'
 import { type Destination, verifyOtp } from './otp'
 import { assertCanSignIn, type ClientInfo, startSession, type TokenResponse } from './sessions'
@@ -60,12 +59,11 @@ export async function verifyCode(
       signedIn = (await deps.users.update(user.id, { ...verifiedFlag(to), updatedAt: deps.now() })) ?? user
     }
   }
-  audit(deps, {
+  return startSession(deps, signedIn, client, {
     type: 'login_succeeded',
     actorId: signedIn.id,
     subjectId: signedIn.id,
     ...client,
     detail: { method: 'otp', purpose, channel: to.channel, created: !user },
   })
-  return startSession(deps, signedIn, client)
 }

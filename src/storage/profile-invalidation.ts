@@ -1,4 +1,4 @@
-import type { RevocationsStore } from './kv/revocations'
+import type { AuthStateStore } from './kv/auth-state'
 import type { DevicesRepo } from './repos/devices'
 import type { UsersRepo } from './repos/users'
 
@@ -6,7 +6,7 @@ import type { UsersRepo } from './repos/users'
  * The users and devices repositories, dropping the user's cached profile (KV) after every
  * write that changes what GET /me shows, so no caller can forget to.
  */
-export function invalidatingUsers(users: UsersRepo, store: RevocationsStore): UsersRepo {
+export function invalidatingUsers(users: UsersRepo, store: AuthStateStore): UsersRepo {
   return {
     ...users,
     async update(id, patch) {
@@ -22,7 +22,7 @@ export function invalidatingUsers(users: UsersRepo, store: RevocationsStore): Us
   }
 }
 
-export function invalidatingDevices(devices: DevicesRepo, store: RevocationsStore): DevicesRepo {
+export function invalidatingDevices(devices: DevicesRepo, store: AuthStateStore): DevicesRepo {
   return {
     ...devices,
     async add(row) {

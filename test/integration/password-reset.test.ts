@@ -23,8 +23,9 @@ function login(phone: string, password: string): Promise<Response> {
   return call('POST', '/api/v1/auth/login', { json: { phone, password } })
 }
 
+// The same env as confirmReset: the same isolate, which sees its own revocations at once.
 function me(token: string): Promise<Response> {
-  return call('GET', '/api/v1/me', { token })
+  return call('GET', '/api/v1/me', { token, env: VARS })
 }
 
 /** An active account that has just been sent a reset code. */

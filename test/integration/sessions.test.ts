@@ -253,8 +253,9 @@ describe('password changes and revocation', () => {
     })
     expect(res.status).toBe(200)
 
-    await expectSessionDead(user)
-    await expectSessionDead(other)
+    // Checked in the isolate that revoked (the same env): at once.
+    await expectSessionDead(user, vars)
+    await expectSessionDead(other, vars)
     await expectSessionAlive(await logInWith(user.phone, { password: NEW_PASSWORD }))
   })
 })

@@ -1,6 +1,7 @@
 import { and, eq, gt, isNull, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { otpChallenges } from '../db/schema'
+import { type Hit, type HitRow, hitStatement, toHit } from './rate-limits'
 
 export interface ReserveInput {
   id: string
@@ -11,28 +12,48 @@ export interface ReserveInput {
   expiresAt: number
   cooldownMs: number
   dailyLimit: number
+  /** The sender's counter (per IP), hit first: over its limit, no challenge is made. */
+  sender: { key: string; windowMs: number; limit: number }
+  /** Counters hit only when the challenge is made (an SMS's prefix and country). */
+  charged: { keys: string[]; windowMs: number }
 }
 
-export type ReserveResult = { ok: true } | { ok: false; limit: 'cooldown' | 'daily'; retryAfterMs: number }
+export type ReserveResult =
+  | { ok: true; charged: Hit[] }
+  | { ok: false; limit: 'sender' | 'cooldown' | 'daily'; retryAfterMs: number }
 
 const DAY_MS = 86_400_000
+const t = otpChallenges
+
+/** A challenge that may still take a guess. */
+const live = (id: string, destination: string, now: number, maxFailuresPerDay: number) =>
+  and(
+    eq(t.id, id),
+    isNull(t.closedAt),
+    sql`${t.attempts} < ${t.maxAttempts}`,
+    gt(t.expiresAt, now),
+    sql`(SELECT coalesce(sum(failures), 0) FROM otp_challenges WHERE destination = ${destination} AND created_at > ${now - DAY_MS}) < ${maxFailuresPerDay}`,
+  )
 
 export function otpChallengesRepo(db: Db) {
-  const t = otpChallenges
   return {
     /**
-     * Creates a challenge only if the destination is outside its resend cooldown and under its
-     * daily cap, and closes the destination's older open challenge of the same purpose: one
-     * conditional INSERT and one UPDATE in a batch, so concurrent requests cannot both pass.
+     * Hits the sender's counter and creates a challenge only if the sender is under its limit
+     * and the destination outside its resend cooldown and under its daily cap; closes the
+     * destination's older open challenge of the same purpose and hits the `charged` counters.
+     * One D1 batch of conditional statements (one transaction), so concurrent requests cannot
+     * both pass a limit, and a refused send charges only the sender's counter.
      */
     async reserve(i: ReserveInput): Promise<ReserveResult> {
       const d1 = db.$client
-      const [inserted] = await d1.batch([
+      const [sender, inserted, , ...charged] = await d1.batch<HitRow>([
+        hitStatement(d1, i.sender.key, i.sender.windowMs, i.now),
         d1
           .prepare(
             `INSERT INTO otp_challenges (id, destination, purpose, max_attempts, created_at, expires_at)
              SELECT ?1, ?2, ?3, ?4, ?5, ?6
-             WHERE NOT EXISTS (SELECT 1 FROM otp_challenges WHERE destination = ?2 AND created_at > ?7)
+             WHERE (SELECT count FROM rate_limits WHERE key = ?10) <= ?11
+               AND NOT EXISTS (SELECT 1 FROM otp_challenges WHERE destination = ?2 AND created_at > ?7)
                AND (SELECT count(*) FROM otp_challenges WHERE destination = ?2 AND created_at > ?8) < ?9
              RETURNING id`,
           )
@@ -46,6 +67,8 @@ export function otpChallengesRepo(db: Db) {
             i.now - i.cooldownMs,
             i.now - DAY_MS,
             i.dailyLimit,
+            i.sender.key,
+            i.sender.limit,
           ),
         d1
           .prepare(
@@ -54,10 +77,15 @@ export function otpChallengesRepo(db: Db) {
                AND EXISTS (SELECT 1 FROM otp_challenges WHERE id = ?1)`,
           )
           .bind(i.id, i.destination, i.purpose, i.now),
+        ...i.charged.keys.map((key) => hitStatement(d1, key, i.charged.windowMs, i.now, i.id)),
       ])
-      if (!inserted) throw new Error('D1 batch returned no result')
+      if (!sender || !inserted) throw new Error('D1 batch returned no result')
       // The returned row, not `meta.changes`, says whether this call inserted (definitive under concurrency).
-      if (inserted.results.length === 1) return { ok: true }
+      if (inserted.results.length === 1) {
+        return { ok: true, charged: charged.map((r) => toHit(r.results[0], i.charged.windowMs, i.now)) }
+      }
+      const perSender = toHit(sender.results[0], i.sender.windowMs, i.now)
+      if (perSender.count > i.sender.limit) return { ok: false, limit: 'sender', retryAfterMs: perSender.resetInMs }
 
       const recent = await db
         .select({ createdAt: t.createdAt })
@@ -75,38 +103,28 @@ export function otpChallengesRepo(db: Db) {
     release: (id: string) => db.delete(t).where(eq(t.id, id)).run(),
 
     /**
-     * Spends one attempt on a live challenge, atomically: the row must be open, unexpired, under
-     * its attempt cap, and its destination under the daily failure cap. Null when it is not.
-     * The guess counts as a failure in the same statement (taken back by `consume` when the
-     * code turns out right): counting it later would let concurrent guesses pass the daily cap.
+     * Spends one attempt on a live challenge with a wrong guess, atomically: the row must be
+     * open, unexpired, under its attempt cap, and its destination under the daily failure cap.
+     * The guess counts as a failure in the same statement: counting it later would let
+     * concurrent guesses pass the daily cap. Undefined when the challenge took no guess.
      */
-    async spendAttempt(id: string, destination: string, now: number, maxFailuresPerDay: number) {
-      return db
+    spendAttempt: (id: string, destination: string, now: number, maxFailuresPerDay: number) =>
+      db
         .update(t)
         .set({ attempts: sql`${t.attempts} + 1`, failures: sql`${t.failures} + 1` })
-        .where(
-          and(
-            eq(t.id, id),
-            isNull(t.closedAt),
-            sql`${t.attempts} < ${t.maxAttempts}`,
-            gt(t.expiresAt, now),
-            sql`(SELECT coalesce(sum(failures), 0) FROM otp_challenges WHERE destination = ${destination} AND created_at > ${now - DAY_MS}) < ${maxFailuresPerDay}`,
-          ),
-        )
-        .returning({ attempts: t.attempts, maxAttempts: t.maxAttempts })
-        .get()
-    },
+        .where(live(id, destination, now, maxFailuresPerDay))
+        .returning({ id: t.id })
+        .get(),
 
-    /** Takes back the failure `spendAttempt` counted, for a guess that was right. */
     /**
-     * Uses the challenge after a right guess, in one statement: closes it (true only for the one
-     * caller that does) and takes back the failure `spendAttempt` counted for that guess.
+     * Uses the challenge with a right guess, in one statement and under the same conditions as
+     * `spendAttempt`: spends the attempt and closes it. True only for the one caller that does.
      */
-    async consume(id: string, now: number): Promise<boolean> {
+    async consume(id: string, destination: string, now: number, maxFailuresPerDay: number): Promise<boolean> {
       const row = await db
         .update(t)
-        .set({ closedAt: now, failures: sql`max(${t.failures} - 1, 0)` })
-        .where(and(eq(t.id, id), isNull(t.closedAt)))
+        .set({ attempts: sql`${t.attempts} + 1`, closedAt: now })
+        .where(live(id, destination, now, maxFailuresPerDay))
         .returning({ id: t.id })
         .get()
       return row !== undefined

@@ -14,24 +14,35 @@ const UPSERT = `INSERT INTO rate_limits (key, window_start, count) VALUES (?1, ?
     window_start = CASE WHEN window_start <= ?3 THEN ?2 ELSE window_start END
   RETURNING count, window_start`
 
-type Row = { count: number; window_start: number }
+// The same upsert, made only when an OTP challenge (?4) exists: for counters charged in the
+// batch that reserves it. (The WHERE also keeps SQLite from reading ON CONFLICT as a join.)
+const UPSERT_IF_CHALLENGE = `INSERT INTO rate_limits (key, window_start, count)
+  SELECT ?1, ?2, 1 WHERE EXISTS (SELECT 1 FROM otp_challenges WHERE id = ?4)
+  ON CONFLICT(key) DO UPDATE SET
+    count = CASE WHEN window_start <= ?3 THEN 1 ELSE count + 1 END,
+    window_start = CASE WHEN window_start <= ?3 THEN ?2 ELSE window_start END
+  RETURNING count, window_start`
+
+export type HitRow = { count: number; window_start: number }
+
+/** One hit as a statement, for a caller's D1 batch; `ifChallenge` makes it conditional. */
+export function hitStatement(d1: D1Database, key: string, windowMs: number, now: number, ifChallenge?: string) {
+  return ifChallenge
+    ? d1.prepare(UPSERT_IF_CHALLENGE).bind(key, now, now - windowMs, ifChallenge)
+    : d1.prepare(UPSERT).bind(key, now, now - windowMs)
+}
+
+/** The counter a hit statement returned. */
+export function toHit(row: HitRow | undefined, windowMs: number, now: number): Hit {
+  if (!row) throw new Error('rate limit upsert returned no row')
+  return { count: row.count, resetInMs: row.window_start + windowMs - now }
+}
 
 export function rateLimitsRepo(db: Db) {
   const d1 = db.$client
-  const stmt = (key: string, windowMs: number, now: number) => d1.prepare(UPSERT).bind(key, now, now - windowMs)
-  const toHit = (row: Row | undefined, windowMs: number, now: number): Hit => {
-    if (!row) throw new Error('rate limit upsert returned no row')
-    return { count: row.count, resetInMs: row.window_start + windowMs - now }
-  }
   return {
     async hit(key: string, windowMs: number, now: number): Promise<Hit> {
-      return toHit((await stmt(key, windowMs, now).first<Row>()) ?? undefined, windowMs, now)
-    },
-
-    /** Several counters in one round trip (one D1 batch, each upsert atomic). */
-    async hitMany(keys: string[], windowMs: number, now: number): Promise<Hit[]> {
-      const results = await d1.batch<Row>(keys.map((key) => stmt(key, windowMs, now)))
-      return results.map((r) => toHit(r.results[0], windowMs, now))
+      return toHit((await hitStatement(d1, key, windowMs, now).first<HitRow>()) ?? undefined, windowMs, now)
     },
 
     /** Takes one hit back (a send that did not happen). */

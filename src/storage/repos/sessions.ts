@@ -1,6 +1,16 @@
 import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { refreshTokenHistory, type SessionRow, sessions, type UserRow, users } from '../db/schema'
+import {
+  type AuditRow,
+  auditEvents,
+  type DeviceRow,
+  devices,
+  refreshTokenHistory,
+  type SessionRow,
+  sessions,
+  type UserRow,
+  users,
+} from '../db/schema'
 
 export type NewSession = typeof sessions.$inferInsert
 
@@ -9,15 +19,18 @@ export function sessionsRepo(db: Db) {
     insert: (row: NewSession) => db.insert(sessions).values(row).returning().get(),
 
     /**
-     * Opens a session and stamps the user's last login in one round trip (a D1 batch); returns
-     * the user row as updated, or undefined if the user is gone.
+     * Opens a session, stamps the user's last login, reads the user's devices and records the
+     * audit event, in one round trip (a D1 batch); `user` is the row as updated, undefined if
+     * the user is gone.
      */
-    async open(row: NewSession): Promise<UserRow | undefined> {
-      const [, updated] = await db.batch([
+    async open(row: NewSession, audit?: AuditRow): Promise<{ user: UserRow | undefined; devices: DeviceRow[] }> {
+      const [, updated, owned] = await db.batch([
         db.insert(sessions).values(row),
         db.update(users).set({ lastLogin: row.createdAt }).where(eq(users.id, row.userId)).returning(),
+        db.select().from(devices).where(eq(devices.userId, row.userId)).orderBy(devices.registeredAt),
+        ...(audit ? [db.insert(auditEvents).values(audit)] : []),
       ])
-      return updated[0]
+      return { user: updated[0], devices: owned }
     },
 
     byId: (id: string): Promise<SessionRow | undefined> => db.select().from(sessions).where(eq(sessions.id, id)).get(),
@@ -27,11 +40,17 @@ export function sessionsRepo(db: Db) {
 
     /**
      * Compare-and-swap of the refresh token: succeeds for exactly one caller presenting the
-     * current token of a live session, and files the old hash in the history in the same
-     * transaction. Returns the updated session, or undefined when the swap lost.
+     * current token of a live session, files the old hash in the history in the same
+     * transaction, and reads the session's user and devices in the same round trip.
+     * Returns undefined when the swap lost.
      */
-    async rotate(oldHash: string, newHash: string, now: number): Promise<SessionRow | undefined> {
-      const [swapped] = await db.batch([
+    async rotate(
+      oldHash: string,
+      newHash: string,
+      now: number,
+    ): Promise<{ session: SessionRow; user: UserRow | undefined; devices: DeviceRow[] } | undefined> {
+      const ownerId = db.select({ id: sessions.userId }).from(sessions).where(eq(sessions.refreshHash, newHash))
+      const [swapped, , owner, owned] = await db.batch([
         db
           .update(sessions)
           .set({ refreshHash: newHash, lastUsedAt: now })
@@ -47,8 +66,11 @@ export function sessionsRepo(db: Db) {
             .from(sessions)
             .where(eq(sessions.refreshHash, newHash)),
         ),
+        db.select().from(users).where(eq(users.id, ownerId)),
+        db.select().from(devices).where(eq(devices.userId, ownerId)).orderBy(devices.registeredAt),
       ])
-      return swapped[0]
+      const session = swapped[0]
+      return session && { session, user: owner[0], devices: owned }
     },
 
     /** The session a rotated-away refresh token belonged to, and when it was rotated. */

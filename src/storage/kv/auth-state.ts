@@ -1,0 +1,129 @@
+import { z } from 'zod'
+
+/**
+ * What the auth middleware needs on every request, read in ONE KV operation (a bulk get):
+ * - "revoked before" marks (SPEC §6.3): a user mark kills every session created at or before
+ *   `before` except `keep`; a session mark kills one session. Both live as long as an access
+ *   token can, after which every older token has expired anyway;
+ * - the user's cached profile (the user object of GET /me), so a plain authenticated GET needs
+ *   no D1 query. It is dropped whenever the user or their devices change, and expires anyway.
+ *
+ * The answer is remembered in the isolate for `memoMs` (AUTH_STATE_CACHE_SECONDS), so a burst of
+ * calls with one token reads KV once. Every write through this store updates or forgets the
+ * isolate's copy before it returns, so a revocation is effective at once in the isolate that
+ * made it; other isolates see it when their copy ages out (≤ memoMs), or KV's propagation time.
+ */
+const UserMark = z.object({ before: z.number(), keep: z.string().nullable() })
+export type UserMark = z.infer<typeof UserMark>
+
+const userKey = (userId: string) => `rv:u:${userId}`
+const sessionKey = (sessionId: string) => `rv:s:${sessionId}`
+const profileKey = (userId: string) => `pf:${userId}`
+
+export const PROFILE_TTL_SECONDS = 300
+/** Users whose state one isolate remembers; the least recently read are forgotten first. */
+export const MEMO_USERS = 2000
+
+export interface AuthState {
+  user: UserMark | null
+  sessionRevoked: boolean
+  /** The cached user object, unvalidated JSON; null on a miss. */
+  profile: unknown
+}
+
+interface Memo {
+  at: number
+  state: AuthState
+}
+
+export interface AuthStateOptions {
+  /** How long marks live in KV: at least an access token's lifetime. */
+  markTtlSeconds: number
+  /** How long the isolate remembers a lookup; 0 reads KV on every request. */
+  memoMs: number
+  clock?: () => number
+}
+
+export function authStateStore(kv: KVNamespace, { markTtlSeconds, memoMs, clock = Date.now }: AuthStateOptions) {
+  const opts = { expirationTtl: Math.max(60, markTtlSeconds) }
+  // userId → sessionId → what KV said. A Map keeps insertion order: re-inserting a user on each
+  // read makes the first key the least recently read.
+  const memo = new Map<string, Map<string, Memo>>()
+  // Bumped by every write: a lookup that raced a write does not remember what it read.
+  let generation = 0
+
+  const forget = (userId: string) => {
+    generation++
+    memo.delete(userId)
+  }
+
+  function remember(userId: string, sessionId: string, state: AuthState) {
+    if (memoMs <= 0) return
+    const sessions = memo.get(userId) ?? new Map<string, Memo>()
+    memo.delete(userId)
+    memo.set(userId, sessions)
+    sessions.set(sessionId, { at: clock(), state })
+    if (memo.size > MEMO_USERS) memo.delete(memo.keys().next().value as string)
+  }
+
+  return {
+    async markUser(userId: string, mark: UserMark) {
+      forget(userId)
+      await kv.put(userKey(userId), JSON.stringify(mark), opts)
+      forget(userId)
+    },
+
+    async markSession(userId: string, sessionId: string) {
+      forget(userId)
+      await kv.put(sessionKey(sessionId), '1', opts)
+      forget(userId)
+    },
+
+    async lookup(userId: string, sessionId: string): Promise<AuthState> {
+      const sessions = memo.get(userId)
+      const known = sessions?.get(sessionId)
+      if (sessions && known && clock() - known.at < memoMs) {
+        memo.delete(userId) // re-inserted last: the most recently read
+        memo.set(userId, sessions)
+        return known.state
+      }
+      const before = generation
+      const found = await kv.get([userKey(userId), sessionKey(sessionId), profileKey(userId)], 'json')
+      const user = UserMark.safeParse(found.get(userKey(userId)))
+      const state: AuthState = {
+        user: user.success ? user.data : null,
+        sessionRevoked: found.get(sessionKey(sessionId)) != null,
+        profile: found.get(profileKey(userId)) ?? null,
+      }
+      if (generation === before) remember(userId, sessionId, state)
+      return state
+    },
+
+    /** Caches the profile in KV; this isolate's copies take it at once. */
+    putProfile(userId: string, profile: unknown) {
+      generation++
+      for (const m of memo.get(userId)?.values() ?? []) m.state = { ...m.state, profile }
+      return kv.put(profileKey(userId), JSON.stringify(profile), { expirationTtl: PROFILE_TTL_SECONDS })
+    },
+
+    /**
+     * A session opened just now in this isolate, with the profile built for it: no mark can
+     * concern it yet, so the isolate knows its state without reading KV (a mark set later here
+     * forgets it like any other). KV is not written: other isolates refill their copy on their
+     * first call (GET /me refuses a cached profile older than the session's login).
+     */
+    sessionOpened(userId: string, sessionId: string, profile: unknown) {
+      generation++
+      for (const m of memo.get(userId)?.values() ?? []) m.state = { ...m.state, profile }
+      remember(userId, sessionId, { user: null, sessionRevoked: false, profile })
+    },
+
+    async dropProfile(userId: string) {
+      forget(userId)
+      await kv.delete(profileKey(userId))
+      forget(userId)
+    },
+  }
+}
+
+export type AuthStateStore = ReturnType<typeof authStateStore>
