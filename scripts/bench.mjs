@@ -465,6 +465,7 @@ export default {
       case '/d1-read': await env.DB.prepare('SELECT * FROM t WHERE id = ?').bind('id' + (q('i') % 500)).first(); return ok()
       case '/d1-write': await env.DB.prepare('UPDATE t SET n = n + 1 WHERE id = ?').bind('id' + (q('i') % 500)).run(); return ok()
       case '/ed25519-verify': await crypto.subtle.verify('Ed25519', keys.publicKey, keys.signature, message); return ok()
+      case '/ed25519-sign': await crypto.subtle.sign('Ed25519', keys.privateKey, message); return ok()
       case '/hash': {
         const [n, logN, r, p] = [q('n'), q('logN'), q('r'), q('p')]
         const salt = crypto.getRandomValues(new Uint8Array(16))
@@ -489,6 +490,7 @@ const BINDING_OPS = [
   { path: '/d1-write', label: 'D1 UPDATE of one row' },
   { path: '/d1-batch6', label: 'D1 batch of 6 (3 SELECT, 3 UPDATE)' },
   { path: '/ed25519-verify', label: 'Ed25519 verify (WebCrypto)' },
+  { path: '/ed25519-sign', label: 'Ed25519 sign (WebCrypto)' },
 ]
 
 /** Starts the probe next to the service; its empty request is the overhead subtracted below. */

@@ -30,9 +30,9 @@ const tags = ['auth']
 
 const router = newRouter()
 // Credential endpoints are limited per client IP before validation and hashing (issue 6).
+// POST /verify counts in the same group, in its service (batched with its first read).
 router.use('/login', rateLimit('login'))
 router.use('/token', rateLimit('login'))
-router.use('/verify', rateLimit('verify'))
 router.use('/confirm-reset', rateLimit('verify'))
 router.use('/reset-password', rateLimit('reset'))
 

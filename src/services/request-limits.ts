@@ -1,5 +1,7 @@
+import type { BatchItem } from 'drizzle-orm/batch'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
+import { type Hit, toHit } from '../storage/repos/rate-limits'
 
 const MINUTE_MS = 60_000
 
@@ -22,15 +24,28 @@ export function ipBucket(ip: string): string {
     .join(':')}::/64`
 }
 
+const limited = (hit: Hit) =>
+  new AppError('rate_limited', 'Too many requests from this address; slow down', {
+    retryAfter: Math.max(1, Math.ceil(hit.resetInMs / 1000)),
+  })
+
 /**
  * Requests per client IP per minute on one group of endpoints (login, verify, reset, token):
  * an atomic D1 counter, so the limit holds across isolates. 429 `rate_limited` with Retry-After.
  */
 export async function limitIpRequests(deps: Deps, group: string, ip: string): Promise<void> {
   const hit = await deps.rateLimits.hit(`req:${group}:${ipBucket(ip)}`, MINUTE_MS, deps.now())
-  if (hit.count > deps.config.AUTH_REQUESTS_PER_IP_PER_MINUTE) {
-    throw new AppError('rate_limited', 'Too many requests from this address; slow down', {
-      retryAfter: Math.max(1, Math.ceil(hit.resetInMs / 1000)),
-    })
-  }
+  if (hit.count > deps.config.AUTH_REQUESTS_PER_IP_PER_MINUTE) throw limited(hit)
+}
+
+/**
+ * The same limit, counted in one D1 batch with the request's first read (which does no harm
+ * when the limit then refuses the request): one round trip instead of two.
+ */
+export async function limitIpRequestsAnd<R>(deps: Deps, group: string, ip: string, read: BatchItem<'sqlite'> & PromiseLike<R>) {
+  const now = deps.now()
+  const [rows, result] = await deps.db.batch([deps.rateLimits.hitQuery(`req:${group}:${ipBucket(ip)}`, MINUTE_MS, now), read])
+  const hit = toHit(rows[0], MINUTE_MS, now)
+  if (hit.count > deps.config.AUTH_REQUESTS_PER_IP_PER_MINUTE) throw limited(hit)
+  return result as R
 }

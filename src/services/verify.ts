@@ -5,6 +5,7 @@ import type { UserRow } from '../storage/db/schema'
 import { isUniqueViolation } from '../storage/repos/users'
 import { destinationOf, findByDestination, type IdentifierInput } from './login'
 import { type Destination, verifyOtp } from './otp'
+import { limitIpRequestsAnd } from './request-limits'
 import { assertCanSignIn, type ClientInfo, startSession, type TokenResponse } from './sessions'
 
 function verifiedFlag(to: Destination) {
@@ -42,7 +43,9 @@ export async function verifyCode(
   client: ClientInfo,
 ): Promise<TokenResponse> {
   const to = destinationOf(deps, input)
-  const user = await findByDestination(deps, to)
+  // The per-IP limit of the verify endpoints and the account lookup share one round trip.
+  const holder = deps.users.holderQuery(to.channel === 'sms' ? 'phone' : 'email', to.address)
+  const [user] = await limitIpRequestsAnd(deps, 'verify', client.ip, holder)
   const purpose = user?.status === 'pending' ? 'register' : 'login'
   await verifyOtp(deps, purpose, to, input.code)
 

@@ -1,5 +1,6 @@
-import { and, eq, gt, isNull, sql } from 'drizzle-orm'
+import { and, eq, gt, isNull, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import { rawStatement } from '../db/raw'
 import { otpChallenges } from '../db/schema'
 import { type Hit, type HitRow, hitStatement, toHit } from './rate-limits'
 
@@ -46,45 +47,26 @@ export function otpChallengesRepo(db: Db) {
      */
     async reserve(i: ReserveInput): Promise<ReserveResult> {
       const d1 = db.$client
-      const [sender, inserted, , ...charged] = await d1.batch<HitRow>([
+      const statement = (query: SQL) => rawStatement(d1, query)
+      const created = sql`EXISTS (SELECT 1 FROM otp_challenges WHERE id = ${i.id})`
+      const [hit, inserted, , ...charged] = await d1.batch<HitRow & { id: string }>([
         hitStatement(d1, i.sender.key, i.sender.windowMs, i.now),
-        d1
-          .prepare(
-            `INSERT INTO otp_challenges (id, destination, purpose, max_attempts, created_at, expires_at)
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6
-             WHERE (SELECT count FROM rate_limits WHERE key = ?10) <= ?11
-               AND NOT EXISTS (SELECT 1 FROM otp_challenges WHERE destination = ?2 AND created_at > ?7)
-               AND (SELECT count(*) FROM otp_challenges WHERE destination = ?2 AND created_at > ?8) < ?9
-             RETURNING id`,
-          )
-          .bind(
-            i.id,
-            i.destination,
-            i.purpose,
-            i.maxAttempts,
-            i.now,
-            i.expiresAt,
-            i.now - i.cooldownMs,
-            i.now - DAY_MS,
-            i.dailyLimit,
-            i.sender.key,
-            i.sender.limit,
-          ),
-        d1
-          .prepare(
-            `UPDATE otp_challenges SET closed_at = ?4
-             WHERE destination = ?2 AND purpose = ?3 AND closed_at IS NULL AND id <> ?1
-               AND EXISTS (SELECT 1 FROM otp_challenges WHERE id = ?1)`,
-          )
-          .bind(i.id, i.destination, i.purpose, i.now),
-        ...i.charged.keys.map((key) => hitStatement(d1, key, i.charged.windowMs, i.now, i.id)),
+        statement(sql`INSERT INTO otp_challenges (id, destination, purpose, max_attempts, created_at, expires_at)
+          SELECT ${i.id}, ${i.destination}, ${i.purpose}, ${i.maxAttempts}, ${i.now}, ${i.expiresAt}
+          WHERE (SELECT count FROM rate_limits WHERE key = ${i.sender.key}) <= ${i.sender.limit}
+            AND NOT EXISTS (SELECT 1 FROM otp_challenges WHERE destination = ${i.destination} AND created_at > ${i.now - i.cooldownMs})
+            AND (SELECT count(*) FROM otp_challenges WHERE destination = ${i.destination} AND created_at > ${i.now - DAY_MS}) < ${i.dailyLimit}
+          RETURNING id`),
+        statement(sql`UPDATE otp_challenges SET closed_at = ${i.now}
+          WHERE destination = ${i.destination} AND purpose = ${i.purpose} AND closed_at IS NULL AND id <> ${i.id} AND ${created}`),
+        ...i.charged.keys.map((key) => hitStatement(d1, key, i.charged.windowMs, i.now, created)),
       ])
-      if (!sender || !inserted) throw new Error('D1 batch returned no result')
+      if (!hit || !inserted) throw new Error('D1 batch returned no result')
       // The returned row, not `meta.changes`, says whether this call inserted (definitive under concurrency).
       if (inserted.results.length === 1) {
         return { ok: true, charged: charged.map((r) => toHit(r.results[0], i.charged.windowMs, i.now)) }
       }
-      const perSender = toHit(sender.results[0], i.sender.windowMs, i.now)
+      const perSender = toHit(hit.results[0], i.sender.windowMs, i.now)
       if (perSender.count > i.sender.limit) return { ok: false, limit: 'sender', retryAfterMs: perSender.resetInMs }
 
       const recent = await db

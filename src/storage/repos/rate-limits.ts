@@ -1,5 +1,7 @@
-import { sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import { rawStatement } from '../db/raw'
+import { rateLimits } from '../db/schema'
 
 export interface Hit {
   count: number
@@ -7,42 +9,55 @@ export interface Hit {
   resetInMs: number
 }
 
-/** Fixed-window counters in D1, each hit one atomic upsert (never read-modify-write). */
-const UPSERT = `INSERT INTO rate_limits (key, window_start, count) VALUES (?1, ?2, 1)
-  ON CONFLICT(key) DO UPDATE SET
-    count = CASE WHEN window_start <= ?3 THEN 1 ELSE count + 1 END,
-    window_start = CASE WHEN window_start <= ?3 THEN ?2 ELSE window_start END
-  RETURNING count, window_start`
+export type HitRow = { count: number; windowStart: number }
 
-// The same upsert, made only when an OTP challenge (?4) exists: for counters charged in the
-// batch that reserves it. (The WHERE also keeps SQLite from reading ON CONFLICT as a join.)
-const UPSERT_IF_CHALLENGE = `INSERT INTO rate_limits (key, window_start, count)
-  SELECT ?1, ?2, 1 WHERE EXISTS (SELECT 1 FROM otp_challenges WHERE id = ?4)
-  ON CONFLICT(key) DO UPDATE SET
-    count = CASE WHEN window_start <= ?3 THEN 1 ELSE count + 1 END,
-    window_start = CASE WHEN window_start <= ?3 THEN ?2 ELSE window_start END
-  RETURNING count, window_start`
+// Fixed-window counters in D1, each hit one atomic upsert (never read-modify-write): a window
+// that has ended starts over at 1.
+const countAfterHit = (expired: number) => sql`CASE WHEN window_start <= ${expired} THEN 1 ELSE count + 1 END`
+const windowAfterHit = (expired: number, now: number) =>
+  sql`CASE WHEN window_start <= ${expired} THEN ${now} ELSE window_start END`
 
-export type HitRow = { count: number; window_start: number }
-
-/** One hit as a statement, for a caller's D1 batch; `ifChallenge` makes it conditional. */
-export function hitStatement(d1: D1Database, key: string, windowMs: number, now: number, ifChallenge?: string) {
-  return ifChallenge
-    ? d1.prepare(UPSERT_IF_CHALLENGE).bind(key, now, now - windowMs, ifChallenge)
-    : d1.prepare(UPSERT).bind(key, now, now - windowMs)
+/**
+ * One hit as a raw statement, for a D1 batch of raw statements; with `onlyIf`, made only when
+ * that condition holds (for counters charged in the batch that creates what they count; the
+ * WHERE also keeps SQLite from reading ON CONFLICT as a join). Returns `count, windowStart`
+ * when it hit, no row when it did not.
+ */
+export function hitStatement(d1: D1Database, key: string, windowMs: number, now: number, onlyIf?: SQL) {
+  const expired = now - windowMs
+  return rawStatement(
+    d1,
+    sql`INSERT INTO rate_limits (key, window_start, count)
+    ${onlyIf ? sql`SELECT ${key}, ${now}, 1 WHERE ${onlyIf}` : sql`VALUES (${key}, ${now}, 1)`}
+    ON CONFLICT(key) DO UPDATE SET count = ${countAfterHit(expired)}, window_start = ${windowAfterHit(expired, now)}
+    RETURNING count, window_start AS windowStart`,
+  )
 }
 
-/** The counter a hit statement returned. */
+/** The counter a hit returned. */
 export function toHit(row: HitRow | undefined, windowMs: number, now: number): Hit {
   if (!row) throw new Error('rate limit upsert returned no row')
-  return { count: row.count, resetInMs: row.window_start + windowMs - now }
+  return { count: row.count, resetInMs: row.windowStart + windowMs - now }
 }
 
 export function rateLimitsRepo(db: Db) {
-  const d1 = db.$client
+  /** One hit, as a query not yet run: awaited alone or put in a caller's D1 batch. */
+  const hitQuery = (key: string, windowMs: number, now: number) => {
+    const expired = now - windowMs
+    return db
+      .insert(rateLimits)
+      .values({ key, windowStart: now, count: 1 })
+      .onConflictDoUpdate({
+        target: rateLimits.key,
+        set: { count: countAfterHit(expired), windowStart: windowAfterHit(expired, now) },
+      })
+      .returning({ count: rateLimits.count, windowStart: rateLimits.windowStart })
+  }
   return {
+    hitQuery,
+
     async hit(key: string, windowMs: number, now: number): Promise<Hit> {
-      return toHit((await hitStatement(d1, key, windowMs, now).first<HitRow>()) ?? undefined, windowMs, now)
+      return toHit((await hitQuery(key, windowMs, now))[0], windowMs, now)
     },
 
     /** Takes one hit back (a send that did not happen). */
