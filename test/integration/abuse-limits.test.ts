@@ -99,6 +99,20 @@ describe('SMS range limits (SMS pumping)', () => {
     expect(await counter('sms:country:FR')).toBe(1)
   })
 
+  it('charges the range counters only for a send that was reserved (not one refused by cooldown or per-IP cap)', async () => {
+    const prefix = tnPrefix()
+    const phone = `${prefix}0001`
+    const ip = newIp()
+    expect((await registerPhone(phone, {}, ip)).status).toBe(201)
+    await expectError(await registerPhone(phone, {}, newIp()), 429, 'otp_cooldown')
+    expect(await counter(`sms:prefix:${prefix}`)).toBe(1)
+
+    const capped = { OTP_SENDS_PER_IP_PER_HOUR: '1' }
+    await expectRateLimited(await registerPhone(`${prefix}0002`, capped, ip), 3600)
+    expect(await counter(`sms:prefix:${prefix}`)).toBe(1)
+    expect(await challengesOf(`${prefix}0002`)).toHaveLength(0)
+  })
+
   it('releases the destination reservation of a range-limited send: no cooldown is charged', async () => {
     const vars = { SMS_PREFIX_DAILY_LIMIT: '1' }
     const prefix = tnPrefix()
