@@ -159,6 +159,28 @@ describe('refresh rotation', () => {
   })
 })
 
+describe('OTP verify', () => {
+  it('opens exactly one session for 10 concurrent verifies of one right login code', async () => {
+    const fast = { OTP_RESEND_COOLDOWN_SECONDS: '0' }
+    const user = await activeUser(box, { env: fast })
+    const sent = await call('POST', '/api/v1/auth/login', { json: { phone: user.phone, use_otp: true }, env: fast, ip: newIp() })
+    expect(sent.status).toBe(202)
+    const code = box.lastCode(user.phone)
+    const before = await count('SELECT count(*) AS n FROM sessions WHERE user_id = ?', user.user.id)
+
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => call('POST', '/api/v1/auth/verify', { json: { phone: user.phone, code }, ip: newIp() })),
+    )
+    const seen = await outcomes(responses)
+    expect(seen.filter((s) => s === '200'), JSON.stringify(seen)).toHaveLength(1)
+    expect(seen.every((s) => ['200', '400 invalid_code', '429 too_many_attempts'].includes(s)), JSON.stringify(seen)).toBe(true)
+    expect(await count('SELECT count(*) AS n FROM sessions WHERE user_id = ?', user.user.id)).toBe(before + 1)
+    expect(
+      await count("SELECT count(*) AS n FROM audit_events WHERE type = 'login_succeeded' AND subject_id = ?", user.user.id),
+    ).toBe(before + 1)
+  })
+})
+
 describe('password reset', () => {
   it('lets exactly one of 10 concurrent confirmations with one code win', async () => {
     const user = await activeUser(box, { env: { OTP_RESEND_COOLDOWN_SECONDS: '0' } })
