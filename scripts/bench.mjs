@@ -434,6 +434,7 @@ function machineInfo() {
 
 const PROBE = `
 import { scrypt } from 'node:crypto'
+import { scryptAsync } from './noble.mjs'
 const password = new TextEncoder().encode('${PASSWORD}')
 let keys
 const message = new TextEncoder().encode('x'.repeat(400))
@@ -471,7 +472,8 @@ export default {
         const salt = crypto.getRandomValues(new Uint8Array(16))
         const maxmem = (128 * 2 ** logN * r + 128 * r * p) * 2
         for (let i = 0; i < n; i++) {
-          await new Promise((resolve, reject) =>
+          if (url.searchParams.has('noble')) await scryptAsync(password, salt, { N: 2 ** logN, r, p, dkLen: 32, maxmem })
+          else await new Promise((resolve, reject) =>
             scrypt(password, salt, 32, { N: 2 ** logN, r, p, maxmem }, (err, key) => (err ? reject(err) : resolve(key))),
           )
         }
@@ -493,6 +495,19 @@ const BINDING_OPS = [
   { path: '/ed25519-sign', label: 'Ed25519 sign (WebCrypto)' },
 ]
 
+/** @noble/hashes' scrypt as one ES module (the fallback src/crypto/scrypt.ts uses without node:crypto). */
+async function nobleModule() {
+  const esbuild = wranglerRequire('esbuild')
+  const built = await esbuild.build({
+    stdin: { contents: "export { scryptAsync } from '@noble/hashes/scrypt.js'", resolveDir: process.cwd() },
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    write: false,
+  })
+  return built.outputFiles[0].text
+}
+
 /** Starts the probe next to the service; its empty request is the overhead subtracted below. */
 async function startProbe(tmp, compatibilityDate, compatibilityFlags) {
   const probe = await startMiniflare({
@@ -500,8 +515,10 @@ async function startProbe(tmp, compatibilityDate, compatibilityFlags) {
     workers: [
       {
         name: 'probe',
-        modules: true,
-        script: PROBE,
+        modules: [
+          { type: 'ESModule', path: 'probe.mjs', contents: PROBE },
+          { type: 'ESModule', path: 'noble.mjs', contents: await nobleModule() },
+        ],
         compatibilityDate,
         compatibilityFlags,
         d1Databases: { DB: 'probe' },
@@ -538,7 +555,11 @@ async function calibrate(probe) {
       samples: n,
     })
   }
-  return { bindings, sets }
+  // The same hash through @noble/hashes, at the default parameters: what native hashing saves.
+  const noblePath = `${probe.hashPath(SCRYPT)}&noble=1`
+  await probe.hit(noblePath)
+  const noble = await sequentialCpu(probe.pid, 2, () => probe.hit(noblePath))
+  return { bindings, sets, nobleCpuMs: noble.cpuMs - probe.requestCpuMs }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -819,7 +840,7 @@ async function main() {
 
   // 8. One local binding call of each kind, and scrypt at each parameter set, alone.
   log('measuring local binding calls and scrypt parameter sets in workerd…')
-  const { bindings, sets } = await calibrate(probe)
+  const { bindings, sets, nobleCpuMs } = await calibrate(probe)
   await stopMiniflare(probe)
 
   // -------------------------------------------------------------------------------------------
@@ -913,6 +934,10 @@ async function main() {
     console.log(
       `  ${s.params.padEnd(8)} ${fmt(s.hash_cpu_ms, 1).padStart(7)} ms  ${String(s.memory_mib).padStart(2)} MiB  ${s.note}`,
     )
+  const native = sets.find((x) => x.params === `${SCRYPT.logN}/${SCRYPT.r}/${SCRYPT.p}`)
+  console.log(
+    `  ${`${SCRYPT.logN}/${SCRYPT.r}/${SCRYPT.p}`.padEnd(8)} ${fmt(nobleCpuMs, 1).padStart(7)} ms  through @noble/hashes (the fallback): native is ${fmt(nobleCpuMs / (native?.hash_cpu_ms ?? Number.NaN), 1)}× faster`,
+  )
   console.log('')
   console.log(
     'one local binding call, CPU ms of workerd above an empty request (simulated in-process; not billed when deployed):',
@@ -967,6 +992,7 @@ async function main() {
       request_overhead_cpu_ms: round(probe.requestCpuMs, 3),
       paired_with_password_logins_cpu_ms: round(hashCpuMs, 1),
       sets: sets.map((s) => ({ ...s, hash_cpu_ms: round(s.hash_cpu_ms, 1) })),
+      noble_default_cpu_ms: round(nobleCpuMs, 1),
     },
     bundle: { raw_kib: round(bundle.raw / 1024), gzip_kib: round(bundle.gzip / 1024), gzip_level: GZIP_LEVEL },
     targets: targets.map((t) => ({ target: t.name, value: t.value, pass: t.pass })),
