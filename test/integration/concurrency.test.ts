@@ -172,8 +172,14 @@ describe('OTP verify', () => {
       Array.from({ length: 10 }, () => call('POST', '/api/v1/auth/verify', { json: { phone: user.phone, code }, ip: newIp() })),
     )
     const seen = await outcomes(responses)
-    expect(seen.filter((s) => s === '200'), JSON.stringify(seen)).toHaveLength(1)
-    expect(seen.every((s) => ['200', '400 invalid_code', '429 too_many_attempts'].includes(s)), JSON.stringify(seen)).toBe(true)
+    expect(
+      seen.filter((s) => s === '200'),
+      JSON.stringify(seen),
+    ).toHaveLength(1)
+    expect(
+      seen.every((s) => ['200', '400 invalid_code', '429 too_many_attempts'].includes(s)),
+      JSON.stringify(seen),
+    ).toBe(true)
     expect(await count('SELECT count(*) AS n FROM sessions WHERE user_id = ?', user.user.id)).toBe(before + 1)
     expect(
       await count("SELECT count(*) AS n FROM audit_events WHERE type = 'login_succeeded' AND subject_id = ?", user.user.id),
