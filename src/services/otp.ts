@@ -192,12 +192,19 @@ const providerOf = (deps: Deps, r: Reservation) => (r.to.channel === 'sms' ? dep
 const invalidCode = () => new AppError('invalid_code', 'The code is invalid or has expired')
 const tooManyAttempts = () => new AppError('too_many_attempts', 'Too many wrong codes; request a new one later')
 
+/** A right code whose challenge is still to be consumed (`consumeOtp`, or in a caller's batch). */
+export interface RightCode {
+  challengeId: string
+  destination: string
+  now: number
+}
+
 /**
- * Checks a code and consumes it. Attempts, expiry and single use are decided by atomic updates
- * of the D1 challenge row, never by KV alone; the comparison is constant-time.
+ * Checks a code without using it: looks its MAC up in KV and compares it in constant time. A
+ * wrong guess is spent on the D1 challenge row here, atomically, and refused.
  * Throws 400 `invalid_code` (no hint why) or 429 `too_many_attempts`.
  */
-export async function verifyOtp(deps: Deps, purpose: OtpPurpose, to: Destination, code: string): Promise<void> {
+export async function checkOtp(deps: Deps, purpose: OtpPurpose, to: Destination, code: string): Promise<RightCode> {
   const now = deps.now()
   const destination = `${to.channel}:${to.address}`
   const entry = await deps.otpCodes.get(purpose, destination)
@@ -206,19 +213,45 @@ export async function verifyOtp(deps: Deps, purpose: OtpPurpose, to: Destination
       throw tooManyAttempts()
     throw invalidCode()
   }
-  const maxFailures = deps.config.OTP_MAX_FAILURES_PER_DAY
   const right = timingSafeEqual(await codeMac(deps, entry.id, purpose, to, code), base64ToBytes(entry.mac))
-  // One statement either way. Exactly one concurrent caller with the right code consumes the
-  // challenge; the KV entry is left to expire, the closed D1 row already makes it useless.
-  if (right) {
-    if (await deps.otpChallenges.consume(entry.id, destination, now, maxFailures)) return
-  } else if (await deps.otpChallenges.spendAttempt(entry.id, destination, now, maxFailures)) {
+  const checked = { challengeId: entry.id, destination, now }
+  if (right) return checked
+  if (await deps.otpChallenges.spendAttempt(entry.id, destination, now, deps.config.OTP_MAX_FAILURES_PER_DAY)) {
     throw invalidCode()
   }
-  // The challenge took no guess: used, expired, out of attempts, or the destination is over its
-  // daily failure cap.
-  const row = await deps.otpChallenges.byId(entry.id)
+  throw await refusal(deps, checked)
+}
+
+/**
+ * Why a challenge took no guess: used, expired, out of attempts (429 `too_many_attempts`), or
+ * its destination over the daily failure cap (429); else 400 `invalid_code`.
+ */
+export async function refusal(deps: Deps, { challengeId, destination, now }: RightCode): Promise<AppError> {
+  const row = await deps.otpChallenges.byId(challengeId)
   const exhausted = row && row.closedAt === null && row.expiresAt > now && row.attempts >= row.maxAttempts
-  if (exhausted || (await deps.otpChallenges.failuresToday(destination, now)) >= maxFailures) throw tooManyAttempts()
-  throw invalidCode()
+  if (exhausted || (await deps.otpChallenges.failuresToday(destination, now)) >= deps.config.OTP_MAX_FAILURES_PER_DAY) {
+    return tooManyAttempts()
+  }
+  return invalidCode()
+}
+
+/**
+ * Uses a right code: one conditional statement, so exactly one concurrent caller consumes the
+ * challenge (open, unexpired, under its attempt and daily failure caps). The KV entry is left to
+ * expire: the closed D1 row already makes it useless everywhere.
+ */
+export async function consumeOtp(deps: Deps, right: RightCode, sessionId?: string): Promise<void> {
+  const max = deps.config.OTP_MAX_FAILURES_PER_DAY
+  if (!(await deps.otpChallenges.consume(right.challengeId, right.destination, right.now, max, sessionId))) {
+    throw await refusal(deps, right)
+  }
+}
+
+/**
+ * Checks a code and consumes it. Attempts, expiry and single use are decided by atomic updates
+ * of the D1 challenge row, never by KV alone; the comparison is constant-time.
+ * Throws 400 `invalid_code` (no hint why) or 429 `too_many_attempts`.
+ */
+export async function verifyOtp(deps: Deps, purpose: OtpPurpose, to: Destination, code: string): Promise<void> {
+  await consumeOtp(deps, await checkOtp(deps, purpose, to, code))
 }

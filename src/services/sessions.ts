@@ -3,8 +3,10 @@ import { newId, randomToken } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import type { DeviceRow, UserRow } from '../storage/db/schema'
+import type { ConsumeGate } from '../storage/repos/sessions'
 import { type AuditEvent, audit, auditRow } from './audit'
 import { effectivePermissions } from './effective-permissions'
+import type { RightCode } from './otp'
 import { toUserView, type UserView } from './user-view'
 
 export interface ClientInfo {
@@ -52,6 +54,44 @@ export async function tokenResponse(
  * audit event is written in the same D1 batch.
  */
 export async function startSession(deps: Deps, user: UserRow, client: ClientInfo, event: AuditEvent): Promise<TokenResponse> {
+  const started = await openSession(deps, user, client, event)
+  if (!started.ok) throw new Error('a session without a gate always opens')
+  return started.response
+}
+
+export type GatedStart = { ok: true; response: TokenResponse } | { ok: false; consumed: boolean }
+
+/**
+ * `startSession` for an active user whose right one-time code is consumed in the same D1 batch
+ * (one round trip): the session opens only if this call consumed the code and the user is still
+ * active. Otherwise nothing is written but, maybe, the code's consumption (`consumed`).
+ */
+export function startSessionWithCode(
+  deps: Deps,
+  user: UserRow,
+  client: ClientInfo,
+  event: AuditEvent,
+  code: RightCode,
+): Promise<GatedStart> {
+  return openSession(deps, user, client, event, (sessionId) => ({
+    challengeId: code.challengeId,
+    consume: deps.otpChallenges.consumeQuery(
+      code.challengeId,
+      code.destination,
+      code.now,
+      deps.config.OTP_MAX_FAILURES_PER_DAY,
+      sessionId,
+    ),
+  }))
+}
+
+async function openSession(
+  deps: Deps,
+  user: UserRow,
+  client: ClientInfo,
+  event: AuditEvent,
+  gate?: (sessionId: string) => ConsumeGate,
+): Promise<GatedStart> {
   const now = deps.now()
   const sessionId = newId(now)
   const refreshToken = randomToken(32)
@@ -70,11 +110,13 @@ export async function startSession(deps: Deps, user: UserRow, client: ClientInfo
       ip: client.ip,
     },
     auditRow(deps, event),
+    gate?.(sessionId),
   )
+  if (!opened.opened) return { ok: false, consumed: opened.consumed }
   const response = await tokenResponse(deps, opened.user ?? user, opened.devices, sessionId, refreshToken)
   // This isolate serves GET /me with the profile just built (it carries the new last_login).
   deps.authState.sessionOpened(user.id, sessionId, response.user)
-  return response
+  return { ok: true, response }
 }
 
 /** Why sessions end, for the audit log. */

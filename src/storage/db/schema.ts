@@ -99,6 +99,8 @@ export const otpChallenges = sqliteTable(
     expiresAt: integer('expires_at').notNull(),
     /** Set when the code is used, superseded by a newer one, or exhausted. */
     closedAt: integer('closed_at'),
+    /** The session a right code opened: what the rest of its D1 batch checks it won. */
+    consumedBy: text('consumed_by'),
   },
   (t) => [index('otp_destination_created_idx').on(t.destination, t.createdAt)],
 )

@@ -37,6 +37,18 @@ const live = (id: string, destination: string, now: number, maxFailuresPerDay: n
   )
 
 export function otpChallengesRepo(db: Db) {
+  /**
+   * Uses the challenge with a right guess, under the same conditions as `spendAttempt`: spends
+   * the attempt and closes it, noting the session it opens (if any). A query not yet run, for
+   * the batch that opens that session.
+   */
+  const consumeQuery = (id: string, destination: string, now: number, maxFailuresPerDay: number, sessionId?: string) =>
+    db
+      .update(t)
+      .set({ attempts: sql`${t.attempts} + 1`, closedAt: now, consumedBy: sessionId ?? null })
+      .where(live(id, destination, now, maxFailuresPerDay))
+      .returning({ id: t.id })
+
   return {
     /**
      * Hits the sender's counter and creates a challenge only if the sender is under its limit
@@ -98,18 +110,11 @@ export function otpChallengesRepo(db: Db) {
         .returning({ id: t.id })
         .get(),
 
-    /**
-     * Uses the challenge with a right guess, in one statement and under the same conditions as
-     * `spendAttempt`: spends the attempt and closes it. True only for the one caller that does.
-     */
-    async consume(id: string, destination: string, now: number, maxFailuresPerDay: number): Promise<boolean> {
-      const row = await db
-        .update(t)
-        .set({ attempts: sql`${t.attempts} + 1`, closedAt: now })
-        .where(live(id, destination, now, maxFailuresPerDay))
-        .returning({ id: t.id })
-        .get()
-      return row !== undefined
+    consumeQuery,
+
+    /** Runs `consumeQuery` alone: true only for the one caller that consumed the challenge. */
+    async consume(id: string, destination: string, now: number, maxFailuresPerDay: number, sessionId?: string) {
+      return (await consumeQuery(id, destination, now, maxFailuresPerDay, sessionId)).length === 1
     },
 
     byId: (id: string) => db.select().from(t).where(eq(t.id, id)).get(),

@@ -1,0 +1,1 @@
+ALTER TABLE `otp_challenges` ADD `consumed_by` text;
