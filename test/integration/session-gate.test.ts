@@ -25,7 +25,7 @@ async function withLoginCode() {
   const sent = await call('POST', '/api/v1/auth/login', { json: { phone: user.phone, use_otp: true }, env: FAST, ip: newIp() })
   expect(sent.status).toBe(202)
   const challenge = (await challengesOf(user.phone)).at(-1)
-  if (!challenge || challenge.purpose !== 'login') throw new Error('no login challenge')
+  if (challenge?.purpose !== 'login') throw new Error('no login challenge')
   return { user, challengeId: challenge.id }
 }
 
