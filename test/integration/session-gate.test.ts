@@ -40,8 +40,9 @@ async function openWithGate(userId: string, phone: string, challengeId: string) 
       userId,
       refreshHash: `h-${sessionId}`,
       createdAt: now,
-      lastUsedAt: now,
+      lastUsedAt: now + 1,
       expiresAt: now + 60_000,
+      userAgent: 'gate-test/1.0',
       ip: '198.51.100.1',
     },
     {
@@ -62,12 +63,13 @@ async function openWithGate(userId: string, phone: string, challengeId: string) 
   const rows = async (sql: string, id: string) => (await env.DB.prepare(sql).bind(id).all()).results
   return {
     result,
-    sessions: await rows('SELECT id FROM sessions WHERE id = ?', sessionId),
-    audits: await rows('SELECT detail FROM audit_events WHERE id = ?', auditId),
+    sessions: await rows('SELECT * FROM sessions WHERE id = ?', sessionId),
+    audits: await rows('SELECT type, actor_id, subject_id, ip, user_agent, detail FROM audit_events WHERE id = ?', auditId),
     challenge: (await env.DB.prepare('SELECT closed_at, consumed_by FROM otp_challenges WHERE id = ?')
       .bind(challengeId)
       .first()) as { closed_at: number | null; consumed_by: string | null },
     sessionId,
+    now,
   }
 }
 
@@ -78,8 +80,30 @@ describe('opening a session with the consumption of its code (one D1 batch)', ()
     expect(got.result.opened).toBe(true)
     expect(got.result.consumed).toBe(true)
     expect(got.result.user?.lastLogin).toBeGreaterThan(0)
-    expect(got.sessions).toHaveLength(1)
-    expect(got.audits).toEqual([{ detail: JSON.stringify({ via: 'gate' }) }])
+    // Every column where it belongs (the gated insert lists them by position).
+    expect(got.sessions).toEqual([
+      {
+        id: got.sessionId,
+        user_id: user.user.id,
+        refresh_hash: `h-${got.sessionId}`,
+        created_at: got.now,
+        last_used_at: got.now + 1,
+        expires_at: got.now + 60_000,
+        user_agent: 'gate-test/1.0',
+        ip: '198.51.100.1',
+        revoked_at: null,
+      },
+    ])
+    expect(got.audits).toEqual([
+      {
+        type: 'login_succeeded',
+        actor_id: user.user.id,
+        subject_id: user.user.id,
+        ip: null,
+        user_agent: null,
+        detail: JSON.stringify({ via: 'gate' }),
+      },
+    ])
     expect(got.challenge.consumed_by).toBe(got.sessionId)
   })
 
