@@ -8,9 +8,11 @@ import { AppError } from '../errors'
  * reveals nothing, and it never blocks OTP login or password reset: an attacker cannot lock the
  * owner out of their account, only slow down password guessing.
  */
-/** Throws 429 while the identifier is locked; resolves whether it has failures on record. */
-export async function assertNotLockedOut(deps: Deps, identifier: string): Promise<boolean> {
-  const lock = await deps.loginFailures.lockOf(identifier)
+/**
+ * Given the identifier's lock as read (`loginFailures.lockQuery`), throws 429 while it is locked;
+ * returns whether it has failures on record.
+ */
+export function assertNotLockedOut(deps: Deps, lock: { until: number } | undefined): boolean {
   const until = lock?.until ?? 0
   const now = deps.now()
   if (until > now) {

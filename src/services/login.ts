@@ -35,13 +35,12 @@ export async function loginWithPassword(
   input: IdentifierInput & { username?: string | undefined; password: string },
   client: ClientInfo,
 ): Promise<TokenResponse> {
-  let user: UserRow | undefined
   let identifier: string
-  let hadFailures: boolean
+  let holder: ReturnType<typeof deps.users.holderQuery> | undefined
   if (input.username !== undefined) {
-    identifier = `username:${normalizeUsername(input.username)}`
-    hadFailures = await assertNotLockedOut(deps, identifier)
-    user = await deps.users.byUsername(normalizeUsername(input.username))
+    const username = normalizeUsername(input.username)
+    identifier = `username:${username}`
+    holder = deps.users.holderQuery('username', username)
   } else {
     let to: Destination | undefined
     try {
@@ -50,10 +49,14 @@ export async function loginWithPassword(
       to = undefined // an unparsable phone is just an unknown account
     }
     identifier = to ? `${to.channel}:${to.address}` : `raw:${(input.phone ?? input.email ?? '').slice(0, 64)}`
-    // Limits apply before any hashing: a locked identifier costs no scrypt.
-    hadFailures = await assertNotLockedOut(deps, identifier)
-    user = to ? await findByDestination(deps, to) : undefined
+    holder = to && deps.users.holderQuery(to.channel === 'sms' ? 'phone' : 'email', to.address)
   }
+  // The identifier's lock and its account in one round trip. Limits apply before any hashing:
+  // a locked identifier costs no scrypt.
+  const lockQuery = deps.loginFailures.lockQuery(identifier)
+  const [lock, found] = holder ? await deps.db.batch([lockQuery, holder]) : [await lockQuery, []]
+  const hadFailures = assertNotLockedOut(deps, lock[0])
+  const user: UserRow | undefined = found[0]
   if (!(await checkPassword(deps, user, input.password)) || !user) {
     await recordLoginFailure(deps, identifier)
     audit(deps, { type: 'login_failed', subjectId: user?.id, ...client, detail: { method: 'password' } })

@@ -7,9 +7,8 @@ const DAY_MS = 86_400_000
 export function loginFailuresRepo(db: Db) {
   const t = loginFailures
   return {
-    /** The identifier's lock, or undefined when it has no failure on record. */
-    lockOf: (identifier: string): Promise<{ until: number } | undefined> =>
-      db.select({ until: t.lockedUntil }).from(t).where(eq(t.identifier, identifier)).get(),
+    /** The identifier's lock (no row when it has no failure on record), as a query not yet run. */
+    lockQuery: (identifier: string) => db.select({ until: t.lockedUntil }).from(t).where(eq(t.identifier, identifier)),
 
     /** Counts one more failure (a day of quiet starts over) in one statement; returns the streak. */
     async fail(identifier: string, now: number): Promise<number> {

@@ -27,13 +27,9 @@ export function usersRepo(db: Db) {
     byPhone: (phone: string) => db.select().from(users).where(eq(users.phone, phone)).get(),
     byEmail: (email: string) => db.select().from(users).where(eq(users.email, email)).get(),
     byUsername: (username: string) => db.select().from(users).where(eq(users.username, username)).get(),
-    /** The account holding a phone or email, as a query not yet run (for a batch; at most one row). */
-    holderQuery: (column: 'phone' | 'email', value: string) =>
-      db
-        .select()
-        .from(users)
-        .where(eq(column === 'phone' ? users.phone : users.email, value))
-        .limit(1),
+    /** The account holding a phone, email or username, as a query not yet run (for a batch; at most one row). */
+    holderQuery: (column: 'phone' | 'email' | 'username', value: string) =>
+      db.select().from(users).where(eq(users[column], value)).limit(1),
 
     /**
      * Creates a pending account, or, when a still-pending account holds its primary identifier
