@@ -240,9 +240,9 @@ export async function refusal(deps: Deps, { challengeId, destination, now }: Rig
  * challenge (open, unexpired, under its attempt and daily failure caps). The KV entry is left to
  * expire: the closed D1 row already makes it useless everywhere.
  */
-export async function consumeOtp(deps: Deps, right: RightCode, sessionId?: string): Promise<void> {
+export async function consumeOtp(deps: Deps, right: RightCode): Promise<void> {
   const max = deps.config.OTP_MAX_FAILURES_PER_DAY
-  if (!(await deps.otpChallenges.consume(right.challengeId, right.destination, right.now, max, sessionId))) {
+  if (!(await deps.otpChallenges.consume(right.challengeId, right.destination, right.now, max))) {
     throw await refusal(deps, right)
   }
 }

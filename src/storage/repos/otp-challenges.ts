@@ -113,8 +113,8 @@ export function otpChallengesRepo(db: Db) {
     consumeQuery,
 
     /** Runs `consumeQuery` alone: true only for the one caller that consumed the challenge. */
-    async consume(id: string, destination: string, now: number, maxFailuresPerDay: number, sessionId?: string) {
-      return (await consumeQuery(id, destination, now, maxFailuresPerDay, sessionId)).length === 1
+    async consume(id: string, destination: string, now: number, maxFailuresPerDay: number) {
+      return (await consumeQuery(id, destination, now, maxFailuresPerDay)).length === 1
     },
 
     byId: (id: string) => db.select().from(t).where(eq(t.id, id)).get(),
