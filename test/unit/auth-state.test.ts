@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { newId } from '../../src/crypto/random'
-import { authStateStore, MEMO_USERS } from '../../src/storage/kv/auth-state'
+import { authStateStore, MEMO_SESSIONS_PER_USER, MEMO_USERS } from '../../src/storage/kv/auth-state'
 
 /** Real local KV behind a counter of bulk gets, and a clock the test moves. */
 function setup(memoMs = 1000) {
@@ -113,6 +113,20 @@ describe('auth state remembered in the isolate', () => {
     await store.lookup(first.user, first.session)
     expect(gets()).toBe(before)
     await store.lookup(second.user, second.session)
+    expect(gets()).toBe(before + 1)
+  })
+})
+
+describe('one account with many sessions', () => {
+  it(`is remembered for at most ${MEMO_SESSIONS_PER_USER} of its sessions, the oldest forgotten first`, async () => {
+    const { store, gets } = setup(60_000)
+    const user = newId()
+    const sessions = Array.from({ length: MEMO_SESSIONS_PER_USER + 1 }, () => newId())
+    for (const s of sessions) await store.lookup(user, s)
+    const before = gets()
+    await store.lookup(user, sessions.at(-1) as string)
+    expect(gets()).toBe(before)
+    await store.lookup(user, sessions[0] as string)
     expect(gets()).toBe(before + 1)
   })
 })

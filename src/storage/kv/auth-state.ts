@@ -23,6 +23,8 @@ const profileKey = (userId: string) => `pf:${userId}`
 export const PROFILE_TTL_SECONDS = 300
 /** Users whose state one isolate remembers; the least recently read are forgotten first. */
 export const MEMO_USERS = 2000
+/** Sessions remembered per user (one account can hold many); the oldest are forgotten first. */
+export const MEMO_SESSIONS_PER_USER = 32
 
 export interface AuthState {
   user: UserMark | null
@@ -62,7 +64,9 @@ export function authStateStore(kv: KVNamespace, { markTtlSeconds, memoMs, clock 
     const sessions = memo.get(userId) ?? new Map<string, Memo>()
     memo.delete(userId)
     memo.set(userId, sessions)
+    sessions.delete(sessionId)
     sessions.set(sessionId, { at: clock(), state })
+    if (sessions.size > MEMO_SESSIONS_PER_USER) sessions.delete(sessions.keys().next().value as string)
     if (memo.size > MEMO_USERS) memo.delete(memo.keys().next().value as string)
   }
 
