@@ -44,7 +44,7 @@ const PrivateJwk = z.looseObject({
 })
 const PrivateJwks = z.array(PrivateJwk).min(1)
 
-/** Verified tokens one isolate remembers (about 1 KB each); the oldest are forgotten first. */
+/** Verified tokens one isolate remembers (about 1 KB each); the least recently used are forgotten first. */
 export const VERIFIED_TOKENS = 2000
 
 const Claims = z.object({
@@ -85,7 +85,7 @@ async function buildKeyring(config: Config): Promise<Keyring> {
   const algorithms = [...new Set(keys.map((k) => k.alg))]
   const ttl = config.ACCESS_TOKEN_EXPIRE_MINUTES * 60
   const jwks = config.JWT_PRIVATE_KEYS ? PrivateJwks.parse(JSON.parse(config.JWT_PRIVATE_KEYS)).map(publicJwk) : []
-  // Tokens whose signature and claims this isolate checked, oldest first: a client sends the
+  // Tokens whose signature and claims this isolate checked, least recently used first: a client sends the
   // same access token with every call, and the signature check is most of an authenticated GET.
   const verified = new Map<string, VerifiedAccess>()
 
@@ -107,9 +107,10 @@ async function buildKeyring(config: Config): Promise<Keyring> {
       // A token string verified before is the same bytes: only its lifetime can have changed.
       const known = verified.get(token)
       if (known) {
-        if (known.exp > Math.floor(now / 1000)) return known
         verified.delete(token)
-        return null
+        if (known.exp <= Math.floor(now / 1000)) return null
+        verified.set(token, known) // re-inserted last: the most recently used
+        return known
       }
       try {
         const { payload } = await jwtVerify(

@@ -43,14 +43,20 @@ describe('verified access tokens remembered by the isolate', () => {
     expect(await keyring.verify(`${header}.${elevated}.${signature}`, now)).toBeNull()
   })
 
-  it(`remembers at most ${VERIFIED_TOKENS} tokens, forgetting the oldest`, async () => {
+  it(`remembers at most ${VERIFIED_TOKENS} tokens, forgetting the least recently used`, async () => {
     const keyring = await ring()
     const now = Date.now()
     const first = await keyring.sign(claims(), now)
+    const second = await keyring.sign(claims(), now)
     await keyring.verify(first, now)
-    for (let i = 0; i < VERIFIED_TOKENS; i++) await keyring.verify(await keyring.sign(claims(), now), now)
+    await keyring.verify(second, now)
+    for (let i = 0; i < VERIFIED_TOKENS - 2; i++) await keyring.verify(await keyring.sign(claims(), now), now)
+    await keyring.verify(first, now) // used again: now the most recent
+    await keyring.verify(await keyring.sign(claims(), now), now) // over the bound: `second` goes
     const verify = vi.spyOn(crypto.subtle, 'verify')
     expect(await keyring.verify(first, now)).not.toBeNull()
+    expect(verify).toHaveBeenCalledTimes(0)
+    expect(await keyring.verify(second, now)).not.toBeNull()
     expect(verify).toHaveBeenCalledTimes(1)
   })
 })
