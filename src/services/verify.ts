@@ -63,7 +63,7 @@ export async function verifyCode(
   const right = await checkOtp(deps, purpose, to, input.code)
 
   const verified = user && (to.channel === 'sms' ? user.phoneVerified : user.emailVerified)
-  if (user && purpose === 'login' && user.status === 'active' && verified) {
+  if (user?.status === 'active' && verified) {
     const started = await startSessionWithCode(deps, user, client, signedInEvent(user, to, purpose, false, client), right)
     if (started.ok) return started.response
     if (!started.consumed) throw await refusal(deps, right)

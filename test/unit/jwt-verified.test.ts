@@ -39,7 +39,11 @@ describe('verified access tokens remembered by the isolate', () => {
     const [header, payload, signature = ''] = token.split('.')
     const flipped = signature.slice(0, -2) + (signature.at(-2) === 'A' ? 'B' : 'A') + signature.slice(-1)
     expect(await keyring.verify(`${header}.${payload}.${flipped}`, now)).toBeNull()
-    const elevated = btoa(JSON.stringify({ ...JSON.parse(atob(payload ?? '')), role: 'super_admin' })).replace(/=+$/, '')
+    const claimsOf = JSON.parse(atob((payload ?? '').replace(/-/g, '+').replace(/_/g, '/')))
+    const elevated = btoa(JSON.stringify({ ...claimsOf, role: 'super_admin' }))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
+      .replace(/=+$/, '')
     expect(await keyring.verify(`${header}.${elevated}.${signature}`, now)).toBeNull()
   })
 

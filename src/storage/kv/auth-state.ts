@@ -59,11 +59,29 @@ export function authStateStore(kv: KVNamespace, { markTtlSeconds, memoMs, clock 
     memo.delete(userId)
   }
 
+  /** A KV write about a user: the isolate's copy is forgotten before it and after it. */
+  async function writing(userId: string, write: Promise<unknown>) {
+    forget(userId)
+    await write
+    forget(userId)
+  }
+
+  /** The user's sessions, re-inserted last: the most recently used. */
+  function touch(userId: string, sessions: Map<string, Memo>) {
+    memo.delete(userId)
+    memo.set(userId, sessions)
+  }
+
+  /** The isolate's copies of a user's sessions take a new profile. */
+  function setProfile(userId: string, profile: unknown) {
+    generation++
+    for (const m of memo.get(userId)?.values() ?? []) m.state = { ...m.state, profile }
+  }
+
   function remember(userId: string, sessionId: string, state: AuthState) {
     if (memoMs <= 0) return
     const sessions = memo.get(userId) ?? new Map<string, Memo>()
-    memo.delete(userId)
-    memo.set(userId, sessions)
+    touch(userId, sessions)
     sessions.delete(sessionId)
     sessions.set(sessionId, { at: clock(), state })
     if (sessions.size > MEMO_SESSIONS_PER_USER) sessions.delete(sessions.keys().next().value as string)
@@ -71,24 +89,15 @@ export function authStateStore(kv: KVNamespace, { markTtlSeconds, memoMs, clock 
   }
 
   return {
-    async markUser(userId: string, mark: UserMark) {
-      forget(userId)
-      await kv.put(userKey(userId), JSON.stringify(mark), opts)
-      forget(userId)
-    },
+    markUser: (userId: string, mark: UserMark) => writing(userId, kv.put(userKey(userId), JSON.stringify(mark), opts)),
 
-    async markSession(userId: string, sessionId: string) {
-      forget(userId)
-      await kv.put(sessionKey(sessionId), '1', opts)
-      forget(userId)
-    },
+    markSession: (userId: string, sessionId: string) => writing(userId, kv.put(sessionKey(sessionId), '1', opts)),
 
     async lookup(userId: string, sessionId: string): Promise<AuthState> {
       const sessions = memo.get(userId)
       const known = sessions?.get(sessionId)
       if (sessions && known && clock() - known.at < memoMs) {
-        memo.delete(userId) // re-inserted last: the most recently read
-        memo.set(userId, sessions)
+        touch(userId, sessions)
         return known.state
       }
       const before = generation
@@ -105,8 +114,7 @@ export function authStateStore(kv: KVNamespace, { markTtlSeconds, memoMs, clock 
 
     /** Caches the profile in KV; this isolate's copies take it at once. */
     putProfile(userId: string, profile: unknown) {
-      generation++
-      for (const m of memo.get(userId)?.values() ?? []) m.state = { ...m.state, profile }
+      setProfile(userId, profile)
       return kv.put(profileKey(userId), JSON.stringify(profile), { expirationTtl: PROFILE_TTL_SECONDS })
     },
 
@@ -117,16 +125,11 @@ export function authStateStore(kv: KVNamespace, { markTtlSeconds, memoMs, clock 
      * first call (GET /me refuses a cached profile older than the session's login).
      */
     sessionOpened(userId: string, sessionId: string, profile: unknown) {
-      generation++
-      for (const m of memo.get(userId)?.values() ?? []) m.state = { ...m.state, profile }
+      setProfile(userId, profile)
       remember(userId, sessionId, { user: null, sessionRevoked: false, profile })
     },
 
-    async dropProfile(userId: string) {
-      forget(userId)
-      await kv.delete(profileKey(userId))
-      forget(userId)
-    },
+    dropProfile: (userId: string) => writing(userId, kv.delete(profileKey(userId))),
   }
 }
 

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, type SQL, sql } from 'drizzle-orm'
+import { and, eq, gt, isNull, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { rawStatement } from '../db/raw'
 import { otpChallenges } from '../db/schema'
@@ -59,18 +59,23 @@ export function otpChallengesRepo(db: Db) {
      */
     async reserve(i: ReserveInput): Promise<ReserveResult> {
       const d1 = db.$client
-      const statement = (query: SQL) => rawStatement(d1, query)
       const created = sql`EXISTS (SELECT 1 FROM otp_challenges WHERE id = ${i.id})`
       const [hit, inserted, , ...charged] = await d1.batch<HitRow & { id: string }>([
         hitStatement(d1, i.sender.key, i.sender.windowMs, i.now),
-        statement(sql`INSERT INTO otp_challenges (id, destination, purpose, max_attempts, created_at, expires_at)
+        rawStatement(
+          d1,
+          sql`INSERT INTO otp_challenges (id, destination, purpose, max_attempts, created_at, expires_at)
           SELECT ${i.id}, ${i.destination}, ${i.purpose}, ${i.maxAttempts}, ${i.now}, ${i.expiresAt}
           WHERE (SELECT count FROM rate_limits WHERE key = ${i.sender.key}) <= ${i.sender.limit}
             AND NOT EXISTS (SELECT 1 FROM otp_challenges WHERE destination = ${i.destination} AND created_at > ${i.now - i.cooldownMs})
             AND (SELECT count(*) FROM otp_challenges WHERE destination = ${i.destination} AND created_at > ${i.now - DAY_MS}) < ${i.dailyLimit}
-          RETURNING id`),
-        statement(sql`UPDATE otp_challenges SET closed_at = ${i.now}
-          WHERE destination = ${i.destination} AND purpose = ${i.purpose} AND closed_at IS NULL AND id <> ${i.id} AND ${created}`),
+          RETURNING id`,
+        ),
+        rawStatement(
+          d1,
+          sql`UPDATE otp_challenges SET closed_at = ${i.now}
+          WHERE destination = ${i.destination} AND purpose = ${i.purpose} AND closed_at IS NULL AND id <> ${i.id} AND ${created}`,
+        ),
         ...i.charged.keys.map((key) => hitStatement(d1, key, i.charged.windowMs, i.now, created)),
       ])
       if (!hit || !inserted) throw new Error('D1 batch returned no result')
