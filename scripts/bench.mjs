@@ -21,6 +21,9 @@
 //   npm run bench -- --check           # exit 1 when a target fails
 //   npm run bench -- --ops             # also count D1/KV calls per request, listing each statement
 //                                      # (through counting wrappers: nothing is written)
+//   npm run bench -- --profile         # also V8 CPU profiles of each scenario's sequential run, per
+//                                      # worker (service, D1, KV), in bench/profiles/; the inspector
+//                                      # costs CPU, so nothing is written to results.json
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import http from 'node:http'
@@ -32,6 +35,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
 import { ensureDevVars } from './dev-vars.mjs'
 import { buildBundle, bundleSizes, GZIP_LEVEL, kib, run, WRANGLER_BIN } from './lib/bundle.mjs'
+import { openProfiler } from './lib/profiler.mjs'
 
 process.chdir(fileURLToPath(new URL('..', import.meta.url))) // the repository root, wherever it is run from
 
@@ -187,7 +191,7 @@ const miniflareRequire = createRequire(wranglerRequire.resolve('miniflare'))
 /** Starts Miniflare; resolves with its URL and the pid of the workerd process it spawned. */
 async function startMiniflare(options) {
   const before = new Set(workerdPids())
-  const mf = new Miniflare({ host: '127.0.0.1', port: 0, logRequests: false, ...options }) // no inspectorPort: no inspector
+  const mf = new Miniflare({ host: '127.0.0.1', port: 0, logRequests: false, ...options }) // no inspectorPort unless --profile
   started.mfs.add(mf)
   const url = await mf.ready
   const pids = workerdPids().filter((pid) => !before.has(pid))
@@ -364,11 +368,15 @@ async function sequentialCpu(pid, n, step, finish = async () => {}) {
   await sleep(300) // let earlier deferred work end
   const ops0 = countingOps ? await readOps() : undefined
   dropIdleConnections()
+  await profiler?.start()
   const c0 = cpuMs(pid)
   for (let i = 0; i < n; i++) await step(0, i)
   await finish()
   await sleep(150)
   const cpu = (cpuMs(pid) - c0) / n
+  const run = `run-${++profiledRuns}`
+  const profile = await profiler?.stop(run, n, PROFILE_DIR)
+  if (profile) return { n, cpuMs: cpu, profile: { run, ...profile } }
   if (!ops0) return { n, cpuMs: cpu }
   const { calls: calls1, ...ops1 } = await readOps()
   const calls = Object.entries(calls1)
@@ -377,6 +385,18 @@ async function sequentialCpu(pid, n, step, finish = async () => {}) {
   const perRequest = Object.fromEntries(Object.keys(ops1).map((k) => [k, (ops1[k] - ops0[k]) / n]))
   return { n, cpuMs: cpu, ops: perRequest, calls }
 }
+
+function printProfile(label, { run, byWorker, top }) {
+  console.log(`  profile of ${label} (${PROFILE_DIR}/${run}.*.cpuprofile), sampled ms per request:`)
+  for (const w of byWorker) if (w.msPerRequest >= 0.005) console.log(`    ${fmt(w.msPerRequest, 3).padStart(7)}  ${w.worker}`)
+  console.log('    the service by self time:')
+  for (const f of top) console.log(`    ${fmt(f.msPerRequest, 3).padStart(7)}  ${f.name} ${f.where}`)
+}
+
+/** In `--profile` mode, the inspector sessions of the service's workerd. */
+let profiler
+let profiledRuns = 0
+const PROFILE_DIR = join('bench', 'profiles')
 
 /** In `--ops` mode, the storage call counters of the wrapper entry. */
 let countingOps = false
@@ -673,7 +693,9 @@ async function main() {
   // The bindings `wrangler dev` would give the Worker (wrangler.toml vars, .dev.vars, D1, KV).
   const wrangler = require('wrangler')
   const { workerOptions } = wrangler.unstable_getMiniflareWorkerOptions('wrangler.toml')
+  const PROFILE = flag('--profile')
   const service = await startMiniflare({
+    ...(PROFILE ? { inspectorPort: 0 } : {}),
     defaultPersistRoot: join(persist, 'v3'),
     handleRuntimeStdio(stdout, stderr) {
       createInterface({ input: stdout }).on('line', (l) => onRuntimeLine(l, 'stdout'))
@@ -697,6 +719,7 @@ async function main() {
   // The probe runs beside it: the password logins are measured paired with hashes alone.
   const probe = await startProbe(tmp, workerOptions.compatibilityDate, workerOptions.compatibilityFlags)
   countingOps = OPS
+  if (PROFILE) profiler = await openProfiler(service.mf)
   log(`service at ${service.url.href} (workerd pid ${pid ?? 'unknown'}), ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 
   await call('GET', '/health')
@@ -715,6 +738,7 @@ async function main() {
           .join(', ')}`
       : ''
     log(`${label}: ${fmt(r.rps, 0)} req/s, p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, ${fmt(r.cpuMs, 3)} ms CPU/req${ops}`)
+    if (seq.profile) printProfile(label, seq.profile)
   }
 
   // 1. Baseline: GET /, no config, no I/O (its throughput is measured with GET /me, below).
@@ -836,6 +860,8 @@ async function main() {
   if (runtimeLog.other > 5) log(`${runtimeLog.other} other runtime log lines (first 5 shown)`)
   if (retries) log(`${retries} request(s) sent again after workerd closed their kept-alive connection`)
   countingOps = false
+  profiler?.close()
+  profiler = undefined
   await stopMiniflare(service)
 
   // 8. One local binding call of each kind, and scrypt at each parameter set, alone.
@@ -999,6 +1025,7 @@ async function main() {
     bar: BAR,
   }
   if (OPS) log('--ops: the service ran behind counting wrappers; nothing written')
+  else if (PROFILE) log('--profile: the inspector was on; nothing written to bench/results.json')
   else if (!flag('--no-write')) {
     if (!existsSync('bench')) mkdirSync('bench')
     writeFileSync(join('bench', 'results.json'), `${JSON.stringify(json, null, 2)}\n`)

@@ -1,6 +1,7 @@
 import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm'
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Db } from '../db/client'
+import { once, prepared, runBatch } from '../db/prepared'
 import {
   type AuditRow,
   auditEvents,
@@ -23,6 +24,48 @@ export interface ConsumeGate {
 }
 
 export function sessionsRepo(db: Db) {
+  const at = sql.placeholder
+  // The refresh's statements, built once (see prepared.ts): the swap, the old hash filed in the
+  // history, and the session's user and devices, found through the new hash.
+  const rotation = once(() => {
+    const ownerId = db
+      .select({ id: sessions.userId })
+      .from(sessions)
+      .where(eq(sessions.refreshHash, at('newHash')))
+    return {
+      swap: prepared(
+        db.$client,
+        db
+          .update(sessions)
+          .set({ refreshHash: sql`${at('newHash')}`, lastUsedAt: sql`${at('now')}` })
+          .where(and(eq(sessions.refreshHash, at('oldHash')), isNull(sessions.revokedAt), gt(sessions.expiresAt, at('now'))))
+          .returning()
+          .prepare(),
+      ),
+      fileOld: prepared(
+        db.$client,
+        db
+          .insert(refreshTokenHistory)
+          .select(
+            db
+              .select({
+                hash: sql<string>`${at('oldHash')}`.as('hash'),
+                sessionId: sessions.id,
+                rotatedAt: sql<number>`${at('now')}`.as('rotated_at'),
+              })
+              .from(sessions)
+              .where(eq(sessions.refreshHash, at('newHash'))),
+          )
+          .prepare(),
+      ),
+      owner: prepared(db.$client, db.select().from(users).where(eq(users.id, ownerId)).prepare()),
+      devices: prepared(
+        db.$client,
+        db.select().from(devices).where(eq(devices.userId, ownerId)).orderBy(devices.registeredAt).prepare(),
+      ),
+    }
+  })
+
   return {
     insert: (row: NewSession) => db.insert(sessions).values(row).returning().get(),
 
@@ -87,25 +130,13 @@ export function sessionsRepo(db: Db) {
       newHash: string,
       now: number,
     ): Promise<{ session: SessionRow; user: UserRow | undefined; devices: DeviceRow[] } | undefined> {
-      const ownerId = db.select({ id: sessions.userId }).from(sessions).where(eq(sessions.refreshHash, newHash))
-      const [swapped, , owner, owned] = await db.batch([
-        db
-          .update(sessions)
-          .set({ refreshHash: newHash, lastUsedAt: now })
-          .where(and(eq(sessions.refreshHash, oldHash), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
-          .returning(),
-        db.insert(refreshTokenHistory).select(
-          db
-            .select({
-              hash: sql<string>`${oldHash}`.as('hash'),
-              sessionId: sessions.id,
-              rotatedAt: sql<number>`${now}`.as('rotated_at'),
-            })
-            .from(sessions)
-            .where(eq(sessions.refreshHash, newHash)),
-        ),
-        db.select().from(users).where(eq(users.id, ownerId)),
-        db.select().from(devices).where(eq(devices.userId, ownerId)).orderBy(devices.registeredAt),
+      const q = rotation()
+      const values = { oldHash, newHash, now }
+      const [swapped, , owner, owned] = await runBatch(db.$client, [
+        q.swap(values),
+        q.fileOld(values),
+        q.owner(values),
+        q.devices(values),
       ])
       const session = swapped[0]
       return session && { session, user: owner[0], devices: owned }
