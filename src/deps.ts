@@ -7,6 +7,7 @@ import { type AuthStateStore, authStateStore } from './storage/kv/auth-state'
 import { type OtpCodesStore, otpCodesStore } from './storage/kv/otp-codes'
 import { invalidatingDevices, invalidatingUsers } from './storage/profile-invalidation'
 import { type AuditRepo, auditRepo } from './storage/repos/audit'
+import { type CodeSignInRepo, codeSignInRepo } from './storage/repos/code-sign-in'
 import { type DevicesRepo, devicesRepo } from './storage/repos/devices'
 import { type LinkTokensRepo, linkTokensRepo } from './storage/repos/link-tokens'
 import { type LoginFailuresRepo, loginFailuresRepo } from './storage/repos/login-failures'
@@ -31,6 +32,8 @@ export interface Deps {
   loginFailures: LoginFailuresRepo
   otpChallenges: OtpChallengesRepo
   rateLimits: RateLimitsRepo
+  /** OTP sign-in in one D1 batch. */
+  codeSignIn: CodeSignInRepo
   otpCodes: OtpCodesStore
   /** Revocation marks and cached profiles (KV), remembered briefly in the isolate. */
   authState: AuthStateStore
@@ -76,6 +79,7 @@ export function buildDeps(env: Bindings, waitUntil: (p: Promise<unknown>) => voi
       loginFailures: loginFailuresRepo(db),
       otpChallenges: otpChallengesRepo(db),
       rateLimits: rateLimitsRepo(db),
+      codeSignIn: codeSignInRepo(db),
       otpCodes: otpCodesStore(env.KV),
       authState,
       sms: smsSenderFor(config),

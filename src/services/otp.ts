@@ -5,6 +5,7 @@ import { newId, randomDigits } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import { withOneRetry } from '../providers/delivery'
+import type { OtpCodeEntry } from '../storage/kv/otp-codes'
 import { codeEmail } from '../templates/email'
 import { audit } from './audit'
 import type { E164 } from './identifiers'
@@ -170,7 +171,7 @@ export async function deliverOtp(deps: Deps, r: Reservation, extras: DeliveryExt
   await deps.otpCodes.put(
     r.purpose,
     `${r.to.channel}:${r.to.address}`,
-    { id: r.id, mac: bytesToBase64(mac) },
+    { id: r.id, mac: bytesToBase64(mac), ...(userId ? { uid: userId } : {}) },
     deps.config.OTP_EXPIRE_MINUTES * 60,
   )
   audit(deps, { type: 'otp_sent', subjectId: userId, ...r.client, detail: { purpose: r.purpose, channel: r.to.channel } })
@@ -199,6 +200,23 @@ export interface RightCode {
   now: number
 }
 
+/** A guess compared with a code's KV entry, its challenge still to take it. */
+export interface Guess extends RightCode {
+  right: boolean
+}
+
+/** Compares a guess with the code a KV entry holds, in constant time; nothing is written. */
+export async function guessCode(
+  deps: Deps,
+  entry: OtpCodeEntry,
+  purpose: OtpPurpose,
+  to: Destination,
+  code: string,
+): Promise<Guess> {
+  const right = timingSafeEqual(await codeMac(deps, entry.id, purpose, to, code), base64ToBytes(entry.mac))
+  return { challengeId: entry.id, destination: `${to.channel}:${to.address}`, now: deps.now(), right }
+}
+
 /**
  * Checks a code without using it: looks its MAC up in KV and compares it in constant time. A
  * wrong guess is spent on the D1 challenge row here, atomically, and refused.
@@ -213,10 +231,9 @@ export async function checkOtp(deps: Deps, purpose: OtpPurpose, to: Destination,
       throw tooManyAttempts()
     throw invalidCode()
   }
-  const right = timingSafeEqual(await codeMac(deps, entry.id, purpose, to, code), base64ToBytes(entry.mac))
-  const checked = { challengeId: entry.id, destination, now }
+  const { right, ...checked } = await guessCode(deps, entry, purpose, to, code)
   if (right) return checked
-  if (await deps.otpChallenges.spendAttempt(entry.id, destination, now, deps.config.OTP_MAX_FAILURES_PER_DAY)) {
+  if (await deps.otpChallenges.spendAttempt(entry.id, destination, checked.now, deps.config.OTP_MAX_FAILURES_PER_DAY)) {
     throw invalidCode()
   }
   throw await refusal(deps, checked)

@@ -1,7 +1,7 @@
 import type { BatchItem } from 'drizzle-orm/batch'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
-import { type Hit, toHit } from '../storage/repos/rate-limits'
+import { type Hit, type HitRow, toHit } from '../storage/repos/rate-limits'
 
 const MINUTE_MS = 60_000
 
@@ -38,14 +38,25 @@ export async function limitIpRequests(deps: Deps, group: string, ip: string): Pr
   if (hit.count > deps.config.AUTH_REQUESTS_PER_IP_PER_MINUTE) throw limited(hit)
 }
 
+/** A group's per-IP counter, for a caller that hits it in a D1 batch of its own. */
+export function requestCounter(deps: Deps, group: string, ip: string) {
+  return { key: `req:${group}:${ipBucket(ip)}`, windowMs: MINUTE_MS, max: deps.config.AUTH_REQUESTS_PER_IP_PER_MINUTE }
+}
+
+/** Throws 429 `rate_limited` when a hit of `requestCounter` went over its limit. */
+export function assertUnderRequestLimit(deps: Deps, row: HitRow | undefined, now: number): void {
+  const hit = toHit(row, MINUTE_MS, now)
+  if (hit.count > deps.config.AUTH_REQUESTS_PER_IP_PER_MINUTE) throw limited(hit)
+}
+
 /**
  * The same limit, counted in one D1 batch with the request's first read (which does no harm
  * when the limit then refuses the request): one round trip instead of two.
  */
 export async function limitIpRequestsAnd<R>(deps: Deps, group: string, ip: string, read: BatchItem<'sqlite'> & PromiseLike<R>) {
   const now = deps.now()
-  const [rows, result] = await deps.db.batch([deps.rateLimits.hitQuery(`req:${group}:${ipBucket(ip)}`, MINUTE_MS, now), read])
-  const hit = toHit(rows[0], MINUTE_MS, now)
-  if (hit.count > deps.config.AUTH_REQUESTS_PER_IP_PER_MINUTE) throw limited(hit)
+  const counter = requestCounter(deps, group, ip)
+  const [rows, result] = await deps.db.batch([deps.rateLimits.hitQuery(counter.key, counter.windowMs, now), read])
+  assertUnderRequestLimit(deps, rows[0], now)
   return result as R
 }

@@ -3,10 +3,9 @@ import { newId, randomToken } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import type { DeviceRow, UserRow } from '../storage/db/schema'
-import type { ConsumeGate } from '../storage/repos/sessions'
+import type { NewSession } from '../storage/repos/sessions'
 import { type AuditEvent, audit, auditRow } from './audit'
 import { effectivePermissions } from './effective-permissions'
-import type { RightCode } from './otp'
 import { toUserView, type UserView } from './user-view'
 
 export interface ClientInfo {
@@ -48,75 +47,57 @@ export async function tokenResponse(
   }
 }
 
-/**
- * Opens a session for a user who just proved who they are: a new session row holding the
- * refresh token's hash, an access token bound to it, and the user's last login. The sign-in's
- * audit event is written in the same D1 batch.
- */
-export async function startSession(deps: Deps, user: UserRow, client: ClientInfo, event: AuditEvent): Promise<TokenResponse> {
-  const started = await openSession(deps, user, client, event)
-  if (!started.ok) throw new Error('a session without a gate always opens')
-  return started.response
+/** A session about to open: its id, its refresh token, and the row that stores its hash. */
+export interface NewSessionOf {
+  id: string
+  refreshToken: string
+  row: NewSession
 }
 
-export type GatedStart = { ok: true; response: TokenResponse } | { ok: false; consumed: boolean }
-
-/**
- * `startSession` for an active user whose right one-time code is consumed in the same D1 batch
- * (one round trip): the session opens only if this call consumed the code and the user is still
- * active. Otherwise nothing is written but, maybe, the code's consumption (`consumed`).
- */
-export function startSessionWithCode(
-  deps: Deps,
-  user: UserRow,
-  client: ClientInfo,
-  event: AuditEvent,
-  code: RightCode,
-): Promise<GatedStart> {
-  return openSession(deps, user, client, event, (sessionId) => ({
-    challengeId: code.challengeId,
-    consume: deps.otpChallenges.consumeQuery(
-      code.challengeId,
-      code.destination,
-      code.now,
-      deps.config.OTP_MAX_FAILURES_PER_DAY,
-      sessionId,
-    ),
-  }))
-}
-
-async function openSession(
-  deps: Deps,
-  user: UserRow,
-  client: ClientInfo,
-  event: AuditEvent,
-  gate?: (sessionId: string) => ConsumeGate,
-): Promise<GatedStart> {
+export async function newSession(deps: Deps, userId: string, client: ClientInfo): Promise<NewSessionOf> {
   const now = deps.now()
-  const sessionId = newId(now)
+  const id = newId(now)
   const refreshToken = randomToken(32)
-  const refreshHash = await sha256Hex(refreshToken)
-  // The login stamp is not a profile-invalidating write: a cached profile older than this
-  // session's login is refused by GET /me anyway.
-  const opened = await deps.sessions.open(
-    {
-      id: sessionId,
-      userId: user.id,
-      refreshHash,
+  return {
+    id,
+    refreshToken,
+    row: {
+      id,
+      userId,
+      refreshHash: await sha256Hex(refreshToken),
       createdAt: now,
       lastUsedAt: now,
       expiresAt: now + deps.config.REFRESH_TOKEN_EXPIRE_DAYS * 86_400_000,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
       ip: client.ip,
     },
-    auditRow(deps, event),
-    gate?.(sessionId),
-  )
-  if (!opened.opened) return { ok: false, consumed: opened.consumed }
-  const response = await tokenResponse(deps, opened.user ?? user, opened.devices, sessionId, refreshToken)
-  // This isolate serves GET /me with the profile just built (it carries the new last_login).
-  deps.authState.sessionOpened(user.id, sessionId, response.user)
-  return { ok: true, response }
+  }
+}
+
+/** The token response of a session just opened; this isolate then serves GET /me with its profile. */
+export async function openedResponse(
+  deps: Deps,
+  session: NewSessionOf,
+  user: UserRow,
+  devices: DeviceRow[],
+): Promise<TokenResponse> {
+  const response = await tokenResponse(deps, user, devices, session.id, session.refreshToken)
+  // The profile just built carries the new last_login: a cached profile older than it is refused anyway.
+  deps.authState.sessionOpened(user.id, session.id, response.user)
+  return response
+}
+
+/**
+ * Opens a session for a user who just proved who they are: a new session row holding the
+ * refresh token's hash, an access token bound to it, and the user's last login. The sign-in's
+ * audit event is written in the same D1 batch.
+ */
+export async function startSession(deps: Deps, user: UserRow, client: ClientInfo, event: AuditEvent): Promise<TokenResponse> {
+  const session = await newSession(deps, user.id, client)
+  // The login stamp is not a profile-invalidating write: a cached profile older than this
+  // session's login is refused by GET /me anyway.
+  const opened = await deps.sessions.open(session.row, auditRow(deps, event))
+  return openedResponse(deps, session, opened.user ?? user, opened.devices)
 }
 
 /** Why sessions end, for the audit log. */

@@ -2,11 +2,13 @@ import { newId } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import type { UserRow } from '../storage/db/schema'
+import type { OtpCodeEntry } from '../storage/kv/otp-codes'
 import { isUniqueViolation } from '../storage/repos/users'
+import { auditRow } from './audit'
 import { destinationOf, findByDestination, type IdentifierInput } from './login'
-import { checkOtp, consumeOtp, type Destination, type OtpPurpose, refusal } from './otp'
-import { limitIpRequestsAnd } from './request-limits'
-import { assertCanSignIn, type ClientInfo, startSession, startSessionWithCode, type TokenResponse } from './sessions'
+import { type Destination, guessCode, type OtpPurpose, refusal, verifyOtp } from './otp'
+import { assertUnderRequestLimit, limitIpRequestsAnd, requestCounter } from './request-limits'
+import { assertCanSignIn, type ClientInfo, newSession, openedResponse, startSession, type TokenResponse } from './sessions'
 
 function verifiedFlag(to: Destination) {
   return to.channel === 'sms' ? { phoneVerified: true } : { emailVerified: true }
@@ -35,20 +37,20 @@ async function createFromOtp(deps: Deps, to: Destination): Promise<UserRow> {
 
 const invalidCode = () => new AppError('invalid_code', 'The code is invalid or has expired')
 
-const signedInEvent = (user: UserRow, to: Destination, purpose: OtpPurpose, created: boolean, client: ClientInfo) =>
+const signedInEvent = (userId: string, to: Destination, purpose: OtpPurpose, created: boolean, client: ClientInfo) =>
   ({
     type: 'login_succeeded',
-    actorId: user.id,
-    subjectId: user.id,
+    actorId: userId,
+    subjectId: userId,
     ...client,
     detail: { method: 'otp', purpose, channel: to.channel, created },
   }) as const
 
 /**
  * Completes a `register` challenge (a pending account becomes active) or a `login` challenge
- * (including OTP sign-up), and opens a session. The common case, a `login` code of an active
- * account already verified on that channel, consumes the code in the batch that opens the
- * session: two D1 round trips in all (the limit with the lookup, then that batch).
+ * (including OTP sign-up), and opens a session. The common case, a `login` code sent to an
+ * account, is one KV read and one D1 round trip (`signInWithCode`); the others count the
+ * per-IP limit with the account lookup, then check and consume the code, then open the session.
  */
 export async function verifyCode(
   deps: Deps,
@@ -56,24 +58,66 @@ export async function verifyCode(
   client: ClientInfo,
 ): Promise<TokenResponse> {
   const to = destinationOf(deps, input)
+  const sent = await deps.otpCodes.get('login', `${to.channel}:${to.address}`)
+  if (sent?.uid) {
+    const fast = await signInWithCode(deps, to, sent, sent.uid, input.code, client)
+    if ('response' in fast) return fast.response
+    return completeVerify(deps, to, fast.holder, input.code, client)
+  }
   // The per-IP limit of the verify endpoints and the account lookup share one round trip.
   const holder = deps.users.holderQuery(to.channel === 'sms' ? 'phone' : 'email', to.address)
   const [user] = await limitIpRequestsAnd(deps, 'verify', client.ip, holder)
+  return completeVerify(deps, to, user, input.code, client)
+}
+
+const verifiedOn = (user: UserRow, to: Destination) => (to.channel === 'sms' ? user.phoneVerified : user.emailVerified)
+
+/**
+ * A `login` code sent to an account, in one D1 batch (codeSignIn): the per-IP limit, then the
+ * guess, taken only while the account still holds the address; a right one opens the session if
+ * the account is active and verified on the channel. Returns the holder when the batch could not
+ * decide (the account changed, or is not yet verified on the channel): the caller goes the long way.
+ */
+async function signInWithCode(
+  deps: Deps,
+  to: Destination,
+  sent: OtpCodeEntry,
+  userId: string,
+  code: string,
+  client: ClientInfo,
+): Promise<{ response: TokenResponse } | { holder: UserRow | undefined }> {
+  const guess = await guessCode(deps, sent, 'login', to, code)
+  const session = await newSession(deps, userId, client)
+  const result = await deps.codeSignIn.run({
+    limit: requestCounter(deps, 'verify', client.ip),
+    channel: to.channel,
+    address: to.address,
+    userId,
+    challenge: { id: guess.challengeId, destination: guess.destination, maxFailuresPerDay: deps.config.OTP_MAX_FAILURES_PER_DAY },
+    right: guess.right,
+    now: guess.now,
+    session: session.row,
+    audit: auditRow(deps, signedInEvent(userId, to, 'login', false, client)),
+  })
+  assertUnderRequestLimit(deps, result.limit, guess.now)
+  if (result.opened) return { response: await openedResponse(deps, session, result.opened.user, result.opened.devices) }
+  const { holder } = result
+  const decided = holder?.id === userId && (!guess.right || (holder.status === 'active' && verifiedOn(holder, to)))
+  if (!decided) return { holder }
+  // The account was as required: the challenge refused the guess, or took a wrong one.
+  throw result.taken ? invalidCode() : await refusal(deps, guess)
+}
+
+/** Checks and consumes the code of the purpose the account's state calls for, then signs in. */
+async function completeVerify(
+  deps: Deps,
+  to: Destination,
+  user: UserRow | undefined,
+  code: string,
+  client: ClientInfo,
+): Promise<TokenResponse> {
   const purpose = user?.status === 'pending' ? 'register' : 'login'
-  const right = await checkOtp(deps, purpose, to, input.code)
-
-  const verified = user && (to.channel === 'sms' ? user.phoneVerified : user.emailVerified)
-  if (user?.status === 'active' && verified) {
-    const started = await startSessionWithCode(deps, user, client, signedInEvent(user, to, purpose, false, client), right)
-    if (started.ok) return started.response
-    if (!started.consumed) throw await refusal(deps, right)
-    // The code is used, but the account changed in between (disabled or deleted): say why.
-    const now = await deps.users.byId(user.id)
-    if (now) assertCanSignIn(now)
-    throw invalidCode()
-  }
-
-  await consumeOtp(deps, right)
+  await verifyOtp(deps, purpose, to, code)
   let signedIn: UserRow
   if (!user) {
     if (!deps.config.OTP_SIGNUP || to.channel !== 'sms') throw invalidCode()
@@ -82,7 +126,8 @@ export async function verifyCode(
     signedIn = (await deps.users.update(user.id, { status: 'active', ...verifiedFlag(to), updatedAt: deps.now() })) ?? user
   } else {
     assertCanSignIn(user)
+    const verified = verifiedOn(user, to)
     signedIn = verified ? user : ((await deps.users.update(user.id, { ...verifiedFlag(to), updatedAt: deps.now() })) ?? user)
   }
-  return startSession(deps, signedIn, client, signedInEvent(signedIn, to, purpose, !user, client))
+  return startSession(deps, signedIn, client, signedInEvent(signedIn.id, to, purpose, !user, client))
 }

@@ -198,7 +198,7 @@ describe('send limits', () => {
 })
 
 describe('the stored code', () => {
-  it('is six digits, and KV holds only its MAC and challenge id, expiring with the code', async () => {
+  it('is six digits, and KV holds only its MAC, challenge id and account id, expiring with the code', async () => {
     const { phone, code } = await registerPending(box)
     expect(code).toMatch(/^\d{6}$/)
     expect(box.to(phone)[0]?.text).toBe(`Your edge-auth verification code is ${code}. Valid for 10 minutes.`)
@@ -208,7 +208,9 @@ describe('the stored code', () => {
     expect(raw).not.toBeNull()
     expect(raw).not.toContain(code)
     const entry = JSON.parse(raw as string)
-    expect(Object.keys(entry).sort()).toEqual(['id', 'mac'])
+    expect(Object.keys(entry).sort()).toEqual(['id', 'mac', 'uid'])
+    const account = await env.DB.prepare('SELECT id FROM users WHERE phone = ?').bind(phone).first<{ id: string }>()
+    expect(entry.uid).toBe(account?.id)
     expect(entry.mac).toMatch(/^[A-Za-z0-9+/_-]{43,44}={0,2}$/)
     const [row] = await challengesOf(phone)
     expect(entry.id).toBe(row?.id)

@@ -27,9 +27,22 @@ async function twoUsers() {
 describe('prepared queries (built once, bound per call, run in one D1 batch)', () => {
   it('binds each call to its own values and reads rows as drizzle would (column names, booleans)', async () => {
     const [a, b] = await twoUsers()
-    const byId = prepared(env.DB, db.select().from(users).where(eq(users.id, at('id'))).prepare())
+    const byId = prepared(
+      env.DB,
+      db
+        .select()
+        .from(users)
+        .where(eq(users.id, at('id')))
+        .prepare(),
+    )
     const [first, second] = await runBatch(env.DB, [byId({ id: a?.id }), byId({ id: b?.id })])
-    expect(first).toEqual([await db.select().from(users).where(eq(users.id, a?.id ?? '')).get()])
+    expect(first).toEqual([
+      await db
+        .select()
+        .from(users)
+        .where(eq(users.id, a?.id ?? ''))
+        .get(),
+    ])
     expect(first[0]).toMatchObject({ id: a?.id, phoneVerified: true, createdAt: a?.createdAt })
     expect(second[0]).toMatchObject({ id: b?.id, phoneVerified: false })
   })
@@ -52,7 +65,15 @@ describe('prepared queries (built once, bound per call, run in one D1 batch)', (
 
     const broken = rawItem(env.DB.prepare('INSERT INTO users (id) VALUES (?)').bind(a?.id)) // NOT NULL and UNIQUE fail
     await expect(runBatch(env.DB, [rename({ id: a?.id, name: 'Lost' }), broken])).rejects.toThrow()
-    expect((await db.select({ name: users.name }).from(users).where(eq(users.id, a?.id ?? '')).get())?.name).toBe('Aziza')
+    expect(
+      (
+        await db
+          .select({ name: users.name })
+          .from(users)
+          .where(eq(users.id, a?.id ?? ''))
+          .get()
+      )?.name,
+    ).toBe('Aziza')
   })
 
   it('builds on first use only, and once', () => {

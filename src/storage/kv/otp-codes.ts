@@ -1,6 +1,7 @@
 import { z } from 'zod'
 
-const Entry = z.object({ id: z.string(), mac: z.string() })
+// `uid`: the account the code was sent to, when there was one (lets verify sign it in in one D1 batch).
+const Entry = z.object({ id: z.string(), mac: z.string(), uid: z.string().optional() })
 export type OtpCodeEntry = z.infer<typeof Entry>
 
 const key = (purpose: string, destination: string) => `otp:${purpose}:${destination}`

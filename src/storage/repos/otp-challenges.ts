@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, sql } from 'drizzle-orm'
+import { and, eq, gt, isNull, type Placeholder, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { rawStatement } from '../db/raw'
 import { otpChallenges } from '../db/schema'
@@ -23,32 +23,34 @@ export type ReserveResult =
   | { ok: true; charged: Hit[] }
   | { ok: false; limit: 'sender' | 'cooldown' | 'daily'; retryAfterMs: number }
 
-const DAY_MS = 86_400_000
+export const DAY_MS = 86_400_000
 const t = otpChallenges
 
-/** A challenge that may still take a guess. */
-const live = (id: string, destination: string, now: number, maxFailuresPerDay: number) =>
+type Value<T> = T | Placeholder
+
+/**
+ * A challenge that may still take a guess: open, unexpired, under its attempt cap, and its
+ * destination under the daily failure cap (failures since `dayAgo`).
+ */
+export const liveChallenge = (
+  id: Value<string>,
+  destination: Value<string>,
+  now: Value<number>,
+  dayAgo: Value<number>,
+  maxFailuresPerDay: Value<number>,
+) =>
   and(
     eq(t.id, id),
     isNull(t.closedAt),
     sql`${t.attempts} < ${t.maxAttempts}`,
     gt(t.expiresAt, now),
-    sql`(SELECT coalesce(sum(failures), 0) FROM otp_challenges WHERE destination = ${destination} AND created_at > ${now - DAY_MS}) < ${maxFailuresPerDay}`,
+    sql`(SELECT coalesce(sum(failures), 0) FROM otp_challenges WHERE destination = ${destination} AND created_at > ${dayAgo}) < ${maxFailuresPerDay}`,
   )
 
-export function otpChallengesRepo(db: Db) {
-  /**
-   * Uses the challenge with a right guess, under the same conditions as `spendAttempt`: spends
-   * the attempt and closes it, noting the session it opens (if any). A query not yet run, for
-   * the batch that opens that session.
-   */
-  const consumeQuery = (id: string, destination: string, now: number, maxFailuresPerDay: number, sessionId?: string) =>
-    db
-      .update(t)
-      .set({ attempts: sql`${t.attempts} + 1`, closedAt: now, consumedBy: sessionId ?? null })
-      .where(live(id, destination, now, maxFailuresPerDay))
-      .returning({ id: t.id })
+const live = (id: string, destination: string, now: number, maxFailuresPerDay: number) =>
+  liveChallenge(id, destination, now, now - DAY_MS, maxFailuresPerDay)
 
+export function otpChallengesRepo(db: Db) {
   return {
     /**
      * Hits the sender's counter and creates a challenge only if the sender is under its limit
@@ -115,11 +117,17 @@ export function otpChallengesRepo(db: Db) {
         .returning({ id: t.id })
         .get(),
 
-    consumeQuery,
-
-    /** Runs `consumeQuery` alone: true only for the one caller that consumed the challenge. */
+    /**
+     * Uses the challenge with a right guess, under the same conditions as `spendAttempt`: spends
+     * the attempt and closes it. True only for the one caller that consumed it.
+     */
     async consume(id: string, destination: string, now: number, maxFailuresPerDay: number) {
-      return (await consumeQuery(id, destination, now, maxFailuresPerDay)).length === 1
+      const used = await db
+        .update(t)
+        .set({ attempts: sql`${t.attempts} + 1`, closedAt: now })
+        .where(live(id, destination, now, maxFailuresPerDay))
+        .returning({ id: t.id })
+      return used.length === 1
     },
 
     byId: (id: string) => db.select().from(t).where(eq(t.id, id)).get(),

@@ -1,5 +1,6 @@
-import { type SQL, sql } from 'drizzle-orm'
+import { type Placeholder, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import { preparedSql } from '../db/prepared'
 import { rawStatement } from '../db/raw'
 import { rateLimits } from '../db/schema'
 
@@ -13,8 +14,8 @@ export type HitRow = { count: number; windowStart: number }
 
 // Fixed-window counters in D1, each hit one atomic upsert (never read-modify-write): a window
 // that has ended starts over at 1.
-const countAfterHit = (expired: number) => sql`CASE WHEN window_start <= ${expired} THEN 1 ELSE count + 1 END`
-const windowAfterHit = (expired: number, now: number) =>
+const countAfterHit = (expired: number | Placeholder) => sql`CASE WHEN window_start <= ${expired} THEN 1 ELSE count + 1 END`
+const windowAfterHit = (expired: number | Placeholder, now: number | Placeholder) =>
   sql`CASE WHEN window_start <= ${expired} THEN ${now} ELSE window_start END`
 
 /**
@@ -30,6 +31,20 @@ export function hitStatement(d1: D1Database, key: string, windowMs: number, now:
     sql`INSERT INTO rate_limits (key, window_start, count)
     ${onlyIf ? sql`SELECT ${key}, ${now}, 1 WHERE ${onlyIf}` : sql`VALUES (${key}, ${now}, 1)`}
     ON CONFLICT(key) DO UPDATE SET count = ${countAfterHit(expired)}, window_start = ${windowAfterHit(expired, now)}
+    RETURNING count, window_start AS windowStart`,
+  )
+}
+
+/**
+ * One hit as a prepared statement, built once (see prepared.ts); bound with `key`, `now` and
+ * `expired` (now minus the window).
+ */
+export function preparedHit(d1: D1Database) {
+  const at = sql.placeholder
+  return preparedSql<HitRow>(
+    d1,
+    sql`INSERT INTO rate_limits (key, window_start, count) VALUES (${at('key')}, ${at('now')}, 1)
+    ON CONFLICT(key) DO UPDATE SET count = ${countAfterHit(at('expired'))}, window_start = ${windowAfterHit(at('expired'), at('now'))}
     RETURNING count, window_start AS windowStart`,
   )
 }

@@ -1,5 +1,4 @@
 import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm'
-import type { BatchItem } from 'drizzle-orm/batch'
 import type { Db } from '../db/client'
 import { once, prepared, runBatch } from '../db/prepared'
 import {
@@ -15,13 +14,6 @@ import {
 } from '../db/schema'
 
 export type NewSession = typeof sessions.$inferInsert
-
-/** A right OTP code to consume in the batch that opens the session (see `open`). */
-export interface ConsumeGate {
-  challengeId: string
-  /** The conditional update that consumes it, noting the session (otpChallenges.consumeQuery). */
-  consume: BatchItem<'sqlite'> & PromiseLike<{ id: string }[]>
-}
 
 export function sessionsRepo(db: Db) {
   const at = sql.placeholder
@@ -72,46 +64,14 @@ export function sessionsRepo(db: Db) {
     /**
      * Opens a session, stamps the user's last login, reads the user's devices and records the
      * audit event, in one round trip (a D1 batch); `user` is the row as updated, undefined if
-     * the user is gone. With a `gate` (a right OTP code), its consumption runs first in the same
-     * batch and the session and its writes exist only if this session consumed the code and the
-     * user is still active: `opened` says whether it did.
+     * the user is gone.
      */
-    async open(
-      row: NewSession,
-      audit?: AuditRow,
-      gate?: ConsumeGate,
-    ): Promise<{ opened: boolean; consumed: boolean; user: UserRow | undefined; devices: DeviceRow[] }> {
-      const exists = sql`EXISTS (SELECT 1 FROM sessions WHERE id = ${row.id})`
-      const insertSession = gate
-        ? db.insert(sessions).select(
-            sql`SELECT ${row.id}, ${row.userId}, ${row.refreshHash}, ${row.createdAt}, ${row.lastUsedAt}, ${row.expiresAt},
-                ${row.userAgent ?? null}, ${row.ip ?? null}, NULL
-              WHERE EXISTS (SELECT 1 FROM otp_challenges WHERE id = ${gate.challengeId} AND consumed_by = ${row.id})
-                AND EXISTS (SELECT 1 FROM users WHERE id = ${row.userId} AND status = 'active')`,
-          )
-        : db.insert(sessions).values(row)
-      const stampLogin = db
-        .update(users)
-        .set({ lastLogin: row.createdAt })
-        .where(and(eq(users.id, row.userId), gate ? exists : undefined))
-        .returning()
+    async open(row: NewSession, audit?: AuditRow): Promise<{ user: UserRow | undefined; devices: DeviceRow[] }> {
+      const stampLogin = db.update(users).set({ lastLogin: row.createdAt }).where(eq(users.id, row.userId)).returning()
       const owned = db.select().from(devices).where(eq(devices.userId, row.userId)).orderBy(devices.registeredAt)
-      const record = !audit
-        ? []
-        : gate
-          ? [
-              db.insert(auditEvents).select(
-                sql`SELECT ${audit.id}, ${audit.at}, ${audit.type}, ${audit.actorId}, ${audit.subjectId}, ${audit.ip},
-                    ${audit.userAgent}, ${audit.detail === null ? null : JSON.stringify(audit.detail)} WHERE ${exists}`,
-              ),
-            ]
-          : [db.insert(auditEvents).values(audit)]
-      if (gate) {
-        const [consumed, , updated, found] = await db.batch([gate.consume, insertSession, stampLogin, owned, ...record])
-        return { opened: updated.length === 1, consumed: consumed.length === 1, user: updated[0], devices: found }
-      }
-      const [, updated, found] = await db.batch([insertSession, stampLogin, owned, ...record])
-      return { opened: true, consumed: false, user: updated[0], devices: found }
+      const record = audit ? [db.insert(auditEvents).values(audit)] : []
+      const [, updated, found] = await db.batch([db.insert(sessions).values(row), stampLogin, owned, ...record])
+      return { user: updated[0], devices: found }
     },
 
     byId: (id: string): Promise<SessionRow | undefined> => db.select().from(sessions).where(eq(sessions.id, id)).get(),
