@@ -10,6 +10,7 @@ import { join } from 'node:path'
 
 const require = createRequire(import.meta.url)
 const SAMPLING_US = 100
+const GAP_US = 10 * SAMPLING_US
 
 /** Connects to every inspector target of a Miniflare started with `inspectorPort: 0`. */
 export async function openProfiler(mf, { WebSocket = require('ws') } = {}) {
@@ -83,8 +84,11 @@ function selfTimes(profile) {
   const ms = new Map()
   const { samples = [], timeDeltas = [] } = profile
   for (let i = 0; i < samples.length; i++) {
-    const dt = (timeDeltas[i + 1] ?? 0) / 1000
-    ms.set(samples[i], (ms.get(samples[i]) ?? 0) + dt)
+    const dt = timeDeltas[i + 1] ?? 0
+    // A gap far longer than the interval is the thread serving something else (another worker,
+    // Node's side of a request): it would be charged to whatever this isolate last ran.
+    if (dt > GAP_US) continue
+    ms.set(samples[i], (ms.get(samples[i]) ?? 0) + dt / 1000)
   }
   const out = new Map()
   for (const [nodeId, t] of ms) {

@@ -4,8 +4,9 @@ import type { UserRow } from '../storage/db/schema'
 import { audit } from './audit'
 import { normalizeEmail, normalizeUsername, parsePhone } from './identifiers'
 import { assertNotLockedOut, clearLoginFailures, recordLoginFailure } from './lockout'
-import { type DeliveryExtras, type Destination, deliverOtp, type OtpPurpose, reserveOtp } from './otp'
+import { type DeliveryExtras, type Destination, deliverOtp, type OtpPurpose, reserveOtpForRequest } from './otp'
 import { checkPassword } from './passwords'
+import { assertUnderRequestLimit, requestCounter } from './request-limits'
 import { assertCanSignIn, type ClientInfo, startSession, type TokenResponse } from './sessions'
 
 export interface IdentifierInput {
@@ -28,7 +29,8 @@ const invalidCredentials = () => new AppError('invalid_credentials', 'Phone, ema
 
 /**
  * Password login. Unknown identifier and wrong password give the same 401 after the same work;
- * only a right password reveals that an account is pending (403) or disabled (403).
+ * only a right password reveals that an account is pending (403) or disabled (403). Counts the
+ * `login` group's per-IP request limit (for `/login` and `/token` alike).
  */
 export async function loginWithPassword(
   deps: Deps,
@@ -51,10 +53,16 @@ export async function loginWithPassword(
     identifier = to ? `${to.channel}:${to.address}` : `raw:${(input.phone ?? input.email ?? '').slice(0, 64)}`
     holder = to && deps.users.holderQuery(to.channel === 'sms' ? 'phone' : 'email', to.address)
   }
-  // The identifier's lock and its account in one round trip. Limits apply before any hashing:
-  // a locked identifier costs no scrypt.
+  // The per-IP request limit, the identifier's lock and its account in one round trip. Limits
+  // apply before any hashing: a client over its limit, or a locked identifier, costs no scrypt.
+  const now = deps.now()
+  const counter = requestCounter(deps, 'login', client.ip)
+  const hit = deps.rateLimits.hitQuery(counter.key, counter.windowMs, now)
   const lockQuery = deps.loginFailures.lockQuery(identifier)
-  const [lock, found] = holder ? await deps.db.batch([lockQuery, holder]) : [await lockQuery, []]
+  const [hits, lock, found] = holder
+    ? await deps.db.batch([hit, lockQuery, holder])
+    : [...(await deps.db.batch([hit, lockQuery])), []]
+  assertUnderRequestLimit(deps, hits[0], now)
   const hadFailures = assertNotLockedOut(deps, lock[0])
   const user: UserRow | undefined = found[0]
   if (!(await checkPassword(deps, user, input.password)) || !user) {
@@ -84,9 +92,11 @@ export async function requestOtpInBackground(
   to: Destination,
   client: ClientInfo,
   shouldSend: (user: UserRow | undefined) => boolean,
-  extrasFor: (user: UserRow | undefined) => Promise<DeliveryExtras> = async () => ({}),
+  extrasFor: (user: UserRow | undefined) => Promise<DeliveryExtras>,
+  requestGroup: string,
 ): Promise<void> {
-  const [reservation, user] = await Promise.all([reserveOtp(deps, purpose, to, client), findByDestination(deps, to)])
+  // The endpoint's per-IP limit, the send limits, the reservation and the account lookup: one round trip.
+  const { reservation, holder: user } = await reserveOtpForRequest(deps, purpose, to, client, requestGroup)
   if (!shouldSend(user)) return
   deps.defer(async () => {
     try {
@@ -100,7 +110,13 @@ export async function requestOtpInBackground(
 /** `use_otp` login: a `login` code for an active account, or for a new phone with OTP_SIGNUP. */
 export function requestLoginOtp(deps: Deps, input: IdentifierInput, client: ClientInfo): Promise<void> {
   const to = destinationOf(deps, input)
-  return requestOtpInBackground(deps, 'login', to, client, (user) =>
-    user ? user.status === 'active' : deps.config.OTP_SIGNUP && to.channel === 'sms',
+  return requestOtpInBackground(
+    deps,
+    'login',
+    to,
+    client,
+    (user) => (user ? user.status === 'active' : deps.config.OTP_SIGNUP && to.channel === 'sms'),
+    async () => ({}),
+    'login',
   )
 }

@@ -2,6 +2,7 @@ import type { Deps } from '../deps'
 import { AppError, OAuthError } from '../errors'
 import { loginWithPassword } from './login'
 import { refreshSession } from './refresh'
+import { limitIpRequests } from './request-limits'
 import type { ClientInfo, TokenResponse } from './sessions'
 
 export interface OAuthTokenResponse {
@@ -55,6 +56,8 @@ export async function oauthToken(deps: Deps, form: Form, client: ClientInfo): Pr
         client,
       )
     } else if (grantType === 'refresh_token') {
+      // The password grant counts the login group's limit in its first batch; this one here.
+      await limitIpRequests(deps, 'login', client.ip)
       result = await refreshSession(deps, field(form, 'refresh_token'), client)
     } else {
       throw new OAuthError('unsupported_grant_type', 'Supported grant types: password, refresh_token')

@@ -5,11 +5,13 @@ import { newId, randomDigits } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import { withOneRetry } from '../providers/delivery'
+import type { BatchStatement } from '../storage/db/prepared'
+import type { UserRow } from '../storage/db/schema'
 import type { OtpCodeEntry } from '../storage/kv/otp-codes'
 import { codeEmail } from '../templates/email'
 import { audit } from './audit'
 import type { E164 } from './identifiers'
-import { ipBucket } from './request-limits'
+import { ipBucket, limited, type RequestCounter, requestCounter } from './request-limits'
 import type { ClientInfo } from './sessions'
 import { assertSmsRangeLimits, chargeSmsBudget, refundSms, SMS_RANGE_WINDOW_MS, smsRangeKeys } from './sms-limits'
 
@@ -56,23 +58,63 @@ export interface Reservation {
  * `otp_cooldown` with Retry-After.
  */
 export async function reserveOtp(deps: Deps, purpose: OtpPurpose, to: Destination, client: ClientInfo): Promise<Reservation> {
+  return (await reserveWith(deps, purpose, to, client)).reservation
+}
+
+/**
+ * `reserveOtp` for an endpoint without a rate-limit middleware: its per-IP request limit
+ * (`requestGroup`) is counted first in the same batch (over it, nothing is reserved or counted;
+ * 429), and the account holding the destination is read in it too. One round trip for all.
+ */
+export async function reserveOtpForRequest(
+  deps: Deps,
+  purpose: OtpPurpose,
+  to: Destination,
+  client: ClientInfo,
+  requestGroup: string,
+): Promise<{ reservation: Reservation; holder: UserRow | undefined }> {
+  const holder = deps.users.holderStatement(to.channel === 'sms' ? 'phone' : 'email', to.address)
+  const { reservation, read } = await reserveWith(
+    deps,
+    purpose,
+    to,
+    client,
+    requestCounter(deps, requestGroup, client.ip),
+    holder,
+  )
+  return { reservation, holder: read?.[0] }
+}
+
+async function reserveWith<R>(
+  deps: Deps,
+  purpose: OtpPurpose,
+  to: Destination,
+  client: ClientInfo,
+  request?: RequestCounter,
+  read?: BatchStatement<R>,
+): Promise<{ reservation: Reservation; read: R | undefined }> {
   const now = deps.now()
   const c = deps.config
   const id = newId(now)
-  const reserved = await deps.otpChallenges.reserve({
-    id,
-    destination: `${to.channel}:${to.address}`,
-    purpose,
-    maxAttempts: c.OTP_MAX_ATTEMPTS,
-    now,
-    expiresAt: now + c.OTP_EXPIRE_MINUTES * 60_000,
-    cooldownMs: c.OTP_RESEND_COOLDOWN_SECONDS * 1000,
-    dailyLimit: c.OTP_DAILY_LIMIT,
-    sender: { key: `otp-send:ip:${ipBucket(client.ip)}`, windowMs: HOUR_MS, limit: c.OTP_SENDS_PER_IP_PER_HOUR },
-    charged: { keys: to.channel === 'sms' ? smsRangeKeys(to.address) : [], windowMs: SMS_RANGE_WINDOW_MS },
-  })
+  const reserved = await deps.otpChallenges.reserve(
+    {
+      id,
+      destination: `${to.channel}:${to.address}`,
+      purpose,
+      maxAttempts: c.OTP_MAX_ATTEMPTS,
+      now,
+      expiresAt: now + c.OTP_EXPIRE_MINUTES * 60_000,
+      cooldownMs: c.OTP_RESEND_COOLDOWN_SECONDS * 1000,
+      dailyLimit: c.OTP_DAILY_LIMIT,
+      sender: { key: `otp-send:ip:${ipBucket(client.ip)}`, windowMs: HOUR_MS, limit: c.OTP_SENDS_PER_IP_PER_HOUR },
+      charged: { keys: to.channel === 'sms' ? smsRangeKeys(to.address) : [], windowMs: SMS_RANGE_WINDOW_MS },
+      request,
+    },
+    read,
+  )
   if (!reserved.ok) {
     const retryAfter = Math.max(1, Math.ceil(reserved.retryAfterMs / 1000))
+    if (reserved.limit === 'request') throw limited({ resetInMs: reserved.retryAfterMs })
     if (reserved.limit === 'sender')
       throw new AppError('rate_limited', 'Too many codes requested from this address', { retryAfter })
     throw reserved.limit === 'cooldown'
@@ -87,7 +129,7 @@ export async function reserveOtp(deps: Deps, purpose: OtpPurpose, to: Destinatio
       throw err
     }
   }
-  return { id, purpose, to, client }
+  return { reservation: { id, purpose, to, client }, read: reserved.read }
 }
 
 /** Sends a text through the provider (one retry), then through SMS_FALLBACK_PROVIDER if that fails too. */

@@ -24,6 +24,7 @@ export function requestPasswordReset(deps: Deps, input: IdentifierInput, client:
       const link = await createLink(deps, 'password_reset', user.id, to.address)
       return { link: link.url, linkMinutes: link.minutes }
     },
+    'reset',
   )
 }
 

@@ -24,7 +24,8 @@ export function ipBucket(ip: string): string {
     .join(':')}::/64`
 }
 
-const limited = (hit: Hit) =>
+/** 429 `rate_limited` for a client over a group's per-IP request limit. */
+export const limited = (hit: Pick<Hit, 'resetInMs'>) =>
   new AppError('rate_limited', 'Too many requests from this address; slow down', {
     retryAfter: Math.max(1, Math.ceil(hit.resetInMs / 1000)),
   })
@@ -38,8 +39,14 @@ export async function limitIpRequests(deps: Deps, group: string, ip: string): Pr
   if (hit.count > deps.config.AUTH_REQUESTS_PER_IP_PER_MINUTE) throw limited(hit)
 }
 
+export interface RequestCounter {
+  key: string
+  windowMs: number
+  max: number
+}
+
 /** A group's per-IP counter, for a caller that hits it in a D1 batch of its own. */
-export function requestCounter(deps: Deps, group: string, ip: string) {
+export function requestCounter(deps: Deps, group: string, ip: string): RequestCounter {
   return { key: `req:${group}:${ipBucket(ip)}`, windowMs: MINUTE_MS, max: deps.config.AUTH_REQUESTS_PER_IP_PER_MINUTE }
 }
 

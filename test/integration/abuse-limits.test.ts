@@ -264,11 +264,27 @@ describe('per-IP request limits on credential endpoints', () => {
     await expectError(await post('login', { phone, password: 'Wrong-Pass-123' }, newIp()), 401, 'invalid_credentials')
   })
 
-  it('POST /login: limits before validation, so malformed attempts also count and are refused', async () => {
+  it('POST /login: a malformed body is refused before any storage call, so it uses up no budget', async () => {
     const ip = newIp()
-    for (let i = 0; i < 3; i++) await expectError(await post('login', { nonsense: true }, ip), 400, 'validation_error')
-    await expectRateLimited(await post('login', { phone: newPhone(), password: PASSWORD }, ip), 60)
-    await expectRateLimited(await post('login', { nonsense: true }, ip), 60)
+    for (let i = 0; i < 5; i++) await expectError(await post('login', { nonsense: true }, ip), 400, 'validation_error')
+    expect(await counter(`req:login:${ip}`)).toBe(0)
+    await expectError(await post('login', { phone: newPhone(), password: 'Wrong-Pass-123' }, ip), 401, 'invalid_credentials')
+  })
+
+  it('POST /login (use_otp): over the limit, no code is reserved and no send counter is charged', async () => {
+    const ip = newIp()
+    const phones = Array.from({ length: 4 }, () => frMobile())
+    for (const phone of phones.slice(0, 3)) expect((await post('login', { phone, use_otp: true }, ip)).status).toBe(202)
+    await expectRateLimited(await post('login', { phone: phones[3], use_otp: true }, ip), 60)
+    expect(await challengesOf(phones[3] as string)).toEqual([])
+    expect(await counter(`otp-send:ip:${ip}`)).toBe(3)
+    expect(await counter(`req:login:${ip}`)).toBe(4)
+  })
+
+  it('POST /login (use_otp) and with a password count together', async () => {
+    const ip = newIp()
+    for (let i = 0; i < 3; i++) expect((await post('login', { phone: frMobile(), use_otp: true }, ip)).status).toBe(202)
+    await expectRateLimited(await post('login', { phone: newPhone(), password: 'Wrong-Pass-123' }, ip), 60)
   })
 
   it('POST /verify', async () => {
@@ -293,6 +309,7 @@ describe('per-IP request limits on credential endpoints', () => {
     for (let i = 0; i < 3; i++) expect((await post('reset-password', { phone: newPhone() }, ip)).status).toBe(202)
     const phone = newPhone()
     await expectRateLimited(await post('reset-password', { phone }, ip), 60)
+    expect(await challengesOf(phone)).toEqual([]) // over the limit, nothing was reserved
     expect((await post('reset-password', { phone }, newIp())).status).toBe(202)
   })
 

@@ -5,6 +5,7 @@ import { type AuditRow, type DeviceRow, devices, otpChallenges, type UserRow, us
 import { liveChallenge } from './otp-challenges'
 import { type HitRow, preparedHit } from './rate-limits'
 import type { NewSession } from './sessions'
+import { preparedHolder } from './users'
 
 type Channel = 'sms' | 'email'
 
@@ -80,19 +81,9 @@ export function codeSignInRepo(db: Db) {
       )
     }
     const sessionExists = sql`EXISTS (SELECT 1 FROM sessions WHERE id = ${at('sessionId')})`
-    const holder = (channel: Channel) =>
-      prepared(
-        d1,
-        db
-          .select()
-          .from(users)
-          .where(eq(channel === 'sms' ? users.phone : users.email, at('address')))
-          .limit(1)
-          .prepare(),
-      )
     return {
       hit: preparedHit(d1),
-      holder: { sms: holder('sms'), email: holder('email') },
+      holder: { sms: preparedHolder(db, 'phone'), email: preparedHolder(db, 'email') },
       guess: {
         sms: { right: guess('sms', true), wrong: guess('sms', false) },
         email: { right: guess('email', true), wrong: guess('email', false) },
@@ -165,7 +156,7 @@ export function codeSignInRepo(db: Db) {
       const guess = q.guess[i.channel][i.right ? 'right' : 'wrong']
       const [limit, holder, taken, , stamped, owned] = await runBatch(d1, [
         q.hit(values),
-        q.holder[i.channel](values),
+        q.holder[i.channel]({ value: i.address }),
         guess(values),
         q.openSession(values),
         q.stamp(values),

@@ -1,5 +1,6 @@
 import { and, eq, gt, isNull, type Placeholder, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import type { BatchStatement } from '../db/prepared'
 import { rawStatement } from '../db/raw'
 import { otpChallenges } from '../db/schema'
 import { type Hit, type HitRow, hitStatement, toHit } from './rate-limits'
@@ -17,11 +18,16 @@ export interface ReserveInput {
   sender: { key: string; windowMs: number; limit: number }
   /** Counters hit only when the challenge is made (an SMS's prefix and country). */
   charged: { keys: string[]; windowMs: number }
+  /**
+   * The endpoint's per-IP request counter, hit before everything: over its limit, nothing else
+   * is counted or made (the limit a middleware would apply, without a round trip of its own).
+   */
+  request?: { key: string; windowMs: number; max: number }
 }
 
 export type ReserveResult =
   | { ok: true; charged: Hit[] }
-  | { ok: false; limit: 'sender' | 'cooldown' | 'daily'; retryAfterMs: number }
+  | { ok: false; limit: 'request' | 'sender' | 'cooldown' | 'daily'; retryAfterMs: number }
 
 export const DAY_MS = 86_400_000
 const t = otpChallenges
@@ -59,16 +65,21 @@ export function otpChallengesRepo(db: Db) {
      * One D1 batch of conditional statements (one transaction), so concurrent requests cannot
      * both pass a limit, and a refused send charges only the sender's counter.
      */
-    async reserve(i: ReserveInput): Promise<ReserveResult> {
+    async reserve<R = undefined>(i: ReserveInput, read?: BatchStatement<R>): Promise<ReserveResult & { read: R | undefined }> {
       const d1 = db.$client
       const created = sql`EXISTS (SELECT 1 FROM otp_challenges WHERE id = ${i.id})`
-      const [hit, inserted, , ...charged] = await d1.batch<HitRow & { id: string }>([
-        hitStatement(d1, i.sender.key, i.sender.windowMs, i.now),
+      const request = i.request
+      const underRequestLimit = request && sql`(SELECT count FROM rate_limits WHERE key = ${request.key}) <= ${request.max}`
+      const statements = [
+        ...(request ? [hitStatement(d1, request.key, request.windowMs, i.now)] : []),
+        ...(read ? [read.statement] : []),
+        hitStatement(d1, i.sender.key, i.sender.windowMs, i.now, underRequestLimit),
         rawStatement(
           d1,
           sql`INSERT INTO otp_challenges (id, destination, purpose, max_attempts, created_at, expires_at)
           SELECT ${i.id}, ${i.destination}, ${i.purpose}, ${i.maxAttempts}, ${i.now}, ${i.expiresAt}
-          WHERE (SELECT count FROM rate_limits WHERE key = ${i.sender.key}) <= ${i.sender.limit}
+          WHERE ${underRequestLimit ?? sql`1`}
+            AND (SELECT count FROM rate_limits WHERE key = ${i.sender.key}) <= ${i.sender.limit}
             AND NOT EXISTS (SELECT 1 FROM otp_challenges WHERE destination = ${i.destination} AND created_at > ${i.now - i.cooldownMs})
             AND (SELECT count(*) FROM otp_challenges WHERE destination = ${i.destination} AND created_at > ${i.now - DAY_MS}) < ${i.dailyLimit}
           RETURNING id`,
@@ -79,14 +90,24 @@ export function otpChallengesRepo(db: Db) {
           WHERE destination = ${i.destination} AND purpose = ${i.purpose} AND closed_at IS NULL AND id <> ${i.id} AND ${created}`,
         ),
         ...i.charged.keys.map((key) => hitStatement(d1, key, i.charged.windowMs, i.now, created)),
-      ])
+      ]
+      const results = await d1.batch<HitRow & { id: string }>(statements)
+      const requestHit = request ? results.shift() : undefined
+      const readResult = read ? read.read(results.shift() as D1Result) : undefined
+      const [hit, inserted, , ...charged] = results
       if (!hit || !inserted) throw new Error('D1 batch returned no result')
+      const refused = (limit: 'request' | 'sender' | 'cooldown' | 'daily', retryAfterMs: number) =>
+        ({ ok: false, limit, retryAfterMs, read: readResult }) as const
+      if (request) {
+        const perRequest = toHit(requestHit?.results[0], request.windowMs, i.now)
+        if (perRequest.count > request.max) return refused('request', perRequest.resetInMs)
+      }
       // The returned row, not `meta.changes`, says whether this call inserted (definitive under concurrency).
       if (inserted.results.length === 1) {
-        return { ok: true, charged: charged.map((r) => toHit(r.results[0], i.charged.windowMs, i.now)) }
+        return { ok: true, charged: charged.map((r) => toHit(r.results[0], i.charged.windowMs, i.now)), read: readResult }
       }
       const perSender = toHit(hit.results[0], i.sender.windowMs, i.now)
-      if (perSender.count > i.sender.limit) return { ok: false, limit: 'sender', retryAfterMs: perSender.resetInMs }
+      if (perSender.count > i.sender.limit) return refused('sender', perSender.resetInMs)
 
       const recent = await db
         .select({ createdAt: t.createdAt })
@@ -95,9 +116,9 @@ export function otpChallengesRepo(db: Db) {
         .orderBy(t.createdAt)
         .all()
       const latest = recent.at(-1)?.createdAt ?? i.now
-      if (latest > i.now - i.cooldownMs) return { ok: false, limit: 'cooldown', retryAfterMs: latest + i.cooldownMs - i.now }
+      if (latest > i.now - i.cooldownMs) return refused('cooldown', latest + i.cooldownMs - i.now)
       const oldest = recent[0]?.createdAt ?? i.now
-      return { ok: false, limit: 'daily', retryAfterMs: oldest + DAY_MS - i.now }
+      return refused('daily', oldest + DAY_MS - i.now)
     },
 
     /** Forgets a challenge whose code could not be delivered: it must not count against the cooldown. */

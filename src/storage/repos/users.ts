@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
+import { type Bind, once, prepared } from '../db/prepared'
 import { type UserRow, users } from '../db/schema'
 
 export type NewUser = typeof users.$inferInsert
@@ -21,12 +22,34 @@ export function isUniqueViolation(err: unknown, column?: string): boolean {
   return message.includes('UNIQUE constraint failed') && (!column || message.includes(`users.${column}`))
 }
 
+type HolderColumn = 'phone' | 'email' | 'username'
+
+/** The account holding a phone, email or username, as a statement built once; bound with `value`. */
+export function preparedHolder(db: Db, column: HolderColumn): Bind<UserRow[]> {
+  return prepared(
+    db.$client,
+    db
+      .select()
+      .from(users)
+      .where(eq(users[column], sql.placeholder('value')))
+      .limit(1)
+      .prepare(),
+  )
+}
+
 export function usersRepo(db: Db) {
+  const holders = once(() => ({
+    phone: preparedHolder(db, 'phone'),
+    email: preparedHolder(db, 'email'),
+    username: preparedHolder(db, 'username'),
+  }))
   return {
     byId: (id: string) => db.select().from(users).where(eq(users.id, id)).get(),
     byPhone: (phone: string) => db.select().from(users).where(eq(users.phone, phone)).get(),
     byEmail: (email: string) => db.select().from(users).where(eq(users.email, email)).get(),
     byUsername: (username: string) => db.select().from(users).where(eq(users.username, username)).get(),
+    /** The account holding a phone, email or username, as a statement for a `runBatch` (at most one row). */
+    holderStatement: (column: HolderColumn, value: string) => holders()[column]({ value }),
     /** The account holding a phone, email or username, as a query not yet run (for a batch; at most one row). */
     holderQuery: (column: 'phone' | 'email' | 'username', value: string) =>
       db.select().from(users).where(eq(users[column], value)).limit(1),
