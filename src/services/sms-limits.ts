@@ -1,8 +1,8 @@
-import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import type { Hit } from '../storage/repos/rate-limits'
 import { audit } from './audit'
+import { validMobile } from './identifiers'
 import type { ClientInfo } from './sessions'
 
 const DAY_MS = 86_400_000
@@ -10,7 +10,7 @@ const BUDGET_KEY = 'sms:budget'
 
 /** The number without its last 4 digits: SMS pumping walks through ranges of one prefix. */
 export const prefixOf = (e164: string) => e164.slice(0, -4)
-export const countryOf = (e164: string) => parsePhoneNumberFromString(e164)?.country ?? 'ZZ'
+export const countryOf = (e164: string) => validMobile(e164)?.country ?? 'ZZ'
 
 /** The counters of a text's number range and country, hit with its reservation (see reserveOtp). */
 export const smsRangeKeys = (e164: string) => [`sms:prefix:${prefixOf(e164)}`, `sms:country:${countryOf(e164)}`]

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { AppError } from '../../src/errors'
-import { normalizeEmail, normalizeUsername, parsePhone } from '../../src/services/identifiers'
+import {
+  normalizeEmail,
+  normalizeUsername,
+  parsePhone,
+  VALID_PHONES_REMEMBERED,
+  validMobile,
+} from '../../src/services/identifiers'
 import { testConfig } from '../helpers/config'
 
 const config = testConfig()
@@ -115,5 +121,26 @@ describe('normalizeEmail', () => {
 describe('normalizeUsername', () => {
   it('trims and lower-cases (usernames are case-insensitive)', () => {
     expect(normalizeUsername(' Root.Admin_1 ')).toBe('root.admin_1')
+  })
+})
+
+describe('parsePhone remembers valid numbers per isolate', () => {
+  it('keys what it remembers by the default country: a national number means another one elsewhere', () => {
+    expect(parsePhone('06 12 34 56 78', testConfig({ DEFAULT_COUNTRY: 'FR' }))).toBe('+33612345678')
+    expect(thrown(() => parsePhone('06 12 34 56 78', config)).code).toBe('validation_error')
+    expect(parsePhone('06 12 34 56 78', testConfig({ DEFAULT_COUNTRY: 'FR' }))).toBe('+33612345678')
+  })
+
+  it('still applies ALLOWED_COUNTRIES to a remembered number', () => {
+    expect(parsePhone('+21698765432', config)).toBe('+21698765432')
+    const onlyFrance = testConfig({ ALLOWED_COUNTRIES: 'FR' })
+    expect(thrown(() => parsePhone('+21698765432', onlyFrance)).code).toBe('phone_country_not_allowed')
+  })
+
+  it('stays right past its bound (the oldest numbers are forgotten, then parsed again)', () => {
+    const numbers = Array.from({ length: VALID_PHONES_REMEMBERED + 50 }, (_, i) => `+21650${String(1_000_000 + i).slice(1)}`)
+    for (const n of numbers) expect(parsePhone(n, config)).toBe(n)
+    expect(parsePhone(numbers[0] as string, config)).toBe(numbers[0])
+    expect(validMobile('+2165123')).toBeUndefined()
   })
 })

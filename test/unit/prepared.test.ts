@@ -5,6 +5,7 @@ import { newId } from '../../src/crypto/random'
 import { createDb } from '../../src/storage/db/client'
 import { once, prepared, rawItem, runBatch } from '../../src/storage/db/prepared'
 import { users } from '../../src/storage/db/schema'
+import { auditRepo } from '../../src/storage/repos/audit'
 
 const db = createDb(env.DB)
 const at = sql.placeholder
@@ -81,5 +82,20 @@ describe('prepared queries (built once, bound per call, run in one D1 batch)', (
     const get = once(() => ++builds)
     expect(builds).toBe(0)
     expect([get(), get()]).toEqual([1, 1])
+  })
+})
+
+describe('prepared inserts of JSON columns (audit rows)', () => {
+  it('store a missing detail as SQL NULL and a detail as its JSON text, as drizzle would', async () => {
+    const audit = auditRepo(db)
+    const row = { at: Date.now(), type: 'otp_sent', actorId: null, subjectId: null, ip: null, userAgent: null }
+    const [bare, detailed] = [newId(), newId()]
+    await audit.insert({ ...row, id: bare, detail: null })
+    await audit.insert({ ...row, id: detailed, detail: { purpose: 'login', n: 1 } })
+    const read = (id: string) =>
+      env.DB.prepare('SELECT detail FROM audit_events WHERE id = ?').bind(id).first<{ detail: string | null }>()
+    expect(await read(bare)).toEqual({ detail: null })
+    expect(await read(detailed)).toEqual({ detail: '{"purpose":"login","n":1}' })
+    expect((await audit.page({ limit: 50 })).find((r) => r.id === detailed)?.detail).toEqual({ purpose: 'login', n: 1 })
   })
 })

@@ -1,9 +1,8 @@
 import { and, eq, gt, isNull, type Placeholder, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import type { BatchStatement } from '../db/prepared'
-import { rawStatement } from '../db/raw'
+import { type BatchStatement, once, preparedSql } from '../db/prepared'
 import { otpChallenges } from '../db/schema'
-import { type Hit, type HitRow, hitStatement, toHit } from './rate-limits'
+import { type Hit, type HitRow, hitValues, preparedHit, toHit } from './rate-limits'
 
 export interface ReserveInput {
   id: string
@@ -57,44 +56,78 @@ const live = (id: string, destination: string, now: number, maxFailuresPerDay: n
   liveChallenge(id, destination, now, now - DAY_MS, maxFailuresPerDay)
 
 export function otpChallengesRepo(db: Db) {
+  const at = sql.placeholder
+  // The reservation's statements, built once (see prepared.ts); `gated` ones are made only while
+  // the endpoint's request counter (`requestKey`, `requestMax`) is under its limit.
+  const reservation = once(() => {
+    const d1 = db.$client
+    const underRequestLimit = sql`(SELECT count FROM rate_limits WHERE key = ${at('requestKey')}) <= ${at('requestMax')}`
+    const created = sql`EXISTS (SELECT 1 FROM otp_challenges WHERE id = ${at('id')})`
+    const insert = (gated: boolean) =>
+      preparedSql<{ id: string }>(
+        d1,
+        sql`INSERT INTO otp_challenges (id, destination, purpose, max_attempts, created_at, expires_at)
+        SELECT ${at('id')}, ${at('destination')}, ${at('purpose')}, ${at('maxAttempts')}, ${at('now')}, ${at('expiresAt')}
+        WHERE ${gated ? underRequestLimit : sql`1`}
+          AND (SELECT count FROM rate_limits WHERE key = ${at('senderKey')}) <= ${at('senderLimit')}
+          AND NOT EXISTS (SELECT 1 FROM otp_challenges WHERE destination = ${at('destination')} AND created_at > ${at('cooldownSince')})
+          AND (SELECT count(*) FROM otp_challenges WHERE destination = ${at('destination')} AND created_at > ${at('dayAgo')}) < ${at('dailyLimit')}
+        RETURNING id`,
+      )
+    const hit = preparedHit(d1)
+    return {
+      hit,
+      senderHit: { open: hit, gated: preparedHit(d1, underRequestLimit) },
+      insert: { open: insert(false), gated: insert(true) },
+      closeOlder: preparedSql(
+        d1,
+        sql`UPDATE otp_challenges SET closed_at = ${at('now')}
+        WHERE destination = ${at('destination')} AND purpose = ${at('purpose')} AND closed_at IS NULL AND id <> ${at('id')} AND ${created}`,
+      ),
+      chargedHit: preparedHit(d1, created),
+    }
+  })
+
   return {
     /**
      * Hits the sender's counter and creates a challenge only if the sender is under its limit
      * and the destination outside its resend cooldown and under its daily cap; closes the
      * destination's older open challenge of the same purpose and hits the `charged` counters.
      * One D1 batch of conditional statements (one transaction), so concurrent requests cannot
-     * both pass a limit, and a refused send charges only the sender's counter.
+     * both pass a limit, and a refused send charges only the sender's counter. With a `request`
+     * counter, it is hit first and gates everything else; `read` runs in the same batch.
      */
     async reserve<R = undefined>(i: ReserveInput, read?: BatchStatement<R>): Promise<ReserveResult & { read: R | undefined }> {
-      const d1 = db.$client
-      const created = sql`EXISTS (SELECT 1 FROM otp_challenges WHERE id = ${i.id})`
+      const q = reservation()
       const request = i.request
-      const underRequestLimit = request && sql`(SELECT count FROM rate_limits WHERE key = ${request.key}) <= ${request.max}`
+      const gate = request ? 'gated' : 'open'
+      const values = {
+        id: i.id,
+        destination: i.destination,
+        purpose: i.purpose,
+        maxAttempts: i.maxAttempts,
+        now: i.now,
+        expiresAt: i.expiresAt,
+        senderKey: i.sender.key,
+        senderLimit: i.sender.limit,
+        cooldownSince: i.now - i.cooldownMs,
+        dayAgo: i.now - DAY_MS,
+        dailyLimit: i.dailyLimit,
+        requestKey: request?.key,
+        requestMax: request?.max,
+      }
       const statements = [
-        ...(request ? [hitStatement(d1, request.key, request.windowMs, i.now)] : []),
-        ...(read ? [read.statement] : []),
-        hitStatement(d1, i.sender.key, i.sender.windowMs, i.now, underRequestLimit),
-        rawStatement(
-          d1,
-          sql`INSERT INTO otp_challenges (id, destination, purpose, max_attempts, created_at, expires_at)
-          SELECT ${i.id}, ${i.destination}, ${i.purpose}, ${i.maxAttempts}, ${i.now}, ${i.expiresAt}
-          WHERE ${underRequestLimit ?? sql`1`}
-            AND (SELECT count FROM rate_limits WHERE key = ${i.sender.key}) <= ${i.sender.limit}
-            AND NOT EXISTS (SELECT 1 FROM otp_challenges WHERE destination = ${i.destination} AND created_at > ${i.now - i.cooldownMs})
-            AND (SELECT count(*) FROM otp_challenges WHERE destination = ${i.destination} AND created_at > ${i.now - DAY_MS}) < ${i.dailyLimit}
-          RETURNING id`,
-        ),
-        rawStatement(
-          d1,
-          sql`UPDATE otp_challenges SET closed_at = ${i.now}
-          WHERE destination = ${i.destination} AND purpose = ${i.purpose} AND closed_at IS NULL AND id <> ${i.id} AND ${created}`,
-        ),
-        ...i.charged.keys.map((key) => hitStatement(d1, key, i.charged.windowMs, i.now, created)),
+        ...(request ? [q.hit(hitValues(request.key, request.windowMs, i.now))] : []),
+        ...(read ? [read] : []),
+        q.senderHit[gate]({ ...values, ...hitValues(i.sender.key, i.sender.windowMs, i.now) }),
+        q.insert[gate](values),
+        q.closeOlder(values),
+        ...i.charged.keys.map((key) => q.chargedHit({ ...values, ...hitValues(key, i.charged.windowMs, i.now) })),
       ]
-      const results = await d1.batch<HitRow & { id: string }>(statements)
-      const requestHit = request ? results.shift() : undefined
+      const results = await db.$client.batch(statements.map((x) => x.statement))
+      const requestHit = request ? (results.shift() as D1Result<HitRow>) : undefined
       const readResult = read ? read.read(results.shift() as D1Result) : undefined
-      const [hit, inserted, , ...charged] = results
+      const [hit, inserted, , ...charged] = results as D1Result<HitRow & { id: string }>[]
       if (!hit || !inserted) throw new Error('D1 batch returned no result')
       const refused = (limit: 'request' | 'sender' | 'cooldown' | 'daily', retryAfterMs: number) =>
         ({ ok: false, limit, retryAfterMs, read: readResult }) as const

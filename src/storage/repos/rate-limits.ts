@@ -1,7 +1,6 @@
 import { type Placeholder, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { preparedSql } from '../db/prepared'
-import { rawStatement } from '../db/raw'
+import { once, preparedSql } from '../db/prepared'
 import { rateLimits } from '../db/schema'
 
 export interface Hit {
@@ -19,35 +18,25 @@ const windowAfterHit = (expired: number | Placeholder, now: number | Placeholder
   sql`CASE WHEN window_start <= ${expired} THEN ${now} ELSE window_start END`
 
 /**
- * One hit as a raw statement, for a D1 batch of raw statements; with `onlyIf`, made only when
- * that condition holds (for counters charged in the batch that creates what they count; the
- * WHERE also keeps SQLite from reading ON CONFLICT as a join). Returns `count, windowStart`
- * when it hit, no row when it did not.
+ * One hit as a statement built once (see prepared.ts), bound with `key`, `now` and `expired`
+ * (now minus the window). With `onlyIf`, made only when that condition holds, its placeholders
+ * bound with the same values (for counters charged in the batch that creates what they count; the
+ * WHERE also keeps SQLite from reading ON CONFLICT as a join). Returns `count, windowStart` when
+ * it hit, no row when it did not.
  */
-export function hitStatement(d1: D1Database, key: string, windowMs: number, now: number, onlyIf?: SQL) {
-  const expired = now - windowMs
-  return rawStatement(
-    d1,
-    sql`INSERT INTO rate_limits (key, window_start, count)
-    ${onlyIf ? sql`SELECT ${key}, ${now}, 1 WHERE ${onlyIf}` : sql`VALUES (${key}, ${now}, 1)`}
-    ON CONFLICT(key) DO UPDATE SET count = ${countAfterHit(expired)}, window_start = ${windowAfterHit(expired, now)}
-    RETURNING count, window_start AS windowStart`,
-  )
-}
-
-/**
- * One hit as a prepared statement, built once (see prepared.ts); bound with `key`, `now` and
- * `expired` (now minus the window).
- */
-export function preparedHit(d1: D1Database) {
+export function preparedHit(d1: D1Database, onlyIf?: SQL) {
   const at = sql.placeholder
   return preparedSql<HitRow>(
     d1,
-    sql`INSERT INTO rate_limits (key, window_start, count) VALUES (${at('key')}, ${at('now')}, 1)
+    sql`INSERT INTO rate_limits (key, window_start, count)
+    ${onlyIf ? sql`SELECT ${at('key')}, ${at('now')}, 1 WHERE ${onlyIf}` : sql`VALUES (${at('key')}, ${at('now')}, 1)`}
     ON CONFLICT(key) DO UPDATE SET count = ${countAfterHit(at('expired'))}, window_start = ${windowAfterHit(at('expired'), at('now'))}
     RETURNING count, window_start AS windowStart`,
   )
 }
+
+/** The values a `preparedHit` is bound with. */
+export const hitValues = (key: string, windowMs: number, now: number) => ({ key, now, expired: now - windowMs })
 
 /** The counter a hit returned. */
 export function toHit(row: HitRow | undefined, windowMs: number, now: number): Hit {
@@ -56,6 +45,7 @@ export function toHit(row: HitRow | undefined, windowMs: number, now: number): H
 }
 
 export function rateLimitsRepo(db: Db) {
+  const preparedHitOnce = once(() => preparedHit(db.$client))
   /** One hit, as a query not yet run: awaited alone or put in a caller's D1 batch. */
   const hitQuery = (key: string, windowMs: number, now: number) => {
     const expired = now - windowMs
@@ -72,7 +62,8 @@ export function rateLimitsRepo(db: Db) {
     hitQuery,
 
     async hit(key: string, windowMs: number, now: number): Promise<Hit> {
-      return toHit((await hitQuery(key, windowMs, now))[0], windowMs, now)
+      const { results } = await preparedHitOnce()(hitValues(key, windowMs, now)).statement.all<HitRow>()
+      return toHit(results[0], windowMs, now)
     },
 
     /** Takes one hit back (a send that did not happen). */
