@@ -48,13 +48,13 @@ export async function tokenResponse(
 }
 
 /** A session about to open: its id, its refresh token, and the row that stores its hash. */
-export interface NewSessionOf {
+export interface SessionDraft {
   id: string
   refreshToken: string
   row: NewSession
 }
 
-export async function newSession(deps: Deps, userId: string, client: ClientInfo): Promise<NewSessionOf> {
+export async function newSession(deps: Deps, userId: string, client: ClientInfo): Promise<SessionDraft> {
   const now = deps.now()
   const id = newId(now)
   const refreshToken = randomToken(32)
@@ -77,7 +77,7 @@ export async function newSession(deps: Deps, userId: string, client: ClientInfo)
 /** The token response of a session just opened; this isolate then serves GET /me with its profile. */
 export async function openedResponse(
   deps: Deps,
-  session: NewSessionOf,
+  session: SessionDraft,
   user: UserRow,
   devices: DeviceRow[],
 ): Promise<TokenResponse> {
