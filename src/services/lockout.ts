@@ -7,29 +7,18 @@ import { AppError } from '../errors'
  * more than LOGIN_LOCKOUT_MAX_MINUTES. It is keyed by the identifier typed, known or not, so it
  * reveals nothing, and it never blocks OTP login or password reset: an attacker cannot lock the
  * owner out of their account, only slow down password guessing.
+ *
+ * Each attempt is counted, and the lock set, atomically before its password is checked
+ * (`loginFailures.admitStatement`); a right password then clears the streak. So concurrent
+ * attempts cannot slip past the threshold while the first ones are being hashed.
  */
-/**
- * Given the identifier's lock as read (`loginFailures.lockQuery`), throws 429 while it is locked;
- * returns whether it has failures on record.
- */
-export function assertNotLockedOut(deps: Deps, lock: { until: number } | undefined): boolean {
-  const until = lock?.until ?? 0
-  const now = deps.now()
-  if (until > now) {
-    throw new AppError('rate_limited', 'Too many failed logins; try again later, or log in with a code', {
-      retryAfter: Math.ceil((until - now) / 1000),
-    })
-  }
-  return lock !== undefined
-}
 
-export async function recordLoginFailure(deps: Deps, identifier: string): Promise<void> {
-  const now = deps.now()
-  const { LOGIN_LOCKOUT_THRESHOLD: threshold, LOGIN_LOCKOUT_MAX_MINUTES: maxMinutes } = deps.config
-  const streak = await deps.loginFailures.fail(identifier, now)
-  if (streak < threshold) return
-  const minutes = Math.min(2 ** Math.min(streak - threshold, 20), maxMinutes)
-  await deps.loginFailures.lockUntil(identifier, now + minutes * 60_000)
+/** Throws 429 when the attempt was not admitted: the identifier is locked (`lock`, read in the same batch). */
+export function assertAdmitted(deps: Deps, admitted: boolean, lock: { until: number } | undefined): void {
+  if (admitted) return
+  throw new AppError('rate_limited', 'Too many failed logins; try again later, or log in with a code', {
+    retryAfter: Math.max(1, Math.ceil(((lock?.until ?? 0) - deps.now()) / 1000)),
+  })
 }
 
 export function clearLoginFailures(deps: Deps, identifier: string): Promise<unknown> {

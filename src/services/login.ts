@@ -1,9 +1,10 @@
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
+import { type BatchStatement, runBatch } from '../storage/db/prepared'
 import type { UserRow } from '../storage/db/schema'
 import { audit } from './audit'
 import { normalizeEmail, normalizeUsername, parsePhone } from './identifiers'
-import { assertNotLockedOut, clearLoginFailures, recordLoginFailure } from './lockout'
+import { assertAdmitted, clearLoginFailures } from './lockout'
 import { type DeliveryExtras, type Destination, deliverOtp, type OtpPurpose, reserveOtpForRequest } from './otp'
 import { checkPassword } from './passwords'
 import { assertUnderRequestLimit, requestCounter } from './request-limits'
@@ -38,11 +39,11 @@ export async function loginWithPassword(
   client: ClientInfo,
 ): Promise<TokenResponse> {
   let identifier: string
-  let holder: ReturnType<typeof deps.users.holderQuery> | undefined
+  let holder: BatchStatement<UserRow[]> | undefined
   if (input.username !== undefined) {
     const username = normalizeUsername(input.username)
     identifier = `username:${username}`
-    holder = deps.users.holderQuery('username', username)
+    holder = deps.users.holderStatement('username', username)
   } else {
     let to: Destination | undefined
     try {
@@ -51,26 +52,37 @@ export async function loginWithPassword(
       to = undefined // an unparsable phone is just an unknown account
     }
     identifier = to ? `${to.channel}:${to.address}` : `raw:${(input.phone ?? input.email ?? '').slice(0, 64)}`
-    holder = to && deps.users.holderQuery(to.channel === 'sms' ? 'phone' : 'email', to.address)
+    holder = to && deps.users.holderStatement(to.channel === 'sms' ? 'phone' : 'email', to.address)
   }
-  // The per-IP request limit, the identifier's lock and its account in one round trip. Limits
-  // apply before any hashing: a client over its limit, or a locked identifier, costs no scrypt.
+  // One round trip before any hashing: the per-IP request counter, the identifier's lock, the
+  // attempt counted in its streak (refused while locked), and its account. A client over its
+  // limit, or a locked identifier, costs no scrypt.
   const now = deps.now()
+  const c = deps.config
   const counter = requestCounter(deps, 'login', client.ip)
-  const hit = deps.rateLimits.hitQuery(counter.key, counter.windowMs, now)
-  const lockQuery = deps.loginFailures.lockQuery(identifier)
-  const [hits, lock, found] = holder
-    ? await deps.db.batch([hit, lockQuery, holder])
-    : [...(await deps.db.batch([hit, lockQuery])), []]
+  const first = [
+    deps.rateLimits.hitStatement(counter.key, counter.windowMs, now),
+    deps.loginFailures.lockStatement(identifier),
+    deps.loginFailures.admitStatement({
+      identifier,
+      now,
+      threshold: c.LOGIN_LOCKOUT_THRESHOLD,
+      maxMinutes: c.LOGIN_LOCKOUT_MAX_MINUTES,
+      request: counter,
+    }),
+  ] as const
+  const [hits, lock, admitted, found] = holder
+    ? await runBatch(deps.db.$client, [...first, holder])
+    : [...(await runBatch(deps.db.$client, first)), []]
   assertUnderRequestLimit(deps, hits[0], now)
-  const hadFailures = assertNotLockedOut(deps, lock[0])
+  assertAdmitted(deps, admitted.length === 1, lock[0])
   const user: UserRow | undefined = found[0]
   if (!(await checkPassword(deps, user, input.password)) || !user) {
-    await recordLoginFailure(deps, identifier)
     audit(deps, { type: 'login_failed', subjectId: user?.id, ...client, detail: { method: 'password' } })
     throw invalidCredentials()
   }
-  if (hadFailures) deps.defer(() => clearLoginFailures(deps, identifier))
+  // The attempt was counted before the check: a right password clears the streak (and any lock it set).
+  deps.defer(() => clearLoginFailures(deps, identifier))
   assertCanSignIn(user)
   return startSession(deps, user, client, {
     type: 'login_succeeded',

@@ -1,6 +1,6 @@
 import { type Placeholder, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { once, preparedSql } from '../db/prepared'
+import { type BatchStatement, once, preparedSql } from '../db/prepared'
 import { rateLimits } from '../db/schema'
 
 export interface Hit {
@@ -60,6 +60,10 @@ export function rateLimitsRepo(db: Db) {
   }
   return {
     hitQuery,
+
+    /** One hit as a statement for a `runBatch`. */
+    hitStatement: (key: string, windowMs: number, now: number): BatchStatement<HitRow[]> =>
+      preparedHitOnce()(hitValues(key, windowMs, now)),
 
     async hit(key: string, windowMs: number, now: number): Promise<Hit> {
       const { results } = await preparedHitOnce()(hitValues(key, windowMs, now)).statement.all<HitRow>()
