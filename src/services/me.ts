@@ -72,12 +72,20 @@ export async function updateMe(deps: Deps, userId: string, patch: ProfilePatch, 
   }
 }
 
-/** Deletes the account after checking its password; every token of it stops working. */
+const lastSuperAdmin = () =>
+  new AppError('forbidden', 'The only active super admin cannot delete their account; make another super admin first')
+
+/**
+ * Deletes the account after checking its password; every token of it stops working. The last
+ * active super admin is refused (403): nobody could administer the service any more.
+ */
 export async function deleteMe(deps: Deps, userId: string, password: string, client: ClientInfo): Promise<void> {
   const user = await deps.users.byId(userId)
   if (!(await checkPassword(deps, user, password)) || !user) {
     throw new AppError('invalid_credentials', 'The password is incorrect')
   }
+  if (user.role === 'super_admin' && !(await deps.users.otherActiveSuperAdmin(userId))) throw lastSuperAdmin()
   await revokeUserSessions(deps, userId, undefined, { reason: 'account_deleted', client })
-  await deps.users.delete(userId)
+  // The delete itself refuses the last super admin too (two deleting themselves at once).
+  if (!(await deps.users.delete(userId)) && user.role === 'super_admin') throw lastSuperAdmin()
 }

@@ -5,6 +5,7 @@ import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
 import { activeUser, newIp } from '../helpers/otp'
 import { type Outbox, outbox } from '../helpers/outbox'
 import { countRows, getMe, logInWith, sidOf } from '../helpers/sessions'
+import { createSuperAdmin } from '../helpers/staff'
 
 let box: Outbox
 beforeEach(() => {
@@ -209,5 +210,72 @@ describe('devices', () => {
     ]
     for (const body of bodies) await expectError(await addDevice(access_token, body), 400, 'validation_error')
     expect((await json(await call('GET', '/api/v1/me/devices', { token: access_token }))).items).toEqual([])
+  })
+})
+
+describe('DELETE /me for a super admin', () => {
+  const deleteMe = (token: string) => call('DELETE', '/api/v1/me', { token, json: { password: PASSWORD } })
+  /** Leaves `keep` as the only active super admins (others of this file are suspended). */
+  const onlyActiveSuperAdmins = (...keep: string[]) =>
+    env.DB.prepare(
+      `UPDATE users SET status = 'suspended' WHERE role = 'super_admin' AND id NOT IN (${keep.map(() => '?').join(', ')})`,
+    )
+      .bind(...keep)
+      .run()
+  const activeSuperAdmins = async () =>
+    (
+      await env.DB.prepare("SELECT count(*) AS n FROM users WHERE role = 'super_admin' AND status = 'active'").first<{
+        n: number
+      }>()
+    )?.n
+
+  it('refuses the only active super admin (403), logs nothing out, and allows it once another exists', async () => {
+    const root = await createSuperAdmin()
+    await onlyActiveSuperAdmins(root.id)
+    await expectError(await deleteMe(root.access_token), 403, 'forbidden')
+    expect((await getMe(root.access_token)).status).toBe(200)
+
+    const second = await createSuperAdmin()
+    expect((await deleteMe(root.access_token)).status).toBe(204)
+    expect(await countRows('users', 'id', root.id)).toBe(0)
+    expect(await countRows('users', 'id', second.id)).toBe(1)
+  })
+
+  it('keeps one of two super admins deleting themselves at once', async () => {
+    const [a, b] = [await createSuperAdmin(), await createSuperAdmin()]
+    await onlyActiveSuperAdmins(a.id, b.id)
+    const statuses = (await Promise.all([deleteMe(a.access_token), deleteMe(b.access_token)])).map((r) => r.status).sort()
+    expect(statuses).toEqual([204, 403])
+    expect(await activeSuperAdmins()).toBe(1)
+  })
+})
+
+describe('DELETE /me for a passwordless account (OTP sign-up)', () => {
+  it('works once the account has set a password through the reset flow, which needs only the phone', async () => {
+    const vars = { OTP_SIGNUP: 'true', OTP_RESEND_COOLDOWN_SECONDS: '0' }
+    const phone = newPhone()
+    expect((await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: vars, ip: newIp() })).status).toBe(
+      202,
+    )
+    const signedUp = await call('POST', '/api/v1/auth/verify', { json: { phone, code: box.lastCode(phone) }, env: vars })
+    expect(signedUp.status).toBe(200)
+    const { access_token } = await json(signedUp)
+    // No password yet: DELETE /me cannot be confirmed.
+    await expectError(
+      await call('DELETE', '/api/v1/me', { token: access_token, json: { password: PASSWORD } }),
+      401,
+      'invalid_credentials',
+    )
+
+    expect((await call('POST', '/api/v1/auth/reset-password', { json: { phone }, env: vars, ip: newIp() })).status).toBe(202)
+    const reset = await call('POST', '/api/v1/auth/confirm-reset', {
+      json: { phone, code: box.lastCode(phone), new_password: 'Carthage-Vent7-2027' },
+      env: vars,
+      ip: newIp(),
+    })
+    expect(reset.status).toBe(200)
+    const again = await logInWith(phone, { password: 'Carthage-Vent7-2027' })
+    const res = await call('DELETE', '/api/v1/me', { token: again.access_token, json: { password: 'Carthage-Vent7-2027' } })
+    expect(res.status).toBe(204)
   })
 })

@@ -24,6 +24,9 @@ export function isUniqueViolation(err: unknown, column?: string): boolean {
 
 type HolderColumn = 'phone' | 'email' | 'username'
 
+const otherActiveSuperAdmin = (id: string) =>
+  sql`EXISTS (SELECT 1 FROM users AS other WHERE other.role = 'super_admin' AND other.status = 'active' AND other.id <> ${id})`
+
 /** The account holding a phone, email or username, as a statement built once; bound with `value`. */
 export function preparedHolder(db: Db, column: HolderColumn): Bind<UserRow[]> {
   return prepared(
@@ -130,10 +133,24 @@ export function usersRepo(db: Db) {
         .where(and(eq(users.id, id), eq(users.passwordHash, expected)))
         .run(),
 
-    /** Deletes the account; its sessions, history and devices go with it (ON DELETE CASCADE). */
+    /**
+     * Deletes the account; its sessions, history and devices go with it (ON DELETE CASCADE).
+     * Never the last active super admin (false): the check and the delete are one statement,
+     * so two super admins deleting themselves at once cannot leave none.
+     */
     async delete(id: string): Promise<boolean> {
-      const row = await db.delete(users).where(eq(users.id, id)).returning({ id: users.id }).get()
+      const row = await db
+        .delete(users)
+        .where(and(eq(users.id, id), sql`NOT (${users.role} = 'super_admin' AND NOT ${otherActiveSuperAdmin(id)})`))
+        .returning({ id: users.id })
+        .get()
       return row !== undefined
+    },
+
+    /** Whether an active super admin other than `id` exists. */
+    async otherActiveSuperAdmin(id: string): Promise<boolean> {
+      const row = await db.get<{ found: number }>(sql`SELECT ${otherActiveSuperAdmin(id)} AS found`)
+      return row.found === 1
     },
   }
 }
