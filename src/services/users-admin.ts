@@ -82,6 +82,12 @@ export async function patchUser(deps: Deps, actor: Actor, id: string, patch: Adm
   }
   const roleChanged = patch.role !== undefined && patch.role !== target.role
   if (roleChanged) {
+    const known = [...STAFF_ROLES, ...deps.config.END_USER_ROLES]
+    if (!known.includes(patch.role as string)) {
+      throw new AppError('validation_error', 'Request validation failed', {
+        fields: { role: `Unknown role; one of: ${known.join(', ')}` },
+      })
+    }
     if (!canAssignRole(actor, patch.role as string, deps.config.END_USER_ROLES))
       throw new AppError('forbidden', `You cannot give the role ${patch.role}`)
     if (target.role === 'client' && (await deps.users.page({ parentId: target.id, limit: 1 })).length > 0) {

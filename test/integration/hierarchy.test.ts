@@ -500,6 +500,15 @@ describe('no privilege escalation', () => {
     expect(await userRow(admin.id)).toMatchObject({ role: 'admin' })
   })
 
+  it('answers 400 validation_error for a role that does not exist, naming the roles that do', async () => {
+    const c = await newCast(box)
+    for (const role of ['overlord', 'PARTICULIER', 'Admin', '']) {
+      const body = await expectError(await patch(c.super_admin, c.end_user.id, { role }), 400, 'validation_error')
+      expect(body.fields?.role).toMatch(/^Unknown role; one of: super_admin, admin, client, subclient, particulier/)
+    }
+    expect(await userRow(c.end_user.id)).toMatchObject({ role: 'particulier' })
+  })
+
   it('refuses giving the role subclient through PATCH (a sub-client needs a parent)', async () => {
     const c = await newCast(box)
     await expectError(await patch(c.admin, c.end_user.id, { role: 'subclient' }), 403, 'forbidden')
