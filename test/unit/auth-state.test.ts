@@ -157,3 +157,46 @@ describe('a session opened in this isolate', () => {
     expect((await store.lookup(user, session)).sessionRevoked).toBe(true)
   })
 })
+
+describe('marks and KV write rate (one write per key per second)', () => {
+  /** Real local KV whose puts fail the way KV refuses a second write of a key within a second. */
+  function refusingKv(refusals: number, message = 'KV PUT failed: 429 Too Many Requests') {
+    let left = refusals
+    const puts: string[] = []
+    const kv = new Proxy(env.KV, {
+      get(target, prop) {
+        if (prop === 'put') {
+          return (...args: Parameters<KVNamespace['put']>) => {
+            puts.push(args[0])
+            if (left-- > 0) return Promise.reject(new Error(message))
+            return target.put(...args)
+          }
+        }
+        const value = Reflect.get(target, prop)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    }) as KVNamespace
+    return { kv, puts }
+  }
+
+  it('writes a refused mark again after the second has passed, so the revocation holds', async () => {
+    const { kv, puts } = refusingKv(1)
+    const store = authStateStore(kv, { markTtlSeconds: 960, memoMs: 0, retryAfterMs: 5 })
+    const { user, session } = ids()
+    await store.markUser(user, { before: 123, keep: null })
+    expect(puts).toEqual([`rv:u:${user}`, `rv:u:${user}`])
+    expect((await store.lookup(user, session)).user).toEqual({ before: 123, keep: null })
+  })
+
+  it('gives up after one more refusal, and never retries another failure', async () => {
+    const twice = refusingKv(2)
+    const store = authStateStore(twice.kv, { markTtlSeconds: 960, memoMs: 0, retryAfterMs: 5 })
+    await expect(store.markSession(newId(), newId())).rejects.toThrow(/429/)
+    expect(twice.puts).toHaveLength(2)
+
+    const broken = refusingKv(1, 'KV PUT failed: 500 Internal Server Error')
+    const other = authStateStore(broken.kv, { markTtlSeconds: 960, memoMs: 0, retryAfterMs: 5 })
+    await expect(other.markSession(newId(), newId())).rejects.toThrow(/500/)
+    expect(broken.puts).toHaveLength(1)
+  })
+})

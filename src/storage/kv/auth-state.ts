@@ -44,10 +44,32 @@ export interface AuthStateOptions {
   /** How long the isolate remembers a lookup; 0 reads KV on every request. */
   memoMs: number
   clock?: () => number
+  /** How long to wait before writing a mark again after KV refused it for its rate (tests shorten it). */
+  retryAfterMs?: number
 }
 
-export function authStateStore(kv: KVNamespace, { markTtlSeconds, memoMs, clock = Date.now }: AuthStateOptions) {
+/** KV takes one write per key per second; a second mark of one user within it is refused (429). */
+const isWriteRateLimited = (err: unknown) => /\b429\b|too many requests/i.test(String((err as Error)?.message ?? err))
+
+export function authStateStore(
+  kv: KVNamespace,
+  { markTtlSeconds, memoMs, clock = Date.now, retryAfterMs = 1100 }: AuthStateOptions,
+) {
   const opts = { expirationTtl: Math.max(60, markTtlSeconds) }
+  /**
+   * A mark must not be lost: a revocation that KV refused would let the tokens live on. Two marks
+   * of one key within a second (a logout everywhere, then a suspension) meet KV's write rate, so
+   * the second is written again once the second has passed.
+   */
+  const putMark = async (key: string, value: string) => {
+    try {
+      await kv.put(key, value, opts)
+    } catch (err) {
+      if (!isWriteRateLimited(err)) throw err
+      await new Promise((resolve) => setTimeout(resolve, retryAfterMs))
+      await kv.put(key, value, opts)
+    }
+  }
   // userId → sessionId → what KV said. A Map keeps insertion order: re-inserting a user on each
   // read makes the first key the least recently read.
   const memo = new Map<string, Map<string, Memo>>()
@@ -89,9 +111,9 @@ export function authStateStore(kv: KVNamespace, { markTtlSeconds, memoMs, clock 
   }
 
   return {
-    markUser: (userId: string, mark: UserMark) => writing(userId, kv.put(userKey(userId), JSON.stringify(mark), opts)),
+    markUser: (userId: string, mark: UserMark) => writing(userId, putMark(userKey(userId), JSON.stringify(mark))),
 
-    markSession: (userId: string, sessionId: string) => writing(userId, kv.put(sessionKey(sessionId), '1', opts)),
+    markSession: (userId: string, sessionId: string) => writing(userId, putMark(sessionKey(sessionId), '1')),
 
     async lookup(userId: string, sessionId: string): Promise<AuthState> {
       const sessions = memo.get(userId)
