@@ -93,26 +93,31 @@ export async function loginWithPassword(
   })
 }
 
+export interface BackgroundOtp {
+  purpose: OtpPurpose
+  to: Destination
+  client: ClientInfo
+  /** The endpoint's per-IP request limit, counted in the send batch (`reserveOtpForRequest`). */
+  requestGroup: string
+  /** Whether the account holding `to` (if any) gets a code. */
+  shouldSend: (user: UserRow | undefined) => boolean
+  /** What the message carries besides the code (an email's one-time link). */
+  extrasFor?: (user: UserRow | undefined) => Promise<DeliveryExtras>
+}
+
 /**
  * Sends a code in the background and answers at once, identically for every account: the body
  * and the timing do not tell whether the account exists (SPEC §8). The send limits are applied
  * to the destination either way, so they do not tell either.
  */
-export async function requestOtpInBackground(
-  deps: Deps,
-  purpose: OtpPurpose,
-  to: Destination,
-  client: ClientInfo,
-  shouldSend: (user: UserRow | undefined) => boolean,
-  extrasFor: (user: UserRow | undefined) => Promise<DeliveryExtras>,
-  requestGroup: string,
-): Promise<void> {
+export async function requestOtpInBackground(deps: Deps, r: BackgroundOtp): Promise<void> {
   // The endpoint's per-IP limit, the send limits, the reservation and the account lookup: one round trip.
-  const { reservation, holder: user } = await reserveOtpForRequest(deps, purpose, to, client, requestGroup)
-  if (!shouldSend(user)) return
+  const { reservation, holder: user } = await reserveOtpForRequest(deps, r.purpose, r.to, r.client, r.requestGroup)
+  if (!r.shouldSend(user)) return
   deps.defer(async () => {
     try {
-      await deliverOtp(deps, reservation, { userId: user?.id, name: user?.name, ...(await extrasFor(user)) })
+      const extras = (await r.extrasFor?.(user)) ?? {}
+      await deliverOtp(deps, reservation, { userId: user?.id, name: user?.name, ...extras })
     } catch {
       // deliverOtp released the reservation and audited the failure; nobody is waiting for an answer.
     }
@@ -122,13 +127,11 @@ export async function requestOtpInBackground(
 /** `use_otp` login: a `login` code for an active account, or for a new phone with OTP_SIGNUP. */
 export function requestLoginOtp(deps: Deps, input: IdentifierInput, client: ClientInfo): Promise<void> {
   const to = destinationOf(deps, input)
-  return requestOtpInBackground(
-    deps,
-    'login',
+  return requestOtpInBackground(deps, {
+    purpose: 'login',
     to,
     client,
-    (user) => (user ? user.status === 'active' : deps.config.OTP_SIGNUP && to.channel === 'sms'),
-    async () => ({}),
-    'login',
-  )
+    requestGroup: 'login',
+    shouldSend: (user) => (user ? user.status === 'active' : deps.config.OTP_SIGNUP && to.channel === 'sms'),
+  })
 }

@@ -12,20 +12,19 @@ import { type ClientInfo, revokeUserSessions } from './sessions'
 /** Sends a `reset` code to an active account in the background; answers the same for anyone. */
 export function requestPasswordReset(deps: Deps, input: IdentifierInput, client: ClientInfo): Promise<void> {
   const to = destinationOf(deps, input)
-  return requestOtpInBackground(
-    deps,
-    'reset',
+  return requestOtpInBackground(deps, {
+    purpose: 'reset',
     to,
     client,
-    (user) => user?.status === 'active',
+    requestGroup: 'reset',
+    shouldSend: (user) => user?.status === 'active',
     // By email, the code comes with a one-time link to the reset page.
-    async (user) => {
+    extrasFor: async (user) => {
       if (to.channel !== 'email' || !user) return {}
       const link = await createLink(deps, 'password_reset', user.id, to.address)
       return { link: link.url, linkMinutes: link.minutes }
     },
-    'reset',
-  )
+  })
 }
 
 /** Sets a new password with a `reset` code and revokes every session of the user. */
