@@ -192,6 +192,21 @@ describe('POST /auth/verify of a login code (the one-batch path)', () => {
     expect(((await replay.json()) as { error: string }).error).toBe('invalid_code')
   })
 
+  it('over the per-IP limit, answers 429 to the right code without using it: it still signs in from elsewhere', async () => {
+    const { user, code } = await withLoginCode()
+    const vars = { ...FAST, AUTH_REQUESTS_PER_IP_PER_MINUTE: '2' }
+    const ip = newIp()
+    const from = (guess: string, at: string) =>
+      call('POST', '/api/v1/auth/verify', { json: { phone: user.phone, code: guess }, env: vars, ip: at })
+    expect((await from(wrongCode(code), ip)).status).toBe(400)
+    expect((await from(wrongCode(code), ip)).status).toBe(400)
+    const limited = await from(code, ip)
+    expect(limited.status).toBe(429)
+    expect(((await limited.json()) as { error: string }).error).toBe('rate_limited')
+    expect((await challengesOf(user.phone)).at(-1)).toMatchObject({ attempts: 2, closed_at: null })
+    expect((await from(code, newIp())).status).toBe(200)
+  })
+
   it('answers 403 account_disabled to a right code of an account suspended since the code was sent', async () => {
     const { user, userId, code } = await withLoginCode()
     await env.DB.prepare("UPDATE users SET status = 'suspended' WHERE id = ?").bind(userId).run()
