@@ -7,6 +7,7 @@ import { normalizeEmail } from './identifiers'
 import { checkPassword } from './passwords'
 import { type ClientInfo, revokeUserSessions } from './sessions'
 import { toUserView, type UserView } from './user-view'
+import { assertNoSubclients } from './users-admin'
 
 const gone = () => new AppError('invalid_token', 'The access token is invalid, expired or revoked')
 
@@ -77,7 +78,8 @@ const lastSuperAdmin = () =>
 
 /**
  * Deletes the account after checking its password; every token of it stops working. The last
- * active super admin is refused (403): nobody could administer the service any more.
+ * active super admin is refused (403): nobody could administer the service any more; so is a
+ * client that still has sub-clients (400, like a role change).
  */
 export async function deleteMe(deps: Deps, userId: string, password: string, client: ClientInfo): Promise<void> {
   const user = await deps.users.byId(userId)
@@ -85,7 +87,11 @@ export async function deleteMe(deps: Deps, userId: string, password: string, cli
     throw new AppError('invalid_credentials', 'The password is incorrect')
   }
   if (user.role === 'super_admin' && !(await deps.users.otherActiveSuperAdmin(userId))) throw lastSuperAdmin()
+  await assertNoSubclients(deps, user)
   await revokeUserSessions(deps, userId, undefined, { reason: 'account_deleted', client })
-  // The delete itself refuses the last super admin too (two deleting themselves at once).
-  if (!(await deps.users.delete(userId)) && user.role === 'super_admin') throw lastSuperAdmin()
+  // The delete checks both again, in its own statement (two super admins deleting themselves at once).
+  if (!(await deps.users.delete(userId))) {
+    if (user.role === 'super_admin') throw lastSuperAdmin()
+    await assertNoSubclients(deps, user)
+  }
 }

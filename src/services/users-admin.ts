@@ -122,11 +122,23 @@ export async function patchUser(deps: Deps, actor: Actor, id: string, patch: Adm
   return withDevices(deps, updated)
 }
 
+/** A client's sub-clients need it (their permissions are capped by its own): they go first. */
+export async function assertNoSubclients(deps: Deps, user: UserRow): Promise<void> {
+  if (user.role === 'client' && (await deps.users.page({ parentId: user.id, limit: 1 })).length > 0) throw hasSubclients()
+}
+
+const hasSubclients = () =>
+  new AppError('validation_error', 'Request validation failed', {
+    fields: { id: 'This client still has sub-clients; delete them first' },
+  })
+
 export async function deleteUser(deps: Deps, actor: Actor, id: string, client: ClientInfo): Promise<void> {
   adminsOnly(actor)
-  await managed(deps, actor, id)
+  const target = await managed(deps, actor, id)
+  await assertNoSubclients(deps, target)
   await revokeUserSessions(deps, id, undefined, { reason: 'user_deleted', actorId: actor.id, client })
-  await deps.users.delete(id)
+  // The delete checks again, in its own statement (a sub-client created in between).
+  if (!(await deps.users.delete(id))) throw hasSubclients()
   audit(deps, { type: 'user_deleted', actorId: actor.id, subjectId: id, ...client })
 }
 

@@ -366,6 +366,22 @@ describe('DELETE /api/v1/users/{id}', () => {
     expect(await countRows('users', 'id', peer.id)).toBe(1)
   })
 
+  it('refuses deleting a client that still has sub-clients (400, nothing changed), and deletes it once they are gone', async () => {
+    const c = await newCast(box)
+    const body = await expectError(await deleteUser(c.admin, c.client.id), 400, 'validation_error')
+    expect(body.fields?.id).toMatch(/sub-clients/)
+    expect(await countRows('users', 'id', c.client.id)).toBe(1)
+    const alive = await expectSessionAlive(c.client)
+    // The client itself is refused the same way, before anything is revoked.
+    const own = await call('DELETE', '/api/v1/me', { token: alive.access_token, json: { password: PASSWORD } })
+    await expectError(own, 400, 'validation_error')
+    await expectSessionAlive(alive)
+
+    expect((await deleteUser(c.admin, c.subclient.id)).status).toBe(204)
+    expect((await deleteUser(c.admin, c.client.id)).status).toBe(204)
+    expect(await countRows('users', 'id', c.client.id)).toBe(0)
+  })
+
   it('lets a super admin delete an admin', async () => {
     const peer = await createStaff(cast.super_admin, 'admin')
     expect((await deleteUser(cast.super_admin, peer.id)).status).toBe(204)

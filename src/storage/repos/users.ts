@@ -135,13 +135,19 @@ export function usersRepo(db: Db) {
 
     /**
      * Deletes the account; its sessions, history and devices go with it (ON DELETE CASCADE).
-     * Never the last active super admin (false): the check and the delete are one statement,
-     * so two super admins deleting themselves at once cannot leave none.
+     * Never the last active super admin, nor a client that still has sub-clients (false): the
+     * checks and the delete are one statement, so no concurrent change slips between them.
      */
     async delete(id: string): Promise<boolean> {
       const row = await db
         .delete(users)
-        .where(and(eq(users.id, id), sql`NOT (${users.role} = 'super_admin' AND NOT ${otherActiveSuperAdmin(id)})`))
+        .where(
+          and(
+            eq(users.id, id),
+            sql`NOT (${users.role} = 'super_admin' AND NOT ${otherActiveSuperAdmin(id)})`,
+            sql`NOT EXISTS (SELECT 1 FROM users AS child WHERE child.parent_id = ${id})`,
+          ),
+        )
         .returning({ id: users.id })
         .get()
       return row !== undefined
