@@ -21,8 +21,8 @@
 //   npm run bench -- --check           # exit 1 when a target fails
 //   npm run bench -- --ops             # also count D1/KV calls per request, listing each statement
 //                                      # (through counting wrappers: nothing is written)
-//   npm run bench -- --profile         # also V8 CPU profiles of each scenario's sequential run, per
-//                                      # worker (service, D1, KV), in bench/profiles/; the inspector
+//   npm run bench -- --profile         # also a V8 CPU profile of the service's worker over each
+//                                      # scenario's sequential run, in bench/profiles/; the inspector
 //                                      # costs CPU, so nothing is written to results.json
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -375,15 +375,14 @@ async function sequentialCpu(pid, n, step, finish = async () => {}) {
   await sleep(150)
   const cpu = (cpuMs(pid) - c0) / n
   const run = `run-${++profiledRuns}`
-  const profile = await profiler?.stop(run, n, PROFILE_DIR)
-  if (profile) return { n, cpuMs: cpu, profile: { run, ...profile } }
-  if (!ops0) return { n, cpuMs: cpu }
+  const profile = profiler && { run, ...(await profiler.stop(run, n, PROFILE_DIR)) }
+  if (!ops0) return { n, cpuMs: cpu, profile }
   const { calls: calls1, ...ops1 } = await readOps()
   const calls = Object.entries(calls1)
     .map(([what, count]) => [what, (count - (ops0.calls[what] ?? 0)) / n])
     .filter(([, perRequest]) => perRequest > 0)
   const perRequest = Object.fromEntries(Object.keys(ops1).map((k) => [k, (ops1[k] - ops0[k]) / n]))
-  return { n, cpuMs: cpu, ops: perRequest, calls }
+  return { n, cpuMs: cpu, ops: perRequest, calls, profile }
 }
 
 function printProfile(label, { run, byWorker, top }) {

@@ -138,7 +138,10 @@ export async function deleteUser(deps: Deps, actor: Actor, id: string, client: C
   await assertNoSubclients(deps, target)
   await revokeUserSessions(deps, id, undefined, { reason: 'user_deleted', actorId: actor.id, client })
   // The delete checks again, in its own statement (a sub-client created in between).
-  if (!(await deps.users.delete(id))) throw hasSubclients()
+  if (!(await deps.users.delete(id))) {
+    await assertNoSubclients(deps, target)
+    throw notFound() // deleted by someone else in between
+  }
   audit(deps, { type: 'user_deleted', actorId: actor.id, subjectId: id, ...client })
 }
 

@@ -46,6 +46,9 @@ export function toHit(row: HitRow | undefined, windowMs: number, now: number): H
 
 export function rateLimitsRepo(db: Db) {
   const preparedHitOnce = once(() => preparedHit(db.$client))
+  /** One hit as a statement for a `runBatch`. */
+  const hitStatement = (key: string, windowMs: number, now: number): BatchStatement<HitRow[]> =>
+    preparedHitOnce()(hitValues(key, windowMs, now))
   /** One hit, as a query not yet run: awaited alone or put in a caller's D1 batch. */
   const hitQuery = (key: string, windowMs: number, now: number) => {
     const expired = now - windowMs
@@ -61,12 +64,10 @@ export function rateLimitsRepo(db: Db) {
   return {
     hitQuery,
 
-    /** One hit as a statement for a `runBatch`. */
-    hitStatement: (key: string, windowMs: number, now: number): BatchStatement<HitRow[]> =>
-      preparedHitOnce()(hitValues(key, windowMs, now)),
+    hitStatement,
 
     async hit(key: string, windowMs: number, now: number): Promise<Hit> {
-      const { results } = await preparedHitOnce()(hitValues(key, windowMs, now)).statement.all<HitRow>()
+      const { results } = await hitStatement(key, windowMs, now).statement.all<HitRow>()
       return toHit(results[0], windowMs, now)
     },
 
