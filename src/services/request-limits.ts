@@ -1,6 +1,6 @@
-import type { BatchItem } from 'drizzle-orm/batch'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
+import { type BatchStatement, runBatch } from '../storage/db/prepared'
 import { type Hit, type HitRow, toHit } from '../storage/repos/rate-limits'
 
 const MINUTE_MS = 60_000
@@ -60,10 +60,10 @@ export function assertUnderRequestLimit(deps: Deps, row: HitRow | undefined, now
  * The same limit, counted in one D1 batch with the request's first read (which does no harm
  * when the limit then refuses the request): one round trip instead of two.
  */
-export async function limitIpRequestsAnd<R>(deps: Deps, group: string, ip: string, read: BatchItem<'sqlite'> & PromiseLike<R>) {
+export async function limitIpRequestsAnd<R>(deps: Deps, group: string, ip: string, read: BatchStatement<R>): Promise<R> {
   const now = deps.now()
   const counter = requestCounter(deps, group, ip)
-  const [rows, result] = await deps.db.batch([deps.rateLimits.hitQuery(counter.key, counter.windowMs, now), read])
-  assertUnderRequestLimit(deps, rows[0], now)
-  return result as R
+  const [hits, result] = await runBatch(deps.db.$client, [deps.rateLimits.hitStatement(counter.key, counter.windowMs, now), read])
+  assertUnderRequestLimit(deps, hits[0], now)
+  return result
 }

@@ -65,7 +65,7 @@ export async function verifyCode(
     return completeVerify(deps, to, fast.holder, input.code, client)
   }
   // The per-IP limit of the verify endpoints and the account lookup share one round trip.
-  const holder = deps.users.holderQuery(to.channel === 'sms' ? 'phone' : 'email', to.address)
+  const holder = deps.users.holderStatement(to.channel === 'sms' ? 'phone' : 'email', to.address)
   const [user] = await limitIpRequestsAnd(deps, 'verify', client.ip, holder)
   return completeVerify(deps, to, user, input.code, client)
 }

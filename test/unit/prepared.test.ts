@@ -3,11 +3,17 @@ import { eq, sql } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { newId } from '../../src/crypto/random'
 import { createDb } from '../../src/storage/db/client'
-import { once, prepared, rawItem, runBatch } from '../../src/storage/db/prepared'
+import { type BatchStatement, once, prepared, runBatch } from '../../src/storage/db/prepared'
 import { users } from '../../src/storage/db/schema'
 import { auditRepo } from '../../src/storage/repos/audit'
 
 const db = createDb(env.DB)
+
+/** A raw statement in a `runBatch`, its rows as D1 returns them. */
+const rawItem = <Row = Record<string, unknown>>(statement: D1PreparedStatement): BatchStatement<Row[]> => ({
+  statement,
+  read: (result) => result.results as Row[],
+})
 const at = sql.placeholder
 
 async function twoUsers() {

@@ -45,11 +45,6 @@ export function preparedSql<Row = Record<string, unknown>>(d1: D1Database, query
   })
 }
 
-/** A raw statement in a `runBatch`, its rows as D1 returns them. */
-export function rawItem<Row = Record<string, unknown>>(statement: D1PreparedStatement): BatchStatement<Row[]> {
-  return { statement, read: (result) => result.results as Row[] }
-}
-
 type Results<T extends readonly BatchStatement<unknown>[]> = {
   -readonly [K in keyof T]: T[K] extends BatchStatement<infer R> ? R : never
 }

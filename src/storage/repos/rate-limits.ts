@@ -1,7 +1,6 @@
 import { type Placeholder, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { type BatchStatement, once, preparedSql } from '../db/prepared'
-import { rateLimits } from '../db/schema'
 
 export interface Hit {
   count: number
@@ -13,8 +12,8 @@ export type HitRow = { count: number; windowStart: number }
 
 // Fixed-window counters in D1, each hit one atomic upsert (never read-modify-write): a window
 // that has ended starts over at 1.
-const countAfterHit = (expired: number | Placeholder) => sql`CASE WHEN window_start <= ${expired} THEN 1 ELSE count + 1 END`
-const windowAfterHit = (expired: number | Placeholder, now: number | Placeholder) =>
+const countAfterHit = (expired: Placeholder) => sql`CASE WHEN window_start <= ${expired} THEN 1 ELSE count + 1 END`
+const windowAfterHit = (expired: Placeholder, now: Placeholder) =>
   sql`CASE WHEN window_start <= ${expired} THEN ${now} ELSE window_start END`
 
 /**
@@ -49,21 +48,7 @@ export function rateLimitsRepo(db: Db) {
   /** One hit as a statement for a `runBatch`. */
   const hitStatement = (key: string, windowMs: number, now: number): BatchStatement<HitRow[]> =>
     preparedHitOnce()(hitValues(key, windowMs, now))
-  /** One hit, as a query not yet run: awaited alone or put in a caller's D1 batch. */
-  const hitQuery = (key: string, windowMs: number, now: number) => {
-    const expired = now - windowMs
-    return db
-      .insert(rateLimits)
-      .values({ key, windowStart: now, count: 1 })
-      .onConflictDoUpdate({
-        target: rateLimits.key,
-        set: { count: countAfterHit(expired), windowStart: windowAfterHit(expired, now) },
-      })
-      .returning({ count: rateLimits.count, windowStart: rateLimits.windowStart })
-  }
   return {
-    hitQuery,
-
     hitStatement,
 
     async hit(key: string, windowMs: number, now: number): Promise<Hit> {

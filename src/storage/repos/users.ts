@@ -53,10 +53,6 @@ export function usersRepo(db: Db) {
     byUsername: (username: string) => db.select().from(users).where(eq(users.username, username)).get(),
     /** The account holding a phone, email or username, as a statement for a `runBatch` (at most one row). */
     holderStatement: (column: HolderColumn, value: string) => holders()[column]({ value }),
-    /** The account holding a phone, email or username, as a query not yet run (for a batch; at most one row). */
-    holderQuery: (column: 'phone' | 'email' | 'username', value: string) =>
-      db.select().from(users).where(eq(users[column], value)).limit(1),
-
     /**
      * Creates a pending account, or, when a still-pending account holds its primary identifier
      * (`by`), replaces that account's details in the same statement (SPEC §6.1). Returns undefined
