@@ -20,7 +20,3 @@ export function assertAdmitted(deps: Deps, admitted: boolean, lock: { until: num
     retryAfter: Math.max(1, Math.ceil(((lock?.until ?? 0) - deps.now()) / 1000)),
   })
 }
-
-export function clearLoginFailures(deps: Deps, identifier: string): Promise<unknown> {
-  return deps.loginFailures.clear(identifier)
-}

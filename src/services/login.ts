@@ -4,7 +4,7 @@ import { type BatchStatement, runBatch } from '../storage/db/prepared'
 import type { UserRow } from '../storage/db/schema'
 import { audit } from './audit'
 import { normalizeEmail, normalizeUsername, parsePhone } from './identifiers'
-import { assertAdmitted, clearLoginFailures } from './lockout'
+import { assertAdmitted } from './lockout'
 import { type DeliveryExtras, type Destination, deliverOtp, type OtpPurpose, reserveOtpForRequest } from './otp'
 import { checkPassword } from './passwords'
 import { assertUnderRequestLimit, requestCounter } from './request-limits'
@@ -82,7 +82,7 @@ export async function loginWithPassword(
     throw invalidCredentials()
   }
   // The attempt was counted before the check: a right password clears the streak (and any lock it set).
-  deps.defer(() => clearLoginFailures(deps, identifier))
+  deps.defer(() => deps.loginFailures.clear(identifier))
   assertCanSignIn(user)
   return startSession(deps, user, client, {
     type: 'login_succeeded',

@@ -405,6 +405,16 @@ describe('password-login lockout per identifier', () => {
     )
   })
 
+  it('does not count attempts refused by the per-IP request limit as failures', async () => {
+    const user = await activeUser(box, { env: LOCK })
+    const ip = newIp()
+    const limited = { ...LOCK, AUTH_REQUESTS_PER_IP_PER_MINUTE: '1' }
+    const from = () => call('POST', '/api/v1/auth/login', { json: { phone: user.phone, password: WRONG }, env: limited, ip })
+    await expectError(await from(), 401, 'invalid_credentials')
+    for (let i = 0; i < 3; i++) await expectError(await from(), 429, 'rate_limited')
+    expect(await failuresRow(user.phone)).toMatchObject({ failures: 1, locked_until: 0 })
+  })
+
   it('does not count refused (locked) attempts as failures', async () => {
     const user = await activeUser(box, { env: LOCK })
     for (let i = 0; i < 3; i++) await fail(user.phone)
