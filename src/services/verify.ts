@@ -49,8 +49,9 @@ const signedInEvent = (userId: string, to: Destination, purpose: OtpPurpose, cre
 /**
  * Completes a `register` challenge (a pending account becomes active) or a `login` challenge
  * (including OTP sign-up), and opens a session. The common case, a `login` code sent to an
- * account, is one KV read and one D1 round trip (`signInWithCode`); the others count the
- * per-IP limit with the account lookup, then check and consume the code, then open the session.
+ * account, is one D1 round trip (`signInWithCode`), after one KV read unless this isolate sent
+ * the code; the others count the per-IP limit with the account lookup, then check and consume
+ * the code, then open the session.
  */
 export async function verifyCode(
   deps: Deps,
@@ -58,11 +59,15 @@ export async function verifyCode(
   client: ClientInfo,
 ): Promise<TokenResponse> {
   const to = destinationOf(deps, input)
-  const sent = await deps.otpCodes.get('login', `${to.channel}:${to.address}`)
+  const destination = `${to.channel}:${to.address}`
+  // The entry this isolate wrote when it sent the code, if it did: no KV read then.
+  const recalled = deps.otpCodes.recall('login', destination)
+  const sent = recalled ?? (await deps.otpCodes.get('login', destination))
   if (sent?.uid) {
-    const fast = await signInWithCode(deps, to, sent, sent.uid, input.code, client)
-    if ('response' in fast) return fast.response
-    return completeVerify(deps, to, fast.holder, input.code, client)
+    const fast = await signInWithCode(deps, to, sent, sent.uid, input.code, client, recalled !== null)
+    if ('holder' in fast) return completeVerify(deps, to, fast.holder, input.code, client)
+    deps.otpCodes.forget('login', destination)
+    return fast.response
   }
   // The per-IP limit of the verify endpoints and the account lookup share one round trip.
   const holder = deps.users.holderStatement(to.channel === 'sms' ? 'phone' : 'email', to.address)
@@ -76,7 +81,8 @@ const verifiedOn = (user: UserRow, to: Destination) => (to.channel === 'sms' ? u
  * A `login` code sent to an account, in one D1 batch (codeSignIn): the per-IP limit, then the
  * guess, taken only while the account still holds the address; a right one opens the session if
  * the account is active and verified on the channel. Returns the holder when the batch could not
- * decide (the account changed, or is not yet verified on the channel): the caller goes the long way.
+ * decide (the account changed, or is not yet verified on the channel), or when the entry was
+ * `recalled` from the isolate and KV holds a newer code: the caller goes the long way.
  */
 async function signInWithCode(
   deps: Deps,
@@ -85,6 +91,7 @@ async function signInWithCode(
   userId: string,
   code: string,
   client: ClientInfo,
+  recalled: boolean,
 ): Promise<{ response: TokenResponse } | { holder: UserRow | undefined }> {
   const guess = await guessCode(deps, sent, 'login', to, code)
   const session = await newSession(deps, userId, client)
@@ -104,8 +111,16 @@ async function signInWithCode(
   const { holder } = result
   const decided = holder?.id === userId && (!guess.right || (holder.status === 'active' && verifiedOn(holder, to)))
   if (!decided) return { holder }
-  // The account was as required: the challenge refused the guess, or took a wrong one.
-  throw result.taken ? invalidCode() : await refusal(deps, guess)
+  // The account was as required: the challenge took a wrong guess, or refused the guess.
+  if (result.taken) throw invalidCode()
+  if (recalled) {
+    // The remembered challenge is used, expired or out of attempts, whatever the guess: another
+    // isolate may have sent a newer code since. (Over the limit, nothing got here: same timing.)
+    deps.otpCodes.forget('login', guess.destination)
+    const current = await deps.otpCodes.get('login', guess.destination)
+    if (current && current.id !== sent.id) return { holder }
+  }
+  throw await refusal(deps, guess)
 }
 
 /** Checks and consumes the code of the purpose the account's state calls for, then signs in. */

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { newId } from '../../src/crypto/random'
 import { buildDeps } from '../../src/deps'
 import type { CodeSignInInput } from '../../src/storage/repos/code-sign-in'
-import { call } from '../helpers/app'
+import { call, expectError, json } from '../helpers/app'
 import { activeUser, challengesOf, newIp, otpKey, verify, wrongCode } from '../helpers/otp'
 import { type Outbox, outbox } from '../helpers/outbox'
 
@@ -213,6 +213,36 @@ describe('POST /auth/verify of a login code (the one-batch path)', () => {
     const res = await verify(user.phone, code, FAST)
     expect(res.status).toBe(403)
     expect(((await res.json()) as { error: string }).error).toBe('account_disabled')
+  })
+
+  // `call` with other vars runs in another isolate (another env object, so other per-isolate deps).
+  const OTHER_ISOLATE = { ...FAST, APP_NAME: 'edge-auth (isolate b)' }
+
+  it('needs no KV read in the isolate that sent the code', async () => {
+    const { user, code } = await withLoginCode()
+    await env.KV.delete(otpKey('login', user.phone)) // as if KV had not yet propagated the write
+    await expectError(await verify(user.phone, code, OTHER_ISOLATE), 400, 'invalid_code')
+    expect((await verify(user.phone, code, FAST)).status).toBe(200)
+  })
+
+  it('in the sending isolate, honours a newer code another isolate sent since, and refuses the older one', async () => {
+    const { user, code: older } = await withLoginCode()
+    const resent = await call('POST', '/api/v1/auth/login', {
+      json: { phone: user.phone, use_otp: true },
+      env: OTHER_ISOLATE,
+      ip: newIp(),
+    })
+    expect(resent.status).toBe(202)
+    const newer = box.lastCode(user.phone)
+    expect(newer).not.toBe(older)
+    // The sending isolate remembers the older code: its closed challenge sends it to KV.
+    await expectError(await verify(user.phone, older, FAST), 400, 'invalid_code')
+    const [first, second] = (await challengesOf(user.phone)).slice(-2)
+    expect(first).toMatchObject({ attempts: 0, closed_at: expect.any(Number) })
+    expect(second).toMatchObject({ attempts: 1, failures: 1, closed_at: null }) // the older code was a wrong guess at it
+    const ok = await verify(user.phone, newer, FAST)
+    expect(ok.status).toBe(200)
+    expect((await json(ok)).user.id).toBe(user.user.id)
   })
 
   it('spends one attempt per wrong guess, then answers too_many_attempts, and the right code no longer works', async () => {

@@ -6,21 +6,54 @@ export type OtpCodeEntry = z.infer<typeof Entry>
 
 const key = (purpose: string, destination: string) => `otp:${purpose}:${destination}`
 
+/** Entries one isolate remembers writing; the oldest are forgotten first. */
+export const MEMO_CODES = 1000
+
+export interface OtpCodesOptions {
+  clock?: () => number
+}
+
 /**
  * The KV half of a one-time code: the code's HMAC and the id of its D1 challenge row, under
  * (purpose, destination), expiring with the code. Never the code itself.
+ *
+ * The isolate also remembers the entries it wrote (`recall`), until they expire: a verify that
+ * reaches the isolate that sent the code needs no KV read, and does not depend on KV having
+ * propagated the write. A remembered entry can be stale (another isolate sent a newer code since):
+ * the D1 challenge decides, and a caller whose recalled challenge did not take the guess reads KV.
  */
-export function otpCodesStore(kv: KVNamespace) {
+export function otpCodesStore(kv: KVNamespace, { clock = Date.now }: OtpCodesOptions = {}) {
+  const written = new Map<string, { entry: OtpCodeEntry; expiresAt: number }>()
+
   return {
-    put: (purpose: string, destination: string, entry: OtpCodeEntry, ttlSeconds: number) =>
-      kv.put(key(purpose, destination), JSON.stringify(entry), { expirationTtl: Math.max(60, ttlSeconds) }),
+    async put(purpose: string, destination: string, entry: OtpCodeEntry, ttlSeconds: number) {
+      const k = key(purpose, destination)
+      written.delete(k)
+      await kv.put(k, JSON.stringify(entry), { expirationTtl: Math.max(60, ttlSeconds) })
+      written.delete(k) // re-inserted last: a Map keeps insertion order, so the first key is the oldest
+      written.set(k, { entry, expiresAt: clock() + ttlSeconds * 1000 })
+      if (written.size > MEMO_CODES) written.delete(written.keys().next().value as string)
+    },
+
+    /** The entry this isolate wrote last for (purpose, destination), while unexpired; no I/O. */
+    recall(purpose: string, destination: string): OtpCodeEntry | null {
+      const k = key(purpose, destination)
+      const memo = written.get(k)
+      if (!memo) return null
+      if (memo.expiresAt > clock()) return memo.entry
+      written.delete(k)
+      return null
+    },
+
+    /** Drops the isolate's copy (its challenge is used, or proved stale). */
+    forget(purpose: string, destination: string) {
+      written.delete(key(purpose, destination))
+    },
 
     async get(purpose: string, destination: string): Promise<OtpCodeEntry | null> {
       const parsed = Entry.safeParse(await kv.get(key(purpose, destination), 'json'))
       return parsed.success ? parsed.data : null
     },
-
-    delete: (purpose: string, destination: string) => kv.delete(key(purpose, destination)),
   }
 }
 
