@@ -2,6 +2,7 @@ import { createMiddleware } from 'hono/factory'
 import { idTime } from '../crypto/random'
 import type { AppEnv } from '../env'
 import { AppError } from '../errors'
+import { isLiveSession } from '../services/sessions'
 
 // The scheme name is case-insensitive (RFC 7235 §2.1).
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i
@@ -42,9 +43,6 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
  */
 export const requireLiveSession = createMiddleware<AppEnv>(async (c, next) => {
   const { deps, auth } = c.var
-  const session = await deps.sessions.byId(auth.sessionId)
-  if (!session || session.userId !== auth.userId || session.revokedAt !== null || session.expiresAt <= deps.now()) {
-    throw invalidToken()
-  }
+  if (!isLiveSession(await deps.sessions.byId(auth.sessionId), auth.userId, deps.now())) throw invalidToken()
   await next()
 })

@@ -2,7 +2,7 @@ import { sha256Hex } from '../crypto/hash'
 import { newId, randomToken } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
-import type { DeviceRow, UserRow } from '../storage/db/schema'
+import type { DeviceRow, SessionRow, UserRow } from '../storage/db/schema'
 import type { NewSession } from '../storage/repos/sessions'
 import { type AuditEvent, audit, auditRow } from './audit'
 import { effectivePermissions } from './effective-permissions'
@@ -100,6 +100,11 @@ export async function startSession(deps: Deps, user: UserRow, client: ClientInfo
   return openedResponse(deps, session, opened.user ?? user, opened.devices)
 }
 
+/** Whether a session row is the user's, unrevoked and unexpired. */
+export function isLiveSession(session: SessionRow | undefined, userId: string, now: number): session is SessionRow {
+  return session !== undefined && session.userId === userId && session.revokedAt === null && session.expiresAt > now
+}
+
 /** Why sessions end, for the audit log. */
 export interface RevokeContext {
   reason: string
@@ -115,6 +120,12 @@ export async function revokeUserSessions(deps: Deps, userId: string, keepSession
   const now = deps.now()
   const ended = await deps.sessions.revokeAllOfUser(userId, now, keepSessionId)
   await deps.authState.markUser(userId, { before: now, keep: keepSessionId ?? null })
+  // A mark replaces the user's previous one. The kept session was live when the caller checked it,
+  // but a revocation of it racing this call (a suspension) may have been marked just before this
+  // mark replaced it: read it again, and if it is gone, spare nothing.
+  if (keepSessionId && !isLiveSession(await deps.sessions.byId(keepSessionId), userId, deps.now())) {
+    await deps.authState.markUser(userId, { before: deps.now(), keep: null })
+  }
   if (why) {
     audit(deps, {
       type: 'sessions_revoked',

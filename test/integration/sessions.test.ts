@@ -1,7 +1,10 @@
 import { env } from 'cloudflare:workers'
 import { decodeProtectedHeader } from 'jose'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { call, expectError, json } from '../helpers/app'
+import { buildDeps, type Deps } from '../../src/deps'
+import { revokeUserSessions } from '../../src/services/sessions'
+import type { UserMark } from '../../src/storage/kv/auth-state'
+import { call, envWith, expectError, json } from '../helpers/app'
 import { PASSWORD } from '../helpers/factories'
 import { serverJwks } from '../helpers/jwt'
 import { activeUser, requestReset } from '../helpers/otp'
@@ -221,6 +224,47 @@ describe('DELETE /api/v1/me/sessions', () => {
     const current = await expectSessionAlive(user)
     const list = await json(await call('GET', '/api/v1/me/sessions', { token: current.access_token }))
     expect(list.items.map((s: { id: string }) => s.id)).toEqual([sidOf(user.access_token)])
+  })
+})
+
+describe('a mark that keeps a session, racing a suspension', () => {
+  it('spares nothing when the kept session was revoked before its mark landed', async () => {
+    const admin = await createStaff(await createSuperAdmin(), 'admin')
+    const user = await activeUser(box)
+    const sid = sidOf(user.access_token)
+    // "End my other sessions" checked the current session live; a suspension lands before its
+    // mark: every session revoked in D1 and the user marked, then replaced by the keeping mark.
+    const base = buildDeps(envWith(), () => {})
+    const marks: UserMark[] = []
+    const racing: Deps = {
+      ...base,
+      authState: {
+        ...base.authState,
+        async markUser(userId, mark) {
+          if (marks.length === 0) {
+            const res = await call('PATCH', `/api/v1/users/${userId}/suspend`, { token: admin.access_token })
+            expect(res.status).toBe(200)
+          }
+          marks.push(mark)
+          await base.authState.markUser(userId, mark)
+        },
+      },
+    }
+    await revokeUserSessions(racing, user.user.id, sid)
+    expect(marks.map((m) => m.keep)).toEqual([sid, null])
+    expect(await env.KV.get(`rv:u:${user.user.id}`, 'json')).toMatchObject({ keep: null })
+    // Another isolate, which has never seen this token, refuses it too.
+    await expectError(await getMe(user.access_token, { APP_NAME: 'edge-auth (isolate b)' }), 401, 'invalid_token')
+  })
+
+  it('keeps the current session when nothing raced', async () => {
+    const user = await activeUser(box)
+    const other = await logInWith(user.phone)
+    const base = buildDeps(envWith(), () => {})
+    await revokeUserSessions(base, user.user.id, sidOf(user.access_token))
+    expect(await env.KV.get(`rv:u:${user.user.id}`, 'json')).toMatchObject({ keep: sidOf(user.access_token) })
+    await expectSessionDead(other)
+    await expectSessionAlive(user, { APP_NAME: 'edge-auth (isolate b)' })
   })
 })
 
