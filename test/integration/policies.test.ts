@@ -425,4 +425,24 @@ describe('when policy changes take effect', () => {
     await expectError(await call('POST', '/api/v1/places', { token: after.access_token, json: placeBody() }), 403, 'forbidden')
     expect((await call('GET', '/api/v1/places', { token: after.access_token })).status).toBe(200)
   })
+
+  for (const action of ['suspend', 'deactivate'] as const) {
+    it(`takes every permission from a sub-client, at its next token, while its parent client is ${action}d`, async () => {
+      const policy = await createPolicy(admin.access_token, ['places:read'])
+      const client = await createStaff(admin, 'client')
+      await assignPolicies(admin.access_token, client.id, [policy.id])
+      const sub = await createStaff(client, 'subclient')
+      await assignPolicies(admin.access_token, sub.id, [policy.id])
+      const before = await refreshed(sub)
+      expect(permsOf(before.access_token)).toEqual(['places:read'])
+
+      expect((await call('PATCH', `/api/v1/users/${client.id}/${action}`, { token: admin.access_token })).status).toBe(200)
+      const during = await refreshed(before)
+      expect(permsOf(during.access_token)).toEqual([])
+      await expectError(await call('GET', '/api/v1/places', { token: during.access_token }), 403, 'forbidden')
+
+      expect((await call('PATCH', `/api/v1/users/${client.id}/activate`, { token: admin.access_token })).status).toBe(200)
+      expect(permsOf((await refreshed(during)).access_token)).toEqual(['places:read'])
+    })
+  }
 })
