@@ -9,6 +9,7 @@ import { type DeliveryExtras, type Destination, deliverOtp, type OtpPurpose, res
 import { checkPassword } from './passwords'
 import { assertUnderRequestLimit, requestCounter } from './request-limits'
 import { assertCanSignIn, type ClientInfo, startSession, type TokenResponse } from './sessions'
+import { refundSmsBudget } from './sms-limits'
 
 export interface IdentifierInput {
   phone?: string | undefined
@@ -113,7 +114,11 @@ export interface BackgroundOtp {
 export async function requestOtpInBackground(deps: Deps, r: BackgroundOtp): Promise<void> {
   // The endpoint's per-IP limit, the send limits, the reservation and the account lookup: one round trip.
   const { reservation, holder: user } = await reserveOtpForRequest(deps, r.purpose, r.to, r.client, r.requestGroup)
-  if (!r.shouldSend(user)) return
+  if (!r.shouldSend(user)) {
+    // Nothing is sent; the reservation stays, so the cooldown does not tell. A text's budget charge goes back.
+    if (reservation.budget) deps.defer(() => refundSmsBudget(deps))
+    return
+  }
   deps.defer(async () => {
     try {
       const extras = (await r.extrasFor?.(user)) ?? {}

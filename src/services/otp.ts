@@ -8,12 +8,20 @@ import { withOneRetry } from '../providers/delivery'
 import type { BatchStatement } from '../storage/db/prepared'
 import type { UserRow } from '../storage/db/schema'
 import type { OtpCodeEntry } from '../storage/kv/otp-codes'
+import type { Hit } from '../storage/repos/rate-limits'
 import { codeEmail } from '../templates/email'
 import { audit } from './audit'
 import type { E164 } from './identifiers'
 import { ipBucket, limited, type RequestCounter, requestCounter } from './request-limits'
 import type { ClientInfo } from './sessions'
-import { assertSmsRangeLimits, chargeSmsBudget, refundSms, SMS_RANGE_WINDOW_MS, smsRangeKeys } from './sms-limits'
+import {
+  assertSmsBudget,
+  assertSmsRangeLimits,
+  refundSms,
+  refundSmsBudget,
+  SMS_CHARGE_WINDOW_MS,
+  smsChargeKeys,
+} from './sms-limits'
 
 export type OtpPurpose = 'register' | 'login' | 'reset' | 'email_change' | 'phone_change'
 export type Channel = 'sms' | 'email'
@@ -49,6 +57,8 @@ export interface Reservation {
   purpose: OtpPurpose
   to: Destination
   client: ClientInfo
+  /** A text's charge on the daily SMS budget, taken with the reservation; null for an email. */
+  budget: Hit | null
 }
 
 /**
@@ -107,7 +117,7 @@ async function reserveWith<R>(
       cooldownMs: c.OTP_RESEND_COOLDOWN_SECONDS * 1000,
       dailyLimit: c.OTP_DAILY_LIMIT,
       sender: { key: `otp-send:ip:${ipBucket(client.ip)}`, windowMs: HOUR_MS, limit: c.OTP_SENDS_PER_IP_PER_HOUR },
-      charged: { keys: to.channel === 'sms' ? smsRangeKeys(to.address) : [], windowMs: SMS_RANGE_WINDOW_MS },
+      charged: { keys: to.channel === 'sms' ? smsChargeKeys(to.address) : [], windowMs: SMS_CHARGE_WINDOW_MS },
       request,
     },
     read,
@@ -121,15 +131,25 @@ async function reserveWith<R>(
       ? new AppError('otp_cooldown', 'Please wait before asking for another code', { retryAfter })
       : new AppError('rate_limited', 'Too many codes sent to this destination today', { retryAfter })
   }
+  const [prefix, country, budget] = reserved.charged
+  const reservation: Reservation = { id, purpose, to, client, budget: budget ?? null }
   if (to.channel === 'sms') {
     try {
-      assertSmsRangeLimits(deps, reserved.charged)
+      assertSmsRangeLimits(deps, [prefix, country])
     } catch (err) {
-      await deps.otpChallenges.release(id)
+      await releaseOtp(deps, reservation)
       throw err
     }
   }
-  return { reservation: { id, purpose, to, client }, read: reserved.read }
+  return { reservation, read: reserved.read }
+}
+
+/**
+ * Forgets a reservation whose code will not be sent: it must not count against the cooldown, and
+ * a text gives back its budget charge (the range counters keep it: they count attempts).
+ */
+export async function releaseOtp(deps: Deps, r: Reservation): Promise<void> {
+  await Promise.all([deps.otpChallenges.release(r.id), r.budget ? refundSmsBudget(deps) : null])
 }
 
 /** Sends a text through the provider (one retry), then through SMS_FALLBACK_PROVIDER if that fails too. */
@@ -173,11 +193,11 @@ export interface DeliveryExtras {
 export async function deliverOtp(deps: Deps, r: Reservation, extras: DeliveryExtras = {}): Promise<void> {
   const { userId } = extras
   const code = randomDigits(deps.config.OTP_LENGTH)
-  if (r.to.channel === 'sms') {
+  if (r.budget) {
     try {
-      await chargeSmsBudget(deps, r.client)
+      await assertSmsBudget(deps, r.budget, r.client)
     } catch (err) {
-      await deps.otpChallenges.release(r.id)
+      await deps.otpChallenges.release(r.id) // assertSmsBudget gave the budget back
       throw err
     }
   }

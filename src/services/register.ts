@@ -6,7 +6,7 @@ import type { UserRow } from '../storage/db/schema'
 import { isUniqueViolation } from '../storage/repos/users'
 import { audit } from './audit'
 import { normalizeEmail, parsePhone } from './identifiers'
-import { type Channel, deliverOtp, reserveOtp } from './otp'
+import { type Channel, deliverOtp, releaseOtp, reserveOtp } from './otp'
 import { assertPasswordAllowed } from './password-policy'
 import { scryptParams } from './passwords'
 import type { ClientInfo } from './sessions'
@@ -78,13 +78,13 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
     if (email) await deps.users.releasePendingEmail(email, { phone })
     user = await deps.users.upsertPending(row, phone ? 'phone' : 'email')
   } catch (err) {
-    await deps.otpChallenges.release(reservation.id)
+    await releaseOtp(deps, reservation)
     if (isUniqueViolation(err, 'email')) throw emailTaken()
     if (isUniqueViolation(err, 'phone')) throw phoneTaken()
     throw err
   }
   if (!user) {
-    await deps.otpChallenges.release(reservation.id)
+    await releaseOtp(deps, reservation)
     throw phone ? phoneTaken() : emailTaken()
   }
 

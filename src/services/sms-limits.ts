@@ -12,15 +12,20 @@ const BUDGET_KEY = 'sms:budget'
 export const prefixOf = (e164: string) => e164.slice(0, -4)
 export const countryOf = (e164: string) => validMobile(e164)?.country ?? 'ZZ'
 
-/** The counters of a text's number range and country, hit with its reservation (see reserveOtp). */
-export const smsRangeKeys = (e164: string) => [`sms:prefix:${prefixOf(e164)}`, `sms:country:${countryOf(e164)}`]
-export const SMS_RANGE_WINDOW_MS = DAY_MS
+const smsRangeKeys = (e164: string) => [`sms:prefix:${prefixOf(e164)}`, `sms:country:${countryOf(e164)}`]
+
+/**
+ * The daily counters a text is charged on, hit with its reservation (see reserveOtp), in this
+ * order: its number range's, its country's, and the global budget's.
+ */
+export const smsChargeKeys = (e164: string) => [...smsRangeKeys(e164), BUDGET_KEY]
+export const SMS_CHARGE_WINDOW_MS = DAY_MS
 
 /**
  * Caps texts per number prefix and per country per day (SPEC issue 6: SMS-pumping defence),
- * given the counters `smsRangeKeys` got: D1 upserts, so the caps hold across isolates.
+ * given the first two counters of `smsChargeKeys`: D1 upserts, so the caps hold across isolates.
  */
-export function assertSmsRangeLimits(deps: Deps, [prefix, country]: Hit[]): void {
+export function assertSmsRangeLimits(deps: Deps, [prefix, country]: (Hit | undefined)[]): void {
   const c = deps.config
   if (!prefix || !country) throw new Error('missing SMS range counters')
   const over = prefix.count > c.SMS_PREFIX_DAILY_LIMIT ? prefix : country.count > c.SMS_COUNTRY_DAILY_LIMIT ? country : null
@@ -32,23 +37,26 @@ export function assertSmsRangeLimits(deps: Deps, [prefix, country]: Hit[]): void
 }
 
 /**
- * The global daily SMS budget, charged just before a text is sent: once it is spent the breaker
- * is open, sends are refused with a clear 503 and each refusal is audited, until the day ends.
+ * The global daily SMS budget, given the counter the reservation charged (`smsChargeKeys`): once
+ * it is spent the breaker is open, sends are refused with a clear 503 and each refusal is audited,
+ * until the day ends. A refused text gives its charge back.
  */
-export async function chargeSmsBudget(deps: Deps, client: ClientInfo): Promise<void> {
-  const hit = await deps.rateLimits.hit(BUDGET_KEY, DAY_MS, deps.now())
-  if (hit.count <= deps.config.SMS_DAILY_BUDGET) return
-  await deps.rateLimits.release(BUDGET_KEY)
+export async function assertSmsBudget(deps: Deps, budget: Hit, client: ClientInfo): Promise<void> {
+  if (budget.count <= deps.config.SMS_DAILY_BUDGET) return
+  await refundSmsBudget(deps)
   console.error(
     JSON.stringify({ level: 'error', msg: 'sms daily budget exhausted: sending paused', budget: deps.config.SMS_DAILY_BUDGET }),
   )
   audit(deps, { type: 'sms_budget_exhausted', ...client, detail: { budget: deps.config.SMS_DAILY_BUDGET } })
   throw new AppError('sms_delivery_failed', 'Text messages are paused for today (daily budget reached); try email or later', {
-    retryAfter: Math.max(1, Math.ceil(hit.resetInMs / 1000)),
+    retryAfter: Math.max(1, Math.ceil(budget.resetInMs / 1000)),
   })
 }
 
+/** Gives back the budget a reserved text was charged and will not use (not sent, or released). */
+export const refundSmsBudget = (deps: Deps) => deps.rateLimits.release(BUDGET_KEY)
+
 /** Gives back everything a text that could not be delivered was charged: budget, prefix, country. */
 export function refundSms(deps: Deps, e164: string): Promise<unknown> {
-  return Promise.all([deps.rateLimits.release(BUDGET_KEY), ...smsRangeKeys(e164).map((key) => deps.rateLimits.release(key))])
+  return Promise.all(smsChargeKeys(e164).map((key) => deps.rateLimits.release(key)))
 }

@@ -59,6 +59,8 @@ describe('SMS range limits (SMS pumping)', () => {
     expect(box.to(c)).toHaveLength(0)
     expect(await usersWithPhone(c)).toBe(0)
     expect(await challengesOf(c)).toHaveLength(0)
+    // The daily SMS budget counts the two texts sent, not the refused one.
+    expect(await counter('sms:budget')).toBe(2)
 
     let other = tnMobile()
     while (other.slice(0, -4) === prefix) other = tnMobile()
@@ -191,6 +193,20 @@ describe('global daily SMS budget (circuit breaker)', () => {
     expect(res.status).toBe(201)
     expect((await json(res)).channel).toBe('email')
     expect(box.lastCode(email)).toMatch(/^\d{6}$/)
+  })
+
+  it('keeps no charge for a background request that sends nothing (an unknown phone)', async () => {
+    for (const path of ['/api/v1/auth/reset-password', '/api/v1/auth/login']) {
+      const phone = newPhone()
+      const json = path.endsWith('login') ? { phone, use_otp: true } : { phone }
+      const res = await call('POST', path, { json, env: { ...BUDGET, OTP_SIGNUP: 'false' }, ip: newIp() })
+      expect(res.status).toBe(202)
+      expect(box.to(phone)).toHaveLength(0)
+    }
+    expect(await counter('sms:budget')).toBe(0)
+    expect((await registerPhone(newPhone(), BUDGET)).status).toBe(201)
+    expect((await registerPhone(newPhone(), BUDGET)).status).toBe(201)
+    expect(await counter('sms:budget')).toBe(2)
   })
 
   it('trips for background sends too: a reset still answers 202, sends nothing and is audited', async () => {
