@@ -253,7 +253,19 @@ export async function issueOtp(
 const providerOf = (deps: Deps, r: Reservation) => (r.to.channel === 'sms' ? deps.sms.name : deps.email.name)
 
 const invalidCode = () => new AppError('invalid_code', 'The code is invalid or has expired')
-const tooManyAttempts = () => new AppError('too_many_attempts', 'Too many wrong codes; request a new one later')
+const tooManyAttempts = (retryAfterMs: number) =>
+  new AppError('too_many_attempts', 'Too many wrong codes; request a new one later', {
+    retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+  })
+
+/**
+ * 429 `too_many_attempts` while the destination has more than OTP_MAX_FAILURES_PER_DAY wrong
+ * guesses in the last 24 h (SPEC §5), with Retry-After until it no longer has; else null.
+ */
+async function overDailyFailures(deps: Deps, destination: string, now: number): Promise<AppError | null> {
+  const clearAt = await deps.otpChallenges.failuresClearAt(destination, now, deps.config.OTP_MAX_FAILURES_PER_DAY)
+  return clearAt === null ? null : tooManyAttempts(clearAt - now)
+}
 
 /** A right code whose challenge is still to be consumed (`consumeOtp`, or in a caller's batch). */
 export interface RightCode {
@@ -288,11 +300,7 @@ export async function checkOtp(deps: Deps, purpose: OtpPurpose, to: Destination,
   const now = deps.now()
   const destination = `${to.channel}:${to.address}`
   const entry = await deps.otpCodes.get(purpose, destination)
-  if (!entry) {
-    if ((await deps.otpChallenges.failuresToday(destination, now)) >= deps.config.OTP_MAX_FAILURES_PER_DAY)
-      throw tooManyAttempts()
-    throw invalidCode()
-  }
+  if (!entry) throw (await overDailyFailures(deps, destination, now)) ?? invalidCode()
   const { right, ...checked } = await guessCode(deps, entry, purpose, to, code)
   if (right) return checked
   if (await deps.otpChallenges.spendAttempt(entry.id, destination, checked.now, deps.config.OTP_MAX_FAILURES_PER_DAY)) {
@@ -302,14 +310,15 @@ export async function checkOtp(deps: Deps, purpose: OtpPurpose, to: Destination,
 }
 
 /**
- * Why a challenge took no guess: used, expired, out of attempts (429 `too_many_attempts`), or
- * its destination over the daily failure cap (429); else 400 `invalid_code`.
+ * Why a challenge took no guess: its destination over the daily failure cap (429
+ * `too_many_attempts`, Retry-After until it is not), out of attempts (429, Retry-After until a
+ * new code may be asked for), or used or expired (400 `invalid_code`).
  */
 export async function refusal(deps: Deps, { challengeId, destination, now }: RightCode): Promise<AppError> {
-  const row = await deps.otpChallenges.byId(challengeId)
-  const exhausted = row && row.closedAt === null && row.expiresAt > now && row.attempts >= row.maxAttempts
-  if (exhausted || (await deps.otpChallenges.failuresToday(destination, now)) >= deps.config.OTP_MAX_FAILURES_PER_DAY) {
-    return tooManyAttempts()
+  const [row, over] = await Promise.all([deps.otpChallenges.byId(challengeId), overDailyFailures(deps, destination, now)])
+  if (over) return over
+  if (row && row.closedAt === null && row.expiresAt > now && row.attempts >= row.maxAttempts) {
+    return tooManyAttempts(row.createdAt + deps.config.OTP_RESEND_COOLDOWN_SECONDS * 1000 - now)
   }
   return invalidCode()
 }

@@ -43,7 +43,11 @@ describe('attempts per code', () => {
   it('refuses the right code after three sequential wrong guesses', async () => {
     const { phone, code } = await registerPending(box)
     for (let i = 0; i < 3; i++) await expectError(await verify(phone, wrongCode(code)), 400, 'invalid_code')
-    await expectError(await verify(phone, code), 429, 'too_many_attempts')
+    const refused = await verify(phone, code)
+    await expectError(refused, 429, 'too_many_attempts')
+    // Retry-After: until a new code may be asked for (the 60 s resend cooldown from the send).
+    expect(retryAfter(refused)).toBeGreaterThanOrEqual(50)
+    expect(retryAfter(refused)).toBeLessThanOrEqual(60)
     const status = await env.DB.prepare('SELECT status FROM users WHERE phone = ?').bind(phone).first('status')
     expect(status).toBe('pending')
   })
@@ -160,22 +164,37 @@ describe('send limits', () => {
     expect((await verify(phone, second.code, vars)).status).toBe(200)
   })
 
-  it('refuses even a fresh right code once the destination is over its daily failure cap', async () => {
+  it('refuses even a fresh right code once the destination has more wrong guesses than its daily cap', async () => {
     const vars = { OTP_MAX_FAILURES_PER_DAY: '4', OTP_RESEND_COOLDOWN_SECONDS: '0' }
     const first = await registerPending(box, { env: vars })
     const { phone } = first
     for (let i = 0; i < 3; i++) await expectError(await verify(phone, wrongCode(first.code), vars), 400, 'invalid_code')
 
-    // A new code does not reset the day's failures.
+    // A new code does not reset the day's failures. With 4 (the cap, not more) a guess is still
+    // evaluated; the fifth wrong one puts the destination over the cap.
     const second = await registerPending(box, { env: vars, phone })
     await expectError(await verify(phone, wrongCode(second.code), vars), 400, 'invalid_code')
-    await expectError(await verify(phone, wrongCode(second.code), vars), 429, 'too_many_attempts')
-    await expectError(await verify(phone, second.code, vars), 429, 'too_many_attempts')
+    await expectError(await verify(phone, wrongCode(second.code), vars), 400, 'invalid_code')
+    const refused = await verify(phone, second.code, vars)
+    await expectError(refused, 429, 'too_many_attempts')
+    // Until the first code's three failures leave the 24 h window.
+    expect(retryAfter(refused)).toBeGreaterThan(86_400 - 60)
+    expect(retryAfter(refused)).toBeLessThanOrEqual(86_400)
 
     const third = await registerPending(box, { env: vars, phone })
     await expectError(await verify(phone, third.code, vars), 429, 'too_many_attempts')
     const failures = (await challengesOf(phone)).reduce((n, r) => n + r.failures, 0)
-    expect(failures).toBe(4)
+    expect(failures).toBe(5)
+  })
+
+  it('still takes a right code with exactly the daily cap of wrong guesses', async () => {
+    const vars = { OTP_MAX_FAILURES_PER_DAY: '4', OTP_RESEND_COOLDOWN_SECONDS: '0' }
+    const first = await registerPending(box, { env: vars })
+    const { phone } = first
+    for (let i = 0; i < 3; i++) await expectError(await verify(phone, wrongCode(first.code), vars), 400, 'invalid_code')
+    const second = await registerPending(box, { env: vars, phone })
+    await expectError(await verify(phone, wrongCode(second.code), vars), 400, 'invalid_code')
+    expect((await verify(phone, second.code, vars)).status).toBe(200)
   })
 
   it('counts concurrent wrong guesses against the daily failure cap atomically', async () => {
@@ -184,16 +203,20 @@ describe('send limits', () => {
     const { phone } = first
     for (let i = 0; i < 3; i++) await expectError(await verify(phone, wrongCode(first.code), vars), 400, 'invalid_code')
 
-    // One wrong guess is left today; the new code's own three attempts must not stretch that.
+    // Two wrong guesses are still evaluated today (at 3 and at 4 failures); the new code's own
+    // three attempts must not stretch that.
     const second = await registerPending(box, { env: vars, phone })
     const responses = await Promise.all(Array.from({ length: 20 }, () => verify(phone, wrongCode(second.code), vars)))
     const statuses = responses.map((r) => r.status).sort()
-    expect(statuses.filter((s) => s === 400)).toHaveLength(1)
-    expect(statuses.filter((s) => s === 429)).toHaveLength(19)
-    for (const r of responses) await expectError(r, r.status, r.status === 400 ? 'invalid_code' : 'too_many_attempts')
+    expect(statuses.filter((s) => s === 400)).toHaveLength(2)
+    expect(statuses.filter((s) => s === 429)).toHaveLength(18)
+    for (const r of responses) {
+      await expectError(r, r.status, r.status === 400 ? 'invalid_code' : 'too_many_attempts')
+      if (r.status === 429) expect(retryAfter(r)).toBeGreaterThanOrEqual(1)
+    }
 
     const failures = (await challengesOf(phone)).reduce((n, r) => n + r.failures, 0)
-    expect(failures).toBe(4)
+    expect(failures).toBe(5)
   })
 })
 

@@ -49,7 +49,8 @@ export const liveChallenge = (
     isNull(t.closedAt),
     sql`${t.attempts} < ${t.maxAttempts}`,
     gt(t.expiresAt, now),
-    sql`(SELECT coalesce(sum(failures), 0) FROM otp_challenges WHERE destination = ${destination} AND created_at > ${dayAgo}) < ${maxFailuresPerDay}`,
+    // SPEC §5: refused once the destination has MORE than the cap's wrong guesses in 24 h.
+    sql`(SELECT coalesce(sum(failures), 0) FROM otp_challenges WHERE destination = ${destination} AND created_at > ${dayAgo}) <= ${maxFailuresPerDay}`,
   )
 
 const live = (id: string, destination: string, now: number, maxFailuresPerDay: number) =>
@@ -186,13 +187,25 @@ export function otpChallengesRepo(db: Db) {
 
     byId: (id: string) => db.select().from(t).where(eq(t.id, id)).get(),
 
-    async failuresToday(destination: string, now: number): Promise<number> {
-      const row = await db
-        .select({ n: sql<number>`coalesce(sum(${t.failures}), 0)` })
+    /**
+     * When the destination's wrong guesses of the last 24 h (summed over the challenges created
+     * in that window) fall back to `max` or fewer, as the oldest challenges leave the window;
+     * null when they are not over `max` now.
+     */
+    async failuresClearAt(destination: string, now: number, max: number): Promise<number | null> {
+      const rows = await db
+        .select({ createdAt: t.createdAt, failures: t.failures })
         .from(t)
-        .where(and(eq(t.destination, destination), gt(t.createdAt, now - DAY_MS)))
-        .get()
-      return Number(row?.n ?? 0)
+        .where(and(eq(t.destination, destination), gt(t.createdAt, now - DAY_MS), gt(t.failures, 0)))
+        .orderBy(t.createdAt)
+        .all()
+      let left = rows.reduce((sum, r) => sum + r.failures, 0)
+      if (left <= max) return null
+      for (const r of rows) {
+        left -= r.failures
+        if (left <= max) return r.createdAt + DAY_MS
+      }
+      return now
     },
   }
 }
