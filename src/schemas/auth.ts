@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { PASSWORD_MAX_LENGTH } from '../services/password-policy'
 import { CodeField, EmailField, NameField, PasswordField, PhoneField, UsernameField } from './fields'
 
 const exactlyOne = (keys: string[]) => (o: Record<string, unknown>) => keys.filter((k) => o[k] !== undefined).length === 1
@@ -66,7 +67,7 @@ export const OAuthTokenForm = z
   .object({
     grant_type: z.enum(['password', 'refresh_token']),
     username: z.string().optional().openapi({ description: 'phone, email or username (password grant)' }),
-    password: z.string().optional(),
+    password: z.string().max(PASSWORD_MAX_LENGTH).optional().openapi({ description: 'password grant' }),
     refresh_token: z.string().optional(),
     scope: z.string().optional(),
   })

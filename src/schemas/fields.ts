@@ -35,7 +35,8 @@ export const PasswordField = z
   .min(1)
   .max(PASSWORD_MAX_LENGTH * 4)
   .refine((s) => [...s].length <= PASSWORD_MAX_LENGTH, `Must be at most ${PASSWORD_MAX_LENGTH} characters`)
-  .openapi({ example: 'SecurePass123', format: 'password' })
+  // Documented in characters: the 4× bound above is in UTF-16 units, before the count.
+  .openapi({ example: 'SecurePass123', format: 'password', maxLength: PASSWORD_MAX_LENGTH })
 export const CodeField = z
   .string()
   .regex(/^\d{4,10}$/, 'Must be the digits of the code')

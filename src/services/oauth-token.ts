@@ -1,6 +1,7 @@
 import type { Deps } from '../deps'
 import { AppError, OAuthError } from '../errors'
 import { loginWithPassword } from './login'
+import { PASSWORD_MAX_LENGTH } from './password-policy'
 import { refreshSession } from './refresh'
 import { limitIpRequests } from './request-limits'
 import type { ClientInfo, TokenResponse } from './sessions'
@@ -21,6 +22,15 @@ function field(form: Form, name: string): string {
   if (Array.isArray(value)) throw new OAuthError('invalid_request', `Repeated parameter: ${name}`)
   if (typeof value !== 'string' || value === '') throw new OAuthError('invalid_request', `Missing parameter: ${name}`)
   return value
+}
+
+/** SPEC §4: a password over PASSWORD_MAX_LENGTH characters is refused before any hashing. */
+function passwordOf(form: Form): string {
+  const password = field(form, 'password')
+  if ([...password].length > PASSWORD_MAX_LENGTH) {
+    throw new OAuthError('invalid_request', `password must be at most ${PASSWORD_MAX_LENGTH} characters`)
+  }
+  return password
 }
 
 /** Identifiers of the password grant: a phone, an email or a username (RFC 6749 §4.3 `username`). */
@@ -50,11 +60,7 @@ export async function oauthToken(deps: Deps, form: Form, client: ClientInfo): Pr
   let result: TokenResponse
   try {
     if (grantType === 'password') {
-      result = await loginWithPassword(
-        deps,
-        { ...identifierOf(field(form, 'username')), password: field(form, 'password') },
-        client,
-      )
+      result = await loginWithPassword(deps, { ...identifierOf(field(form, 'username')), password: passwordOf(form) }, client)
     } else if (grantType === 'refresh_token') {
       // The password grant counts the login group's limit in its first batch; this one here.
       await limitIpRequests(deps, 'login', client.ip)

@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:workers'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { call, json } from '../helpers/app'
 import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
@@ -101,6 +102,30 @@ describe('POST /api/v1/auth/token, grant_type=password', () => {
     await expectOAuthError(await token({ grant_type: 'password', username: phone, password: PASSWORD }), 400, 'invalid_grant')
   })
 
+  it('refuses a password over 128 characters with 400 invalid_request, before the login is even attempted', async () => {
+    const { phone } = await activeUser(box)
+    const attempts = async () =>
+      (await env.DB.prepare('SELECT failures FROM login_failures WHERE identifier = ?').bind(`sms:${phone}`).first('failures')) ??
+      0
+    const long = `Aa1${'x'.repeat(126)}`
+    expect([...long]).toHaveLength(129)
+    const body = await expectOAuthError(
+      await token({ grant_type: 'password', username: phone, password: long }),
+      400,
+      'invalid_request',
+    )
+    expect(body.error_description).toMatch(/128/)
+    // Not counted as an attempt: refused before the login's first batch, so before any hashing.
+    expect(await attempts()).toBe(0)
+    // Characters, not UTF-16 units: 128 emoji are a password of allowed length, evaluated (and wrong).
+    await expectOAuthError(
+      await token({ grant_type: 'password', username: phone, password: '🔑'.repeat(128) }),
+      400,
+      'invalid_grant',
+    )
+    expect(await attempts()).toBe(1)
+  })
+
   it('refuses a missing password with 400 invalid_request', async () => {
     const { phone } = await activeUser(box)
     await expectOAuthError(await token({ grant_type: 'password', username: phone }), 400, 'invalid_request')
@@ -164,5 +189,12 @@ describe('the OpenAPI document', () => {
     expect(paths['/api/v1/auth/token']?.post).toBeDefined()
     expect(paths['/api/v1/auth/refresh']?.post).toBeDefined()
     expect(paths['/api/v1/auth/logout']?.post).toBeDefined()
+  })
+
+  it('documents the 128-character password limit where a password is sent', async () => {
+    const { components } = await json(await call('GET', '/api/v1/openapi.json'))
+    for (const name of ['OAuthTokenForm', 'RegisterBody', 'LoginBody']) {
+      expect({ name, maxLength: components.schemas[name]?.properties?.password?.maxLength }).toEqual({ name, maxLength: 128 })
+    }
   })
 })
