@@ -10,6 +10,7 @@ import { audit } from './audit'
 import { deliverOtp, reserveOtp, verifyOtp } from './otp'
 import { assertPasswordAllowed } from './password-policy'
 import { scryptParams } from './passwords'
+import { endResetCredentials } from './reset-credentials'
 import { type ClientInfo, revokeUserSessions } from './sessions'
 import { toUserView, type UserView } from './user-view'
 
@@ -126,6 +127,7 @@ export async function resetWithLink(deps: Deps, token: string, newPassword: stri
   if (!user || user.email !== row.email) throw invalidLink()
   const passwordHash = await hashPassword(newPassword, scryptParams(deps.config))
   await deps.users.update(user.id, { passwordHash, emailVerified: true, updatedAt: deps.now() })
+  await endResetCredentials(deps, user)
   await revokeUserSessions(deps, user.id, undefined, { reason: 'password_reset', client })
   audit(deps, { type: 'password_reset', actorId: user.id, subjectId: user.id, ...client, detail: { method: 'link' } })
   sendNotice(deps, user, 'password_reset')

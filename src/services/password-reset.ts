@@ -7,6 +7,7 @@ import { destinationOf, findByDestination, type IdentifierInput, requestOtpInBac
 import { verifyOtp } from './otp'
 import { assertPasswordAllowed } from './password-policy'
 import { checkPassword, scryptParams } from './passwords'
+import { endResetCredentials } from './reset-credentials'
 import { type ClientInfo, revokeUserSessions } from './sessions'
 
 /** Sends a `reset` code to an active account in the background; answers the same for anyone. */
@@ -41,6 +42,7 @@ export async function confirmPasswordReset(
   const passwordHash = await hashPassword(input.new_password, scryptParams(deps.config))
   const verified = to.channel === 'sms' ? { phoneVerified: true } : { emailVerified: true }
   await deps.users.update(user.id, { passwordHash, ...verified, updatedAt: deps.now() })
+  await endResetCredentials(deps, user)
   await revokeUserSessions(deps, user.id, undefined, { reason: 'password_reset', client })
   audit(deps, { type: 'password_reset', actorId: user.id, subjectId: user.id, ...client, detail: { channel: to.channel } })
   sendNotice(deps, { ...user, ...verified }, 'password_reset')

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } fr
 import worker from '../../src/index'
 import { call, envWith, expectError, json } from '../helpers/app'
 import { emailUser, lastEmail, linkIn, linkRows, userRow } from '../helpers/email'
-import { newEmail, PASSWORD } from '../helpers/factories'
+import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
 import { type FakeFetch, fakeFetch } from '../helpers/fake-fetch'
 import { type ParsedPage, parsePage, urlAttributes } from '../helpers/html'
 import { activeUser, newIp } from '../helpers/otp'
@@ -117,6 +117,37 @@ describe('email as a first-class identifier', () => {
     expect(res.status).toBe(200)
     expect((await login({ email, password: NEW_PASSWORD })).status).toBe(200)
     await expectError(await login({ email, password: PASSWORD }), 401, 'invalid_credentials')
+  })
+
+  it('a reset done with the emailed code retires the link sent with it', async () => {
+    const { email } = await emailUser(box, VARS)
+    const { path, token, code } = await resetLink(email)
+    expect((await post('/api/v1/auth/confirm-reset', { email, code, new_password: NEW_PASSWORD })).status).toBe(200)
+    await expectFailurePage(await open(path))
+    await expectFailurePage(await postForm({ token, new_password: 'Another-Passw0rd-9' }))
+    expect((await login({ email, password: NEW_PASSWORD })).status).toBe(200)
+  })
+
+  it('a reset done with the link kills the code sent with it, and a code sent by text', async () => {
+    const { email } = await emailUser(box, VARS)
+    // The same account also holds a verified phone.
+    const phone = newPhone()
+    await env.DB.prepare('UPDATE users SET phone = ?, phone_verified = 1 WHERE email = ?').bind(phone, email).run()
+    const { token, code } = await resetLink(email)
+    expect((await post('/api/v1/auth/reset-password', { phone })).status).toBe(202)
+    const texted = box.lastCode(phone)
+    expect((await postForm({ token, new_password: NEW_PASSWORD })).status).toBe(200)
+    for (const [who, guess] of [
+      [{ email }, code],
+      [{ phone }, texted],
+    ] as const) {
+      await expectError(
+        await post('/api/v1/auth/confirm-reset', { ...who, code: guess, new_password: 'Another-Passw0rd-9' }),
+        400,
+        'invalid_code',
+      )
+    }
+    expect((await login({ email, password: NEW_PASSWORD })).status).toBe(200)
   })
 
   it('answers an unknown email like a known one and sends it nothing', async () => {

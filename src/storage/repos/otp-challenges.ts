@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, type Placeholder, sql } from 'drizzle-orm'
+import { and, eq, gt, inArray, isNull, type Placeholder, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { type BatchStatement, once, preparedSql } from '../db/prepared'
 import { otpChallenges } from '../db/schema'
@@ -186,6 +186,16 @@ export function otpChallengesRepo(db: Db) {
     },
 
     byId: (id: string) => db.select().from(t).where(eq(t.id, id)).get(),
+
+    /** Closes the open challenges of a purpose at these destinations: their codes stop working. */
+    closeOpen: (destinations: string[], purpose: string, now: number) =>
+      destinations.length === 0
+        ? Promise.resolve()
+        : db
+            .update(t)
+            .set({ closedAt: now })
+            .where(and(inArray(t.destination, destinations), eq(t.purpose, purpose), isNull(t.closedAt)))
+            .run(),
 
     /**
      * When the destination's wrong guesses of the last 24 h (summed over the challenges created
