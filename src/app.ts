@@ -12,6 +12,7 @@ import { auth } from './routes/auth'
 import { docsRoutes } from './routes/docs'
 import { email } from './routes/email'
 import { me } from './routes/me'
+import { methodsServed } from './routes/method-not-allowed'
 import { places } from './routes/places'
 import { policies } from './routes/policies'
 import { newRouter } from './routes/router'
@@ -54,7 +55,16 @@ export function createApp() {
   const routes = app.route('/', service).route('/api/v1', api)
   app.route('/api/v1', docsRoutes(app, VERSION))
 
-  app.notFound((c) => renderError(c, new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`)))
+  const served = methodsServed(app.routes)
+  app.notFound((c) => {
+    const allowed = served(c.req.path)
+    if (allowed.length === 0) return renderError(c, new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`))
+    c.header('allow', allowed.join(', '))
+    return renderError(
+      c,
+      new AppError('method_not_allowed', `${c.req.method} is not served here; allowed: ${allowed.join(', ')}`),
+    )
+  })
   app.onError((err, c) => renderError(c, err))
   return routes
 }

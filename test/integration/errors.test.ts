@@ -5,6 +5,7 @@ import worker from '../../src/index'
 import { call, envWith, expectError, json } from '../helpers/app'
 import { newPhone, PASSWORD } from '../helpers/factories'
 import { type Outbox, outbox } from '../helpers/outbox'
+import { createSuperAdmin } from '../helpers/staff'
 
 let box: Outbox
 beforeEach(() => {
@@ -29,6 +30,39 @@ describe('unknown routes', () => {
 
   it('answers 404 not_found outside /api/v1', async () => {
     await expectError(await call('GET', '/nope'), 404, 'not_found')
+  })
+})
+
+describe('a known path with a method it does not serve', () => {
+  it('answers 405 method_not_allowed with Allow listing the methods it serves', async () => {
+    for (const [method, path, allow] of [
+      ['PUT', '/health', 'GET, HEAD'],
+      ['GET', '/api/v1/auth/register', 'POST'],
+      ['DELETE', '/api/v1/auth/login', 'POST'],
+      ['POST', '/api/v1/.well-known/jwks.json', null],
+      ['POST', '/.well-known/jwks.json', 'GET, HEAD'],
+      ['PUT', '/api/v1/auth/email/reset', 'GET, HEAD, POST'],
+    ] as const) {
+      const res = await call(method, path, { json: method === 'GET' ? undefined : {} })
+      if (allow === null) {
+        await expectError(res, 404, 'not_found')
+        continue
+      }
+      expect({ path, allow: res.headers.get('allow') }).toEqual({ path, allow })
+      const body = await expectError(res, 405, 'method_not_allowed')
+      expect(body.detail).toContain(allow)
+    }
+  })
+
+  it('matches paths with parameters, once the route family checks pass', async () => {
+    const root = await createSuperAdmin()
+    const res = await call('PUT', '/api/v1/policies/01JXYZ', { token: root.access_token, json: {} })
+    expect(res.headers.get('allow')).toBe('DELETE, GET, HEAD, PATCH')
+    await expectError(res, 405, 'method_not_allowed')
+  })
+
+  it("still runs the path's own checks first: a route family behind a sign-in answers 401 without one", async () => {
+    await expectError(await call('PUT', '/api/v1/audit'), 401, 'unauthorized')
   })
 })
 
