@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import worker from '../../src/index'
 import { call, envWith, expectError, json } from '../helpers/app'
 import { newPhone, PASSWORD } from '../helpers/factories'
+import { activeUser } from '../helpers/otp'
 import { type Outbox, outbox } from '../helpers/outbox'
 import { createSuperAdmin } from '../helpers/staff'
 
@@ -70,6 +71,19 @@ describe('request bodies', () => {
   it('answers 400 invalid_json to malformed JSON', async () => {
     const res = await call('POST', REGISTER, { body: '{"phone": ', headers: { 'content-type': 'application/json' } })
     await expectError(res, 400, 'invalid_json')
+  })
+
+  it('takes an empty body with a JSON content type as no body', async () => {
+    const empty = { body: '', headers: { 'content-type': 'application/json' } }
+    // An endpoint that needs a body says what is missing.
+    const body = await expectError(await call('POST', REGISTER, empty), 400, 'validation_error')
+    expect(body.fields).toEqual(expect.any(Object))
+    // One that takes none checks the sign-in first, then proceeds.
+    await expectError(await call('POST', '/api/v1/auth/logout', empty), 401, 'unauthorized')
+    const user = await activeUser(box)
+    expect((await call('DELETE', '/api/v1/me/sessions', { ...empty, token: user.access_token })).status).toBe(204)
+    expect((await call('POST', '/api/v1/auth/logout', { ...empty, token: user.access_token })).status).toBe(204)
+    await expectError(await call('GET', '/api/v1/me', { token: user.access_token }), 401, 'invalid_token')
   })
 
   it('answers 415 to a text/plain body', async () => {
