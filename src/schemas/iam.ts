@@ -5,7 +5,11 @@ import { UserResponse } from './user'
 
 export const PageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ example: 20 }),
-  cursor: z.string().max(64).optional(),
+  // A page's `next_cursor` is the id (a UUIDv7) of its last item; anything else is a client error.
+  cursor: z
+    .string()
+    .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'Must be a next_cursor from a previous page')
+    .optional(),
 })
 
 export const listOf = <T extends z.ZodType>(item: T, name: string) =>

@@ -127,6 +127,17 @@ describe('GET /api/v1/policies', () => {
     expect(seen.find((p) => p.id === created[0]?.id)).toEqual(created[0])
   })
 
+  it('refuses a cursor that no page gave with 400 validation_error on fields.cursor', async () => {
+    for (const cursor of ['garbage', "' OR 1=1", '0199']) {
+      const body = await expectError(
+        await list(admin.access_token, `?cursor=${encodeURIComponent(cursor)}`),
+        400,
+        'validation_error',
+      )
+      expect(body.fields.cursor).toMatch(/next_cursor/)
+    }
+  })
+
   it('answers next_cursor null on the last page', async () => {
     await createPolicy(admin.access_token, ['places:read'])
     const body = await json(await list(admin.access_token, '?limit=100'))
