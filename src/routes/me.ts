@@ -1,6 +1,7 @@
 import { createRoute } from '@hono/zod-openapi'
 import { requireAuth, requireLiveSession } from '../middleware/auth'
 import { errorResponses, jsonBody, jsonContent, SECURITY } from '../schemas/fields'
+import { DevicePageQuery, PageQuery } from '../schemas/iam'
 import { DeleteMeBody, DeviceBody, DeviceIdParam, PatchMeBody, SessionIdParam, SessionList } from '../schemas/me'
 import { DeviceList, DeviceResponse, UserResponse } from '../schemas/user'
 import { addDevice, listDevices, removeDevice } from '../services/devices'
@@ -64,11 +65,12 @@ export const me = router
       security,
       middleware: sensitive,
       summary: 'Live sessions of the user',
-      responses: { 200: jsonContent(SessionList, 'Sessions, newest first'), ...errorResponses(401) },
+      request: { query: PageQuery },
+      responses: { 200: jsonContent(SessionList, 'Sessions, newest first'), ...errorResponses(400, 401) },
     }),
     async (c) => {
       const { userId, sessionId } = c.var.auth
-      return c.json({ items: await listSessions(c.var.deps, userId, sessionId), next_cursor: null }, 200)
+      return c.json(await listSessions(c.var.deps, userId, sessionId, c.req.valid('query')), 200)
     },
   )
   .openapi(
@@ -109,9 +111,10 @@ export const me = router
       tags,
       security,
       summary: "The user's devices",
-      responses: { 200: jsonContent(DeviceList, 'Devices'), ...errorResponses(401) },
+      request: { query: DevicePageQuery },
+      responses: { 200: jsonContent(DeviceList, 'Devices, oldest first'), ...errorResponses(400, 401) },
     }),
-    async (c) => c.json({ items: await listDevices(c.var.deps, c.var.auth.userId), next_cursor: null }, 200),
+    async (c) => c.json(await listDevices(c.var.deps, c.var.auth.userId, c.req.valid('query')), 200),
   )
   .openapi(
     createRoute({

@@ -3,12 +3,25 @@ import { PERMISSION } from '../services/permissions'
 import { EmailField, NameField, PasswordField, PhoneField, UsernameField } from './fields'
 import { UserResponse } from './user'
 
+const Limit = z.coerce.number().int().min(1).max(100).default(20).openapi({ example: 20 })
+
 export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ example: 20 }),
+  limit: Limit,
   // A page's `next_cursor` is the id (a UUIDv7) of its last item; anything else is a client error.
   cursor: z
     .string()
     .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'Must be a next_cursor from a previous page')
+    .optional(),
+})
+
+/** Devices page by their own ids (`device_id`, chosen by the client), not by a UUID. */
+export const DevicePageQuery = z.object({
+  limit: Limit,
+  cursor: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[\w.:-]+$/, 'Must be a next_cursor from a previous page')
     .optional(),
 })
 

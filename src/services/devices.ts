@@ -2,8 +2,15 @@ import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import { type DeviceView, toDeviceView as view } from './user-view'
 
-export async function listDevices(deps: Deps, userId: string): Promise<DeviceView[]> {
-  return (await deps.devices.of(userId)).map(view)
+/** A page of the user's devices, oldest first; the cursor is the last one's `device_id`. */
+export async function listDevices(
+  deps: Deps,
+  userId: string,
+  q: { limit: number; cursor?: string | undefined },
+): Promise<{ items: DeviceView[]; next_cursor: string | null }> {
+  const rows = await deps.devices.pageOf(userId, q)
+  const items = rows.slice(0, q.limit)
+  return { items: items.map(view), next_cursor: rows.length > q.limit ? (items.at(-1)?.deviceId ?? null) : null }
 }
 
 /** Registers a device to the user; a device id already registered (to anyone) is a 409. */

@@ -1,5 +1,6 @@
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
+import { page } from './pagination'
 import { type ClientInfo, revokeSession, revokeUserSessions } from './sessions'
 
 export interface SessionView {
@@ -14,10 +15,15 @@ export interface SessionView {
 
 const iso = (ms: number) => new Date(ms).toISOString()
 
-/** The user's live sessions, newest first, the calling one marked `current`. */
-export async function listSessions(deps: Deps, userId: string, currentId: string): Promise<SessionView[]> {
-  const rows = await deps.sessions.liveOf(userId, deps.now())
-  return rows.map((s) => ({
+/** A page of the user's live sessions, newest first, the calling one marked `current`. */
+export async function listSessions(
+  deps: Deps,
+  userId: string,
+  currentId: string,
+  q: { limit: number; cursor?: string | undefined },
+): Promise<{ items: SessionView[]; next_cursor: string | null }> {
+  const rows = await deps.sessions.liveOf(userId, deps.now(), q)
+  return page(rows, q.limit, (s) => ({
     id: s.id,
     created_at: iso(s.createdAt),
     last_used_at: iso(s.lastUsedAt),

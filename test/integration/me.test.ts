@@ -177,6 +177,26 @@ describe('devices', () => {
     expect((await json(await getMe(access_token))).devices).toEqual([added])
   })
 
+  it('pages GET /me/devices with limit and cursor, oldest first, without gaps or repeats', async () => {
+    const { access_token } = await activeUser(box)
+    const ids = [newDeviceId(), newDeviceId(), newDeviceId()]
+    for (const device_id of ids) expect((await addDevice(access_token, { device_id, type: 'inverter' })).status).toBe(201)
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const query: string = `?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`
+      const body = await json(await call('GET', `/api/v1/me/devices${query}`, { token: access_token }))
+      expect(body.items.length).toBeLessThanOrEqual(2)
+      seen.push(...body.items.map((d: { device_id: string }) => d.device_id))
+      cursor = body.next_cursor
+    } while (cursor)
+    // The pages join up into the whole list, in its order (by registration time, then id).
+    const whole = await json(await call('GET', '/api/v1/me/devices', { token: access_token }))
+    expect(seen).toEqual(whole.items.map((d: { device_id: string }) => d.device_id))
+    expect([...seen].sort()).toEqual([...ids].sort())
+    await expectError(await call('GET', '/api/v1/me/devices?limit=0', { token: access_token }), 400, 'validation_error')
+  })
+
   it('removes a device with 204, and answers 404 not_found the second time', async () => {
     const { access_token } = await activeUser(box)
     const deviceId = newDeviceId()

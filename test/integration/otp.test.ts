@@ -164,11 +164,16 @@ describe('send limits', () => {
     expect((await verify(phone, second.code, vars)).status).toBe(200)
   })
 
-  it('refuses even a fresh right code once the destination has more wrong guesses than its daily cap', async () => {
-    const vars = { OTP_MAX_FAILURES_PER_DAY: '4', OTP_RESEND_COOLDOWN_SECONDS: '0' }
+  // A daily cap of 4 wrong guesses; a pending phone whose first code took 3 of them.
+  const vars = { OTP_MAX_FAILURES_PER_DAY: '4', OTP_RESEND_COOLDOWN_SECONDS: '0' }
+  async function threeWrongGuesses() {
     const first = await registerPending(box, { env: vars })
-    const { phone } = first
-    for (let i = 0; i < 3; i++) await expectError(await verify(phone, wrongCode(first.code), vars), 400, 'invalid_code')
+    for (let i = 0; i < 3; i++) await expectError(await verify(first.phone, wrongCode(first.code), vars), 400, 'invalid_code')
+    return first
+  }
+
+  it('refuses even a fresh right code once the destination has more wrong guesses than its daily cap', async () => {
+    const { phone } = await threeWrongGuesses()
 
     // A new code does not reset the day's failures. With 4 (the cap, not more) a guess is still
     // evaluated; the fifth wrong one puts the destination over the cap.
@@ -188,20 +193,14 @@ describe('send limits', () => {
   })
 
   it('still takes a right code with exactly the daily cap of wrong guesses', async () => {
-    const vars = { OTP_MAX_FAILURES_PER_DAY: '4', OTP_RESEND_COOLDOWN_SECONDS: '0' }
-    const first = await registerPending(box, { env: vars })
-    const { phone } = first
-    for (let i = 0; i < 3; i++) await expectError(await verify(phone, wrongCode(first.code), vars), 400, 'invalid_code')
+    const { phone } = await threeWrongGuesses()
     const second = await registerPending(box, { env: vars, phone })
     await expectError(await verify(phone, wrongCode(second.code), vars), 400, 'invalid_code')
     expect((await verify(phone, second.code, vars)).status).toBe(200)
   })
 
   it('counts concurrent wrong guesses against the daily failure cap atomically', async () => {
-    const vars = { OTP_MAX_FAILURES_PER_DAY: '4', OTP_RESEND_COOLDOWN_SECONDS: '0' }
-    const first = await registerPending(box, { env: vars })
-    const { phone } = first
-    for (let i = 0; i < 3; i++) await expectError(await verify(phone, wrongCode(first.code), vars), 400, 'invalid_code')
+    const { phone } = await threeWrongGuesses()
 
     // Two wrong guesses are still evaluated today (at 3 and at 4 failures); the new code's own
     // three attempts must not stretch that.

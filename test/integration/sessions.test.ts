@@ -160,6 +160,29 @@ describe('GET /api/v1/me/sessions', () => {
     )
   })
 
+  it('pages with limit and cursor, newest first, without gaps or repeats; a bad limit or cursor is 400', async () => {
+    const user = await activeUser(box)
+    const others = [await logInWith(user.phone), await logInWith(user.phone)]
+    const all = [user, ...others].map((s) => sidOf(s.access_token))
+    const seen: string[] = []
+    let cursor: string | null = null
+    do {
+      const query: string = `?limit=2${cursor ? `&cursor=${cursor}` : ''}`
+      const body = await json(await call('GET', `/api/v1/me/sessions${query}`, { token: user.access_token }))
+      expect(body.items.length).toBeLessThanOrEqual(2)
+      seen.push(...body.items.map((s: { id: string }) => s.id))
+      cursor = body.next_cursor
+    } while (cursor)
+    // The pages join up into the whole list, in its order (newest first: ids are time-ordered).
+    const whole = await json(await call('GET', '/api/v1/me/sessions', { token: user.access_token }))
+    expect(seen).toEqual(whole.items.map((s: { id: string }) => s.id))
+    expect([...seen].sort()).toEqual([...all].sort())
+    expect(seen.at(-1)).toBe(sidOf(user.access_token))
+    for (const query of ['?limit=0', '?limit=101', '?cursor=garbage']) {
+      await expectError(await call('GET', `/api/v1/me/sessions${query}`, { token: user.access_token }), 400, 'validation_error')
+    }
+  })
+
   it('takes the ip from CF-Connecting-IP, never from X-Forwarded-For', async () => {
     const user = await activeUser(box)
     const spoofed = await logInWith(user.phone, { headers: { 'x-forwarded-for': '192.0.2.66' }, ip: '198.51.100.88' })

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from 'drizzle-orm'
+import { and, eq, inArray, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { type DeviceRow, devices } from '../db/schema'
 
@@ -6,6 +6,26 @@ export function devicesRepo(db: Db) {
   return {
     of: (userId: string): Promise<DeviceRow[]> =>
       db.select().from(devices).where(eq(devices.userId, userId)).orderBy(devices.registeredAt).all(),
+
+    /**
+     * A page of a user's devices, oldest first: up to `limit` + 1 rows after the device named by
+     * `cursor` (by registration time, then id), so the caller knows if more follow.
+     */
+    pageOf: (userId: string, page: { limit: number; cursor?: string | undefined }): Promise<DeviceRow[]> =>
+      db
+        .select()
+        .from(devices)
+        .where(
+          and(
+            eq(devices.userId, userId),
+            page.cursor
+              ? sql`(${devices.registeredAt}, ${devices.deviceId}) > ((SELECT registered_at FROM devices WHERE device_id = ${page.cursor} AND user_id = ${userId}), ${page.cursor})`
+              : undefined,
+          ),
+        )
+        .orderBy(devices.registeredAt, devices.deviceId)
+        .limit(page.limit + 1)
+        .all(),
 
     /** Devices of several users at once (one query for a page of users). */
     async ofUsers(userIds: string[]): Promise<Map<string, DeviceRow[]>> {

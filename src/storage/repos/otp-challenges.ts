@@ -215,7 +215,7 @@ export function otpChallengesRepo(db: Db) {
         left -= r.failures
         if (left <= max) return r.createdAt + DAY_MS
       }
-      return now
+      return now // not reached for a cap of 0 or more: with every row gone, none are left
     },
   }
 }

@@ -132,13 +132,24 @@ export function sessionsRepo(db: Db) {
       return rows.map((r) => r.id)
     },
 
-    /** Live (unrevoked, unexpired) sessions of a user, newest first. */
-    liveOf: (userId: string, now: number): Promise<SessionRow[]> =>
+    /**
+     * A page of a user's live (unrevoked, unexpired) sessions, newest first (ids are
+     * time-ordered): up to `limit` + 1 rows after the `cursor` id, so the caller knows if more follow.
+     */
+    liveOf: (userId: string, now: number, page: { limit: number; cursor?: string | undefined }): Promise<SessionRow[]> =>
       db
         .select()
         .from(sessions)
-        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), gt(sessions.expiresAt, now)))
-        .orderBy(desc(sessions.createdAt))
+        .where(
+          and(
+            eq(sessions.userId, userId),
+            isNull(sessions.revokedAt),
+            gt(sessions.expiresAt, now),
+            page.cursor ? lt(sessions.id, page.cursor) : undefined,
+          ),
+        )
+        .orderBy(desc(sessions.id))
+        .limit(page.limit + 1)
         .all(),
 
     /** Drops sessions that ended long ago (housekeeping). */
