@@ -1,8 +1,9 @@
+import { env } from 'cloudflare:workers'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
 import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
 import { type Caller, type Cast, claimsOf, createNamed, EVERYONE, listAll, newCast, userRow } from '../helpers/iam'
-import { activeUser, newIp } from '../helpers/otp'
+import { activeUser, newIp, registerPending } from '../helpers/otp'
 import { type Outbox, outbox } from '../helpers/outbox'
 import { countRows, expectSessionAlive, expectSessionDead, getMe, logInWith } from '../helpers/sessions'
 import { createStaff, newUsername, staffLogin } from '../helpers/staff'
@@ -270,6 +271,8 @@ describe('PATCH /api/v1/users/{id}', () => {
 })
 
 describe('activate, deactivate, suspend', () => {
+  const NO_COOLDOWN = { OTP_RESEND_COOLDOWN_SECONDS: '0' }
+
   it('suspends an end user: its tokens stop at once, its password login is refused, activation restores it', async () => {
     const user = await activeUser(box)
     const res = await setStatus(cast.admin, user.user.id, 'suspend')
@@ -283,6 +286,25 @@ describe('activate, deactivate, suspend', () => {
     expect(activated.status).toBe(200)
     expect((await json(activated)).status).toBe('active')
     await expectSessionAlive(await logInWith(user.phone))
+  })
+
+  it('activates a pending account (an admin vouching for it): it may log in, its phone still unverified', async () => {
+    const { phone } = await registerPending(box, { env: NO_COOLDOWN })
+    const id = await env.DB.prepare('SELECT id FROM users WHERE phone = ?').bind(phone).first<string>('id')
+    const res = await setStatus(cast.admin, id as string, 'activate')
+    expect(res.status).toBe(200)
+    expect(await json(res)).toMatchObject({ status: 'active', is_verified: false, phone_verified: false })
+    expect((await passwordLogin(phone)).status).toBe(200)
+    // A login code then proves the phone.
+    const asked = await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: NO_COOLDOWN, ip: newIp() })
+    expect(asked.status).toBe(202)
+    const verified = await call('POST', '/api/v1/auth/verify', {
+      json: { phone, code: box.lastCode(phone) },
+      env: NO_COOLDOWN,
+      ip: newIp(),
+    })
+    expect(verified.status, await verified.clone().text()).toBe(200)
+    expect((await json(verified)).user).toMatchObject({ status: 'active', is_verified: true, phone_verified: true })
   })
 
   it('deactivates an end user, with the same revocation', async () => {
