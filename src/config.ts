@@ -58,9 +58,10 @@ const ConfigSchema = z
     SCRYPT_R: int(1, 32).default(8),
     SCRYPT_P: int(1, 16).default(3),
     CORS_ORIGINS: list.default([]),
-    SMS_PROVIDER: z.enum(SMS_PROVIDERS).default('console'),
+    // No default in production (below): console, the development default, sends nothing.
+    SMS_PROVIDER: z.enum(SMS_PROVIDERS).optional(),
     SMS_FALLBACK_PROVIDER: z.enum(SMS_PROVIDERS).optional(),
-    EMAIL_PROVIDER: z.enum(['console', 'resend', 'sendgrid']).default('console'),
+    EMAIL_PROVIDER: z.enum(['console', 'resend', 'sendgrid']).optional(),
     EMAIL_FROM: z.string().default('edge-auth <no-reply@localhost>'),
     TWILIO_API_BASE: url.default('https://api.twilio.com'),
     TWILIO_ACCOUNT_SID: z.string().optional(),
@@ -96,7 +97,14 @@ const ConfigSchema = z
         if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: `required when ${provider}` })
       }
     }
-    const sms: string[] = [c.SMS_PROVIDER, c.SMS_FALLBACK_PROVIDER ?? '']
+    // SPEC §8: console is the default in development only; a production without a provider would
+    // answer "code sent" and send nothing.
+    if (c.ENVIRONMENT === 'production') {
+      for (const key of ['SMS_PROVIDER', 'EMAIL_PROVIDER'] as const) {
+        if (!c[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'required in production (console only by choice)' })
+      }
+    }
+    const sms: string[] = [c.SMS_PROVIDER ?? 'console', c.SMS_FALLBACK_PROVIDER ?? '']
     need(sms.includes('twilio'), 'SMS_PROVIDER=twilio', ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'])
     if (sms.includes('twilio') && !c.TWILIO_PHONE_NUMBER && !c.TWILIO_MESSAGING_SERVICE_SID) {
       ctx.addIssue({
@@ -113,6 +121,7 @@ const ConfigSchema = z
     need(c.EMAIL_PROVIDER === 'resend', 'EMAIL_PROVIDER=resend', ['RESEND_API_KEY'])
     need(c.EMAIL_PROVIDER === 'sendgrid', 'EMAIL_PROVIDER=sendgrid', ['SENDGRID_API_KEY'])
   })
+  .transform((c) => ({ ...c, SMS_PROVIDER: c.SMS_PROVIDER ?? 'console', EMAIL_PROVIDER: c.EMAIL_PROVIDER ?? 'console' }))
 
 export const STAFF_ROLES = ['super_admin', 'admin', 'client', 'subclient'] as const
 export type StaffRole = (typeof STAFF_ROLES)[number]

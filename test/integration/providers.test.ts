@@ -256,3 +256,47 @@ describe('EMAIL_PROVIDER=sendgrid', () => {
     await expectNoValidCode({ email }, 'email', email, codeIn(sent(0).content[0].value), SENDGRID)
   })
 })
+
+describe('the console providers in production (SPEC §5: a code is never logged in production)', () => {
+  const PRODUCTION = { ENVIRONMENT: 'production', SMS_PROVIDER: 'console', EMAIL_PROVIDER: 'console' }
+
+  it('logs a text with its code masked', async () => {
+    const logs = vi.spyOn(console, 'log').mockImplementation(() => {})
+    try {
+      const phone = newPhone()
+      const res = await call('POST', '/api/v1/auth/register', { json: { phone, password: PASSWORD }, env: PRODUCTION })
+      expect(res.status).toBe(201)
+      const line = logs.mock.calls.map(([l]) => String(l)).find((l) => l.startsWith(`[sms] to=${phone}`))
+      expect(line).toBe(`[sms] to=${phone} body=Your edge-auth verification code is [code]. Valid for 10 minutes.`)
+    } finally {
+      logs.mockRestore()
+    }
+  })
+
+  it('logs an email with its code and its link token masked', async () => {
+    const logs = vi.spyOn(console, 'log').mockImplementation(() => {})
+    try {
+      const email = newEmail()
+      expect((await call('POST', '/api/v1/auth/register', { json: { email, password: PASSWORD } })).status).toBe(201)
+      const code = /\b(\d{6})\b/.exec(logs.mock.calls.map(([l]) => String(l)).join('\n'))?.[1]
+      expect((await call('POST', '/api/v1/auth/verify', { json: { email, code } })).status).toBe(200)
+      logs.mockClear()
+      const vars = { ...PRODUCTION, OTP_RESEND_COOLDOWN_SECONDS: '0' }
+      expect((await call('POST', '/api/v1/auth/reset-password', { json: { email }, env: vars })).status).toBe(202)
+      const line = logs.mock.calls.map(([l]) => String(l)).find((l) => l.startsWith(`[email] to=${email}`)) ?? ''
+      expect(line).toContain('token=[redacted]')
+      expect(line).toContain('[code]')
+      expect(line).not.toMatch(/\b\d{4,10}\b/)
+    } finally {
+      logs.mockRestore()
+    }
+  })
+
+  it('refuses to run in production without SMS_PROVIDER and EMAIL_PROVIDER: 500 and a fatal line naming them', async () => {
+    const res = await call('GET', '/health', { env: { ENVIRONMENT: 'production', SMS_PROVIDER: '', EMAIL_PROVIDER: '' } })
+    await expectError(res, 500, 'internal_error')
+    const fatal = errors.mock.calls.map(([l]) => String(l)).find((l) => l.includes('"fatal"')) ?? ''
+    expect(fatal).toMatch(/SMS_PROVIDER: required in production/)
+    expect(fatal).toMatch(/EMAIL_PROVIDER: required in production/)
+  })
+})

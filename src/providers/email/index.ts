@@ -21,6 +21,6 @@ export function emailSenderFor(config: Config): EmailSender {
         fetchFn,
       )
     case 'console':
-      return consoleEmailSender()
+      return consoleEmailSender({ redact: config.ENVIRONMENT === 'production' })
   }
 }

@@ -42,6 +42,6 @@ export function smsSenderFor(config: Config, provider: Config['SMS_PROVIDER'] = 
         fetchFn,
       )
     case 'console':
-      return consoleSmsSender()
+      return consoleSmsSender({ redact: config.ENVIRONMENT === 'production' })
   }
 }
