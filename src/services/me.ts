@@ -2,6 +2,7 @@ import { idTime } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import { isUniqueViolation } from '../storage/repos/users'
+import { claimEmail, emailIsTaken } from './email-claims'
 import { sendEmailVerification } from './email-links'
 import { normalizeEmail } from './identifiers'
 import { checkPassword } from './passwords'
@@ -44,7 +45,7 @@ export interface ProfilePatch {
 /**
  * Updates the profile. A new email gets a verification code and link before anything changes
  * (a failed send is a 503 and changes nothing), then is stored unverified until confirmed; an
- * email held by another account is a 409.
+ * email another account has proved is a 409 (`emailIsTaken`).
  */
 export async function updateMe(deps: Deps, userId: string, patch: ProfilePatch, client: ClientInfo): Promise<UserView> {
   const user = await deps.users.byId(userId)
@@ -55,10 +56,9 @@ export async function updateMe(deps: Deps, userId: string, patch: ProfilePatch, 
   if (patch.email !== undefined) {
     const email = normalizeEmail(patch.email)
     if (email !== user.email) {
-      const holder = await deps.users.byEmail(email)
-      if (holder && holder.status !== 'pending') throw new AppError('email_taken', 'This email is already registered')
+      if (emailIsTaken(await deps.users.byEmail(email))) throw new AppError('email_taken', 'This email is already registered')
       await sendEmailVerification(deps, user, email, client)
-      await deps.users.releasePendingEmail(email, { id: userId })
+      await claimEmail(deps, email, { id: userId })
       changes.email = email
       changes.emailVerified = false
     }

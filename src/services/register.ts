@@ -5,6 +5,7 @@ import { AppError } from '../errors'
 import type { UserRow } from '../storage/db/schema'
 import { isUniqueViolation } from '../storage/repos/users'
 import { audit } from './audit'
+import { claimEmail, emailIsTaken } from './email-claims'
 import { normalizeEmail, parsePhone } from './identifiers'
 import { type Channel, deliverOtp, releaseOtp, reserveOtp } from './otp'
 import { assertPasswordAllowed } from './password-policy'
@@ -51,7 +52,7 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
     email ? deps.users.byEmail(email) : undefined,
   ])
   if (byPhone && byPhone.status !== 'pending') throw phoneTaken()
-  if (byEmail && byEmail.status !== 'pending') throw emailTaken()
+  if (emailIsTaken(byEmail)) throw emailTaken()
 
   const passwordHash = await hashPassword(input.password, scryptParams(config))
   const channel: Channel = phone ? 'sms' : 'email'
@@ -75,7 +76,7 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
       createdAt: now,
       updatedAt: now,
     }
-    if (email) await deps.users.releasePendingEmail(email, { phone })
+    if (email) await claimEmail(deps, email, { phone })
     user = await deps.users.upsertPending(row, phone ? 'phone' : 'email')
   } catch (err) {
     await releaseOtp(deps, reservation)

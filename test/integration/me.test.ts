@@ -1,6 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
+import { emailUser } from '../helpers/email'
 import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
 import { activeUser, newIp } from '../helpers/otp'
 import { type Outbox, outbox } from '../helpers/outbox'
@@ -51,16 +52,32 @@ describe('PATCH /api/v1/me', () => {
     expect(await json(res)).toMatchObject({ email, email_verified: false, phone_verified: true, is_verified: true })
   })
 
-  it('refuses the email of another verified account with 409 email_taken', async () => {
+  it('refuses an email another account has verified with 409 email_taken', async () => {
+    const holder = await emailUser(box, {})
+    const { access_token, user } = await activeUser(box)
+    await expectError(await patchMe(access_token, { email: holder.email }), 409, 'email_taken')
+    expect((await userRow(user.id))?.email).toBeNull()
+  })
+
+  it('takes an email another account holds unverified: typing an address locks its owner out of nothing', async () => {
+    // A squatter signs up with its phone and someone else's email, which it cannot verify.
     const phone = newPhone()
     const email = newEmail()
     const reg = await call('POST', '/api/v1/auth/register', { json: { phone, email, password: PASSWORD }, ip: newIp() })
     expect(reg.status).toBe(201)
-    expect((await call('POST', '/api/v1/auth/verify', { json: { phone, code: box.lastCode(phone) } })).status).toBe(200)
+    const squatter = await json(await call('POST', '/api/v1/auth/verify', { json: { phone, code: box.lastCode(phone) } }))
+    expect((await json(await getMe(squatter.access_token))).email).toBe(email) // its profile is cached now
 
-    const { access_token, user } = await activeUser(box)
-    await expectError(await patchMe(access_token, { email }), 409, 'email_taken')
-    expect((await userRow(user.id))?.email).toBeNull()
+    const owner = await activeUser(box)
+    const res = await patchMe(owner.access_token, { email })
+    expect(res.status).toBe(200)
+    expect(await json(res)).toMatchObject({ email, email_verified: false })
+    expect((await userRow(squatter.user.id))?.email).toBeNull()
+    expect((await json(await getMe(squatter.access_token))).email).toBeNull()
+    const events = await env.DB.prepare("SELECT detail FROM audit_events WHERE type = 'user_updated' AND subject_id = ?")
+      .bind(squatter.user.id)
+      .all<{ detail: string }>()
+    expect(events.results.map((e) => JSON.parse(e.detail))).toEqual([{ email: 'released', reason: 'claimed_by_another_account' }])
   })
 
   it('refuses an unknown field (role) with 400 validation_error and changes nothing', async () => {

@@ -48,3 +48,31 @@ describe('POST /api/v1/auth/register', () => {
     await expectError(res, 409, 'phone_taken')
   })
 })
+
+describe('an email nobody has proved reserves nothing', () => {
+  const register = (body: object) => call('POST', '/api/v1/auth/register', { json: { password: PASSWORD, ...body } })
+  const holderOf = (email: string) => env.DB.prepare('SELECT id, phone FROM users WHERE email = ?').bind(email).first()
+
+  it("lets the email's owner register though a phone account holds it unverified; that account loses it", async () => {
+    const squatter = newPhone()
+    const email = `owner-${crypto.randomUUID()}@example.tn`
+    expect((await register({ phone: squatter, email })).status).toBe(201)
+    expect((await call('POST', '/api/v1/auth/verify', { json: { phone: squatter, code: box.lastCode(squatter) } })).status).toBe(
+      200,
+    )
+
+    const res = await register({ email })
+    expect(res.status).toBe(201)
+    expect((await call('POST', '/api/v1/auth/verify', { json: { email, code: box.lastCode(email) } })).status).toBe(200)
+    expect(await holderOf(email)).toMatchObject({ phone: null })
+    const left = await env.DB.prepare('SELECT email, status FROM users WHERE phone = ?').bind(squatter).first()
+    expect(left).toEqual({ email: null, status: 'active' })
+  })
+
+  it('still answers 409 email_taken for an email its holder verified', async () => {
+    const email = `verified-${crypto.randomUUID()}@example.tn`
+    expect((await register({ email })).status).toBe(201)
+    expect((await call('POST', '/api/v1/auth/verify', { json: { email, code: box.lastCode(email) } })).status).toBe(200)
+    await expectError(await register({ email, phone: newPhone() }), 409, 'email_taken')
+  })
+})

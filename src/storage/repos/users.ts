@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lt, ne, or, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { type Bind, once, prepared } from '../db/prepared'
 import { type UserRow, users } from '../db/schema'
@@ -70,22 +70,31 @@ export function usersRepo(db: Db) {
     },
 
     /**
-     * Frees an email held by pending (never verified) accounts: an unfinished sign-up reserves
-     * nothing (SPEC §6.1 reserves identifiers for verified accounts only). `keep` names the
-     * account being written (by id, or by phone for a pending re-registration); pending rows
-     * left with no identifier are dropped.
+     * Frees an email no account has proved (SPEC §6.1 reserves identifiers for verified
+     * accounts only): held by a pending account (an unfinished sign-up), or unverified on an
+     * account that keeps another identifier to sign in with (a phone or a username). `keep` names
+     * the account being written (by id, or by phone for a pending re-registration); pending rows
+     * left with no identifier are dropped. Returns the other accounts that lost it.
      */
-    releasePendingEmail: (email: string, keep: { id?: string; phone?: string | null }) => {
+    async releaseUnprovenEmail(email: string, keep: { id?: string; phone?: string | null }, now: number): Promise<string[]> {
       const others = and(
         eq(users.email, email),
-        eq(users.status, 'pending'),
         keep.id ? ne(users.id, keep.id) : undefined,
         keep.phone ? or(isNull(users.phone), ne(users.phone, keep.phone)) : undefined,
       )
-      return db.batch([
-        db.delete(users).where(and(others, isNull(users.phone))),
-        db.update(users).set({ email: null }).where(others),
+      const pending = and(others, eq(users.status, 'pending'))
+      const unproven = and(
+        others,
+        ne(users.status, 'pending'),
+        eq(users.emailVerified, false),
+        or(isNotNull(users.phone), isNotNull(users.username)),
+      )
+      const [, , released] = await db.batch([
+        db.delete(users).where(and(pending, isNull(users.phone))),
+        db.update(users).set({ email: null }).where(pending),
+        db.update(users).set({ email: null, updatedAt: now }).where(unproven).returning({ id: users.id }),
       ])
+      return released.map((r) => r.id)
     },
 
     /** Newest first, filtered; `q` matches phone, email, username, name or surname (a substring). */

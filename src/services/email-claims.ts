@@ -1,0 +1,25 @@
+import type { Deps } from '../deps'
+import type { UserRow } from '../storage/db/schema'
+import { audit } from './audit'
+
+/**
+ * Whether another account holds `email` against a new claim (409 `email_taken`): once it has
+ * verified it, or when it is that active account's only identifier. An email nobody has proved
+ * reserves nothing, so typing someone else's address cannot lock its owner out.
+ */
+export function emailIsTaken(holder: UserRow | undefined): boolean {
+  if (!holder || holder.status === 'pending') return false
+  return holder.emailVerified || (!holder.phone && !holder.username)
+}
+
+/**
+ * Takes an unproven email from the accounts holding it (see `emailIsTaken`), before `keep`
+ * stores it: their cached profiles are dropped, and each loss is audited.
+ */
+export async function claimEmail(deps: Deps, email: string, keep: { id?: string; phone?: string | null }): Promise<void> {
+  const released = await deps.users.releaseUnprovenEmail(email, keep, deps.now())
+  for (const id of released) {
+    await deps.authState.dropProfile(id)
+    audit(deps, { type: 'user_updated', subjectId: id, detail: { email: 'released', reason: 'claimed_by_another_account' } })
+  }
+}
