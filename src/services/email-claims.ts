@@ -1,15 +1,17 @@
 import type { Deps } from '../deps'
 import type { UserRow } from '../storage/db/schema'
 import { audit } from './audit'
+import { isStaff } from './roles'
 
 /**
  * Whether another account holds `email` against a new claim (409 `email_taken`): once it has
- * verified it, or when it is that active account's only identifier. An email nobody has proved
- * reserves nothing, so typing someone else's address cannot lock its owner out.
+ * verified it, when it is that active account's only identifier, or when a staff account holds
+ * it (an admin set it). An email no end user has proved reserves nothing, so typing someone
+ * else's address cannot lock its owner out.
  */
 export function emailIsTaken(holder: UserRow | undefined): boolean {
   if (!holder || holder.status === 'pending') return false
-  return holder.emailVerified || (!holder.phone && !holder.username)
+  return holder.emailVerified || isStaff(holder.role) || (!holder.phone && !holder.username)
 }
 
 /**

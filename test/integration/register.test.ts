@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
 import { newPhone, PASSWORD, signUp } from '../helpers/factories'
 import { type Outbox, outbox } from '../helpers/outbox'
+import { createSuperAdmin, newUsername } from '../helpers/staff'
 
 let box: Outbox
 beforeEach(() => {
@@ -67,6 +68,20 @@ describe('an email nobody has proved reserves nothing', () => {
     expect(await holderOf(email)).toMatchObject({ phone: null })
     const left = await env.DB.prepare('SELECT email, status FROM users WHERE phone = ?').bind(squatter).first()
     expect(left).toEqual({ email: null, status: 'active' })
+  })
+
+  it('still answers 409 email_taken for an email a staff account holds, verified or not', async () => {
+    const root = await createSuperAdmin()
+    const email = `staff-${crypto.randomUUID()}@example.tn`
+    const made = await call('POST', '/api/v1/clients', {
+      token: root.access_token,
+      json: { username: newUsername(), password: PASSWORD, email },
+    })
+    expect(made.status).toBe(201)
+    const client = await json(made)
+    expect(client.email_verified).toBe(false)
+    await expectError(await register({ email }), 409, 'email_taken')
+    expect(await holderOf(email)).toMatchObject({ id: client.id })
   })
 
   it('still answers 409 email_taken for an email its holder verified', async () => {

@@ -1,4 +1,5 @@
-import { and, desc, eq, inArray, isNotNull, isNull, lt, ne, or, sql } from 'drizzle-orm'
+import { and, desc, eq, inArray, isNotNull, isNull, lt, ne, notInArray, or, sql } from 'drizzle-orm'
+import { STAFF_ROLES } from '../../config'
 import type { Db } from '../db/client'
 import { type Bind, once, prepared } from '../db/prepared'
 import { type UserRow, users } from '../db/schema'
@@ -72,7 +73,7 @@ export function usersRepo(db: Db) {
     /**
      * Frees an email no account has proved (SPEC §6.1 reserves identifiers for verified
      * accounts only): held by a pending account (an unfinished sign-up), or unverified on an
-     * account that keeps another identifier to sign in with (a phone or a username). `keep` names
+     * end user's account that keeps another identifier to sign in with (a phone or a username). `keep` names
      * the account being written (by id, or by phone for a pending re-registration); pending rows
      * left with no identifier are dropped. Returns the other accounts that lost it.
      */
@@ -87,6 +88,7 @@ export function usersRepo(db: Db) {
         others,
         ne(users.status, 'pending'),
         eq(users.emailVerified, false),
+        notInArray(users.role, [...STAFF_ROLES]),
         or(isNotNull(users.phone), isNotNull(users.username)),
       )
       const [, , released] = await db.batch([
