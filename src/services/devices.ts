@@ -1,5 +1,6 @@
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
+import { page } from './pagination'
 import { type DeviceView, toDeviceView as view } from './user-view'
 
 /** A page of the user's devices, oldest first; the cursor is the last one's `device_id`. */
@@ -8,9 +9,7 @@ export async function listDevices(
   userId: string,
   q: { limit: number; cursor?: string | undefined },
 ): Promise<{ items: DeviceView[]; next_cursor: string | null }> {
-  const rows = await deps.devices.pageOf(userId, q)
-  const items = rows.slice(0, q.limit)
-  return { items: items.map(view), next_cursor: rows.length > q.limit ? (items.at(-1)?.deviceId ?? null) : null }
+  return page(await deps.devices.pageOf(userId, q), q.limit, view, (d) => d.deviceId)
 }
 
 /** Registers a device to the user; a device id already registered (to anyone) is a 409. */
