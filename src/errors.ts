@@ -30,6 +30,9 @@ export const ERRORS = {
 
 export type ErrorCode = keyof typeof ERRORS
 
+/** `Retry-After` seconds for a wait of `ms`: whole seconds, at least 1 (a 0 would invite a retry storm). */
+export const retryAfterSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000))
+
 export interface ErrorExtra {
   /** Per-field messages of a validation error. */
   fields?: Record<string, string>

@@ -1,5 +1,5 @@
 import type { Deps } from '../deps'
-import { AppError } from '../errors'
+import { AppError, retryAfterSeconds } from '../errors'
 
 /**
  * Password-login lockout (credential stuffing): after LOGIN_LOCKOUT_THRESHOLD consecutive
@@ -17,6 +17,6 @@ import { AppError } from '../errors'
 export function assertAdmitted(deps: Deps, admitted: boolean, lock: { until: number } | undefined): void {
   if (admitted) return
   throw new AppError('rate_limited', 'Too many failed logins; try again later, or log in with a code', {
-    retryAfter: Math.max(1, Math.ceil(((lock?.until ?? 0) - deps.now()) / 1000)),
+    retryAfter: retryAfterSeconds((lock?.until ?? 0) - deps.now()),
   })
 }

@@ -3,7 +3,7 @@ import { base64ToBytes, bytesToBase64 } from '../crypto/encoding'
 import { hmacSha256 } from '../crypto/hash'
 import { newId, randomDigits } from '../crypto/random'
 import type { Deps } from '../deps'
-import { AppError } from '../errors'
+import { AppError, retryAfterSeconds } from '../errors'
 import { withOneRetry } from '../providers/delivery'
 import type { BatchStatement } from '../storage/db/prepared'
 import type { UserRow } from '../storage/db/schema'
@@ -123,7 +123,7 @@ async function reserveWith<R>(
     read,
   )
   if (!reserved.ok) {
-    const retryAfter = Math.max(1, Math.ceil(reserved.retryAfterMs / 1000))
+    const retryAfter = retryAfterSeconds(reserved.retryAfterMs)
     if (reserved.limit === 'request') throw limited({ resetInMs: reserved.retryAfterMs })
     if (reserved.limit === 'sender')
       throw new AppError('rate_limited', 'Too many codes requested from this address', { retryAfter })
@@ -255,7 +255,7 @@ const providerOf = (deps: Deps, r: Reservation) => (r.to.channel === 'sms' ? dep
 const invalidCode = () => new AppError('invalid_code', 'The code is invalid or has expired')
 const tooManyAttempts = (retryAfterMs: number) =>
   new AppError('too_many_attempts', 'Too many wrong codes; request a new one later', {
-    retryAfter: Math.max(1, Math.ceil(retryAfterMs / 1000)),
+    retryAfter: retryAfterSeconds(retryAfterMs),
   })
 
 /**

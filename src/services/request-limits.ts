@@ -1,5 +1,5 @@
 import type { Deps } from '../deps'
-import { AppError } from '../errors'
+import { AppError, retryAfterSeconds } from '../errors'
 import { type BatchStatement, runBatch } from '../storage/db/prepared'
 import { type Hit, type HitRow, toHit } from '../storage/repos/rate-limits'
 
@@ -27,7 +27,7 @@ export function ipBucket(ip: string): string {
 /** 429 `rate_limited` for a client over a group's per-IP request limit. */
 export const limited = (hit: Pick<Hit, 'resetInMs'>) =>
   new AppError('rate_limited', 'Too many requests from this address; slow down', {
-    retryAfter: Math.max(1, Math.ceil(hit.resetInMs / 1000)),
+    retryAfter: retryAfterSeconds(hit.resetInMs),
   })
 
 /**

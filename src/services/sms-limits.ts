@@ -1,5 +1,5 @@
 import type { Deps } from '../deps'
-import { AppError } from '../errors'
+import { AppError, retryAfterSeconds } from '../errors'
 import type { Hit } from '../storage/repos/rate-limits'
 import { audit } from './audit'
 import { validMobile } from './identifiers'
@@ -31,7 +31,7 @@ export function assertSmsRangeLimits(deps: Deps, [prefix, country]: (Hit | undef
   const over = prefix.count > c.SMS_PREFIX_DAILY_LIMIT ? prefix : country.count > c.SMS_COUNTRY_DAILY_LIMIT ? country : null
   if (over) {
     throw new AppError('rate_limited', 'Too many codes sent to numbers like this one today; try later', {
-      retryAfter: Math.max(1, Math.ceil(over.resetInMs / 1000)),
+      retryAfter: retryAfterSeconds(over.resetInMs),
     })
   }
 }
@@ -49,7 +49,7 @@ export async function assertSmsBudget(deps: Deps, budget: Hit, client: ClientInf
   )
   audit(deps, { type: 'sms_budget_exhausted', ...client, detail: { budget: deps.config.SMS_DAILY_BUDGET } })
   throw new AppError('sms_delivery_failed', 'Text messages are paused for today (daily budget reached); try email or later', {
-    retryAfter: Math.max(1, Math.ceil(budget.resetInMs / 1000)),
+    retryAfter: retryAfterSeconds(budget.resetInMs),
   })
 }
 

@@ -385,6 +385,16 @@ describe('PUT /api/v1/users/{id}/policies', () => {
   })
 })
 
+/** A client holding a policy of `parentPerms`, and its sub-client holding one of `subPerms`. */
+async function clientWithSubclient(parentPerms: string[], subPerms: string[]) {
+  const parentPolicy = await createPolicy(admin.access_token, parentPerms)
+  const client = await createStaff(admin, 'client')
+  await assignPolicies(admin.access_token, client.id, [parentPolicy.id])
+  const sub = await createStaff(client, 'subclient')
+  await assignPolicies(admin.access_token, sub.id, [(await createPolicy(admin.access_token, subPerms)).id])
+  return { parentPolicy, client, sub }
+}
+
 describe('when policy changes take effect', () => {
   it("applies a changed policy at the holder's next token, not to its current one", async () => {
     const p = await createPolicy(admin.access_token, ['places:read'])
@@ -421,12 +431,7 @@ describe('when policy changes take effect', () => {
   })
 
   it('takes from a sub-client, at its next token, a permission its parent loses', async () => {
-    const parentPolicy = await createPolicy(admin.access_token, ['places:read', 'places:write'])
-    const subPolicy = await createPolicy(admin.access_token, ['places:*'])
-    const client = await createStaff(admin, 'client')
-    await assignPolicies(admin.access_token, client.id, [parentPolicy.id])
-    const sub = await createStaff(client, 'subclient')
-    await assignPolicies(admin.access_token, sub.id, [subPolicy.id])
+    const { parentPolicy, sub } = await clientWithSubclient(['places:read', 'places:write'], ['places:*'])
     const before = await refreshed(sub)
     expect(permsOf(before.access_token)).toEqual(['places:read', 'places:write'])
 
@@ -439,11 +444,7 @@ describe('when policy changes take effect', () => {
 
   for (const action of ['suspend', 'deactivate'] as const) {
     it(`takes every permission from a sub-client, at its next token, while its parent client is ${action}d`, async () => {
-      const policy = await createPolicy(admin.access_token, ['places:read'])
-      const client = await createStaff(admin, 'client')
-      await assignPolicies(admin.access_token, client.id, [policy.id])
-      const sub = await createStaff(client, 'subclient')
-      await assignPolicies(admin.access_token, sub.id, [policy.id])
+      const { client, sub } = await clientWithSubclient(['places:read'], ['places:read'])
       const before = await refreshed(sub)
       expect(permsOf(before.access_token)).toEqual(['places:read'])
 
