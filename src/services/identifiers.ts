@@ -30,17 +30,24 @@ export function validMobile(input: string, defaultCountry?: string): ValidPhone 
 }
 
 /**
+ * What a typed phone may contain (SPEC §4): ASCII digits, spaces and `+ - . ( )`. libphonenumber
+ * finds a number inside any text (`😀📱 98 765 432`), so anything else is refused before it looks.
+ */
+export const PHONE_CHARACTERS = /^[0-9 +\-.()]+$/
+
+const invalidPhone = (field: string) =>
+  new AppError('validation_error', 'Request validation failed', { fields: { [field]: 'Must be a valid mobile phone number' } })
+
+/**
  * Parses a phone number the way people type it (`98 765 432`, `+216 98 765 432`,
  * `0021698765432`) into E.164, using DEFAULT_COUNTRY for national formats. Only valid mobile
  * numbers pass; ALLOWED_COUNTRIES, when set, is a default-deny allow-list.
  */
 export function parsePhone(input: string, config: Config, field = 'phone'): E164 {
+  // Checked here, the one parsing point of every endpoint that takes a phone.
+  if (!PHONE_CHARACTERS.test(input)) throw invalidPhone(field)
   const parsed = validMobile(input, config.DEFAULT_COUNTRY)
-  if (!parsed) {
-    throw new AppError('validation_error', 'Request validation failed', {
-      fields: { [field]: 'Must be a valid mobile phone number' },
-    })
-  }
+  if (!parsed) throw invalidPhone(field)
   if (config.ALLOWED_COUNTRIES.length > 0 && !config.ALLOWED_COUNTRIES.includes(parsed.country ?? '')) {
     throw new AppError('phone_country_not_allowed', 'Phone numbers from this country are not accepted', {
       fields: { [field]: 'Country not allowed' },
