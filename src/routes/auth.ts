@@ -138,7 +138,7 @@ export const auth = router
       tags,
       summary: 'Rotate the refresh token and get a new access token',
       request: { body: jsonBody(RefreshBody) },
-      responses: { 200: jsonContent(TokenResponse, 'New tokens'), ...errorResponses(400, 401, 403, 409) },
+      responses: { 200: jsonContent(TokenResponse, 'New tokens'), ...errorResponses(400, 401, 403, 409, 429) },
     }),
     async (c) => c.json(await refreshSession(c.var.deps, c.req.valid('json').refresh_token, clientInfo(c)), 200, NO_STORE),
   )

@@ -3,6 +3,7 @@ import { randomToken } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import { audit } from './audit'
+import { assertUnderRequestLimit, requestCounter } from './request-limits'
 import { assertCanSignIn, type ClientInfo, revokeSession, type TokenResponse, tokenResponse } from './sessions'
 
 const invalidRefresh = () => new AppError('invalid_token', 'The refresh token is invalid, expired or revoked')
@@ -12,12 +13,17 @@ const invalidRefresh = () => new AppError('invalid_token', 'The refresh token is
  * refreshes with one token exactly one wins. A token rotated away less than
  * REFRESH_REUSE_GRACE_SECONDS ago is a benign client race (409, the session lives); later it can
  * only be a copy in the wrong hands, so the whole session is revoked (401 refresh_token_reused).
+ * Counts the `refresh` group's per-IP request limit (429 `rate_limited`, the token untouched).
  */
 export async function refreshSession(deps: Deps, refreshToken: string, client: ClientInfo): Promise<TokenResponse> {
   const now = deps.now()
   const oldHash = await sha256Hex(refreshToken)
   const next = randomToken(32)
-  const swapped = await deps.sessions.rotate(oldHash, await sha256Hex(next), now)
+  // The per-IP limit is counted in the rotation's own round trip; over it, nothing rotates.
+  const limit = requestCounter(deps, 'refresh', client.ip)
+  const rotation = await deps.sessions.rotate({ oldHash, newHash: await sha256Hex(next), now, limit })
+  assertUnderRequestLimit(deps, rotation.limit, now)
+  const { swapped } = rotation
   if (swapped) {
     const { session, user, devices } = swapped
     if (!user) throw invalidRefresh()

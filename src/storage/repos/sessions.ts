@@ -12,25 +12,45 @@ import {
   type UserRow,
   users,
 } from '../db/schema'
+import { type HitRow, hitValues, preparedHit } from './rate-limits'
 
 export type NewSession = typeof sessions.$inferInsert
 
+/** A refresh's rotation: the presented token's hash, its successor's, and the per-IP counter. */
+export interface RotateInput {
+  oldHash: string
+  newHash: string
+  now: number
+  limit: { key: string; windowMs: number; max: number }
+}
+
 export function sessionsRepo(db: Db) {
   const at = sql.placeholder
-  // The refresh's statements, built once (see prepared.ts): the swap, the old hash filed in the
-  // history, and the session's user and devices, found through the new hash.
+  // The refresh's statements, built once (see prepared.ts): the per-IP request counter, the swap
+  // (only under that limit), the old hash filed in the history, and the session's user and
+  // devices, found through the new hash.
   const rotation = once(() => {
+    const underLimit = sql`(SELECT count FROM rate_limits WHERE key = ${at('key')}) <= ${at('limitMax')}`
     const ownerId = db
       .select({ id: sessions.userId })
       .from(sessions)
       .where(eq(sessions.refreshHash, at('newHash')))
     return {
+      hit: preparedHit(db.$client),
       swap: prepared(
         db.$client,
         db
           .update(sessions)
           .set({ refreshHash: sql`${at('newHash')}`, lastUsedAt: sql`${at('now')}` })
-          .where(and(eq(sessions.refreshHash, at('oldHash')), isNull(sessions.revokedAt), gt(sessions.expiresAt, at('now'))))
+          .where(
+            and(
+              eq(sessions.refreshHash, at('oldHash')),
+              isNull(sessions.revokedAt),
+              gt(sessions.expiresAt, at('now')),
+              // A request over the limit must not rotate (consume) the token.
+              underLimit,
+            ),
+          )
           .returning()
           .prepare(),
       ),
@@ -80,26 +100,32 @@ export function sessionsRepo(db: Db) {
       db.select().from(sessions).where(eq(sessions.refreshHash, hash)).get(),
 
     /**
-     * Compare-and-swap of the refresh token: succeeds for exactly one caller presenting the
-     * current token of a live session, files the old hash in the history in the same
-     * transaction, and reads the session's user and devices in the same round trip.
-     * Returns undefined when the swap lost.
+     * Compare-and-swap of the refresh token, in one round trip: counts the caller's per-IP request
+     * `limit` first, then succeeds (under that limit only) for exactly one caller presenting the
+     * current token of a live session, files the old hash in the history in the same transaction,
+     * and reads the session's user and devices. `swapped` is undefined when the swap did not happen.
      */
-    async rotate(
-      oldHash: string,
-      newHash: string,
-      now: number,
-    ): Promise<{ session: SessionRow; user: UserRow | undefined; devices: DeviceRow[] } | undefined> {
+    async rotate(i: RotateInput): Promise<{
+      limit: HitRow
+      swapped: { session: SessionRow; user: UserRow | undefined; devices: DeviceRow[] } | undefined
+    }> {
       const q = rotation()
-      const values = { oldHash, newHash, now }
-      const [swapped, , owner, owned] = await runBatch(db.$client, [
+      const values = {
+        oldHash: i.oldHash,
+        newHash: i.newHash,
+        ...hitValues(i.limit.key, i.limit.windowMs, i.now),
+        limitMax: i.limit.max,
+      }
+      const [hit, swapped, , owner, owned] = await runBatch(db.$client, [
+        q.hit(values),
         q.swap(values),
         q.fileOld(values),
         q.owner(values),
         q.devices(values),
       ])
+      if (!hit[0]) throw new Error('rate limit upsert returned no row')
       const session = swapped[0]
-      return session && { session, user: owner[0], devices: owned }
+      return { limit: hit[0], swapped: session && { session, user: owner[0], devices: owned } }
     },
 
     /** The session a rotated-away refresh token belonged to, and when it was rotated. */
