@@ -1,6 +1,22 @@
 import { escapeHtml } from '../templates/escape'
 import { layout } from './layout'
 
+/**
+ * The page an email verification link opens: it changes nothing (mail scanners fetch links); the
+ * button posts the token, which stands only in a hidden field.
+ */
+export function confirmEmailPage(app: string, token: string): string {
+  return layout(
+    app,
+    'Confirm your email',
+    `<p id="why">To finish verifying your email address for ${escapeHtml(app)}, confirm it below.</p>
+<form method="post" action="/api/v1/auth/email/verify">
+<input type="hidden" name="token" value="${escapeHtml(token)}">
+<button type="submit" aria-describedby="why">Confirm my email</button>
+</form>`,
+  )
+}
+
 export function verifiedPage(app: string): string {
   return layout(app, 'Email verified', `<p role="status">Thank you: your email address is verified. You can close this page.</p>`)
 }

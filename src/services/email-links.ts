@@ -139,3 +139,8 @@ export function sendNotice(deps: Deps, user: UserRow, what: 'password_changed' |
   const mail = noticeEmail({ app: deps.config.APP_NAME, to: user.email, name: user.name, what })
   deps.defer(() => deps.email.send(mail))
 }
+
+/** Whether an email verification link is still usable (to show its confirm page); does not use it. */
+export async function verifyLinkIsLive(deps: Deps, token: string): Promise<boolean> {
+  return (await deps.linkTokens.peek(await sha256Hex(token), 'email_verify', deps.now())) !== undefined
+}

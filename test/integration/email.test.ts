@@ -41,6 +41,13 @@ const postForm = (fields: Record<string, string>, headers: Record<string, string
     headers: { 'content-type': FORM, ...headers },
     env: VARS,
   })
+/** The "Confirm my email" button of a verification link's page: a form post of its token (SPEC §6.6). */
+const confirmLink = (token: string) =>
+  call('POST', '/api/v1/auth/email/verify', {
+    body: new URLSearchParams({ token }).toString(),
+    headers: { 'content-type': FORM },
+    env: VARS,
+  })
 
 /** POST /reset-password with an email; returns the emailed code and link. */
 async function resetLink(email: string) {
@@ -335,11 +342,15 @@ describe('the email verification link', () => {
     const link = linkIn(text, 'verify')
     expect(text).toContain(box.lastCode(email))
 
-    const page = await expectPage(await open(link.path), 200, 'Email verified')
+    // SPEC §6.6 (issue 14): opening the link shows a confirm page and changes nothing; its button verifies.
+    await expectPage(await open(link.path), 200, 'Confirm your email')
+    expect(await userRow(user.id)).toMatchObject({ email, email_verified: 0 })
+    const page = await expectPage(await confirmLink(link.token), 200, 'Email verified')
     expect(page.text('[role=status]')).toMatch(/verified/)
     expect(await userRow(user.id)).toMatchObject({ email, email_verified: 1 })
     expect(await json(await getMe(access_token))).toMatchObject({ email, email_verified: true })
 
+    await expectFailurePage(await confirmLink(link.token), 'Email not verified')
     await expectFailurePage(await open(link.path), 'Email not verified')
   })
 
@@ -350,11 +361,14 @@ describe('the email verification link', () => {
     const link = linkIn(lastEmail(box, email), 'verify')
     const accept = { accept: 'application/json' }
 
-    const res = await open(link.path, accept)
+    // SPEC §6.6 (issue 14): GET only tells the link is live; POST { token } verifies.
+    expect(await json(await open(link.path, accept))).toEqual({ valid: true })
+    const res = await post('/api/v1/auth/email/verify', { token: link.token })
     expect(res.status).toBe(200)
     const body = await json(res)
     expect(body).toEqual({ message: 'Email verified', user: expect.any(Object) })
     expect(body.user).toMatchObject({ id: user.id, email, email_verified: true })
+    await expectError(await post('/api/v1/auth/email/verify', { token: link.token }), 400, 'invalid_code')
     await expectError(await open(link.path, accept), 400, 'invalid_code')
     await expectError(await open('/api/v1/auth/email/verify?token=short', accept), 400, 'invalid_code')
     await expectFailurePage(await open('/api/v1/auth/email/verify?token=short'), 'Email not verified')
@@ -417,8 +431,9 @@ describe('the email verification link', () => {
     expect((await patchMe(access_token, { email: second })).status).toBe(200)
 
     await expectFailurePage(await open(firstLink.path), 'Email not verified')
+    await expectFailurePage(await confirmLink(firstLink.token), 'Email not verified')
     expect(await userRow(user.id)).toMatchObject({ email: second, email_verified: 0 })
-    await expectPage(await open(linkIn(lastEmail(box, second), 'verify').path), 200, 'Email verified')
+    await expectPage(await confirmLink(linkIn(lastEmail(box, second), 'verify').token), 200, 'Email verified')
   })
 
   it('does not verify an email changed behind the link (by an admin, say)', async () => {
@@ -429,7 +444,7 @@ describe('the email verification link', () => {
     const other = newEmail()
     await env.DB.prepare('UPDATE users SET email = ? WHERE id = ?').bind(other, user.id).run()
 
-    await expectFailurePage(await open(link.path), 'Email not verified')
+    await expectFailurePage(await confirmLink(link.token), 'Email not verified')
     expect(await userRow(user.id)).toMatchObject({ email: other, email_verified: 0 })
   })
 })
@@ -466,7 +481,7 @@ describe('email_delivery_failed', () => {
     await expectError(await patchMe(access_token, { email: newEmail() }, RESEND), 503, 'email_delivery_failed')
     expect(await userRow(user.id)).toMatchObject({ email: current, email_verified: 0 })
 
-    await expectPage(await open(link.path), 200, 'Email verified')
+    await expectPage(await confirmLink(link.token), 200, 'Email verified')
     expect(await userRow(user.id)).toMatchObject({ email: current, email_verified: 1 })
   })
 })

@@ -72,7 +72,12 @@ const ENDPOINTS: Endpoint[] = Object.entries<Record<string, Doc>>(doc.paths).fla
 
 const TOKEN_ENDPOINT = '/api/v1/auth/token'
 /** Pages answer HTML, also when they refuse (SPEC §6.6). */
-const PAGES = new Set(['GET /api/v1/auth/email/verify', 'GET /api/v1/auth/email/reset', 'POST /api/v1/auth/email/reset'])
+const PAGES = new Set([
+  'GET /api/v1/auth/email/verify',
+  'POST /api/v1/auth/email/verify',
+  'GET /api/v1/auth/email/reset',
+  'POST /api/v1/auth/email/reset',
+])
 /** A 2xx here ends the caller's session: the fuzz signs in again. */
 const SESSION_ENDING = new Set([
   'POST /api/v1/auth/logout',
