@@ -3,7 +3,7 @@ import { newId } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import type { UserRow } from '../storage/db/schema'
-import { isUniqueViolation } from '../storage/repos/users'
+import { isUniqueViolation, type NewUser } from '../storage/repos/users'
 import { audit } from './audit'
 import { normalizeEmail, normalizeUsername, parsePhone } from './identifiers'
 import { page } from './pagination'
@@ -51,7 +51,7 @@ async function parentFor(deps: Deps, actor: Actor, clientId: string | undefined)
     throw new AppError('validation_error', 'Request validation failed', { fields: { client_id: 'Required for admins' } })
   }
   const parent = await deps.users.byId(clientId)
-  if (parent?.role !== 'client') throw notFound()
+  if (parent?.role !== 'client' || parent.status !== 'active') throw notFound()
   return parent.id
 }
 
@@ -81,9 +81,9 @@ export async function createStaff(
   if (byEmail) throw new AppError('email_taken', 'This email is already registered')
 
   const now = deps.now()
-  let user: UserRow
+  let user: UserRow | undefined
   try {
-    user = await deps.users.insert({
+    const row: NewUser = {
       id: newId(now),
       username,
       phone,
@@ -92,16 +92,18 @@ export async function createStaff(
       name: input.name ?? null,
       role: kind,
       status: 'active',
-      parentId,
       createdAt: now,
       updatedAt: now,
-    })
+    }
+    // A sub-client is inserted only while its parent is an active client, in the same statement.
+    user = parentId ? await deps.users.insertUnderClient({ ...row, parentId }) : await deps.users.insert({ ...row, parentId })
   } catch (err) {
     if (isUniqueViolation(err, 'username')) throw new AppError('username_taken', 'This username is taken')
     if (isUniqueViolation(err, 'phone')) throw new AppError('phone_taken', 'This phone number is already registered')
     if (isUniqueViolation(err, 'email')) throw new AppError('email_taken', 'This email is already registered')
     throw err
   }
+  if (!user) throw actor.role === 'client' ? forbidden('Only an active client creates sub-clients') : notFound()
   audit(deps, {
     type: 'user_created',
     actorId: actor.id,

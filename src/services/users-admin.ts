@@ -64,6 +64,9 @@ export interface AdminPatch {
   role?: string | undefined
 }
 
+const stillHasSubclients = () =>
+  new AppError('validation_error', 'Request validation failed', { fields: { role: 'This client still has sub-clients' } })
+
 /** Edits a user below the actor. A role change ends the user's sessions, so the new role applies at once. */
 export async function patchUser(deps: Deps, actor: Actor, id: string, patch: AdminPatch, client: ClientInfo): Promise<UserView> {
   if (id === actor.id && patch.role !== undefined) throw new AppError('forbidden', 'Nobody changes their own role')
@@ -91,16 +94,17 @@ export async function patchUser(deps: Deps, actor: Actor, id: string, patch: Adm
     if (!canAssignRole(actor, patch.role as string, deps.config.END_USER_ROLES))
       throw new AppError('forbidden', `You cannot give the role ${patch.role}`)
     if (target.role === 'client' && (await deps.users.page({ parentId: target.id, limit: 1 })).length > 0) {
-      throw new AppError('validation_error', 'Request validation failed', {
-        fields: { role: 'This client still has sub-clients' },
-      })
+      throw stillHasSubclients()
     }
     changes.role = patch.role as string
     changes.parentId = null
   }
   let updated: UserRow | undefined
   try {
-    updated = await deps.users.update(id, changes)
+    // A client's demotion re-checks "no sub-clients" in its own statement (one created meanwhile).
+    const demotesClient = roleChanged && target.role === 'client'
+    updated = demotesClient ? await deps.users.updateChildless(id, changes) : await deps.users.update(id, changes)
+    if (!updated && demotesClient && (await deps.users.byId(id))) throw stillHasSubclients()
   } catch (err) {
     if (isUniqueViolation(err, 'email')) throw new AppError('email_taken', 'This email is already registered')
     if (isUniqueViolation(err, 'phone')) throw new AppError('phone_taken', 'This phone number is already registered')

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNotNull, isNull, lt, ne, notInArray, or, sql } from 'drizzle-orm'
+import { and, desc, eq, getTableColumns, inArray, isNotNull, isNull, lt, ne, notInArray, or, sql } from 'drizzle-orm'
 import { STAFF_ROLES } from '../../config'
 import type { Db } from '../db/client'
 import { type Bind, once, prepared } from '../db/prepared'
@@ -130,7 +130,40 @@ export function usersRepo(db: Db) {
 
     insert: (row: NewUser) => db.insert(users).values(row).returning().get(),
 
+    /**
+     * Inserts a sub-client only while its parent is an active client: the check and the insert
+     * are one statement (INSERT … SELECT … FROM the parent's row), so no concurrent demotion,
+     * disabling or deletion of the parent slips between them. Undefined when the parent is not one.
+     */
+    insertUnderClient(row: NewUser & { parentId: string }): Promise<UserRow | undefined> {
+      const given = row as Record<string, unknown>
+      const values = Object.entries(getTableColumns(users)).map(([key, column]) => {
+        const value = given[key] ?? column.default ?? null
+        return sql`${value === null ? null : column.mapToDriverValue(value)}`
+      })
+      return db
+        .insert(users)
+        .select(
+          sql`SELECT ${sql.join(values, sql`, `)} FROM users AS parent
+          WHERE parent.id = ${row.parentId} AND parent.role = 'client' AND parent.status = 'active'`,
+        )
+        .returning()
+        .get()
+    },
+
     update: (id: string, patch: UserPatch) => db.update(users).set(patch).where(eq(users.id, id)).returning().get(),
+
+    /**
+     * `update`, only while no account has `id` as its parent (a client's demotion): the check is in
+     * the same statement, so a sub-client created concurrently cannot be left under a non-client.
+     */
+    updateChildless: (id: string, patch: UserPatch) =>
+      db
+        .update(users)
+        .set(patch)
+        .where(and(eq(users.id, id), sql`NOT EXISTS (SELECT 1 FROM users AS child WHERE child.parent_id = ${id})`))
+        .returning()
+        .get(),
 
     /** Sets the password hash only if it is still `expected` (no lost update when two logins rehash). */
     replacePasswordHash: (id: string, expected: string, next: string) =>
