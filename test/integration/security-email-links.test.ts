@@ -191,3 +191,24 @@ describe('per-IP limits on the email link endpoints (issue 14)', () => {
     expect((await postJson(VERIFY, { token: link.token }, { env: LIMIT })).status).toBe(200)
   })
 })
+
+describe('the OpenAPI document matches these answers', () => {
+  it('declares the pages’ HTML, the form and JSON bodies of POST /verify, and the 429s', async () => {
+    const doc = await json(await call('GET', '/api/v1/openapi.json'))
+    const verify = doc.paths['/api/v1/auth/email/verify']
+    expect(Object.keys(verify.get.responses['200'].content)).toEqual(['text/html', 'application/json'])
+    expect(verify.get.responses['400'].content).toHaveProperty('text/html')
+    expect(Object.keys(verify.post.requestBody.content).sort()).toEqual(['application/json', 'application/x-www-form-urlencoded'])
+    expect(verify.post.responses['200'].content).toHaveProperty('text/html')
+    expect(verify.post.security).toContainEqual({})
+    for (const [path, method] of [
+      ['/api/v1/auth/email/verify', 'get'],
+      ['/api/v1/auth/email/verify', 'post'],
+      ['/api/v1/auth/email/reset', 'get'],
+      ['/api/v1/auth/email/reset', 'post'],
+      ['/api/v1/auth/refresh', 'post'],
+    ] as const) {
+      expect(doc.paths[path][method].responses, `${method} ${path}`).toHaveProperty('429')
+    }
+  })
+})

@@ -5,6 +5,7 @@ import { PASSWORD } from '../helpers/factories'
 import { tnMobile } from '../helpers/limits'
 import { newIp } from '../helpers/otp'
 import { type Outbox, outbox } from '../helpers/outbox'
+import { createStaff, createSuperAdmin, newUsername } from '../helpers/staff'
 
 let box: Outbox
 beforeEach(() => {
@@ -42,5 +43,18 @@ describe('a phone typed with other characters (issue 14, SPEC §4)', () => {
 
   it('a password login with such a phone is an unknown account: 401 invalid_credentials, as before', async () => {
     await expectError(await post('/login', { phone: `📱${tnMobile()}`, password: PASSWORD }), 401, 'invalid_credentials')
+  })
+
+  it('is refused the same way when an admin creates staff or edits a user', async () => {
+    const admin = await createStaff(await createSuperAdmin(), 'admin')
+    const phone = `📱 ${tnMobile()}`
+    const created = await call('POST', '/api/v1/clients', {
+      token: admin.access_token,
+      json: { username: newUsername('client'), password: PASSWORD, phone },
+    })
+    expect((await expectError(created, 400, 'validation_error')).fields).toEqual({ phone: HINT })
+    const client = await createStaff(admin, 'client')
+    const edited = await call('PATCH', `/api/v1/users/${client.id}`, { token: admin.access_token, json: { phone } })
+    expect((await expectError(edited, 400, 'validation_error')).fields).toEqual({ phone: HINT })
   })
 })
