@@ -138,7 +138,8 @@ export function usersRepo(db: Db) {
     insertUnderClient(row: NewUser & { parentId: string }): Promise<UserRow | undefined> {
       const given = row as Record<string, unknown>
       const values = Object.entries(getTableColumns(users)).map(([key, column]) => {
-        const value = given[key] ?? column.default ?? null
+        // Every column, in the table's order: what was given, else its default (as drizzle's insert would).
+        const value = given[key] !== undefined ? given[key] : (column.default ?? column.defaultFn?.() ?? null)
         return sql`${value === null ? null : column.mapToDriverValue(value)}`
       })
       return db
