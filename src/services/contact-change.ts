@@ -9,6 +9,7 @@ import { claimEmail, emailIsTaken } from './email-claims'
 import type { E164 } from './identifiers'
 import { deliverOtp, reserveOtp, verifyOtp } from './otp'
 import { assertReenteredPassword } from './reauth'
+import { endResetCredentials } from './reset-credentials'
 import { type ClientInfo, isLiveSession } from './sessions'
 import { toUserView, type UserView } from './user-view'
 
@@ -129,7 +130,8 @@ export async function promotePending(
     throw err
   }
   if (!updated) throw invalidCode()
-  await deps.authState.dropProfile(user.id)
+  // Reset codes and links sent to the replaced address die with it (bound to the account as it was).
+  await Promise.all([deps.authState.dropProfile(user.id), endResetCredentials(deps, user)])
   audit(deps, { type: 'user_updated', actorId: user.id, subjectId: user.id, ...r.client, detail: { [which]: 'changed' } })
   if (which === 'phone') notifyOldPhone(deps, user)
   else notifyOldEmail(deps, user)

@@ -201,6 +201,22 @@ describe('changing the phone (happy path)', () => {
     await expectError(await confirmPhone(owner.access_token, second, VARS), 400, 'invalid_code')
   })
 
+  it('a reset code sent to the replaced phone dies with it, even once someone else registers that number', async () => {
+    const owner = await activeUser(box, { env: VARS })
+    expect((await post('/api/v1/auth/reset-password', { phone: owner.phone })).status).toBe(202)
+    const resetCode = box.lastCode(owner.phone)
+    const next = newPhone()
+    expect((await patchMe(owner.access_token, { phone: next, current_password: PASSWORD }, VARS)).status).toBe(200)
+    expect((await confirmPhone(owner.access_token, box.lastCode(next), VARS)).status).toBe(200)
+    const newcomer = await registerPending(box, { phone: owner.phone, env: VARS })
+    expect((await verify(owner.phone, newcomer.code, VARS)).status).toBe(200)
+    await expectError(
+      await post('/api/v1/auth/confirm-reset', { phone: owner.phone, code: resetCode, new_password: NEW_PASSWORD }),
+      400,
+      'invalid_code',
+    )
+  })
+
   it('confirming a phone another account took meanwhile is 409 phone_taken', async () => {
     const owner = await activeUser(box, { env: VARS })
     const contested = newPhone()
