@@ -2,14 +2,12 @@ import { idTime } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import type { UserRow } from '../storage/db/schema'
-import { isUniqueViolation } from '../storage/repos/users'
-import { noticeEmail } from '../templates/email'
+import type { UserPatch } from '../storage/repos/users'
 import { audit } from './audit'
-import { claimEmail, emailIsTaken } from './email-claims'
-import type { E164 } from './identifiers'
+import { sendEmailVerification } from './email-links'
 import { deliverOtp, reserveOtp, verifyOtp } from './otp'
+import { assertEmailFree, assertPhoneFree, promotePending } from './pending-contact'
 import { assertReenteredPassword } from './reauth'
-import { endResetCredentials } from './reset-credentials'
 import { type ClientInfo, isLiveSession } from './sessions'
 import { toUserView, type UserView } from './user-view'
 
@@ -24,10 +22,6 @@ export const RECENT_SIGN_IN_MS = 5 * 60_000
 
 const invalidToken = () => new AppError('invalid_token', 'The access token is invalid, expired or revoked')
 const invalidCode = () => new AppError('invalid_code', 'The code is invalid or has expired')
-const taken = (which: 'email' | 'phone') =>
-  which === 'email'
-    ? new AppError('email_taken', 'This email is already registered')
-    : new AppError('phone_taken', 'This phone number is already registered')
 
 /**
  * Re-authenticates a change of email or phone: the session row must be live in D1 (a revoked
@@ -53,22 +47,47 @@ export async function assertCanMoveAccount(
   }
 }
 
-/** 409 when another account holds `phone` (a phone is proved when its account is created). */
-export async function assertPhoneFree(deps: Deps, userId: string, phone: string): Promise<void> {
-  const holder = await deps.users.byPhone(phone)
-  if (holder && holder.id !== userId) throw taken('phone')
-}
-
-/** 409 when another account holds `email` against a claim (`emailIsTaken`). */
-export async function assertEmailFree(deps: Deps, userId: string, email: string): Promise<void> {
-  const holder = await deps.users.byEmail(email)
-  if (holder && holder.id !== userId && emailIsTaken(holder)) throw taken('email')
-}
-
 /** Sends a `phone_change` code to `phone` before answering (a failed send is a 503). */
 export async function sendPhoneCode(deps: Deps, user: UserRow, phone: string, client: ClientInfo): Promise<void> {
   const reservation = await reserveOtp(deps, 'phone_change', { channel: 'sms', address: phone }, client)
   await deliverOtp(deps, reservation, { userId: user.id })
+}
+
+/**
+ * PATCH /me's email and phone: a new one is re-authenticated (`assertCanMoveAccount`), checked
+ * free, sent a code (an email also a link; a failed send is a 503 before anything is stored) and
+ * returned as the pending columns to store; the current one again drops the pending one.
+ */
+export async function requestContactChange(
+  deps: Deps,
+  user: UserRow,
+  r: {
+    sessionId: string
+    email?: string | undefined
+    phone?: string | undefined
+    password: string | undefined
+    client: ClientInfo
+  },
+): Promise<UserPatch> {
+  const now = deps.now()
+  const changes: UserPatch = {}
+  if (r.email !== undefined && r.email === user.email) Object.assign(changes, { pendingEmail: null, pendingEmailAt: null })
+  if (r.phone !== undefined && r.phone === user.phone) Object.assign(changes, { pendingPhone: null, pendingPhoneAt: null })
+  const email = r.email !== undefined && r.email !== user.email ? r.email : undefined
+  const phone = r.phone !== undefined && r.phone !== user.phone ? r.phone : undefined
+  if (email === undefined && phone === undefined) return changes
+  await assertCanMoveAccount(deps, user, r)
+  if (phone !== undefined) await assertPhoneFree(deps, user.id, phone)
+  if (email !== undefined) await assertEmailFree(deps, user.id, email)
+  if (phone !== undefined) {
+    await sendPhoneCode(deps, user, phone, r.client)
+    Object.assign(changes, { pendingPhone: phone, pendingPhoneAt: now })
+  }
+  if (email !== undefined) {
+    await sendEmailVerification(deps, user, email, r.client)
+    Object.assign(changes, { pendingEmail: email, pendingEmailAt: now })
+  }
+  return changes
 }
 
 /** The phone a code would confirm: the pending one, else the account's own if unverified. */
@@ -103,51 +122,4 @@ export async function confirmPhone(deps: Deps, userId: string, code: string, cli
   }
   if (!updated) throw invalidToken()
   return toUserView(updated, await deps.devices.of(user.id))
-}
-
-/**
- * Makes a confirmed pending address the account's own, verified; the address it replaces, if
- * verified, gets a notice. 409 when another account proved it meanwhile (an unproven email is
- * taken from its holder, as at registration); 400 `invalid_code` when it is no longer pending.
- */
-export async function promotePending(
-  deps: Deps,
-  user: UserRow,
-  r: { which: 'email' | 'phone'; address: string; client: ClientInfo },
-): Promise<UserRow> {
-  const { which, address } = r
-  if (which === 'email') {
-    await assertEmailFree(deps, user.id, address)
-    await claimEmail(deps, address, { id: user.id })
-  } else {
-    await assertPhoneFree(deps, user.id, address)
-  }
-  let updated: UserRow | undefined
-  try {
-    updated = await deps.users.promotePending(user.id, which, address, deps.now())
-  } catch (err) {
-    if (isUniqueViolation(err, which)) throw taken(which)
-    throw err
-  }
-  if (!updated) throw invalidCode()
-  // Reset codes and links sent to the replaced address die with it (bound to the account as it was).
-  await Promise.all([deps.authState.dropProfile(user.id), endResetCredentials(deps, user)])
-  audit(deps, { type: 'user_updated', actorId: user.id, subjectId: user.id, ...r.client, detail: { [which]: 'changed' } })
-  if (which === 'phone') notifyOldPhone(deps, user)
-  else notifyOldEmail(deps, user)
-  return updated
-}
-
-/** A best-effort text to the verified phone a new one replaced, after the response. */
-function notifyOldPhone(deps: Deps, old: UserRow): void {
-  if (!old.phone || !old.phoneVerified) return
-  const text = `Your ${deps.config.APP_NAME} account's phone number was changed; this number no longer signs in or receives resets. If this was not you, contact support.`
-  deps.defer(() => deps.sms.send(old.phone as E164, text))
-}
-
-/** A best-effort email to the verified address a new one replaced, after the response. */
-function notifyOldEmail(deps: Deps, old: UserRow): void {
-  if (!old.email || !old.emailVerified) return
-  const mail = noticeEmail({ app: deps.config.APP_NAME, to: old.email, name: old.name, what: 'email_changed' })
-  deps.defer(() => deps.email.send(mail))
 }

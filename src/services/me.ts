@@ -1,8 +1,7 @@
 import { idTime } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
-import { assertCanMoveAccount, assertEmailFree, assertPhoneFree, sendPhoneCode } from './contact-change'
-import { sendEmailVerification } from './email-links'
+import { requestContactChange } from './contact-change'
 import { normalizeEmail, parsePhone } from './identifiers'
 import { assertReenteredPassword } from './reauth'
 import { type ClientInfo, revokeUserSessions } from './sessions'
@@ -64,23 +63,14 @@ export async function updateMe(
   if (patch.surname !== undefined) changes.surname = patch.surname
   const email = patch.email === undefined ? undefined : normalizeEmail(patch.email)
   const phone = patch.phone === undefined ? undefined : parsePhone(patch.phone, deps.config)
-  if (email === user.email) Object.assign(changes, { pendingEmail: null, pendingEmailAt: null })
-  if (phone === user.phone) Object.assign(changes, { pendingPhone: null, pendingPhoneAt: null })
-  const newEmail = email !== undefined && email !== user.email ? email : undefined
-  const newPhone = phone !== undefined && phone !== user.phone ? phone : undefined
-  if (newEmail !== undefined || newPhone !== undefined) {
-    await assertCanMoveAccount(deps, user, { sessionId: auth.sessionId, password: patch.current_password, client })
-    if (newPhone !== undefined) await assertPhoneFree(deps, user.id, newPhone)
-    if (newEmail !== undefined) await assertEmailFree(deps, user.id, newEmail)
-    if (newPhone !== undefined) {
-      await sendPhoneCode(deps, user, newPhone, client)
-      Object.assign(changes, { pendingPhone: newPhone, pendingPhoneAt: now })
-    }
-    if (newEmail !== undefined) {
-      await sendEmailVerification(deps, user, newEmail, client)
-      Object.assign(changes, { pendingEmail: newEmail, pendingEmailAt: now })
-    }
-  }
+  const moves = await requestContactChange(deps, user, {
+    sessionId: auth.sessionId,
+    email,
+    phone,
+    password: patch.current_password,
+    client,
+  })
+  Object.assign(changes, moves)
   const updated = await deps.users.update(user.id, changes)
   if (!updated) throw gone()
   return toUserView(updated, await deps.devices.of(user.id))
