@@ -228,6 +228,19 @@ describe('changing the phone (happy path)', () => {
     expect(await contactRow(owner.user.id)).toMatchObject({ phone: owner.phone, pending_phone: contested })
   })
 
+  it('20 concurrent confirmations with the right code: exactly one succeeds, one notice is sent', async () => {
+    const owner = await activeUser(box, { env: VARS })
+    const next = newPhone()
+    expect((await patchMe(owner.access_token, { phone: next, current_password: PASSWORD }, VARS)).status).toBe(200)
+    const code = box.lastCode(next)
+    const answers = await Promise.all(Array.from({ length: 20 }, () => confirmPhone(owner.access_token, code, VARS)))
+    const statuses = answers.map((r) => r.status)
+    expect(statuses.filter((s) => s === 200)).toHaveLength(1)
+    expect(statuses.every((s) => s === 200 || s === 400)).toBe(true)
+    expect(box.to(owner.phone).filter((m) => /phone number was changed/.test(m.text))).toHaveLength(1)
+    expect(await contactRow(owner.user.id)).toMatchObject({ phone: next, phone_verified: 1, pending_phone: null })
+  })
+
   it('verify-request with no new or unverified phone is 400 validation_error', async () => {
     const owner = await activeUser(box, { env: VARS })
     const body = await expectError(
