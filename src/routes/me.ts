@@ -80,7 +80,7 @@ export const me = router
       middleware: sensitive,
       summary: 'Delete the account (password required); every session ends',
       request: { body: jsonBody(DeleteMeBody) },
-      responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401) },
+      responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401, 403, 429) },
     }),
     async (c) => {
       await deleteMe(c.var.deps, c.var.auth.userId, c.req.valid('json').password, clientInfo(c))
