@@ -11,6 +11,7 @@ export const ERRORS = {
   forbidden: 403,
   unverified_account: 403,
   account_disabled: 403,
+  reauthentication_required: 403,
   not_found: 404,
   method_not_allowed: 405,
   phone_taken: 409,

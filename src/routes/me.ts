@@ -1,9 +1,10 @@
 import { createRoute } from '@hono/zod-openapi'
 import { requireAuth, requireLiveSession } from '../middleware/auth'
-import { errorResponses, jsonBody, jsonContent, SECURITY } from '../schemas/fields'
+import { errorResponses, jsonBody, jsonContent, MessageResponse, SECURITY } from '../schemas/fields'
 import { DevicePageQuery, PageQuery } from '../schemas/iam'
-import { DeleteMeBody, DeviceBody, DeviceIdParam, PatchMeBody, SessionIdParam, SessionList } from '../schemas/me'
+import { DeleteMeBody, DeviceBody, DeviceIdParam, PatchMeBody, PhoneCodeBody, SessionIdParam, SessionList } from '../schemas/me'
 import { DeviceList, DeviceResponse, UserResponse } from '../schemas/user'
+import { confirmPhone, requestPhoneVerification } from '../services/contact-change'
 import { addDevice, listDevices, removeDevice } from '../services/devices'
 import { deleteMe, getMe, updateMe } from '../services/me'
 import { endOtherSessions, endSession, listSessions } from '../services/user-sessions'
@@ -35,11 +36,40 @@ export const me = router
       path: '/',
       tags,
       security,
-      summary: 'Update name, surname or email (a new email is unverified until confirmed)',
+      summary: 'Update name or surname; ask for a new email or phone (pending until confirmed, needs current_password)',
       request: { body: jsonBody(PatchMeBody) },
-      responses: { 200: jsonContent(UserResponse, 'The updated user'), ...errorResponses(400, 401, 409) },
+      responses: {
+        200: jsonContent(UserResponse, 'The updated user (a new email or phone is pending)'),
+        ...errorResponses(400, 401, 403, 409, 429, 503),
+      },
     }),
-    async (c) => c.json(await updateMe(c.var.deps, c.var.auth.userId, c.req.valid('json'), clientInfo(c)), 200),
+    async (c) => c.json(await updateMe(c.var.deps, c.var.auth, c.req.valid('json'), clientInfo(c)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/phone/verify-request',
+      tags,
+      security,
+      summary: 'Text a code to the pending (or unverified) phone',
+      responses: { 202: jsonContent(MessageResponse, 'Code sent'), ...errorResponses(400, 401, 429, 503) },
+    }),
+    async (c) => {
+      await requestPhoneVerification(c.var.deps, c.var.auth.userId, clientInfo(c))
+      return c.json({ message: 'OTP sent', detail: 'Enter the code texted to the new phone' }, 202)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/phone/verify',
+      tags,
+      security,
+      summary: 'Confirm the pending (or unverified) phone with the texted code; it replaces the old one',
+      request: { body: jsonBody(PhoneCodeBody) },
+      responses: { 200: jsonContent(UserResponse, 'The user, phone confirmed'), ...errorResponses(400, 401, 409, 429) },
+    }),
+    async (c) => c.json(await confirmPhone(c.var.deps, c.var.auth.userId, c.req.valid('json').code, clientInfo(c)), 200),
   )
   .openapi(
     createRoute({
@@ -50,7 +80,7 @@ export const me = router
       middleware: sensitive,
       summary: 'Delete the account (password required); every session ends',
       request: { body: jsonBody(DeleteMeBody) },
-      responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401) },
+      responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401, 403, 429) },
     }),
     async (c) => {
       await deleteMe(c.var.deps, c.var.auth.userId, c.req.valid('json').password, clientInfo(c))

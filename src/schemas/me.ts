@@ -1,9 +1,17 @@
 import { z } from '@hono/zod-openapi'
-import { EmailField, NameField, PasswordField } from './fields'
+import { CodeField, EmailField, NameField, PasswordField, PhoneField } from './fields'
 
 export const PatchMeBody = z
-  .strictObject({ name: NameField.nullable().optional(), surname: NameField.nullable().optional(), email: EmailField.optional() })
+  .strictObject({
+    name: NameField.nullable().optional(),
+    surname: NameField.nullable().optional(),
+    email: EmailField.optional().openapi({ description: 'Held as pending until confirmed with the code or link sent to it' }),
+    phone: PhoneField.optional().openapi({ description: 'Held as pending until confirmed at POST /me/phone/verify' }),
+    current_password: PasswordField.optional().openapi({ description: 'Required to change the email or phone' }),
+  })
   .openapi('PatchMeBody')
+
+export const PhoneCodeBody = z.strictObject({ code: CodeField }).openapi('PhoneCodeBody')
 
 export const DeleteMeBody = z.strictObject({ password: PasswordField }).openapi('DeleteMeBody')
 

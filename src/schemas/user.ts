@@ -15,6 +15,8 @@ export const UserResponse = z
     is_verified: z.boolean(),
     phone_verified: z.boolean(),
     email_verified: z.boolean(),
+    pending_email: z.string().nullable().openapi({ description: 'A new email awaiting confirmation (SPEC §6.2)' }),
+    pending_phone: z.string().nullable().openapi({ description: 'A new phone awaiting confirmation (SPEC §6.2)' }),
     parent_id: z.string().nullable(),
     created_at: z.string(),
     updated_at: z.string(),

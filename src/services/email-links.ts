@@ -5,11 +5,12 @@ import type { Deps } from '../deps'
 import { AppError } from '../errors'
 import type { UserRow } from '../storage/db/schema'
 import type { LinkPurpose } from '../storage/repos/link-tokens'
-import { noticeEmail } from '../templates/email'
+import { type NoticeKind, noticeEmail } from '../templates/email'
 import { audit } from './audit'
 import { deliverOtp, reserveOtp, verifyOtp } from './otp'
 import { assertPasswordAllowed } from './password-policy'
 import { scryptParams } from './passwords'
+import { promotePending } from './pending-contact'
 import { endResetCredentials } from './reset-credentials'
 import { type ClientInfo, revokeUserSessions } from './sessions'
 import { toUserView, type UserView } from './user-view'
@@ -50,7 +51,8 @@ export async function sendEmailVerification(deps: Deps, user: UserRow, email: st
   // Older links are retired only once this one is sent: a failed change leaves the pending one working.
   const link = await createLink(deps, 'email_verify', user.id, email, { retireOlder: false })
   try {
-    await deliverOtp(deps, reservation, { userId: user.id, name: user.name, link: link.url, linkMinutes: link.minutes })
+    // No name: the address is not proved yet, so the mail carries only our own words (SPEC §6.6).
+    await deliverOtp(deps, reservation, { userId: user.id, link: link.url, linkMinutes: link.minutes })
   } catch (err) {
     await deps.linkTokens.discard(link.hash)
     throw err
@@ -58,20 +60,29 @@ export async function sendEmailVerification(deps: Deps, user: UserRow, email: st
   await deps.linkTokens.retireOthers(user.id, 'email_verify', link.hash, deps.now())
 }
 
-/** `POST /auth/email/verify-request`: a new code and link to the user's unverified email. */
+/** The email a code or link would confirm: the pending one (PATCH /me), else the account's own if unverified. */
+const emailToConfirm = (u: UserRow) => u.pendingEmail ?? (u.email && !u.emailVerified ? u.email : null)
+
+/** `POST /auth/email/verify-request`: a new code and link to the user's pending or unverified email. */
 export async function requestEmailVerification(deps: Deps, userId: string, client: ClientInfo): Promise<void> {
   const user = await deps.users.byId(userId)
   if (!user) throw new AppError('invalid_token', 'The access token is invalid, expired or revoked')
-  if (!user.email)
-    throw new AppError('validation_error', 'Request validation failed', { fields: { email: 'Add an email first (PATCH /me)' } })
-  if (user.emailVerified)
-    throw new AppError('validation_error', 'Request validation failed', { fields: { email: 'Already verified' } })
-  await sendEmailVerification(deps, user, user.email, client)
+  const email = emailToConfirm(user)
+  if (!email) {
+    const why = user.email ? 'Already verified' : 'Add an email first (PATCH /me)'
+    throw new AppError('validation_error', 'Request validation failed', { fields: { email: why } })
+  }
+  await sendEmailVerification(deps, user, email, client)
 }
 
-/** Marks the email verified if it is still the account's email; a pending email-only account becomes active. */
-async function markEmailVerified(deps: Deps, userId: string, email: string): Promise<UserRow> {
+/**
+ * Confirms `email` for the account: its pending email replaces the current one (`promotePending`),
+ * or its own unverified email is marked verified (a pending email-only account becomes active).
+ * Anything else (the email changed since the code or link was sent) is refused.
+ */
+async function markEmailVerified(deps: Deps, userId: string, email: string, client: ClientInfo): Promise<UserRow> {
   const user = await deps.users.byId(userId)
+  if (user && user.pendingEmail === email) return promotePending(deps, user, { which: 'email', address: email, client })
   if (!user || user.email !== email) throw invalidLink()
   const activate = user.status === 'pending' && !user.phone
   const updated = await deps.users.update(user.id, {
@@ -86,7 +97,7 @@ async function markEmailVerified(deps: Deps, userId: string, email: string): Pro
 export async function confirmEmailLink(deps: Deps, token: string, client: ClientInfo): Promise<UserView> {
   const row = await deps.linkTokens.consume(await sha256Hex(token), 'email_verify', deps.now())
   if (!row) throw invalidLink()
-  const user = await markEmailVerified(deps, row.userId, row.email)
+  const user = await markEmailVerified(deps, row.userId, row.email, client)
   audit(deps, { type: 'email_verified', actorId: user.id, subjectId: user.id, ...client, detail: { method: 'link' } })
   return toUserView(user, await deps.devices.of(user.id))
 }
@@ -94,18 +105,19 @@ export async function confirmEmailLink(deps: Deps, token: string, client: Client
 /** `POST /auth/email/verify` (signed in): the code from the same email. */
 export async function confirmEmailCode(deps: Deps, userId: string, code: string, client: ClientInfo): Promise<UserView> {
   const user = await deps.users.byId(userId)
-  if (!user?.email) throw new AppError('invalid_code', 'The code is invalid or has expired')
-  await verifyOtp(deps, 'email_change', { channel: 'email', address: user.email }, code)
-  const updated = await markEmailVerified(deps, user.id, user.email)
+  const email = user && emailToConfirm(user)
+  if (!user || !email) throw new AppError('invalid_code', 'The code is invalid or has expired')
+  await verifyOtp(deps, 'email_change', { channel: 'email', address: email }, code)
+  const updated = await markEmailVerified(deps, user.id, email, client)
   audit(deps, { type: 'email_verified', actorId: user.id, subjectId: user.id, ...client, detail: { method: 'code' } })
   return toUserView(updated, await deps.devices.of(user.id))
 }
 
-/** The unused, unexpired reset link with this hash, if its account still has the email it was sent to. */
+/** The unused, unexpired reset link with this hash, if its account still has the email it was sent to, verified. */
 async function liveResetLink(deps: Deps, hash: string): Promise<UserRow | undefined> {
   const row = await deps.linkTokens.peek(hash, 'password_reset', deps.now())
   const owner = row ? await deps.users.byId(row.userId) : undefined
-  return owner && owner.email === row?.email ? owner : undefined
+  return owner?.emailVerified && owner.email === row?.email ? owner : undefined
 }
 
 /** Whether a reset link is still usable (to show its form); does not use it. */
@@ -124,9 +136,9 @@ export async function resetWithLink(deps: Deps, token: string, newPassword: stri
   const row = await deps.linkTokens.consume(hash, 'password_reset', deps.now())
   if (!row) throw invalidLink()
   const user = await deps.users.byId(row.userId)
-  if (!user || user.email !== row.email) throw invalidLink()
+  if (!user?.emailVerified || user.email !== row.email) throw invalidLink()
   const passwordHash = await hashPassword(newPassword, scryptParams(deps.config))
-  await deps.users.update(user.id, { passwordHash, emailVerified: true, updatedAt: deps.now() })
+  await deps.users.update(user.id, { passwordHash, updatedAt: deps.now() })
   await endResetCredentials(deps, user)
   await revokeUserSessions(deps, user.id, undefined, { reason: 'password_reset', client })
   audit(deps, { type: 'password_reset', actorId: user.id, subjectId: user.id, ...client, detail: { method: 'link' } })
@@ -134,7 +146,7 @@ export async function resetWithLink(deps: Deps, token: string, newPassword: stri
 }
 
 /** A best-effort notice to the user's verified email, after the response. */
-export function sendNotice(deps: Deps, user: UserRow, what: 'password_changed' | 'password_reset'): void {
+export function sendNotice(deps: Deps, user: UserRow, what: NoticeKind): void {
   if (!user.email || !user.emailVerified) return
   const mail = noticeEmail({ app: deps.config.APP_NAME, to: user.email, name: user.name, what })
   deps.defer(() => deps.email.send(mail))

@@ -1,11 +1,9 @@
 import { idTime } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
-import { isUniqueViolation } from '../storage/repos/users'
-import { claimEmail, emailIsTaken } from './email-claims'
-import { sendEmailVerification } from './email-links'
-import { normalizeEmail } from './identifiers'
-import { checkPassword } from './passwords'
+import { requestContactChange } from './contact-change'
+import { normalizeEmail, parsePhone } from './identifiers'
+import { assertReenteredPassword } from './reauth'
 import { type ClientInfo, revokeUserSessions } from './sessions'
 import { toUserView, type UserView } from './user-view'
 import { assertNoSubclients } from './users-admin'
@@ -40,37 +38,42 @@ export interface ProfilePatch {
   name?: string | null | undefined
   surname?: string | null | undefined
   email?: string | undefined
+  phone?: string | undefined
+  current_password?: string | undefined
 }
 
 /**
- * Updates the profile. A new email gets a verification code and link before anything changes
- * (a failed send is a 503 and changes nothing), then is stored unverified until confirmed; an
- * email another account has proved is a 409 (`emailIsTaken`).
+ * Updates the profile. Name and surname change at once. A new email or phone moves the account,
+ * so it needs a live session and the password (`assertCanMoveAccount`), and is only held as
+ * pending (SPEC §6.2): it gets a code (an email also a link) before anything is stored (a failed
+ * send is a 503 and changes nothing), and replaces the current one once confirmed. An address
+ * another account has proved is a 409; asking for the current one again drops the pending one.
  */
-export async function updateMe(deps: Deps, userId: string, patch: ProfilePatch, client: ClientInfo): Promise<UserView> {
-  const user = await deps.users.byId(userId)
+export async function updateMe(
+  deps: Deps,
+  auth: { userId: string; sessionId: string },
+  patch: ProfilePatch,
+  client: ClientInfo,
+): Promise<UserView> {
+  const user = await deps.users.byId(auth.userId)
   if (!user) throw gone()
-  const changes: Parameters<typeof deps.users.update>[1] = { updatedAt: deps.now() }
+  const now = deps.now()
+  const changes: Parameters<typeof deps.users.update>[1] = { updatedAt: now }
   if (patch.name !== undefined) changes.name = patch.name
   if (patch.surname !== undefined) changes.surname = patch.surname
-  if (patch.email !== undefined) {
-    const email = normalizeEmail(patch.email)
-    if (email !== user.email) {
-      if (emailIsTaken(await deps.users.byEmail(email))) throw new AppError('email_taken', 'This email is already registered')
-      await sendEmailVerification(deps, user, email, client)
-      await claimEmail(deps, email, { id: userId })
-      changes.email = email
-      changes.emailVerified = false
-    }
-  }
-  try {
-    const updated = await deps.users.update(userId, changes)
-    if (!updated) throw gone()
-    return toUserView(updated, await deps.devices.of(userId))
-  } catch (err) {
-    if (isUniqueViolation(err, 'email')) throw new AppError('email_taken', 'This email is already registered')
-    throw err
-  }
+  const email = patch.email === undefined ? undefined : normalizeEmail(patch.email)
+  const phone = patch.phone === undefined ? undefined : parsePhone(patch.phone, deps.config)
+  const moves = await requestContactChange(deps, user, {
+    sessionId: auth.sessionId,
+    email,
+    phone,
+    password: patch.current_password,
+    client,
+  })
+  Object.assign(changes, moves)
+  const updated = await deps.users.update(user.id, changes)
+  if (!updated) throw gone()
+  return toUserView(updated, await deps.devices.of(user.id))
 }
 
 const lastSuperAdmin = () =>
@@ -83,9 +86,8 @@ const lastSuperAdmin = () =>
  */
 export async function deleteMe(deps: Deps, userId: string, password: string, client: ClientInfo): Promise<void> {
   const user = await deps.users.byId(userId)
-  if (!(await checkPassword(deps, user, password)) || !user) {
-    throw new AppError('invalid_credentials', 'The password is incorrect')
-  }
+  if (!user) throw gone()
+  await assertReenteredPassword(deps, user, password, client)
   if (user.role === 'super_admin' && !(await deps.users.otherActiveSuperAdmin(userId))) throw lastSuperAdmin()
   await assertNoSubclients(deps, user)
   await revokeUserSessions(deps, userId, undefined, { reason: 'account_deleted', client })

@@ -1,16 +1,26 @@
 import { hashPassword } from '../crypto/password'
 import type { Deps } from '../deps'
 import { AppError } from '../errors'
+import type { UserRow } from '../storage/db/schema'
 import { audit } from './audit'
 import { createLink, sendNotice } from './email-links'
 import { destinationOf, findByDestination, type IdentifierInput, requestOtpInBackground } from './login'
-import { verifyOtp } from './otp'
+import { checkOtp, consumeOtp, type Destination } from './otp'
 import { assertPasswordAllowed } from './password-policy'
-import { checkPassword, scryptParams } from './passwords'
+import { scryptParams } from './passwords'
+import { assertReenteredPassword } from './reauth'
 import { endResetCredentials } from './reset-credentials'
 import { type ClientInfo, revokeUserSessions } from './sessions'
 
-/** Sends a `reset` code to an active account in the background; answers the same for anyone. */
+/** Whether `to` is a verified address of `user`: the only kind a reset goes to (SPEC §6.1). */
+function isVerifiedAddress(user: UserRow, to: Destination): boolean {
+  return to.channel === 'sms' ? user.phone === to.address && user.phoneVerified : user.email === to.address && user.emailVerified
+}
+
+/**
+ * Sends a `reset` code to a verified phone or email of an active account in the background;
+ * answers the same for anyone (an unverified address gets the same 202 and nothing).
+ */
 export function requestPasswordReset(deps: Deps, input: IdentifierInput, client: ClientInfo): Promise<void> {
   const to = destinationOf(deps, input)
   return requestOtpInBackground(deps, {
@@ -18,7 +28,7 @@ export function requestPasswordReset(deps: Deps, input: IdentifierInput, client:
     to,
     client,
     requestGroup: 'reset',
-    shouldSend: (user) => user?.status === 'active',
+    shouldSend: (user) => user?.status === 'active' && isVerifiedAddress(user, to),
     // By email, the code comes with a one-time link to the reset page.
     extrasFor: async (user) => {
       if (to.channel !== 'email' || !user) return {}
@@ -28,7 +38,12 @@ export function requestPasswordReset(deps: Deps, input: IdentifierInput, client:
   })
 }
 
-/** Sets a new password with a `reset` code and revokes every session of the user. */
+/**
+ * Sets a new password with a `reset` code and revokes every session of the user. The code is
+ * checked first (a wrong one is 400 `invalid_code` whatever the password: no policy answer names
+ * the holder's identifiers), then the policy, and only then is the code used: a refused password
+ * does not burn a right code.
+ */
 export async function confirmPasswordReset(
   deps: Deps,
   input: IdentifierInput & { code: string; new_password: string },
@@ -36,16 +51,17 @@ export async function confirmPasswordReset(
 ): Promise<void> {
   const to = destinationOf(deps, input)
   const user = await findByDestination(deps, to)
-  assertPasswordAllowed(input.new_password, deps.config, user ?? {}, 'new_password')
-  await verifyOtp(deps, 'reset', to, input.code)
-  if (!user) throw new AppError('invalid_code', 'The code is invalid or has expired')
+  const right = await checkOtp(deps, 'reset', to, input.code)
+  // A code sent before the address stopped being this account's verified one is dead.
+  if (!user || !isVerifiedAddress(user, to)) throw new AppError('invalid_code', 'The code is invalid or has expired')
+  assertPasswordAllowed(input.new_password, deps.config, user, 'new_password')
+  await consumeOtp(deps, right)
   const passwordHash = await hashPassword(input.new_password, scryptParams(deps.config))
-  const verified = to.channel === 'sms' ? { phoneVerified: true } : { emailVerified: true }
-  await deps.users.update(user.id, { passwordHash, ...verified, updatedAt: deps.now() })
+  await deps.users.update(user.id, { passwordHash, updatedAt: deps.now() })
   await endResetCredentials(deps, user)
   await revokeUserSessions(deps, user.id, undefined, { reason: 'password_reset', client })
   audit(deps, { type: 'password_reset', actorId: user.id, subjectId: user.id, ...client, detail: { channel: to.channel } })
-  sendNotice(deps, { ...user, ...verified }, 'password_reset')
+  sendNotice(deps, user, 'password_reset')
 }
 
 /** Changes the signed-in user's password; every other session is revoked, this one lives. */
@@ -57,9 +73,8 @@ export async function changePassword(
   client: ClientInfo,
 ): Promise<void> {
   const user = await deps.users.byId(userId)
-  if (!user || !(await checkPassword(deps, user, input.old_password))) {
-    throw new AppError('invalid_credentials', 'The current password is incorrect')
-  }
+  if (!user) throw new AppError('invalid_token', 'The access token is invalid, expired or revoked')
+  await assertReenteredPassword(deps, user, input.old_password, client)
   assertPasswordAllowed(input.new_password, deps.config, user, 'new_password')
   const passwordHash = await hashPassword(input.new_password, scryptParams(deps.config))
   await deps.users.update(user.id, { passwordHash, updatedAt: deps.now() })

@@ -24,6 +24,9 @@ export function toUserView(u: UserRow, devices: DeviceRow[]) {
     is_verified: u.phone ? u.phoneVerified : u.emailVerified,
     phone_verified: u.phoneVerified,
     email_verified: u.emailVerified,
+    // An email or phone asked for by PATCH /me and not confirmed yet: it does not sign in or reset.
+    pending_email: u.pendingEmail,
+    pending_phone: u.pendingPhone,
     parent_id: u.parentId,
     created_at: iso(u.createdAt) as string,
     updated_at: iso(u.updatedAt) as string,

@@ -41,6 +41,15 @@ export interface CodeEmail {
   linkMinutes?: number | undefined
 }
 
+/** Purposes whose code goes to an address its account has not verified yet. */
+const TO_UNPROVEN: Record<CodePurpose, boolean> = {
+  register: true,
+  login: false,
+  reset: false,
+  email_change: true,
+  phone_change: true,
+}
+
 const IGNORE = 'If you did not ask for this, you can ignore this email.'
 
 function page(app: string, inner: string, footer = IGNORE): string {
@@ -49,7 +58,8 @@ function page(app: string, inner: string, footer = IGNORE): string {
 
 export function codeEmail(m: CodeEmail): EmailMessage {
   const subject = CODE_SUBJECT[m.purpose].replace('{app}', m.app)
-  const greeting = m.name ? `Hello ${m.name},` : 'Hello,'
+  // Mail to an address nobody has proved carries only our own words, never a name (SPEC §6.6).
+  const greeting = m.name && !TO_UNPROVEN[m.purpose] ? `Hello ${m.name},` : 'Hello,'
   const linkLabel = LINK_LABEL[m.purpose] ?? 'Continue'
   const text = [
     greeting,
@@ -69,21 +79,30 @@ export function codeEmail(m: CodeEmail): EmailMessage {
   return { to: m.to, subject, text, html }
 }
 
-/** A notice of something that already happened (sent after the response, best effort). */
-export function noticeEmail(n: {
-  app: string
-  to: string
-  name?: string | null | undefined
-  what: 'password_changed' | 'password_reset'
-}): EmailMessage {
-  const line =
-    n.what === 'password_changed'
-      ? `The password of your ${n.app} account was changed. Your other sessions were signed out.`
-      : `The password of your ${n.app} account was reset. Every session was signed out.`
+export type NoticeKind = 'password_changed' | 'password_reset' | 'email_changed'
+
+const NOTICE: Record<NoticeKind, { subject: string; line: string }> = {
+  password_changed: {
+    subject: 'Your {app} password was changed',
+    line: 'The password of your {app} account was changed. Your other sessions were signed out.',
+  },
+  password_reset: {
+    subject: 'Your {app} password was changed',
+    line: 'The password of your {app} account was reset. Every session was signed out.',
+  },
+  email_changed: {
+    subject: 'Your {app} email address was changed',
+    line: 'The email address of your {app} account was changed: this address no longer signs in or receives resets.',
+  },
+}
+
+/** A notice of something that already happened, to a verified address (sent after the response, best effort). */
+export function noticeEmail(n: { app: string; to: string; name?: string | null | undefined; what: NoticeKind }): EmailMessage {
+  const line = NOTICE[n.what].line.replace('{app}', n.app)
   const greeting = n.name ? `Hello ${n.name},` : 'Hello,'
   return {
     to: n.to,
-    subject: `Your ${n.app} password was changed`,
+    subject: NOTICE[n.what].subject.replace('{app}', n.app),
     text: `${greeting}\n\n${line}\nIf this was not you, reset your password now and contact support.`,
     html: page(
       n.app,

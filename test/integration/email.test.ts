@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } fr
 import worker from '../../src/index'
 import { call, envWith, expectError, json } from '../helpers/app'
 import { emailUser, lastEmail, linkIn, linkRows, userRow } from '../helpers/email'
-import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
+import { newEmail, newPhone, PASSWORD, signUp } from '../helpers/factories'
 import { type FakeFetch, fakeFetch } from '../helpers/fake-fetch'
 import { type ParsedPage, parsePage, urlAttributes } from '../helpers/html'
 import { activeUser, newIp } from '../helpers/otp'
@@ -32,8 +32,9 @@ const RESET_PATH = '/api/v1/auth/email/reset'
 const post = (path: string, body: unknown, opts: { token?: string; env?: Record<string, string> } = {}) =>
   call('POST', path, { json: body, env: opts.env ?? VARS, ip: newIp(), ...(opts.token ? { token: opts.token } : {}) })
 const login = (body: Record<string, unknown>) => post('/api/v1/auth/login', body)
-const patchMe = (token: string, body: unknown, vars: Record<string, string> = VARS) =>
-  call('PATCH', '/api/v1/me', { token, json: body, env: vars, ip: newIp() })
+// SPEC §6.2: changing the email needs the password re-entered.
+const patchMe = (token: string, body: object, vars: Record<string, string> = VARS) =>
+  call('PATCH', '/api/v1/me', { token, json: { current_password: PASSWORD, ...body }, env: vars, ip: newIp() })
 const open = (path: string, headers: Record<string, string> = {}) => call('GET', path, { headers, env: VARS })
 const postForm = (fields: Record<string, string>, headers: Record<string, string> = {}) =>
   call('POST', RESET_PATH, {
@@ -322,7 +323,10 @@ describe('the reset link page', () => {
   it("stops a reset link once the account's email has changed", async () => {
     const { email, access_token } = await emailUser(box, VARS)
     const { path, token } = await resetLink(email)
-    expect((await patchMe(access_token, { email: newEmail() })).status).toBe(200)
+    const next = newEmail()
+    expect((await patchMe(access_token, { email: next })).status).toBe(200)
+    // SPEC §6.2: the new email replaces the old one once confirmed.
+    expect((await post('/api/v1/auth/email/verify', { code: box.lastCode(next) }, { token: access_token })).status).toBe(200)
     await expectFailurePage(await open(path))
     await expectFailurePage(await postForm({ token, new_password: NEW_PASSWORD }))
     expect((await login({ email, password: PASSWORD })).status).toBe(401)
@@ -335,8 +339,9 @@ describe('the email verification link', () => {
     const email = newEmail()
     const res = await patchMe(access_token, { email })
     expect(res.status).toBe(200)
-    expect(await json(res)).toMatchObject({ email, email_verified: false, phone_verified: true })
-    expect(await userRow(user.id)).toMatchObject({ email, email_verified: 0 })
+    // SPEC §6.2: pending until confirmed.
+    expect(await json(res)).toMatchObject({ email: null, pending_email: email, email_verified: false, phone_verified: true })
+    expect(await userRow(user.id)).toMatchObject({ email: null, email_verified: 0 })
 
     const text = lastEmail(box, email)
     const link = linkIn(text, 'verify')
@@ -344,7 +349,7 @@ describe('the email verification link', () => {
 
     // SPEC §6.6 (issue 14): opening the link shows a confirm page and changes nothing; its button verifies.
     await expectPage(await open(link.path), 200, 'Confirm your email')
-    expect(await userRow(user.id)).toMatchObject({ email, email_verified: 0 })
+    expect(await userRow(user.id)).toMatchObject({ email: null, email_verified: 0 })
     const page = await expectPage(await confirmLink(link.token), 200, 'Email verified')
     expect(page.text('[role=status]')).toMatch(/verified/)
     expect(await userRow(user.id)).toMatchObject({ email, email_verified: 1 })
@@ -432,14 +437,15 @@ describe('the email verification link', () => {
 
     await expectFailurePage(await open(firstLink.path), 'Email not verified')
     await expectFailurePage(await confirmLink(firstLink.token), 'Email not verified')
-    expect(await userRow(user.id)).toMatchObject({ email: second, email_verified: 0 })
+    expect(await userRow(user.id)).toMatchObject({ email: null, email_verified: 0 })
     await expectPage(await confirmLink(linkIn(lastEmail(box, second), 'verify').token), 200, 'Email verified')
   })
 
   it('does not verify an email changed behind the link (by an admin, say)', async () => {
-    const { access_token, user } = await activeUser(box, { env: VARS })
     const email = newEmail()
-    expect((await patchMe(access_token, { email })).status).toBe(200)
+    // The account's own unverified email (given at registration), changed in D1 behind the link.
+    const { access_token, user } = await signUp(box, { email, env: VARS })
+    expect((await post('/api/v1/auth/email/verify-request', undefined, { token: access_token })).status).toBe(202)
     const link = linkIn(lastEmail(box, email), 'verify')
     const other = newEmail()
     await env.DB.prepare('UPDATE users SET email = ? WHERE id = ?').bind(other, user.id).run()
@@ -479,7 +485,8 @@ describe('email_delivery_failed', () => {
 
     resend.reply(500, 500)
     await expectError(await patchMe(access_token, { email: newEmail() }, RESEND), 503, 'email_delivery_failed')
-    expect(await userRow(user.id)).toMatchObject({ email: current, email_verified: 0 })
+    expect(await userRow(user.id)).toMatchObject({ email: null, email_verified: 0 })
+    expect(await json(await getMe(access_token))).toMatchObject({ pending_email: current })
 
     await expectPage(await confirmLink(link.token), 200, 'Email verified')
     expect(await userRow(user.id)).toMatchObject({ email: current, email_verified: 1 })
@@ -490,11 +497,11 @@ describe('HTML injection', () => {
   const NAME = '<img src=x onerror=alert(1)>'
 
   it('escapes a name in the HTML part of the email', async () => {
+    // SPEC §6.6: only mail to a verified address may carry the name, so the reset mail is the one to look at.
+    const { email } = await emailUser(box, VARS, { name: NAME })
     const resend = fakeFetch('https://api.resend.com', () => Response.json({ id: 'e-1' })).install()
     try {
-      const email = newEmail()
-      const reg = await post('/api/v1/auth/register', { email, name: NAME, password: PASSWORD }, { env: RESEND })
-      expect(reg.status).toBe(201)
+      expect((await post('/api/v1/auth/reset-password', { email }, { env: RESEND })).status).toBe(202)
       expect(resend.requests).toHaveLength(1)
       const sent = JSON.parse(resend.requests[0]?.body ?? '{}')
       expect(sent.html).toContain('&lt;img src=x onerror=alert(1)&gt;')

@@ -44,18 +44,24 @@ describe('PATCH /api/v1/me', () => {
     expect(await json(await getMe(access_token))).toMatchObject({ name: 'Leila', surname: 'Ben Salem' })
   })
 
-  it('sets a new email as unverified', async () => {
+  it('holds a new email as pending (SPEC §6.2), normalised', async () => {
     const { access_token } = await activeUser(box)
     const email = newEmail()
-    const res = await patchMe(access_token, { email: `  ${email.toUpperCase()} ` })
+    const res = await patchMe(access_token, { email: `  ${email.toUpperCase()} `, current_password: PASSWORD })
     expect(res.status).toBe(200)
-    expect(await json(res)).toMatchObject({ email, email_verified: false, phone_verified: true, is_verified: true })
+    expect(await json(res)).toMatchObject({
+      email: null,
+      pending_email: email,
+      email_verified: false,
+      phone_verified: true,
+      is_verified: true,
+    })
   })
 
   it('refuses an email another account has verified with 409 email_taken', async () => {
     const holder = await emailUser(box, {})
     const { access_token, user } = await activeUser(box)
-    await expectError(await patchMe(access_token, { email: holder.email }), 409, 'email_taken')
+    await expectError(await patchMe(access_token, { email: holder.email, current_password: PASSWORD }), 409, 'email_taken')
     expect((await userRow(user.id))?.email).toBeNull()
   })
 
@@ -69,9 +75,14 @@ describe('PATCH /api/v1/me', () => {
     expect((await json(await getMe(squatter.access_token))).email).toBe(email) // its profile is cached now
 
     const owner = await activeUser(box)
-    const res = await patchMe(owner.access_token, { email })
+    const res = await patchMe(owner.access_token, { email, current_password: PASSWORD })
     expect(res.status).toBe(200)
-    expect(await json(res)).toMatchObject({ email, email_verified: false })
+    expect(await json(res)).toMatchObject({ pending_email: email, email_verified: false })
+    // SPEC §6.2: a pending email reserves nothing; confirming it takes it from the squatter.
+    expect((await userRow(squatter.user.id))?.email).toBe(email)
+    const code = box.lastCode(email)
+    const confirmed = await call('POST', '/api/v1/auth/email/verify', { token: owner.access_token, json: { code } })
+    expect(await json(confirmed)).toMatchObject({ email, email_verified: true, pending_email: null })
     expect((await userRow(squatter.user.id))?.email).toBeNull()
     expect((await json(await getMe(squatter.access_token))).email).toBeNull()
     const events = await env.DB.prepare("SELECT detail FROM audit_events WHERE type = 'user_updated' AND subject_id = ?")
@@ -91,7 +102,7 @@ describe('PATCH /api/v1/me', () => {
 
   it('refuses is_verified with 400 validation_error and changes nothing', async () => {
     const { access_token, user } = await activeUser(box)
-    await patchMe(access_token, { email: newEmail() })
+    await patchMe(access_token, { email: newEmail(), current_password: PASSWORD })
     const before = await userRow(user.id)
     const body = await expectError(
       await patchMe(access_token, { is_verified: true, email_verified: true }),

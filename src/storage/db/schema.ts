@@ -23,6 +23,12 @@ export const users = sqliteTable(
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
     lastLogin: integer('last_login'),
+    /** A new email asked for by PATCH /me, not yet confirmed (SPEC §6.2): it reserves nothing. */
+    pendingEmail: text('pending_email'),
+    pendingEmailAt: integer('pending_email_at'),
+    /** A new phone asked for by PATCH /me, not yet confirmed. */
+    pendingPhone: text('pending_phone'),
+    pendingPhoneAt: integer('pending_phone_at'),
   },
   (t) => [
     uniqueIndex('users_phone_unique').on(t.phone),

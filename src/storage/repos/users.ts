@@ -166,6 +166,25 @@ export function usersRepo(db: Db) {
         .returning()
         .get(),
 
+    /**
+     * Makes a confirmed pending email or phone the account's own, verified, if it is still the
+     * pending one (one conditional statement: a newer PATCH /me in between wins). Undefined when
+     * it is not; a UNIQUE violation when another account holds the address meanwhile.
+     */
+    promotePending(id: string, which: 'email' | 'phone', address: string, now: number): Promise<UserRow | undefined> {
+      const set =
+        which === 'email'
+          ? { email: address, emailVerified: true, pendingEmail: null, pendingEmailAt: null }
+          : { phone: address, phoneVerified: true, pendingPhone: null, pendingPhoneAt: null }
+      const pending = which === 'email' ? users.pendingEmail : users.pendingPhone
+      return db
+        .update(users)
+        .set({ ...set, updatedAt: now })
+        .where(and(eq(users.id, id), eq(pending, address)))
+        .returning()
+        .get()
+    },
+
     /** Sets the password hash only if it is still `expected` (no lost update when two logins rehash). */
     replacePasswordHash: (id: string, expected: string, next: string) =>
       db
