@@ -3,6 +3,7 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { AppError } from '../errors'
 import { requireAuth } from '../middleware/auth'
+import { requireTurnstile } from '../middleware/turnstile'
 import { linkFailedPage, resetDonePage, resetFormPage, verifiedPage } from '../pages/email-pages'
 import { PAGE_CSP } from '../pages/layout'
 import { CodeField, errorResponses, jsonBody, jsonContent, MessageResponse, PasswordField, SECURITY } from '../schemas/fields'
@@ -32,6 +33,8 @@ function page(c: Context<AppEnv>, html: string, status: 200 | 400 = 200) {
 
 /** Email verification and reset links (SPEC §6.6): small server-rendered pages, or JSON when asked. */
 export const email = newRouter()
+// SPEC §5 bot defence: it sends a code and a link (before authentication, like every send endpoint).
+email.use('/verify-request', requireTurnstile())
 
 email
   .openapi(

@@ -42,6 +42,17 @@ export const CodeField = z
   .regex(/^\d{4,10}$/, 'Must be the digits of the code')
   .openapi({ example: '123456' })
 
+/** SPEC §5: a Cloudflare Turnstile widget token; required where it says so when TURNSTILE_SECRET_KEY is set. */
+export const TurnstileTokenField = z
+  .string()
+  .min(1)
+  .max(2048)
+  .openapi({
+    description:
+      'Cloudflare Turnstile token. With TURNSTILE_SECRET_KEY set, required on endpoints that send a code or a link ' +
+      '(missing or refused: 400 turnstile_failed); on a password login, a valid one passes a per-identifier lockout.',
+  })
+
 export const MessageResponse = z.object({ message: z.string(), detail: z.string() }).openapi('Message')
 
 export const ErrorResponse = z

@@ -5,7 +5,7 @@ import { isUniqueViolation } from '../storage/repos/users'
 import { claimEmail, emailIsTaken } from './email-claims'
 import { sendEmailVerification } from './email-links'
 import { normalizeEmail } from './identifiers'
-import { checkPassword } from './passwords'
+import { assertReenteredPassword } from './reauth'
 import { type ClientInfo, revokeUserSessions } from './sessions'
 import { toUserView, type UserView } from './user-view'
 import { assertNoSubclients } from './users-admin'
@@ -83,9 +83,8 @@ const lastSuperAdmin = () =>
  */
 export async function deleteMe(deps: Deps, userId: string, password: string, client: ClientInfo): Promise<void> {
   const user = await deps.users.byId(userId)
-  if (!(await checkPassword(deps, user, password)) || !user) {
-    throw new AppError('invalid_credentials', 'The password is incorrect')
-  }
+  if (!user) throw new AppError('invalid_credentials', 'The password is incorrect')
+  await assertReenteredPassword(deps, user, password, client) // counted like a login (SPEC §6.1)
   if (user.role === 'super_admin' && !(await deps.users.otherActiveSuperAdmin(userId))) throw lastSuperAdmin()
   await assertNoSubclients(deps, user)
   await revokeUserSessions(deps, userId, undefined, { reason: 'account_deleted', client })

@@ -6,7 +6,8 @@ import { createLink, sendNotice } from './email-links'
 import { destinationOf, findByDestination, type IdentifierInput, requestOtpInBackground } from './login'
 import { verifyOtp } from './otp'
 import { assertPasswordAllowed } from './password-policy'
-import { checkPassword, scryptParams } from './passwords'
+import { scryptParams } from './passwords'
+import { assertReenteredPassword } from './reauth'
 import { endResetCredentials } from './reset-credentials'
 import { type ClientInfo, revokeUserSessions } from './sessions'
 
@@ -57,9 +58,9 @@ export async function changePassword(
   client: ClientInfo,
 ): Promise<void> {
   const user = await deps.users.byId(userId)
-  if (!user || !(await checkPassword(deps, user, input.old_password))) {
-    throw new AppError('invalid_credentials', 'The current password is incorrect')
-  }
+  if (!user) throw new AppError('invalid_credentials', 'The current password is incorrect')
+  // Counted like a login: a stolen token cannot guess the password (SPEC §6.1).
+  await assertReenteredPassword(deps, user, input.old_password, client)
   assertPasswordAllowed(input.new_password, deps.config, user, 'new_password')
   const passwordHash = await hashPassword(input.new_password, scryptParams(deps.config))
   await deps.users.update(user.id, { passwordHash, updatedAt: deps.now() })
