@@ -116,11 +116,10 @@ export async function admitAttempt(deps: Deps, input: AttemptInput, round: Admis
 
 /** The client's bucket signed in to the account in the last 30 days, or it carries a valid Turnstile token. */
 async function passesIdentifierLock(deps: Deps, input: AttemptInput): Promise<boolean> {
-  if (input.holder) {
-    const ips = await deps.loginFailures.recentSignInIps(input.holder.id, deps.now() - KNOWN_BUCKET_MS)
-    const bucket = ipBucket(input.client.ip)
-    if (ips.some((ip) => ipBucket(ip) === bucket)) return true
-  }
+  // Looked up for an unknown identifier too (no rows): a locked known and unknown account answer alike.
+  const ips = await deps.loginFailures.recentSignInIps(input.holder?.id ?? '', deps.now() - KNOWN_BUCKET_MS)
+  const bucket = ipBucket(input.client.ip)
+  if (input.holder && ips.some((ip) => ipBucket(ip) === bucket)) return true
   return input.turnstileToken !== undefined && (await turnstileAccepts(deps, input.turnstileToken, input.client.ip))
 }
 
