@@ -150,6 +150,53 @@ describe('distributed lockout (issue 14, attack 5)', () => {
   })
 })
 
+describe('the password grant of POST /auth/token', () => {
+  const grant = (username: string, password: string, ip: string) =>
+    call('POST', '/api/v1/auth/token', {
+      body: new URLSearchParams({ grant_type: 'password', username, password }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      env: LOCK,
+      ip,
+    })
+
+  it('shares the lockout: locked from five addresses, refused to a stranger, open to the owner at home', async () => {
+    const home = newIp()
+    const owner = await ownerAt(home)
+    for (let i = 0; i < 5; i++) expect((await grant(owner.phone, WRONG, newIp())).status).toBe(400)
+    const stranger = await grant(owner.phone, PASSWORD, newIp())
+    expect(stranger.status).toBe(429)
+    expect(retryAfter(stranger)).toBeGreaterThan(0)
+    expect((await grant(owner.phone, PASSWORD, home)).status).toBe(200)
+  })
+})
+
+describe('attempts still being checked', () => {
+  /** Marks `n` attempts of the phone as being checked, `agoMs` ago (as if in another isolate). */
+  async function inFlight(phone: string, n: number, agoMs: number) {
+    await env.DB.prepare(
+      `INSERT INTO login_failures (identifier, failures, last_failure_at, locked_until, in_flight, in_flight_at)
+       VALUES (?, 0, 0, 0, ?, ?)`,
+    )
+      .bind(`sms:${phone}`, n, Date.now() - agoMs)
+      .run()
+  }
+
+  it('forgets the slots of attempts that died while being checked, after 15 s', async () => {
+    const user = await activeUser(box, { env: LOCK })
+    await inFlight(user.phone, 5, 16_000)
+    expect((await login({ phone: user.phone, password: PASSWORD }, newIp())).status).toBe(200)
+  })
+
+  it('waits a bounded time (under 3 s) for attempts checked elsewhere, then answers 429 with Retry-After 1, unhashed', async () => {
+    const user = await activeUser(box, { env: LOCK })
+    await inFlight(user.phone, 5, 0)
+    const res = await login({ phone: user.phone, password: WRONG }, newIp())
+    await expectError(res, 429, 'rate_limited')
+    expect(retryAfter(res)).toBe(1)
+    expect(await evaluatedFailures(user.user.id)).toBe(0)
+  })
+})
+
 describe('concurrent attempts (SPEC §6.1)', () => {
   it('answers 200 to 8 parallel logins with the right password (threshold 5), from one address or many', async () => {
     const user = await activeUser(box, { env: LOCK })
