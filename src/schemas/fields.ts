@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { ERRORS, type ErrorCode } from '../errors'
 import { PASSWORD_MAX_LENGTH } from '../services/password-policy'
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
@@ -60,7 +61,7 @@ export const ErrorResponse = z
     type: z.string(),
     title: z.string(),
     status: z.number().int(),
-    error: z.string().openapi({ description: 'Stable machine code (SPEC §9)' }),
+    error: z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]).openapi({ description: 'Stable machine code (SPEC §9)' }),
     detail: z.string(),
     fields: z.record(z.string(), z.string()).optional(),
     request_id: z.string(),

@@ -201,3 +201,15 @@ describe('a password login carrying a token (SPEC §5)', () => {
     expect(siteverify.requests).toHaveLength(0)
   })
 })
+
+describe('the OpenAPI document', () => {
+  it('offers turnstile_token on the send endpoints and lists turnstile_failed among the error codes', async () => {
+    const doc = await json(await call('GET', '/api/v1/openapi.json'))
+    const schemas = doc.components.schemas
+    for (const name of ['RegisterBody', 'LoginBody', 'ResetPasswordBody']) {
+      expect(schemas[name].properties.turnstile_token.description, name).toMatch(/turnstile_failed/)
+      expect(schemas[name].required ?? []).not.toContain('turnstile_token')
+    }
+    expect(schemas.Error.properties.error.enum).toContain('turnstile_failed')
+  })
+})
