@@ -53,7 +53,6 @@ export interface AttemptInput {
   holder: UserRow | undefined
   /** A Turnstile token the client sent: valid, it passes an identifier lock (never a pair's). */
   turnstileToken?: string | undefined
-  request?: RequestCounter | undefined
 }
 
 /** An admitted attempt: settle it once with whether the password was right. */
@@ -106,7 +105,8 @@ export async function admitAttempt(deps: Deps, input: AttemptInput, round: Admis
     const again = await deps.loginFailures.admitAgain(
       keys,
       { identifier: !identifierOk, pair: !held.pair },
-      { now: deps.now(), threshold: deps.config.LOGIN_LOCKOUT_THRESHOLD, request: input.request },
+      // The request was counted under its per-IP limit in the first round; others' requests since do not refuse it.
+      { now: deps.now(), threshold: deps.config.LOGIN_LOCKOUT_THRESHOLD },
     )
     rows = again.rows
     held.identifier ||= again.identifier

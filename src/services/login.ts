@@ -71,11 +71,11 @@ export async function loginWithPassword(
     : [...(await runBatch(deps.db.$client, first)), []]
   assertUnderRequestLimit(deps, hits[0], now)
   const user: UserRow | undefined = found[0]
-  const attempt = await admitAttempt(
-    deps,
-    { keys, client, holder: user, turnstileToken: input.turnstile_token, request: counter },
-    [state, identifierSlot, pairSlot],
-  )
+  const attempt = await admitAttempt(deps, { keys, client, holder: user, turnstileToken: input.turnstile_token }, [
+    state,
+    identifierSlot,
+    pairSlot,
+  ])
   let ok = false
   try {
     ok = (await checkPassword(deps, user, input.password)) && user !== undefined
