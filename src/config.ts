@@ -82,6 +82,10 @@ const ConfigSchema = z
     JWT_PRIVATE_KEYS: z.string().optional(),
     JWT_SECRET_KEY: z.string().min(32, 'JWT_SECRET_KEY must be at least 32 characters').optional(),
     OTP_PEPPER: z.string().min(32, 'OTP_PEPPER must be at least 32 characters'),
+    // SPEC §5 bot defence: set, the endpoints that send a code or a link require a Turnstile token.
+    TURNSTILE_SECRET_KEY: z.string().optional(),
+    TURNSTILE_SITE_KEY: z.string().optional(),
+    TURNSTILE_API_BASE: url.default('https://challenges.cloudflare.com'),
   })
   .superRefine((c, ctx) => {
     if (!c.JWT_PRIVATE_KEYS && !c.JWT_SECRET_KEY) {

@@ -4,6 +4,7 @@ export const ERRORS = {
   invalid_json: 400,
   invalid_code: 400,
   phone_country_not_allowed: 400,
+  turnstile_failed: 400,
   unauthorized: 401,
   invalid_credentials: 401,
   invalid_token: 401,

@@ -2,6 +2,7 @@ import { createRoute } from '@hono/zod-openapi'
 import { OAuthError } from '../errors'
 import { requireAuth, requireLiveSession } from '../middleware/auth'
 import { rateLimit } from '../middleware/rate-limit'
+import { requireTurnstile } from '../middleware/turnstile'
 import {
   ChangePasswordBody,
   ConfirmResetBody,
@@ -33,6 +34,13 @@ const router = newRouter()
 // /verify and /reset-password count their group in their service, in the D1 batch of their
 // first read (one round trip fewer); /confirm-reset here, before validation.
 router.use('/confirm-reset', rateLimit('verify'))
+// SPEC §5 bot defence (TURNSTILE_SECRET_KEY set): the endpoints that send a code, before anything else.
+router.use('/register', requireTurnstile())
+router.use(
+  '/login',
+  requireTurnstile((body) => body.use_otp === true),
+)
+router.use('/reset-password', requireTurnstile())
 
 export const auth = router
   .openapi(

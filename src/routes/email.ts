@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { AppError } from '../errors'
 import { requireAuth } from '../middleware/auth'
+import { requireTurnstile } from '../middleware/turnstile'
 import { CodeField, errorResponses, jsonContent, MessageResponse, SECURITY } from '../schemas/fields'
 import { UserResponse } from '../schemas/user'
 import { confirmEmailCode, requestEmailVerification } from '../services/email-links'
@@ -13,6 +14,8 @@ const VerifiedResponse = z.object({ message: z.string(), user: UserResponse }).o
 
 /** Email verification (SPEC §6.6): the links' pages first (they take POST /verify with a token), then the signed-in code. */
 export const email = newRouter().route('/', emailLinks)
+// SPEC §5 bot defence: it sends a code and a link (checked before authentication, like every send endpoint).
+email.use('/verify-request', requireTurnstile())
 
 email.openapi(
   createRoute({

@@ -1,5 +1,7 @@
 import { createRoute } from '@hono/zod-openapi'
 import { requireAuth, requireLiveSession } from '../middleware/auth'
+import { requireTurnstile } from '../middleware/turnstile'
+import { TurnstileOnlyBody } from '../schemas/auth'
 import { errorResponses, jsonBody, jsonContent, MessageResponse, SECURITY } from '../schemas/fields'
 import { DevicePageQuery, PageQuery } from '../schemas/iam'
 import { DeleteMeBody, DeviceBody, DeviceIdParam, PatchMeBody, PhoneCodeBody, SessionIdParam, SessionList } from '../schemas/me'
@@ -15,6 +17,8 @@ const security = SECURITY
 const sensitive = requireLiveSession
 
 const router = newRouter()
+// SPEC §5 bot defence: it texts a code; checked before anything else, authentication included.
+router.use('/phone/verify-request', requireTurnstile())
 router.use('*', requireAuth)
 
 /** Chained, so `hono/client` sees every route's request and response types. */
@@ -52,6 +56,8 @@ export const me = router
       tags,
       security,
       summary: 'Text a code to the pending (or unverified) phone',
+      // Optional: only `turnstile_token`, required when TURNSTILE_SECRET_KEY is set (SPEC §5).
+      request: { body: { ...jsonBody(TurnstileOnlyBody), required: false } },
       responses: { 202: jsonContent(MessageResponse, 'Code sent'), ...errorResponses(400, 401, 429, 503) },
     }),
     async (c) => {

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { PASSWORD_MAX_LENGTH } from '../services/password-policy'
-import { CodeField, EmailField, NameField, PasswordField, PhoneField, UsernameField } from './fields'
+import { CodeField, EmailField, NameField, PasswordField, PhoneField, TurnstileTokenField, UsernameField } from './fields'
 
 const exactlyOne = (keys: string[]) => (o: Record<string, unknown>) => keys.filter((k) => o[k] !== undefined).length === 1
 const oneOf = { message: 'Give exactly one of phone or email', path: ['phone'] }
@@ -13,6 +13,7 @@ export const RegisterBody = z
     email: EmailField.optional(),
     password: PasswordField,
     role: z.string().max(32).optional().openapi({ example: 'particulier' }),
+    turnstile_token: TurnstileTokenField.optional(),
   })
   .refine((b) => b.phone !== undefined || b.email !== undefined, { message: 'Give a phone or an email', path: ['phone'] })
   .openapi('RegisterBody')
@@ -33,6 +34,7 @@ export const LoginBody = z
     username: UsernameField.optional(),
     password: PasswordField.optional(),
     use_otp: z.boolean().optional(),
+    turnstile_token: TurnstileTokenField.optional(),
   })
   .superRefine((b, ctx) => {
     if (!exactlyOne(['phone', 'email', 'username'])(b)) {
@@ -48,7 +50,7 @@ export const LoginBody = z
   .openapi('LoginBody')
 
 export const IdentifierBody = z
-  .strictObject({ phone: PhoneField.optional(), email: EmailField.optional() })
+  .strictObject({ phone: PhoneField.optional(), email: EmailField.optional(), turnstile_token: TurnstileTokenField.optional() })
   .refine(exactlyOne(['phone', 'email']), oneOf)
   .openapi('ResetPasswordBody')
 
@@ -60,6 +62,9 @@ export const ConfirmResetBody = z
 export const ChangePasswordBody = z
   .strictObject({ old_password: PasswordField, new_password: PasswordField })
   .openapi('ChangePasswordBody')
+
+/** The body of an endpoint that takes nothing but the bot check (a verify-request). */
+export const TurnstileOnlyBody = z.strictObject({ turnstile_token: TurnstileTokenField.optional() }).openapi('TurnstileOnlyBody')
 
 export const RefreshBody = z.strictObject({ refresh_token: z.string().min(1).max(512) }).openapi('RefreshBody')
 

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { ERRORS, type ErrorCode } from '../errors'
 import { PASSWORD_MAX_LENGTH } from '../services/password-policy'
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
@@ -42,6 +43,17 @@ export const CodeField = z
   .regex(/^\d{4,10}$/, 'Must be the digits of the code')
   .openapi({ example: '123456' })
 
+/** SPEC §5: a Cloudflare Turnstile widget token; required where it says so when TURNSTILE_SECRET_KEY is set. */
+export const TurnstileTokenField = z
+  .string()
+  .min(1)
+  .max(2048)
+  .openapi({
+    description:
+      'Cloudflare Turnstile token. With TURNSTILE_SECRET_KEY set, required on endpoints that send a code or a link ' +
+      '(missing or refused: 400 turnstile_failed); on a password login, a valid one passes a per-identifier lockout.',
+  })
+
 export const MessageResponse = z.object({ message: z.string(), detail: z.string() }).openapi('Message')
 
 export const ErrorResponse = z
@@ -49,7 +61,7 @@ export const ErrorResponse = z
     type: z.string(),
     title: z.string(),
     status: z.number().int(),
-    error: z.string().openapi({ description: 'Stable machine code (SPEC §9)' }),
+    error: z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]).openapi({ description: 'Stable machine code (SPEC §9)' }),
     detail: z.string(),
     fields: z.record(z.string(), z.string()).optional(),
     request_id: z.string(),

@@ -4,7 +4,7 @@ import { type BatchStatement, runBatch } from '../storage/db/prepared'
 import type { UserRow } from '../storage/db/schema'
 import { audit } from './audit'
 import { normalizeEmail, normalizeUsername, parsePhone } from './identifiers'
-import { assertAdmitted } from './lockout'
+import { admissionStatements, admitAttempt, lockoutKeys } from './lockout'
 import { type DeliveryExtras, type Destination, deliverOtp, type OtpPurpose, reserveOtpForRequest } from './otp'
 import { checkPassword } from './passwords'
 import { assertUnderRequestLimit, requestCounter } from './request-limits'
@@ -32,11 +32,12 @@ const invalidCredentials = () => new AppError('invalid_credentials', 'Phone, ema
 /**
  * Password login. Unknown identifier and wrong password give the same 401 after the same work;
  * only a right password reveals that an account is pending (403) or disabled (403). Counts the
- * `login` group's per-IP request limit (for `/login` and `/token` alike).
+ * `login` group's per-IP request limit (for `/login` and `/token` alike), and the lockout of
+ * `lockout.ts` (a valid `turnstile_token` passes a locked identifier, never the per-IP limit).
  */
 export async function loginWithPassword(
   deps: Deps,
-  input: IdentifierInput & { username?: string | undefined; password: string },
+  input: IdentifierInput & { username?: string | undefined; password: string; turnstile_token?: string | undefined },
   client: ClientInfo,
 ): Promise<TokenResponse> {
   let identifier: string
@@ -55,35 +56,36 @@ export async function loginWithPassword(
     identifier = to ? `${to.channel}:${to.address}` : `raw:${(input.phone ?? input.email ?? '').slice(0, 64)}`
     holder = to && deps.users.holderStatement(to.channel === 'sms' ? 'phone' : 'email', to.address)
   }
-  // One round trip before any hashing: the per-IP request counter, the identifier's lock, the
-  // attempt counted in its streak (refused while locked), and its account. A client over its
-  // limit, or a locked identifier, costs no scrypt.
+  // One round trip before any hashing: the per-IP request counter, the lockout rows (a slot of
+  // each taken for this attempt unless locked or full), and the account. A client over its limit,
+  // or a locked identifier, costs no scrypt.
   const now = deps.now()
-  const c = deps.config
   const counter = requestCounter(deps, 'login', client.ip)
+  const keys = lockoutKeys(identifier, client.ip)
   const first = [
     deps.rateLimits.hitStatement(counter.key, counter.windowMs, now),
-    deps.loginFailures.lockStatement(identifier),
-    deps.loginFailures.admitStatement({
-      identifier,
-      now,
-      threshold: c.LOGIN_LOCKOUT_THRESHOLD,
-      maxMinutes: c.LOGIN_LOCKOUT_MAX_MINUTES,
-      request: counter,
-    }),
+    ...admissionStatements(deps, keys, counter),
   ] as const
-  const [hits, lock, admitted, found] = holder
+  const [hits, state, identifierSlot, pairSlot, found] = holder
     ? await runBatch(deps.db.$client, [...first, holder])
     : [...(await runBatch(deps.db.$client, first)), []]
   assertUnderRequestLimit(deps, hits[0], now)
-  assertAdmitted(deps, admitted.length === 1, lock[0])
   const user: UserRow | undefined = found[0]
-  if (!(await checkPassword(deps, user, input.password)) || !user) {
+  const attempt = await admitAttempt(deps, { keys, client, holder: user, turnstileToken: input.turnstile_token }, [
+    state,
+    identifierSlot,
+    pairSlot,
+  ])
+  let ok = false
+  try {
+    ok = (await checkPassword(deps, user, input.password)) && user !== undefined
+  } finally {
+    attempt.settle(ok)
+  }
+  if (!ok || !user) {
     audit(deps, { type: 'login_failed', subjectId: user?.id, ...client, detail: { method: 'password' } })
     throw invalidCredentials()
   }
-  // The attempt was counted before the check: a right password clears the streak (and any lock it set).
-  deps.defer(() => deps.loginFailures.clear(identifier))
   assertCanSignIn(user)
   return startSession(deps, user, client, {
     type: 'login_succeeded',

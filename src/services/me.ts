@@ -87,7 +87,7 @@ const lastSuperAdmin = () =>
 export async function deleteMe(deps: Deps, userId: string, password: string, client: ClientInfo): Promise<void> {
   const user = await deps.users.byId(userId)
   if (!user) throw gone()
-  await assertReenteredPassword(deps, user, password, client)
+  await assertReenteredPassword(deps, user, password, client) // counted like a login (SPEC §6.1)
   if (user.role === 'super_admin' && !(await deps.users.otherActiveSuperAdmin(userId))) throw lastSuperAdmin()
   await assertNoSubclients(deps, user)
   await revokeUserSessions(deps, userId, undefined, { reason: 'account_deleted', client })

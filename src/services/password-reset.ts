@@ -74,6 +74,7 @@ export async function changePassword(
 ): Promise<void> {
   const user = await deps.users.byId(userId)
   if (!user) throw new AppError('invalid_token', 'The access token is invalid, expired or revoked')
+  // Counted like a login: a stolen token cannot guess the password (SPEC §6.1).
   await assertReenteredPassword(deps, user, input.old_password, client)
   assertPasswordAllowed(input.new_password, deps.config, user, 'new_password')
   const passwordHash = await hashPassword(input.new_password, scryptParams(deps.config))

@@ -210,12 +210,16 @@ export const linkTokens = sqliteTable(
 export type LinkTokenRow = typeof linkTokens.$inferSelect
 
 /**
- * Consecutive failed password logins per identifier (not per account, so unknown identifiers
- * lock the same way and the lockout tells nothing), with a bounded, growing lock.
+ * Consecutive failed password attempts per identifier (not per account, so unknown identifiers
+ * lock the same way and the lockout tells nothing) and per identifier and client IP bucket
+ * (`bucket:<bucket>|<identifier>`), with a bounded, growing lock, and the attempts still being
+ * checked (`in_flight`, forgotten 15 s after `in_flight_at`), which count towards the threshold.
  */
 export const loginFailures = sqliteTable('login_failures', {
   identifier: text('identifier').primaryKey(),
   failures: integer('failures').notNull(),
   lastFailureAt: integer('last_failure_at').notNull(),
   lockedUntil: integer('locked_until').notNull().default(0),
+  inFlight: integer('in_flight').notNull().default(0),
+  inFlightAt: integer('in_flight_at').notNull().default(0),
 })

@@ -1,73 +1,170 @@
-import { eq, type SQL, sql } from 'drizzle-orm'
+import { type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { type BatchStatement, once, preparedSql } from '../db/prepared'
-import { loginFailures } from '../db/schema'
+import { type BatchStatement, once, preparedSql, runBatch } from '../db/prepared'
 
 const DAY_MS = 86_400_000
+/** An attempt still "being checked" after this long died with its isolate: its slot is forgotten. */
+export const IN_FLIGHT_TTL_MS = 15_000
+
+/** A row of `login_failures` as the lockout reads it. */
+export interface LockRow {
+  key: string
+  failures: number
+  lastFailureAt: number
+  lockedUntil: number
+  inFlight: number
+  inFlightAt: number
+}
 
 export interface AdmitInput {
-  identifier: string
+  key: string
+  now: number
+  threshold: number
+  /** The endpoint's per-IP request counter, hit earlier in the same batch: over its limit, nothing is admitted. */
+  request?: { key: string; max: number } | undefined
+}
+
+export interface FailureInput {
+  key: string
   now: number
   threshold: number
   maxMinutes: number
-  /** The endpoint's per-IP request counter, hit earlier in the same batch: over its limit, nothing is counted. */
-  request: { key: string; max: number }
+  /** Whether this attempt held an in-flight slot of the row (admitted on it). */
+  held: boolean
+}
+
+/** Which rows an admission round asks a slot of. */
+export interface Wanted {
+  identifier: boolean
+  pair: boolean
 }
 
 export function loginFailuresRepo(db: Db) {
-  const t = loginFailures
   const at = sql.placeholder
   const statements = once(() => {
     const streak = sql`CASE WHEN last_failure_at < ${at('dayAgo')} THEN 1 ELSE failures + 1 END`
+    const current = sql`CASE WHEN last_failure_at < ${at('dayAgo')} THEN 0 ELSE failures END`
+    const live = sql`CASE WHEN in_flight_at < ${at('staleBefore')} THEN 0 ELSE in_flight END`
     // 2^(streak − threshold) minutes, at most maxMinutes (the shift is capped: 2^20 minutes is years).
     const lockMs = (s: SQL) => sql`60000 * min(1 << min(${s} - ${at('threshold')}, 20), ${at('maxMinutes')})`
+    const d1 = db.$client
     return {
-      lock: preparedSql<{ until: number }>(
-        db.$client,
-        sql`SELECT locked_until AS until FROM login_failures WHERE identifier = ${at('identifier')}`,
+      state: preparedSql<LockRow>(
+        d1,
+        sql`SELECT identifier AS key, failures, last_failure_at AS lastFailureAt, locked_until AS lockedUntil,
+          in_flight AS inFlight, in_flight_at AS inFlightAt
+        FROM login_failures WHERE identifier IN (${at('a')}, ${at('b')})`,
       ),
-      // Counts the attempt before its password is checked, and from the threshold on locks the
-      // identifier at once: of concurrent attempts, only those counted before the lock are admitted.
-      admit: preparedSql<{ failures: number }>(
-        db.$client,
-        sql`INSERT INTO login_failures (identifier, failures, last_failure_at, locked_until)
-        SELECT ${at('identifier')}, 1, ${at('now')},
-          CASE WHEN 1 >= ${at('threshold')} THEN ${at('now')} + ${lockMs(sql`1`)} ELSE 0 END
-        WHERE (SELECT count FROM rate_limits WHERE key = ${at('requestKey')}) <= ${at('requestMax')}
+      // Takes a slot for an attempt about to be checked, unless the row is locked or its failures
+      // and the attempts still being checked already reach the threshold (after a lock ran out:
+      // one at a time). Concurrent attempts therefore never get past it before their outcome is known.
+      admit: preparedSql<{ inFlight: number }>(
+        d1,
+        sql`INSERT INTO login_failures (identifier, failures, last_failure_at, locked_until, in_flight, in_flight_at)
+        SELECT ${at('key')}, 0, 0, 0, 1, ${at('now')}
+        WHERE ${at('requestMax')} IS NULL
+          OR (SELECT count FROM rate_limits WHERE key = ${at('requestKey')}) <= ${at('requestMax')}
+        ON CONFLICT(identifier) DO UPDATE SET in_flight = ${live} + 1, in_flight_at = ${at('now')}
+        WHERE locked_until <= ${at('now')} AND ${live} < max(1, ${at('threshold')} - ${current})
+        RETURNING in_flight AS inFlight`,
+      ),
+      // Counts a wrong password in the row's streak (a day of quiet starts over), gives its slot
+      // back and, from the threshold on, locks the row for 2^(streak − threshold) minutes.
+      fail: preparedSql(
+        d1,
+        sql`INSERT INTO login_failures (identifier, failures, last_failure_at, locked_until, in_flight, in_flight_at)
+        VALUES (${at('key')}, 1, ${at('now')},
+          CASE WHEN 1 >= ${at('threshold')} THEN ${at('now')} + ${lockMs(sql`1`)} ELSE 0 END, 0, 0)
         ON CONFLICT(identifier) DO UPDATE SET
           failures = ${streak},
           last_failure_at = ${at('now')},
           locked_until = CASE WHEN ${streak} >= ${at('threshold')}
-            THEN max(locked_until, ${at('now')} + ${lockMs(streak)}) ELSE locked_until END
-        WHERE locked_until <= ${at('now')}
-        RETURNING failures`,
+            THEN max(locked_until, ${at('now')} + ${lockMs(streak)}) ELSE locked_until END,
+          in_flight = max(in_flight - ${at('held')}, 0)`,
+      ),
+      // A right password clears the streak: the row goes, or only its counts when other attempts are in flight.
+      forget: preparedSql(d1, sql`DELETE FROM login_failures WHERE identifier = ${at('key')} AND ${live} <= ${at('held')}`),
+      reset: preparedSql(
+        d1,
+        sql`UPDATE login_failures SET failures = 0, last_failure_at = 0, locked_until = 0,
+          in_flight = max(in_flight - ${at('held')}, 0) WHERE identifier = ${at('key')}`,
+      ),
+      release: preparedSql(d1, sql`UPDATE login_failures SET in_flight = max(in_flight - 1, 0) WHERE identifier = ${at('key')}`),
+      recentIps: preparedSql<{ ip: string }>(
+        d1,
+        sql`SELECT ip FROM sessions WHERE user_id = ${at('userId')} AND created_at >= ${at('since')} AND ip IS NOT NULL
+        GROUP BY ip ORDER BY max(created_at) DESC LIMIT 100`,
       ),
     }
   })
 
+  const admit = (i: AdmitInput) =>
+    statements().admit({
+      key: i.key,
+      now: i.now,
+      dayAgo: i.now - DAY_MS,
+      staleBefore: i.now - IN_FLIGHT_TTL_MS,
+      threshold: i.threshold,
+      requestKey: i.request?.key ?? '',
+      requestMax: i.request?.max ?? null,
+    })
+
   return {
-    /** The identifier's lock (no row when it has no failure on record), for a `runBatch`. */
-    lockStatement: (identifier: string): BatchStatement<{ until: number }[]> => statements().lock({ identifier }),
+    /** Both rows of an attempt (an identifier and its pair with the client's bucket), for a `runBatch`. */
+    stateStatement: (a: string, b: string): BatchStatement<LockRow[]> => statements().state({ a, b }),
 
-    /**
-     * Admits one password attempt, for a `runBatch` after the request counter's hit: counts it
-     * in the identifier's streak (a day of quiet starts over) and, from `threshold` on, locks the
-     * identifier for 2^(streak − threshold) minutes (at most `maxMinutes`), all in one statement.
-     * No row when the identifier is locked or the request counter over its limit: nothing counted.
-     * A right password then clears it all (`clear`).
-     */
-    admitStatement: (i: AdmitInput): BatchStatement<{ failures: number }[]> =>
-      statements().admit({
-        identifier: i.identifier,
-        now: i.now,
-        dayAgo: i.now - DAY_MS,
-        threshold: i.threshold,
-        maxMinutes: i.maxMinutes,
-        requestKey: i.request.key,
-        requestMax: i.request.max,
-      }),
+    /** Takes an in-flight slot of one row, for a `runBatch`; no row when refused (locked, full, or the request counter over). */
+    admitStatement: (i: AdmitInput): BatchStatement<{ inFlight: number }[]> => admit(i),
 
-    clear: (identifier: string) => db.delete(t).where(eq(t.identifier, identifier)).run(),
+    /** Another admission round for the rows not held yet, with their state: one round trip. */
+    async admitAgain(keys: { identifier: string; pair: string }, want: Wanted, base: Omit<AdmitInput, 'key'>) {
+      const state = statements().state({ a: keys.identifier, b: keys.pair })
+      const [rows, ...admitted] = await runBatch(db.$client, [
+        state,
+        ...(want.identifier ? [admit({ ...base, key: keys.identifier })] : []),
+        ...(want.pair ? [admit({ ...base, key: keys.pair })] : []),
+      ])
+      const [first, second] = admitted.map((r) => r.length === 1)
+      return {
+        rows,
+        identifier: want.identifier && first === true,
+        pair: want.pair && (want.identifier ? second : first) === true,
+      }
+    },
+
+    /** Records wrong passwords on rows (one round trip). */
+    async fail(rows: FailureInput[]): Promise<void> {
+      await runBatch(
+        db.$client,
+        rows.map((r) => statements().fail({ ...r, dayAgo: r.now - DAY_MS, held: r.held ? 1 : 0 })),
+      )
+    },
+
+    /** Clears the streaks of rows after a right password, giving back the slots held (one round trip). */
+    async clear(rows: { key: string; held: boolean; now: number }[]): Promise<void> {
+      await runBatch(
+        db.$client,
+        rows.flatMap((r) => {
+          const v = { key: r.key, held: r.held ? 1 : 0, staleBefore: r.now - IN_FLIGHT_TTL_MS }
+          return [statements().forget(v), statements().reset(v)]
+        }),
+      )
+    },
+
+    /** Gives back in-flight slots of an attempt that was then refused (one round trip). */
+    async release(keys: string[]): Promise<void> {
+      if (keys.length)
+        await runBatch(
+          db.$client,
+          keys.map((key) => statements().release({ key })),
+        )
+    },
+
+    /** The addresses a user opened sessions from since `since`, newest first (sessions are kept when they end). */
+    recentSignInIps: async (userId: string, since: number): Promise<string[]> => {
+      const [rows] = await runBatch(db.$client, [statements().recentIps({ userId, since })])
+      return rows.map((r) => r.ip)
+    },
   }
 }
 

@@ -1,3 +1,5 @@
+ALTER TABLE `login_failures` ADD `in_flight` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE `login_failures` ADD `in_flight_at` integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE `users` ADD `pending_email` text;--> statement-breakpoint
 ALTER TABLE `users` ADD `pending_email_at` integer;--> statement-breakpoint
 ALTER TABLE `users` ADD `pending_phone` text;--> statement-breakpoint
