@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
+import { TestRunner } from 'vitest'
 import worker from '../../src/index'
 import { countingD1, countingKv } from './round-trips-bindings'
 
@@ -143,6 +144,27 @@ export async function countTrips<T>(fn: () => Promise<T>, opts: CountOptions = {
     collector = undefined
     isolate = ''
   }
+}
+
+/** One flow's figures, as `npm run bench` prints them (scripts/lib/round-trips-reporter.mjs). */
+export interface FlowTrips {
+  flow: string
+  before: Trips
+  after: Trips
+  /** Issue 15's floor for the flow, in words. */
+  floor: string
+}
+
+declare module 'vitest' {
+  interface TaskMeta {
+    roundTrips?: FlowTrips
+  }
+}
+
+/** Attaches a flow's count to the running test, where the bench's reporter reads it. */
+export function recordFlow(count: TripCount<unknown>, flow: Omit<FlowTrips, 'before' | 'after'>): void {
+  const test = TestRunner.getCurrentTest()
+  if (test) test.meta.roundTrips = { ...flow, before: count.before, after: count.after }
 }
 
 /** The calls of a count, one a line: an assertion message that says which call is extra. */
