@@ -10,18 +10,17 @@ const cells = (t) => [String(t.d1), String(t.kvRead), String(t.kvWrite)]
 /** The flows as a text table: D1 calls, KV reads and KV writes before the answer and after it (waitUntil). */
 export function tripsTable(flows) {
   const rows = [
-    ['', 'before the answer', '', '', 'after (waitUntil)', '', '', '', ''],
     ['flow', 'D1', 'KV r', 'KV w', 'D1', 'KV r', 'KV w', 'issue 15 floor', 'as asserted'],
     ...flows.map((f) => [f.flow, ...cells(f.before), ...cells(f.after), f.floor, f.passed ? 'yes' : 'NO: changed']),
   ]
-  const widths = rows[1].map((_, c) => Math.max(...rows.slice(1).map((r) => r[c].length)))
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)))
   const line = (r) =>
     r
       .map((x, c) => (c >= 1 && c <= 6 ? x.padStart(widths[c]) : x.padEnd(widths[c])))
       .join('  ')
       .trimEnd()
   const header = `${''.padEnd(widths[0])}  ${'before the answer'.padEnd(widths[1] + widths[2] + widths[3] + 4)}  after (waitUntil)`
-  return [header, line(rows[1]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(2).map(line)].join('\n')
+  return [header, line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n')
 }
 
 export default class RoundTripsReporter {
