@@ -28,9 +28,9 @@ export interface TripCall {
 }
 
 export interface TripCount<T> {
-  /** Calls made while the Worker's fetch promise was pending: what the answer waited on. */
+  /** Calls the answer waited on: made while the Worker's fetch promise was pending, on its own chain. */
   before: Trips
-  /** Calls made once it had resolved (`waitUntil` work). */
+  /** Work handed to `waitUntil` (even when it started before the answer), and calls made after the answer. */
   after: Trips
   /** Requests the Worker served meanwhile. */
   requests: number
@@ -58,8 +58,10 @@ const REQUEST_FRAME = 'countedRequest'
 
 /**
  * Before the answer means: made while the request was pending, on the chain of calls and awaits
- * the answer waits for. Work handed to `waitUntil` is "after" even when it starts first: its first
- * calls run under `defer`, and after an await its stack no longer reaches the request's fetch.
+ * the answer waits for (V8's async stack reaches the request's fetch). Work handed to `waitUntil`
+ * is "after" even when it starts first: its first calls run under `defer`, and after an await its
+ * stack no longer reaches the request's fetch. A call made inside a `.then()` callback has no async
+ * stack, so the answer's path must reach storage through `await` (src/ does) to be counted before.
  */
 function phaseOf(request: RequestTrips): TripCall['phase'] {
   if (request.answered) return 'after'
