@@ -11,6 +11,12 @@
 // DevTools inspector, no per-request log line and no proxy worker in front: those cost about as
 // much as a cheap request and would blur the ratios. Linux only for the CPU figures (/proc).
 //
+// Storage round trips per flow (issue 15: D1 and KV calls before the answer, and after it through
+// waitUntil) come from test/integration/round-trips.test.ts, run by vitest in workerd with local D1
+// and KV: its counting bindings tell work handed to waitUntil apart from the answer's own calls,
+// which a wrapper around the bundle cannot (see test/helpers/round-trips.ts). They run after the
+// timed scenarios, so they do not disturb them.
+//
 // It also measures, on the same runtime, one scrypt hash alone (for the password-login target and
 // the README's parameter figures) and what one local D1/KV call costs workerd: local D1 and KV
 // are simulated inside the workerd process, so their CPU counts in every scenario that uses them.
@@ -21,6 +27,7 @@
 //   npm run bench -- --check           # exit 1 when a target fails
 //   npm run bench -- --ops             # also count D1/KV calls per request, listing each statement
 //                                      # (through counting wrappers: nothing is written)
+//   npm run bench -- --round-trips     # only the storage round trips per flow (issue 15), ~20 s
 //   npm run bench -- --profile         # also a V8 CPU profile of the service's worker over each
 //                                      # scenario's sequential run, in bench/profiles/; the inspector
 //                                      # costs CPU, so nothing is written to results.json
@@ -36,6 +43,7 @@ import { fileURLToPath } from 'node:url'
 import { ensureDevVars } from './dev-vars.mjs'
 import { buildBundle, bundleSizes, GZIP_LEVEL, kib, run, WRANGLER_BIN } from './lib/bundle.mjs'
 import { openProfiler } from './lib/profiler.mjs'
+import { tripsTable } from './lib/round-trips-reporter.mjs'
 
 process.chdir(fileURLToPath(new URL('..', import.meta.url))) // the repository root, wherever it is run from
 
@@ -658,6 +666,34 @@ export default {
 }`
 
 // ---------------------------------------------------------------------------------------------
+// Storage round trips per flow (issue 15), counted by the round-trip test file in vitest
+
+const VITEST_BIN = join('node_modules', '.bin', process.platform === 'win32' ? 'vitest.cmd' : 'vitest')
+
+/** Each flow's D1/KV calls before and after its answer; `passed` is false where the test's count no longer holds. */
+async function countRoundTrips(tmp) {
+  const out = join(tmp, 'round-trips.json')
+  const args = ['run', 'test/integration/round-trips.test.ts', '--maxWorkers', '1']
+  const failed = await run(VITEST_BIN, [...args, '--reporter', './scripts/lib/round-trips-reporter.mjs'], {
+    env: { ROUND_TRIPS_OUT: out },
+    track: trackChild,
+  }).then(
+    () => null,
+    (err) => err,
+  )
+  if (!existsSync(out)) throw new Error(`the round-trip tests did not run: ${failed?.message ?? 'no output'}`)
+  const flows = JSON.parse(readFileSync(out, 'utf8'))
+  if (failed && flows.every((f) => f.passed)) throw failed // failed for another reason than a count
+  return flows
+}
+
+function printRoundTrips(flows) {
+  console.log('storage round trips per request (issue 15; test/integration/round-trips.test.ts in workerd):')
+  console.log(tripsTable(flows))
+  console.log('')
+}
+
+// ---------------------------------------------------------------------------------------------
 // The run
 
 const round = (x, digits = 2) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : null)
@@ -678,6 +714,13 @@ async function main() {
 
   const tmp = mkdtempSync(join(os.tmpdir(), 'edge-auth-bench-'))
   started.dirs.add(tmp)
+  if (flag('--round-trips')) {
+    log('counting storage round trips per flow (vitest, test/integration/round-trips.test.ts)…')
+    const flows = await countRoundTrips(tmp)
+    console.log('')
+    printRoundTrips(flows)
+    return flows.every((f) => f.passed)
+  }
   const outdir = join(tmp, 'dist')
   const persist = join(tmp, 'state')
   log('building the bundle (wrangler deploy --dry-run) and applying migrations to a fresh local D1…')
@@ -868,6 +911,10 @@ async function main() {
   const { bindings, sets, nobleCpuMs } = await calibrate(probe)
   await stopMiniflare(probe)
 
+  // 9. Storage round trips per flow, through the test file's counting bindings.
+  log('counting storage round trips per flow (vitest, test/integration/round-trips.test.ts)…')
+  const roundTrips = await countRoundTrips(tmp)
+
   // -------------------------------------------------------------------------------------------
   // Report
 
@@ -908,6 +955,11 @@ async function main() {
       name: `password login CPU ≤ 1.15 × one scrypt hash (${SCRYPT.logN}/${SCRYPT.r}/${SCRYPT.p}: ${fmt(hashCpuMs, 1)} ms)`,
       value: `${fmt(results.password.cpuMs / hashCpuMs, 3)} ×`,
       pass: results.password.cpuMs <= 1.15 * hashCpuMs,
+    },
+    {
+      name: 'storage round trips per flow as test/integration/round-trips.test.ts asserts (issue 15)',
+      value: `${roundTrips.filter((f) => f.passed).length}/${roundTrips.length} flows`,
+      pass: roundTrips.every((f) => f.passed),
     },
     {
       name: 'bundle gzip ≤ 350 KiB',
@@ -978,7 +1030,8 @@ async function main() {
     }
     console.log('')
   }
-  console.log('targets (issue 7):')
+  printRoundTrips(roundTrips)
+  console.log('targets (issue 7, and issue 15 round trips):')
   for (const t of targets) console.log(`  ${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.value}`)
   const load1 = os.loadavg()
   console.log('')
@@ -1020,6 +1073,7 @@ async function main() {
       noble_default_cpu_ms: round(nobleCpuMs, 1),
     },
     bundle: { raw_kib: round(bundle.raw / 1024), gzip_kib: round(bundle.gzip / 1024), gzip_level: GZIP_LEVEL },
+    round_trips: roundTrips.map(({ flow, before, after, floor }) => ({ flow, before, after, floor })),
     targets: targets.map((t) => ({ target: t.name, value: t.value, pass: t.pass })),
     bar: BAR,
   }
