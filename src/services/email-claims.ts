@@ -19,7 +19,11 @@ export function emailIsTaken(holder: UserRow | undefined): boolean {
  * stores it: their cached profiles are dropped, and each loss is audited.
  */
 export async function claimEmail(deps: Deps, email: string, keep: { id?: string; phone?: string | null }): Promise<void> {
-  const released = await deps.users.releaseUnprovenEmail(email, keep, deps.now())
+  await forgetReleased(deps, await deps.users.releaseUnprovenEmail(email, keep, deps.now()))
+}
+
+/** After accounts lost an unproven email to another claim: their cached profiles go, each loss is audited. */
+export async function forgetReleased(deps: Deps, released: string[]): Promise<void> {
   for (const id of released) {
     await deps.authState.dropProfile(id)
     audit(deps, { type: 'user_updated', subjectId: id, detail: { email: 'released', reason: 'claimed_by_another_account' } })
