@@ -160,6 +160,7 @@ async function savePending(deps: Deps, p: NewPending): Promise<UserRow> {
       by: p.phone ? 'phone' : 'email',
       claimEmail: p.claimEmail,
       now,
+      challengeId: p.reservation.id,
       after: deps.otpChallenges.bindStatements(settled(deps, p.reservation)),
     })
   } catch (err) {

@@ -42,9 +42,9 @@ export function preparedHolder(db: Db, column: HolderColumn): Bind<UserRow[]> {
 }
 
 /** Whether a `register` code sent for the account (as it is now) is still unexpired. */
-const liveRegisterCode = (now: number | Placeholder) =>
+const liveRegisterCode = (now: number | Placeholder, except: string | Placeholder = '') =>
   sql`EXISTS (SELECT 1 FROM otp_challenges c WHERE c.user_id = ${users.id} AND c.user_stamp = ${users.createdAt}
-    AND c.purpose = 'register' AND c.expires_at > ${now})`
+    AND c.purpose = 'register' AND c.expires_at > ${now} AND c.id <> ${except})`
 
 /** The three statements of `releaseUnprovenEmail`: drop, clear, and release (returning ids). */
 function releaseEmailQueries(db: Db, email: string, keep: { id?: string; phone?: string | null }, now: number) {
@@ -111,6 +111,8 @@ export function usersRepo(db: Db) {
       by: 'phone' | 'email'
       claimEmail: string | null
       now: number
+      /** The registration's own challenge (it does not make the account "live"). */
+      challengeId: string
       after: BatchStatement<unknown>[]
     }): Promise<{ user: UserRow | undefined; released: string[] }> {
       const { id: _id, ...replace } = i.row
@@ -123,7 +125,7 @@ export function usersRepo(db: Db) {
         .onConflictDoUpdate({
           target: users[i.by],
           set: replace,
-          setWhere: sql`${users.status} = 'pending' AND NOT ${liveRegisterCode(i.now)}`,
+          setWhere: sql`${users.status} = 'pending' AND NOT ${liveRegisterCode(i.now, i.challengeId)}`,
         })
         .returning()
       const statements = [...claim.map((q) => bind<unknown>(q)), bind<UserRow[]>(upsert), ...i.after]
