@@ -112,7 +112,11 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
 function holdersOf(held: Held[], phone: string | null, email: string | null) {
   const byPhone = phone ? held.find((h) => h.user.phone === phone) : undefined
   const byEmail = email ? held.find((h) => h.user.email === email) : undefined
-  const primary = phone ? byPhone : byEmail && (byEmail.user.status === 'pending' || emailIsTaken(byEmail.user)) ? byEmail : undefined
+  const primary = phone
+    ? byPhone
+    : byEmail && (byEmail.user.status === 'pending' || emailIsTaken(byEmail.user))
+      ? byEmail
+      : undefined
   return { primary, emailHolder: byEmail && byEmail !== primary ? byEmail : undefined }
 }
 
