@@ -482,11 +482,11 @@ describe('HTML injection', () => {
       expect(reg.status).toBe(201)
       expect(resend.requests).toHaveLength(1)
       const sent = JSON.parse(resend.requests[0]?.body ?? '{}')
-      expect(sent.html).toContain('&lt;img src=x onerror=alert(1)&gt;')
       expect(sent.html).not.toContain('<img src=x')
       expect(sent.html).not.toMatch(/<img/i)
-      // The text part is plain text; there it may stand as typed.
-      expect(sent.text).toContain(NAME)
+      // SPEC §6.6 (issue 14): the address is unverified, so the name is in neither part at all.
+      expect(sent.html).not.toContain('onerror')
+      expect(sent.text).not.toContain(NAME)
     } finally {
       resend.restore()
     }
