@@ -1,4 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { env } from 'cloudflare:workers'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { scryptRuns } from '../../src/crypto/password'
 import { call, expectError, json } from '../helpers/app'
 import { lastEmail } from '../helpers/email'
@@ -162,5 +163,65 @@ describe('mail to an address nobody has verified carries no text the account cho
     expect((await call('POST', '/api/v1/auth/verify', { json: { phone, code: box.lastCode(phone) } })).status).toBe(200)
     expect((await call('POST', '/api/v1/auth/login', { json: { email, use_otp: true }, ip: newIp() })).status).toBe(202)
     expect(lastEmail(box, email)).not.toContain('Zed')
+  })
+})
+
+describe('storage round trips (D1 calls, counted at the binding)', () => {
+  /**
+   * Each D1 call `run` makes, as the number of scrypt runs done before it; audit rows written in
+   * the background after the answer are left out.
+   */
+  async function d1CallsDuring(run: () => Promise<unknown>): Promise<number[]> {
+    const calls: number[] = []
+    const targets: [object, string][] = [
+      [Object.getPrototypeOf(env.DB), 'batch'],
+      ...['all', 'run', 'first', 'raw'].map((m): [object, string] => [Object.getPrototypeOf(env.DB.prepare('SELECT 1')), m]),
+    ]
+    const spies = targets.map(([target, name]) => {
+      const original = (target as Record<string, (...a: unknown[]) => unknown>)[name] as (...a: unknown[]) => unknown
+      // biome-ignore lint/suspicious/noExplicitAny: spying on a binding's prototype method by name
+      return vi.spyOn(target as any, name as any).mockImplementation(function (this: unknown, ...args: unknown[]) {
+        const sql = String((this as { statement?: unknown }).statement ?? '')
+        if (!/^insert into "?audit_events/i.test(sql)) calls.push(scryptRuns.count)
+        return original.apply(this, args)
+      })
+    })
+    try {
+      await run()
+    } finally {
+      for (const spy of spies) spy.mockRestore()
+    }
+    return calls
+  }
+
+  it('register: one D1 call before the hash, one after it', async () => {
+    const before = scryptRuns.count
+    const calls = await d1CallsDuring(async () => expect((await register({ phone: newPhone() })).status).toBe(201))
+    expect(calls).toEqual([before, before + 1])
+  })
+
+  it('verify of a login code: one D1 call, for a right code, and for a wrong guess at a known or an unknown phone', async () => {
+    const known = await signUp(box)
+    const unknown = newPhone()
+    for (const phone of [known.phone, unknown]) {
+      expect(
+        (await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, ip: newIp(), env: NO_COOLDOWN })).status,
+      ).toBe(202)
+    }
+    const code = box.lastCode(known.phone)
+    for (const phone of [known.phone, unknown]) {
+      const wrong = await d1CallsDuring(async () =>
+        expectError(
+          await call('POST', '/api/v1/auth/verify', { json: { phone, code: wrongCode(code) }, ip: newIp() }),
+          400,
+          'invalid_code',
+        ),
+      )
+      expect(wrong).toHaveLength(1)
+    }
+    const right = await d1CallsDuring(async () =>
+      expect((await call('POST', '/api/v1/auth/verify', { json: { phone: known.phone, code }, ip: newIp() })).status).toBe(200),
+    )
+    expect(right).toHaveLength(1)
   })
 })
