@@ -165,7 +165,8 @@ async function savePending(deps: Deps, p: NewPending): Promise<UserRow> {
       claimEmail: p.claimEmail,
       now,
       challengeId: p.reservation.id,
-      after: deps.otpChallenges.bindStatements(settled(deps, p.reservation)),
+      // A registration that wrote nothing (another holder won the race) closes no older code.
+      after: deps.otpChallenges.bindStatements({ ...settled(deps, p.reservation), stamp: now }),
     })
   } catch (err) {
     await releaseOtp(deps, p.reservation)

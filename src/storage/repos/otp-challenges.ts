@@ -26,6 +26,15 @@ export interface ReserveInput {
   closeOlder?: boolean
 }
 
+/** A registration's challenge to bind; with `stamp`, older codes close only if the account now has that created_at. */
+export interface BindInput {
+  id: string
+  destination: string
+  purpose: string
+  now: number
+  stamp?: number
+}
+
 /** A guess at a challenge: its destination, and the guesser's per-IP-bucket daily failure counter. */
 export interface GuessInput {
   id: string
@@ -122,6 +131,13 @@ export function otpChallengesRepo(db: Db) {
         sql`UPDATE otp_challenges SET user_id = ${holderOf('id', at('holderPhone'), at('holderEmail'))},
           user_stamp = ${holderOf('created_at', at('holderPhone'), at('holderEmail'))}
         WHERE id = ${at('id')}`,
+      ),
+      // With a `stamp`, only if the registration wrote the account (it holds the destination with that created_at).
+      closeBound: preparedSql(
+        d1,
+        sql`UPDATE otp_challenges SET closed_at = ${at('now')}
+        WHERE destination = ${at('destination')} AND purpose = ${at('purpose')} AND closed_at IS NULL AND id <> ${at('id')}
+          AND EXISTS (SELECT 1 FROM otp_challenges n WHERE n.id = ${at('id')} AND (${at('stamp')} IS NULL OR n.user_stamp = ${at('stamp')}))`,
       ),
       spend: prepared(
         d1,
@@ -254,14 +270,14 @@ export function otpChallengesRepo(db: Db) {
      * closes that destination's older open codes of `purpose`; statements for the batch that
      * writes the account (see users.savePending).
      */
-    bindStatements(i: { id: string; destination: string; purpose: string; now: number }): BatchStatement<unknown>[] {
+    bindStatements(i: BindInput): BatchStatement<unknown>[] {
       const q = reservation()
-      const values = { ...i, ...holderValues(i.destination) }
-      return [q.bind(values), q.closeOlder(values)]
+      const values = { ...i, stamp: i.stamp ?? null, ...holderValues(i.destination) }
+      return [q.bind(values), q.closeBound(values)]
     },
 
     /** Runs `bindStatements` on their own (a registration that writes no account). */
-    async settle(i: { id: string; destination: string; purpose: string; now: number }): Promise<void> {
+    async settle(i: BindInput): Promise<void> {
       await db.$client.batch(this.bindStatements(i).map((x) => x.statement))
     },
 
