@@ -176,4 +176,16 @@ describe('attack 2: registering again over a pending account (SPEC §6.1)', () =
     )
     expect(await userBy('phone', phone)).toMatchObject({ status: 'pending', phone_verified: 0 })
   })
+
+  it('a use_otp login asked for a pending phone (a code nobody gets) does not spoil its register code', async () => {
+    const phone = newPhone()
+    expect((await register({ phone }, NO_COOLDOWN)).status).toBe(201)
+    const code = box.lastCode(phone)
+    const asked = await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, ip: newIp(), env: NO_COOLDOWN })
+    expect(asked.status).toBe(202)
+    expect(box.to(phone)).toHaveLength(1) // nothing sent to a pending account
+    const res = await verifyBy({ phone, code })
+    expect(res.status).toBe(200)
+    expect((await json(res)).user).toMatchObject({ phone, status: 'active' })
+  })
 })
