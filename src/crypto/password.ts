@@ -10,11 +10,15 @@ const FORMAT = /^\$scrypt\$ln=(\d{1,2}),r=(\d{1,2}),p=(\d{1,2})\$([A-Za-z0-9+/]+
 // Each hash holds 128·N·r bytes (32 MiB at the defaults); two at once keep a 128 MB isolate safe.
 const hashSlots = semaphore(2)
 
+/** How many scrypt evaluations this isolate ran (tests assert that refused requests cost none). */
+export const scryptRuns = { count: 0 }
+
 function derive(password: string, salt: Uint8Array, params: ScryptParams): Promise<Uint8Array> {
   // NFKC so the same password typed on different keyboards/IMEs hashes the same (SPEC §4).
   // No yield (setTimeout) before the hash: workerd cancels a request that waits on a promise only
   // another request can resolve while nothing of its own is pending ("code had hung"), and a
   // queued hash would be such a wait. Native scrypt runs on the isolate's thread anyway.
+  scryptRuns.count++
   return hashSlots(() => scrypt(utf8(password.normalize('NFKC')), salt, params, KEY_LENGTH))
 }
 

@@ -112,7 +112,7 @@ export async function confirmPhone(deps: Deps, userId: string, code: string, cli
   if (!user) throw invalidToken()
   const phone = phoneToConfirm(user)
   if (!phone) throw invalidCode()
-  await verifyOtp(deps, 'phone_change', { channel: 'sms', address: phone }, code)
+  await verifyOtp(deps, { purpose: 'phone_change', to: { channel: 'sms', address: phone }, code, ip: client.ip })
   let updated: UserRow | undefined
   if (phone === user.pendingPhone) {
     updated = await promotePending(deps, user, { which: 'phone', address: phone, client })

@@ -7,7 +7,10 @@ import { isStaff } from './roles'
  * Whether another account holds `email` against a new claim (409 `email_taken`): once it has
  * verified it, when it is that active account's only identifier, or when a staff account holds
  * it (an admin set it). An email no end user has proved reserves nothing, so typing someone
- * else's address cannot lock its owner out.
+ * else's address cannot lock its owner out. Registration adds one case (register.ts): a pending
+ * account whose `register` code is still unexpired is never taken over (SPEC §6.1). Taking an
+ * email is safe under SPEC §5 because every code is bound to the account it was sent for, as it
+ * was then: a code already sent for the old holder dies with the move.
  */
 export function emailIsTaken(holder: UserRow | undefined): boolean {
   if (!holder || holder.status === 'pending') return false
@@ -19,7 +22,11 @@ export function emailIsTaken(holder: UserRow | undefined): boolean {
  * stores it: their cached profiles are dropped, and each loss is audited.
  */
 export async function claimEmail(deps: Deps, email: string, keep: { id?: string; phone?: string | null }): Promise<void> {
-  const released = await deps.users.releaseUnprovenEmail(email, keep, deps.now())
+  await forgetReleased(deps, await deps.users.releaseUnprovenEmail(email, keep, deps.now()))
+}
+
+/** After accounts lost an unproven email to another claim: their cached profiles go, each loss is audited. */
+export async function forgetReleased(deps: Deps, released: string[]): Promise<void> {
   for (const id of released) {
     await deps.authState.dropProfile(id)
     audit(deps, { type: 'user_updated', subjectId: id, detail: { email: 'released', reason: 'claimed_by_another_account' } })

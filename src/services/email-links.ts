@@ -107,7 +107,7 @@ export async function confirmEmailCode(deps: Deps, userId: string, code: string,
   const user = await deps.users.byId(userId)
   const email = user && emailToConfirm(user)
   if (!user || !email) throw new AppError('invalid_code', 'The code is invalid or has expired')
-  await verifyOtp(deps, 'email_change', { channel: 'email', address: email }, code)
+  await verifyOtp(deps, { purpose: 'email_change', to: { channel: 'email', address: email }, code, ip: client.ip })
   const updated = await markEmailVerified(deps, user.id, email, client)
   audit(deps, { type: 'email_verified', actorId: user.id, subjectId: user.id, ...client, detail: { method: 'code' } })
   return toUserView(updated, await deps.devices.of(user.id))

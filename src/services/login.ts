@@ -5,7 +5,7 @@ import type { UserRow } from '../storage/db/schema'
 import { audit } from './audit'
 import { normalizeEmail, normalizeUsername, parsePhone } from './identifiers'
 import { admissionStatements, admitAttempt, lockoutKeys } from './lockout'
-import { type DeliveryExtras, type Destination, deliverOtp, type OtpPurpose, reserveOtpForRequest } from './otp'
+import { type DeliveryExtras, type Destination, deliverOtp, type OtpPurpose, reserveOtpForRequest, storeUnsentOtp } from './otp'
 import { checkPassword } from './passwords'
 import { assertUnderRequestLimit, requestCounter } from './request-limits'
 import { assertCanSignIn, type ClientInfo, startSession, type TokenResponse } from './sessions'
@@ -117,14 +117,20 @@ export async function requestOtpInBackground(deps: Deps, r: BackgroundOtp): Prom
   // The endpoint's per-IP limit, the send limits, the reservation and the account lookup: one round trip.
   const { reservation, holder: user } = await reserveOtpForRequest(deps, r.purpose, r.to, r.client, r.requestGroup)
   if (!r.shouldSend(user)) {
-    // Nothing is sent; the reservation stays, so the cooldown does not tell. A text's budget charge goes back.
-    if (reservation.budget) deps.defer(() => refundSmsBudget(deps))
+    // Nothing is sent; the reservation stays, so the cooldown does not tell, and a code nobody
+    // gets is stored like a sent one, so guesses at it are counted the same (SPEC §5). A text's
+    // budget charge goes back.
+    deps.defer(async () => {
+      await Promise.all([storeUnsentOtp(deps, reservation), reservation.budget ? refundSmsBudget(deps) : null])
+    })
     return
   }
   deps.defer(async () => {
     try {
       const extras = (await r.extrasFor?.(user)) ?? {}
-      await deliverOtp(deps, reservation, { userId: user?.id, name: user?.name, ...extras })
+      // An address its account has not verified gets only the service's own words (SPEC §6.6).
+      const name = r.to.channel === 'email' && user?.emailVerified ? user.name : undefined
+      await deliverOtp(deps, reservation, { ...extras, userId: user?.id, name })
     } catch {
       // deliverOtp released the reservation and audited the failure; nobody is waiting for an answer.
     }

@@ -1,18 +1,16 @@
-import { timingSafeEqual } from '../crypto/compare'
-import { base64ToBytes, bytesToBase64 } from '../crypto/encoding'
-import { hmacSha256 } from '../crypto/hash'
+import { bytesToBase64 } from '../crypto/encoding'
 import { newId, randomDigits } from '../crypto/random'
 import type { Deps } from '../deps'
 import { AppError, retryAfterSeconds } from '../errors'
 import { withOneRetry } from '../providers/delivery'
 import type { BatchStatement } from '../storage/db/prepared'
 import type { UserRow } from '../storage/db/schema'
-import type { OtpCodeEntry } from '../storage/kv/otp-codes'
 import type { Hit } from '../storage/repos/rate-limits'
 import { codeEmail } from '../templates/email'
 import { audit } from './audit'
 import type { E164 } from './identifiers'
-import { ipBucket, limited, type RequestCounter, requestCounter } from './request-limits'
+import { codeMac } from './otp-check'
+import { ipBucket, limited, requestCounter } from './request-limits'
 import type { ClientInfo } from './sessions'
 import {
   assertSmsBudget,
@@ -47,11 +45,6 @@ function message(deps: Deps, purpose: OtpPurpose, code: string): string {
   return `Your ${deps.config.APP_NAME} ${WORDING[purpose]} is ${code}. Valid for ${minutes} minutes.`
 }
 
-// The MAC binds the code to its challenge, purpose and destination: a code for one never fits another.
-async function codeMac(deps: Deps, challengeId: string, purpose: OtpPurpose, to: Destination, code: string) {
-  return hmacSha256(deps.config.OTP_PEPPER, `${challengeId}|${purpose}|${to.channel}:${to.address}|${code}`)
-}
-
 export interface Reservation {
   id: string
   purpose: OtpPurpose
@@ -68,7 +61,7 @@ export interface Reservation {
  * `otp_cooldown` with Retry-After.
  */
 export async function reserveOtp(deps: Deps, purpose: OtpPurpose, to: Destination, client: ClientInfo): Promise<Reservation> {
-  return (await reserveWith(deps, purpose, to, client)).reservation
+  return (await reserveWith(deps, { purpose, to, client })).reservation
 }
 
 /**
@@ -84,24 +77,28 @@ export async function reserveOtpForRequest(
   requestGroup: string,
 ): Promise<{ reservation: Reservation; holder: UserRow | undefined }> {
   const holder = deps.users.holderStatement(to.channel === 'sms' ? 'phone' : 'email', to.address)
-  const { reservation, read } = await reserveWith(
-    deps,
-    purpose,
-    to,
-    client,
-    requestCounter(deps, requestGroup, client.ip),
-    holder,
-  )
+  const { reservation, read } = await reserveWith(deps, { purpose, to, client, requestGroup, read: holder })
   return { reservation, holder: read?.[0] }
 }
 
-async function reserveWith<R>(
+export interface ReserveOptions<R> {
+  purpose: OtpPurpose
+  to: Destination
+  client: ClientInfo
+  /** The endpoint's per-IP request limit, counted first in the batch (over it, nothing else is). */
+  requestGroup?: string
+  /** A read run in the same batch. */
+  read?: BatchStatement<R>
+  /** False: the destination's older code stays open until the caller closes it (a registration, once accepted). */
+  closeOlder?: boolean
+  /** Called with the read when a send limit (not the request limit) refused: it may throw a better answer. */
+  whenRefused?: (read: R | undefined) => void
+}
+
+/** Applies the send limits and reserves a challenge (see `reserveOtp`), with `ReserveOptions`: one D1 batch. */
+export async function reserveWith<R>(
   deps: Deps,
-  purpose: OtpPurpose,
-  to: Destination,
-  client: ClientInfo,
-  request?: RequestCounter,
-  read?: BatchStatement<R>,
+  { purpose, to, client, requestGroup, read, closeOlder, whenRefused }: ReserveOptions<R>,
 ): Promise<{ reservation: Reservation; read: R | undefined }> {
   const now = deps.now()
   const c = deps.config
@@ -118,13 +115,15 @@ async function reserveWith<R>(
       dailyLimit: c.OTP_DAILY_LIMIT,
       sender: { key: `otp-send:ip:${ipBucket(client.ip)}`, windowMs: HOUR_MS, limit: c.OTP_SENDS_PER_IP_PER_HOUR },
       charged: { keys: to.channel === 'sms' ? smsChargeKeys(to.address) : [], windowMs: SMS_CHARGE_WINDOW_MS },
-      request,
+      ...(requestGroup ? { request: requestCounter(deps, requestGroup, client.ip) } : {}),
+      ...(closeOlder === false ? { closeOlder } : {}),
     },
     read,
   )
   if (!reserved.ok) {
     const retryAfter = retryAfterSeconds(reserved.retryAfterMs)
     if (reserved.limit === 'request') throw limited({ resetInMs: reserved.retryAfterMs })
+    whenRefused?.(reserved.read)
     if (reserved.limit === 'sender')
       throw new AppError('rate_limited', 'Too many codes requested from this address', { retryAfter })
     throw reserved.limit === 'cooldown'
@@ -239,6 +238,18 @@ export async function deliverOtp(deps: Deps, r: Reservation, extras: DeliveryExt
   audit(deps, { type: 'otp_sent', subjectId: userId, ...r.client, detail: { purpose: r.purpose, channel: r.to.channel } })
 }
 
+/**
+ * For a request that sends nothing (an unknown or inactive destination): stores a code nobody is
+ * sent, as `deliverOtp` stores a real one, so guesses at it are counted and answered exactly as
+ * for a known account (SPEC §5: no observable tells them apart). Its `uid` is no account's.
+ */
+export async function storeUnsentOtp(deps: Deps, r: Reservation): Promise<void> {
+  const code = randomDigits(deps.config.OTP_LENGTH)
+  const mac = await codeMac(deps, r.id, r.purpose, r.to, code)
+  const entry = { id: r.id, mac: bytesToBase64(mac), uid: newId(deps.now()) }
+  await deps.otpCodes.put(r.purpose, `${r.to.channel}:${r.to.address}`, entry, deps.config.OTP_EXPIRE_MINUTES * 60)
+}
+
 /** Reserve and deliver before answering: the caller can report a failed send. */
 export async function issueOtp(
   deps: Deps,
@@ -252,94 +263,14 @@ export async function issueOtp(
 
 const providerOf = (deps: Deps, r: Reservation) => (r.to.channel === 'sms' ? deps.sms.name : deps.email.name)
 
-const invalidCode = () => new AppError('invalid_code', 'The code is invalid or has expired')
-const tooManyAttempts = (retryAfterMs: number) =>
-  new AppError('too_many_attempts', 'Too many wrong codes; request a new one later', {
-    retryAfter: retryAfterSeconds(retryAfterMs),
-  })
-
-/**
- * 429 `too_many_attempts` while the destination has more than OTP_MAX_FAILURES_PER_DAY wrong
- * guesses in the last 24 h (SPEC §5), with Retry-After until it no longer has; else null.
- */
-async function overDailyFailures(deps: Deps, destination: string, now: number): Promise<AppError | null> {
-  const clearAt = await deps.otpChallenges.failuresClearAt(destination, now, deps.config.OTP_MAX_FAILURES_PER_DAY)
-  return clearAt === null ? null : tooManyAttempts(clearAt - now)
-}
-
-/** A right code whose challenge is still to be consumed (`consumeOtp`, or in a caller's batch). */
-export interface RightCode {
-  challengeId: string
-  destination: string
-  now: number
-}
-
-/** A guess compared with a code's KV entry, its challenge still to take it. */
-export interface Guess extends RightCode {
-  right: boolean
-}
-
-/** Compares a guess with the code a KV entry holds, in constant time; nothing is written. */
-export async function guessCode(
-  deps: Deps,
-  entry: OtpCodeEntry,
-  purpose: OtpPurpose,
-  to: Destination,
-  code: string,
-): Promise<Guess> {
-  const right = timingSafeEqual(await codeMac(deps, entry.id, purpose, to, code), base64ToBytes(entry.mac))
-  return { challengeId: entry.id, destination: `${to.channel}:${to.address}`, now: deps.now(), right }
-}
-
-/**
- * Checks a code without using it: looks its MAC up in KV and compares it in constant time. A
- * wrong guess is spent on the D1 challenge row here, atomically, and refused.
- * Throws 400 `invalid_code` (no hint why) or 429 `too_many_attempts`.
- */
-export async function checkOtp(deps: Deps, purpose: OtpPurpose, to: Destination, code: string): Promise<RightCode> {
-  const now = deps.now()
-  const destination = `${to.channel}:${to.address}`
-  const entry = await deps.otpCodes.get(purpose, destination)
-  if (!entry) throw (await overDailyFailures(deps, destination, now)) ?? invalidCode()
-  const { right, ...checked } = await guessCode(deps, entry, purpose, to, code)
-  if (right) return checked
-  if (await deps.otpChallenges.spendAttempt(entry.id, destination, checked.now, deps.config.OTP_MAX_FAILURES_PER_DAY)) {
-    throw invalidCode()
-  }
-  throw await refusal(deps, checked)
-}
-
-/**
- * Why a challenge took no guess: its destination over the daily failure cap (429
- * `too_many_attempts`, Retry-After until it is not), out of attempts (429, Retry-After until a
- * new code may be asked for), or used or expired (400 `invalid_code`).
- */
-export async function refusal(deps: Deps, { challengeId, destination, now }: RightCode): Promise<AppError> {
-  const [row, over] = await Promise.all([deps.otpChallenges.byId(challengeId), overDailyFailures(deps, destination, now)])
-  if (over) return over
-  if (row && row.closedAt === null && row.expiresAt > now && row.attempts >= row.maxAttempts) {
-    return tooManyAttempts(row.createdAt + deps.config.OTP_RESEND_COOLDOWN_SECONDS * 1000 - now)
-  }
-  return invalidCode()
-}
-
-/**
- * Uses a right code: one conditional statement, so exactly one concurrent caller consumes the
- * challenge (open, unexpired, under its attempt and daily failure caps). The KV entry is left to
- * expire: the closed D1 row already makes it useless everywhere.
- */
-export async function consumeOtp(deps: Deps, right: RightCode): Promise<void> {
-  const max = deps.config.OTP_MAX_FAILURES_PER_DAY
-  if (!(await deps.otpChallenges.consume(right.challengeId, right.destination, right.now, max))) {
-    throw await refusal(deps, right)
-  }
-}
-
-/**
- * Checks a code and consumes it. Attempts, expiry and single use are decided by atomic updates
- * of the D1 challenge row, never by KV alone; the comparison is constant-time.
- * Throws 400 `invalid_code` (no hint why) or 429 `too_many_attempts`.
- */
-export async function verifyOtp(deps: Deps, purpose: OtpPurpose, to: Destination, code: string): Promise<void> {
-  await consumeOtp(deps, await checkOtp(deps, purpose, to, code))
-}
+export {
+  type CodeCheck,
+  checkOtp,
+  consumeOtp,
+  failKeyOf,
+  type Guess,
+  guessCode,
+  type RightCode,
+  refusal,
+  verifyOtp,
+} from './otp-check'

@@ -51,7 +51,7 @@ export async function confirmPasswordReset(
 ): Promise<void> {
   const to = destinationOf(deps, input)
   const user = await findByDestination(deps, to)
-  const right = await checkOtp(deps, 'reset', to, input.code)
+  const right = await checkOtp(deps, { purpose: 'reset', to, code: input.code, ip: client.ip })
   // A code sent before the address stopped being this account's verified one is dead.
   if (!user || !isVerifiedAddress(user, to)) throw new AppError('invalid_code', 'The code is invalid or has expired')
   assertPasswordAllowed(input.new_password, deps.config, user, 'new_password')

@@ -6,7 +6,8 @@ import type { OtpCodeEntry } from '../storage/kv/otp-codes'
 import { isUniqueViolation } from '../storage/repos/users'
 import { auditRow } from './audit'
 import { destinationOf, findByDestination, type IdentifierInput } from './login'
-import { type Destination, guessCode, type OtpPurpose, refusal, verifyOtp } from './otp'
+import type { Destination, OtpPurpose } from './otp'
+import { guessCode, refusal, verifyOtp } from './otp-check'
 import { assertUnderRequestLimit, limitIpRequestsAnd, requestCounter } from './request-limits'
 import { assertCanSignIn, type ClientInfo, newSession, openedResponse, startSession, type TokenResponse } from './sessions'
 
@@ -65,14 +66,14 @@ export async function verifyCode(
   const sent = recalled ?? (await deps.otpCodes.get('login', destination))
   if (sent?.uid) {
     const fast = await signInWithCode(deps, to, sent, sent.uid, input.code, client, recalled !== null)
-    if ('holder' in fast) return completeVerify(deps, to, fast.holder, input.code, client)
+    if ('holder' in fast) return completeVerify(deps, { to, user: fast.holder, code: input.code, client })
     deps.otpCodes.forget('login', destination)
     return fast.response
   }
   // The per-IP limit of the verify endpoints and the account lookup share one round trip.
   const holder = deps.users.holderStatement(to.channel === 'sms' ? 'phone' : 'email', to.address)
   const [user] = await limitIpRequestsAnd(deps, 'verify', client.ip, holder)
-  return completeVerify(deps, to, user, input.code, client)
+  return completeVerify(deps, { to, user, code: input.code, client })
 }
 
 const verifiedOn = (user: UserRow, to: Destination) => (to.channel === 'sms' ? user.phoneVerified : user.emailVerified)
@@ -93,14 +94,19 @@ async function signInWithCode(
   client: ClientInfo,
   recalled: boolean,
 ): Promise<{ response: TokenResponse } | { holder: UserRow | undefined }> {
-  const guess = await guessCode(deps, sent, 'login', to, code)
+  const guess = await guessCode(deps, sent, { purpose: 'login', to, code, ip: client.ip })
   const session = await newSession(deps, userId, client)
   const result = await deps.codeSignIn.run({
     limit: requestCounter(deps, 'verify', client.ip),
     channel: to.channel,
     address: to.address,
     userId,
-    challenge: { id: guess.challengeId, destination: guess.destination, maxFailuresPerDay: deps.config.OTP_MAX_FAILURES_PER_DAY },
+    challenge: {
+      id: guess.challengeId,
+      destination: guess.destination,
+      failKey: guess.failKey,
+      maxFailuresPerDay: deps.config.OTP_MAX_FAILURES_PER_DAY,
+    },
     right: guess.right,
     now: guess.now,
     session: session.row,
@@ -109,7 +115,10 @@ async function signInWithCode(
   assertUnderRequestLimit(deps, result.limit, guess.now)
   if (result.opened) return { response: await openedResponse(deps, session, result.opened.user, result.opened.devices) }
   const { holder } = result
-  const decided = holder?.id === userId && (!guess.right || (holder.status === 'active' && verifiedOn(holder, to)))
+  // A pending account's code is a `register` one: the long way. A right code the batch could not
+  // use (the address moved, or is unverified on the account) is decided there too, bound to its account.
+  if (holder?.status === 'pending') return { holder }
+  const decided = !guess.right || (holder?.id === userId && holder.status === 'active' && verifiedOn(holder, to))
   if (!decided) return { holder }
   // The account was as required: the challenge took a wrong guess, or refused the guess.
   if (result.taken) throw invalidCode()
@@ -123,16 +132,18 @@ async function signInWithCode(
   throw await refusal(deps, guess)
 }
 
+interface CodeFor {
+  to: Destination
+  /** The account holding the destination (the code's challenge must be bound to it). */
+  user: UserRow | undefined
+  code: string
+  client: ClientInfo
+}
+
 /** Checks and consumes the code of the purpose the account's state calls for, then signs in. */
-async function completeVerify(
-  deps: Deps,
-  to: Destination,
-  user: UserRow | undefined,
-  code: string,
-  client: ClientInfo,
-): Promise<TokenResponse> {
+async function completeVerify(deps: Deps, { to, user, code, client }: CodeFor): Promise<TokenResponse> {
   const purpose = user?.status === 'pending' ? 'register' : 'login'
-  await verifyOtp(deps, purpose, to, code)
+  await verifyOtp(deps, { purpose, to, code, ip: client.ip })
   let signedIn: UserRow
   if (!user) {
     if (!deps.config.OTP_SIGNUP || to.channel !== 'sms') throw invalidCode()

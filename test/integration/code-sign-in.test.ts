@@ -45,7 +45,12 @@ async function signIn(
     channel: 'sms',
     address: at.phone,
     userId: at.userId,
-    challenge: { id: at.challengeId, destination: `sms:${at.phone}`, maxFailuresPerDay: 1000 },
+    challenge: {
+      id: at.challengeId,
+      destination: `sms:${at.phone}`,
+      failKey: `otp-fail:test-${newId()}`,
+      maxFailuresPerDay: 1000,
+    },
     right: opts.right ?? true,
     now,
     session: {
@@ -159,14 +164,16 @@ describe('the OTP sign-in batch', () => {
     expect(got.sessions).toHaveLength(0)
   })
 
-  it('takes no guess for an account that no longer holds the address', async () => {
+  it('takes no right guess for an account that no longer holds the address; a wrong one counts as for anyone', async () => {
     const { user, userId, challengeId } = await withLoginCode()
     await env.DB.prepare('UPDATE users SET phone = NULL WHERE id = ?').bind(userId).run()
-    for (const right of [true, false]) {
-      const got = await signIn({ userId, phone: user.phone, challengeId }, { right })
-      expect(got.result).toMatchObject({ taken: false, opened: undefined, holder: undefined })
-    }
+    const right = await signIn({ userId, phone: user.phone, challengeId }, { right: true })
+    expect(right.result).toMatchObject({ taken: false, opened: undefined, holder: undefined })
     expect((await challengesOf(user.phone)).at(-1)).toMatchObject({ attempts: 0, failures: 0, closed_at: null })
+    // SPEC §5: wrong guesses are counted whoever holds the destination (an unknown one included).
+    const wrong = await signIn({ userId, phone: user.phone, challengeId }, { right: false })
+    expect(wrong.result).toMatchObject({ taken: true, opened: undefined, holder: undefined })
+    expect((await challengesOf(user.phone)).at(-1)).toMatchObject({ attempts: 1, failures: 1, closed_at: null })
   })
 
   it('opens exactly one session for ten concurrent batches of one right code', async () => {

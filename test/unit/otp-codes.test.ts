@@ -58,7 +58,7 @@ describe('otp code entries remembered by the isolate that wrote them', () => {
     expect(store.recall('login', dest)).toBeNull() // the oldest went first
     expect(store.recall('login', `${dest}-0`)).not.toBeNull()
     expect(store.recall('login', `${dest}-${MEMO_CODES - 1}`)).not.toBeNull()
-  })
+  }, 30_000) // a thousand local KV writes: over 5 s on the shared 2-core machine
 
   it('remembers nothing when KV refused the write', async () => {
     const refusing = { put: () => Promise.reject(new Error('KV put failed: 500')) } as unknown as KVNamespace

@@ -107,6 +107,15 @@ export const otpChallenges = sqliteTable(
     closedAt: integer('closed_at'),
     /** The session a right code opened: what the rest of its D1 batch checks it won. */
     consumedBy: text('consumed_by'),
+    /**
+     * The account the code was sent for (SPEC §5), null when no account held the destination, and
+     * its `created_at` then (a registration replacing a pending account gives it a new one): a
+     * right code is consumed only while the destination's holder is still this account, as it was.
+     */
+    userId: text('user_id'),
+    userStamp: integer('user_stamp'),
+    /** The last wrong guess this row took: what the per-IP-bucket failure counter's hit checks it won. */
+    lastGuess: text('last_guess'),
   },
   (t) => [index('otp_destination_created_idx').on(t.destination, t.createdAt)],
 )

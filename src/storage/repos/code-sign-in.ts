@@ -17,7 +17,8 @@ export interface CodeSignInInput {
   address: string
   /** The account the code was sent to (from its KV entry); it must still hold `address`. */
   userId: string
-  challenge: { id: string; destination: string; maxFailuresPerDay: number }
+  /** `failKey`: the guesser's per-IP-bucket daily failure counter for this destination. */
+  challenge: { id: string; destination: string; failKey: string; maxFailuresPerDay: number }
   /** Whether the guess matched the code (compared in constant time before the batch). */
   right: boolean
   now: number
@@ -58,23 +59,23 @@ export function codeSignInRepo(db: Db) {
     const guess = (channel: Channel, right: boolean) => {
       const column = channel === 'sms' ? users.phone : users.email
       const verified = channel === 'sms' ? users.phoneVerified : users.emailVerified
+      // A right code is used only by the account it was sent for, as it was then (SPEC §5); a wrong
+      // guess counts whoever holds the address, so an unknown destination counts the same (a
+      // pending account's code is a `register` one: the caller goes the long way, nothing spent).
       const holds = right
-        ? sql`EXISTS (SELECT 1 FROM users WHERE ${users.id} = ${at('userId')} AND ${column} = ${at('address')} AND ${users.status} = 'active' AND ${verified} = 1)`
-        : sql`EXISTS (SELECT 1 FROM users WHERE ${users.id} = ${at('userId')} AND ${column} = ${at('address')})`
+        ? sql`EXISTS (SELECT 1 FROM users WHERE ${users.id} = ${at('userId')} AND ${column} = ${at('address')} AND ${users.status} = 'active' AND ${verified} = 1
+            AND ${users.id} = ${t.userId} AND ${users.createdAt} = ${t.userStamp})`
+        : sql`NOT EXISTS (SELECT 1 FROM users WHERE ${column} = ${at('address')} AND ${users.status} = 'pending')`
       const spend = right
         ? { attempts: sql`${t.attempts} + 1`, closedAt: sql`${at('now')}`, consumedBy: sql`${at('sessionId')}` }
-        : { attempts: sql`${t.attempts} + 1`, failures: sql`${t.failures} + 1` }
+        : { attempts: sql`${t.attempts} + 1`, failures: sql`${t.failures} + 1`, lastGuess: sql`${at('sessionId')}` }
       return prepared(
         d1,
         db
           .update(t)
           .set(spend)
           .where(
-            and(
-              liveChallenge(at('challengeId'), at('destination'), at('now'), at('dayAgo'), at('maxFailures')),
-              underLimit,
-              holds,
-            ),
+            and(liveChallenge(at('challengeId'), at('failKey'), at('now'), at('dayAgo'), at('maxFailures')), underLimit, holds),
           )
           .returning({ id: t.id })
           .prepare(),
@@ -83,6 +84,11 @@ export function codeSignInRepo(db: Db) {
     const sessionExists = sql`EXISTS (SELECT 1 FROM sessions WHERE id = ${at('sessionId')})`
     return {
       hit: preparedHit(d1),
+      // A wrong guess this batch's challenge took is counted on the guesser's IP bucket.
+      failHit: preparedHit(
+        d1,
+        sql`EXISTS (SELECT 1 FROM otp_challenges WHERE id = ${at('challengeId')} AND last_guess = ${at('sessionId')})`,
+      ),
       holder: { sms: preparedHolder(db, 'phone'), email: preparedHolder(db, 'email') },
       guess: {
         sms: { right: guess('sms', true), wrong: guess('sms', false) },
@@ -135,6 +141,7 @@ export function codeSignInRepo(db: Db) {
         userId: i.userId,
         challengeId: i.challenge.id,
         destination: i.challenge.destination,
+        failKey: i.challenge.failKey,
         dayAgo: i.now - DAY_MS,
         maxFailures: i.challenge.maxFailuresPerDay,
         now: i.now,
@@ -154,10 +161,11 @@ export function codeSignInRepo(db: Db) {
         auditDetail: i.audit.detail === null ? null : JSON.stringify(i.audit.detail),
       }
       const guess = q.guess[i.channel][i.right ? 'right' : 'wrong']
-      const [limit, holder, taken, , stamped, owned] = await runBatch(d1, [
+      const [limit, holder, taken, , , stamped, owned] = await runBatch(d1, [
         q.hit(values),
         q.holder[i.channel]({ value: i.address }),
         guess(values),
+        q.failHit({ ...values, key: i.challenge.failKey, now: i.now, expired: i.now - DAY_MS }),
         q.openSession(values),
         q.stamp(values),
         q.devices(values),
