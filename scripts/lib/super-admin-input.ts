@@ -6,7 +6,7 @@ import type { z } from 'zod'
 import { type Config, loadConfig } from '../../src/config'
 import { EmailField, NameField, UsernameField } from '../../src/schemas/fields'
 import { normalizeEmail, normalizeUsername, parsePhone } from '../../src/services/identifiers'
-import { passwordProblem } from '../../src/services/password-policy'
+import { passwordProblem } from '../../src/services/passwords'
 
 export const USAGE =
   "usage: npm run create-super-admin -- --username NAME --password 'PASS' [--phone N] [--email E] [--name N] [--remote] [--env ENV]"

@@ -1,8 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
 import { AppError } from '../errors'
-import { grants } from '../services/permissions'
-import { isStaff } from '../services/roles'
+import { grants, isStaff } from '../services/iam'
 
 /** Allows the call only when the access token's `perms` grant `permission` (wildcards included). */
 export function requirePermission(permission: string) {

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
-import { limitIpRequests } from '../services/request-limits'
+import { limitIpRequests } from '../services/limits'
 
 /** Per-IP request limit for a group of credential endpoints; runs before validation and hashing. */
 export function rateLimit(group: string) {

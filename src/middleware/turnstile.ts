@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
-import { assertHuman } from '../services/turnstile'
+import { assertHuman } from '../services/limits'
 
 /**
  * SPEC §5 bot defence for an endpoint that sends a code or a link: with TURNSTILE_SECRET_KEY set,

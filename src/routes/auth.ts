@@ -18,13 +18,10 @@ import {
 } from '../schemas/auth'
 import { errorResponses, jsonBody, jsonContent, MessageResponse, SECURITY } from '../schemas/fields'
 import { TokenResponse } from '../schemas/user'
-import { loginWithPassword, requestLoginOtp } from '../services/login'
-import { oauthToken } from '../services/oauth-token'
-import { changePassword, confirmPasswordReset, requestPasswordReset } from '../services/password-reset'
-import { refreshSession } from '../services/refresh'
-import { register } from '../services/register'
-import { logout } from '../services/user-sessions'
-import { verifyCode } from '../services/verify'
+import { register } from '../services/account'
+import { changePassword, confirmPasswordReset, requestPasswordReset } from '../services/passwords'
+import { logout, refreshSession } from '../services/sessions'
+import { loginWithPassword, oauthToken, requestLoginOtp, verifyCode } from '../services/sign-in'
 import { clientInfo, NO_STORE, newRouter } from './router'
 
 const tags = ['auth']

@@ -6,7 +6,7 @@ import { rateLimit } from '../middleware/rate-limit'
 import { confirmEmailPage, linkFailedPage, resetDonePage, resetFormPage, verifiedPage } from '../pages/email-pages'
 import { PAGE_CSP } from '../pages/layout'
 import { errorResponses, MessageResponse, PasswordField } from '../schemas/fields'
-import { confirmEmailLink, resetLinkIsLive, resetWithLink, verifyLinkIsLive } from '../services/email-links'
+import { confirmEmailLink, resetLinkIsLive, resetWithLink, verifyLinkIsLive } from '../services/account'
 import { clientInfo, fieldErrors, newRouter } from './router'
 
 const tags = ['email']

@@ -4,7 +4,7 @@ import { requireAuth } from '../middleware/auth'
 import { requireTurnstile } from '../middleware/turnstile'
 import { CodeField, errorResponses, jsonContent, MessageResponse, SECURITY } from '../schemas/fields'
 import { UserResponse } from '../schemas/user'
-import { confirmEmailCode, requestEmailVerification } from '../services/email-links'
+import { confirmEmailCode, requestEmailVerification } from '../services/account'
 import { emailLinks, LinkBody } from './email-links'
 import { clientInfo, fieldErrors, newRouter } from './router'
 

@@ -6,10 +6,17 @@ import { errorResponses, jsonBody, jsonContent, MessageResponse, SECURITY } from
 import { DevicePageQuery, PageQuery } from '../schemas/iam'
 import { DeleteMeBody, DeviceBody, DeviceIdParam, PatchMeBody, PhoneCodeBody, SessionIdParam, SessionList } from '../schemas/me'
 import { DeviceList, DeviceResponse, UserResponse } from '../schemas/user'
-import { confirmPhone, requestPhoneVerification } from '../services/contact-change'
-import { addDevice, listDevices, removeDevice } from '../services/devices'
-import { deleteMe, getMe, updateMe } from '../services/me'
-import { endOtherSessions, endSession, listSessions } from '../services/user-sessions'
+import {
+  addDevice,
+  confirmPhone,
+  deleteMe,
+  getMe,
+  listDevices,
+  removeDevice,
+  requestPhoneVerification,
+  updateMe,
+} from '../services/account'
+import { endOtherSessions, endSession, listSessions } from '../services/sessions'
 import { clientInfo, newRouter } from './router'
 
 const tags = ['me']

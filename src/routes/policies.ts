@@ -3,7 +3,7 @@ import { requireAuth, requireLiveSession } from '../middleware/auth'
 import { requireStaff } from '../middleware/permissions'
 import { errorResponses, jsonBody, jsonContent, SECURITY } from '../schemas/fields'
 import { IdParam, PageQuery, PolicyBody, PolicyList, PolicyPatchBody, PolicyResponse } from '../schemas/iam'
-import { createPolicy, deletePolicy, getPolicy, listPolicies, updatePolicy } from '../services/policies'
+import { createPolicy, deletePolicy, getPolicy, listPolicies, updatePolicy } from '../services/iam'
 import { actorOf, clientInfo, newRouter } from './router'
 
 const tags = ['policies']

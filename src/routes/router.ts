@@ -3,7 +3,7 @@ import type { Context } from 'hono'
 import type { z } from 'zod'
 import type { AppEnv } from '../env'
 import { AppError } from '../errors'
-import type { Actor } from '../services/roles'
+import type { Actor } from '../services/iam'
 import type { ClientInfo } from '../services/sessions'
 
 /** Field -> message for a failed zod parse; unknown keys are named one by one. */

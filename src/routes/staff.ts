@@ -4,7 +4,7 @@ import { requireStaff } from '../middleware/permissions'
 import { errorResponses, jsonBody, jsonContent, SECURITY } from '../schemas/fields'
 import { PageQuery, StaffBody, SubclientBody, SubclientQuery, UserList } from '../schemas/iam'
 import { UserResponse } from '../schemas/user'
-import { createStaff, listStaff } from '../services/staff'
+import { createStaff, listStaff } from '../services/iam'
 import { actorOf, clientInfo, newRouter } from './router'
 
 const tags = ['staff']

@@ -3,8 +3,7 @@ import { requireAuth, requireLiveSession } from '../middleware/auth'
 import { errorResponses, jsonBody, jsonContent, SECURITY } from '../schemas/fields'
 import { AdminPatchBody, AssignPoliciesBody, AssignPoliciesResponse, IdParam, UserList, UsersQuery } from '../schemas/iam'
 import { UserResponse } from '../schemas/user'
-import { assignPolicies } from '../services/policies'
-import { deleteUser, getUser, listUsers, patchUser, setStatus } from '../services/users-admin'
+import { assignPolicies, deleteUser, getUser, listUsers, patchUser, setStatus } from '../services/iam'
 import { actorOf, clientInfo, newRouter } from './router'
 
 const tags = ['users']

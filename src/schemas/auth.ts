@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { PASSWORD_MAX_LENGTH } from '../services/password-policy'
+import { PASSWORD_MAX_LENGTH } from '../services/passwords'
 import { CodeField, EmailField, NameField, PasswordField, PhoneField, TurnstileTokenField, UsernameField } from './fields'
 
 const exactlyOne = (keys: string[]) => (o: Record<string, unknown>) => keys.filter((k) => o[k] !== undefined).length === 1

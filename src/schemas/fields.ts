@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { ERRORS, type ErrorCode } from '../errors'
-import { PASSWORD_MAX_LENGTH } from '../services/password-policy'
+import { PASSWORD_MAX_LENGTH } from '../services/passwords'
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/

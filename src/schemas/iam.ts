@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { PERMISSION } from '../services/permissions'
+import { PERMISSION } from '../services/iam'
 import { EmailField, NameField, PasswordField, PhoneField, UsernameField } from './fields'
 import { UserResponse } from './user'
 

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import { TestRunner } from 'vitest'
-import worker from '../../src/index'
+import worker from '../../src'
 import { countingD1, countingKv } from './round-trips-bindings'
 
 /**

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers'
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
 import { PROVIDER_TIMEOUT_MS } from '../../src/providers/delivery'
-import { ipBucket } from '../../src/services/request-limits'
+import { ipBucket } from '../../src/services/limits'
 import { call, expectError, json } from '../helpers/app'
 import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
 import { type FakeFetch, fakeFetch } from '../helpers/fake-fetch'

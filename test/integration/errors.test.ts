@@ -1,7 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import worker from '../../src/index'
+import worker from '../../src'
 import { call, envWith, expectError, json } from '../helpers/app'
 import { newPhone, PASSWORD } from '../helpers/factories'
 import { activeUser } from '../helpers/otp'

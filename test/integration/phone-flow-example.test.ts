@@ -1,7 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { phoneFlow } from '../../examples/phone-flow'
-import worker from '../../src/index'
+import worker from '../../src'
 import { envWith } from '../helpers/app'
 import { newPhone, PASSWORD } from '../helpers/factories'
 import { type Outbox, outbox } from '../helpers/outbox'

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { importJWK, SignJWT } from 'jose'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createApp, type Env } from '../../examples/verify-worker/src'
 import { grants as exampleGrants } from '../../examples/verify-worker/src/edge-auth'
-import { createApp, type Env } from '../../examples/verify-worker/src/index'
 import { loadConfig } from '../../src/config'
 import { type AccessClaims, loadKeyring } from '../../src/crypto/jwt'
-import { grants } from '../../src/services/permissions'
+import { grants } from '../../src/services/iam'
 
 // examples/verify-worker against tokens signed by edge-auth's own keyring (src/crypto/jwt.ts),
 // with the JWKS edge-auth would publish served by a fake fetch: no network.

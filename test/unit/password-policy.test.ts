@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { AppError } from '../../src/errors'
-import { assertPasswordAllowed, PASSWORD_MAX_LENGTH, passwordProblem } from '../../src/services/password-policy'
+import { assertPasswordAllowed, PASSWORD_MAX_LENGTH, passwordProblem } from '../../src/services/passwords'
 import { testConfig } from '../helpers/config'
 
 const config = testConfig()

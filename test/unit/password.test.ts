@@ -22,7 +22,7 @@ vi.mock('../../src/crypto/scrypt', async (importOriginal) => {
 async function withSpiedScrypt() {
   vi.resetModules()
   const passwordMod = await import('../../src/crypto/password')
-  const passwordsMod = await import('../../src/services/passwords')
+  const passwordsMod = await import('../../src/services/passwords/check')
   return { hashPassword: passwordMod.hashPassword, checkPassword: passwordsMod.checkPassword }
 }
 

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest'
-import { grants, intersect, normalize, PERMISSION } from '../../src/services/permissions'
-import { type Actor, canAssignRole, canManage, type Target } from '../../src/services/roles'
+import {
+  type Actor,
+  canAssignRole,
+  canManage,
+  grants,
+  intersect,
+  normalize,
+  PERMISSION,
+  type Target,
+} from '../../src/services/iam'
 
 describe('grants', () => {
   it.each([

@@ -1,0 +1,16 @@
+export { confirmPhone, requestPhoneVerification } from './contact-change'
+export { addDevice, listDevices, removeDevice } from './devices'
+export {
+  confirmEmailCode,
+  confirmEmailLink,
+  createLink,
+  requestEmailVerification,
+  resetLinkIsLive,
+  resetWithLink,
+  sendNotice,
+  verifyLinkIsLive,
+} from './email-links'
+export { deleteMe, getMe, updateMe } from './me'
+export { register } from './register'
+export type { UserView } from './view'
+export { toUserView } from './view'

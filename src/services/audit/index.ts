@@ -1,0 +1,2 @@
+export type { AuditEvent } from './audit'
+export { audit, auditRow, listAudit } from './audit'

@@ -1,0 +1,7 @@
+export { effectivePermissions } from './effective-permissions'
+export { grants, intersect, normalize, PERMISSION } from './permissions'
+export { assignPolicies, createPolicy, deletePolicy, getPolicy, listPolicies, updatePolicy } from './policies'
+export type { Actor, Target } from './roles'
+export { canAssignRole, canManage, isAdmin, isStaff } from './roles'
+export { createStaff, listStaff } from './staff'
+export { assertNoSubclients, deleteUser, getUser, listUsers, patchUser, setStatus } from './users-admin'

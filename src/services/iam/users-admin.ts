@@ -1,0 +1,173 @@
+import { STAFF_ROLES } from '../../config'
+import type { Deps } from '../../deps'
+import { AppError } from '../../errors'
+import type { UserRow } from '../../storage/db/schema'
+import { isUniqueViolation } from '../../storage/repos/users'
+import { toUserView, type UserView } from '../account'
+import { audit } from '../audit'
+import { normalizeEmail, parsePhone } from '../identifiers'
+import { page } from '../pagination'
+import { type ClientInfo, revokeUserSessions } from '../sessions'
+import { type Actor, canAssignRole, canManage, isAdmin, rank } from './roles'
+
+const notFound = () => new AppError('not_found', 'No such user')
+const adminsOnly = (actor: Actor) => {
+  if (!isAdmin(actor.role)) throw new AppError('forbidden', 'Only admins manage users')
+}
+
+/** The user `actor` may act on, or 404 (never telling a forbidden user from a missing one). */
+async function managed(deps: Deps, actor: Actor, id: string): Promise<UserRow> {
+  const target = await deps.users.byId(id)
+  if (!target || !canManage(actor, target)) throw notFound()
+  return target
+}
+
+async function withDevices(deps: Deps, user: UserRow): Promise<UserView> {
+  return toUserView(user, await deps.devices.of(user.id))
+}
+
+export interface UserQuery {
+  role?: string | undefined
+  status?: UserRow['status'] | undefined
+  q?: string | undefined
+  limit: number
+  cursor?: string | undefined
+}
+
+/**
+ * Users the actor ranks above: the list shows no one GET /users/{id} would hide (an admin does
+ * not see admins or super admins).
+ */
+export async function listUsers(deps: Deps, actor: Actor, q: UserQuery) {
+  adminsOnly(actor)
+  const roles = [...STAFF_ROLES.filter((r) => rank(r) < rank(actor.role)), ...deps.config.END_USER_ROLES]
+  const rows = await deps.users.page({ ...q, roles, limit: q.limit + 1 })
+  const devices = await deps.devices.ofUsers(rows.slice(0, q.limit).map((u) => u.id))
+  return page(rows, q.limit, (u) => toUserView(u, devices.get(u.id) ?? []))
+}
+
+/** A user reads itself; admins read those below them; a client reads its own sub-clients. */
+export async function getUser(deps: Deps, actor: Actor, id: string): Promise<UserView> {
+  if (id === actor.id) {
+    const self = await deps.users.byId(id)
+    if (!self) throw notFound()
+    return withDevices(deps, self)
+  }
+  return withDevices(deps, await managed(deps, actor, id))
+}
+
+export interface AdminPatch {
+  name?: string | null | undefined
+  surname?: string | null | undefined
+  email?: string | null | undefined
+  phone?: string | null | undefined
+  role?: string | undefined
+}
+
+const stillHasSubclients = () =>
+  new AppError('validation_error', 'Request validation failed', { fields: { role: 'This client still has sub-clients' } })
+
+/** Edits a user below the actor. A role change ends the user's sessions, so the new role applies at once. */
+export async function patchUser(deps: Deps, actor: Actor, id: string, patch: AdminPatch, client: ClientInfo): Promise<UserView> {
+  if (id === actor.id && patch.role !== undefined) throw new AppError('forbidden', 'Nobody changes their own role')
+  adminsOnly(actor)
+  const target = await managed(deps, actor, id)
+  const changes: Partial<UserRow> = { updatedAt: deps.now() }
+  if (patch.name !== undefined) changes.name = patch.name
+  if (patch.surname !== undefined) changes.surname = patch.surname
+  if (patch.email !== undefined) {
+    changes.email = patch.email === null ? null : normalizeEmail(patch.email)
+    if (changes.email !== target.email) changes.emailVerified = false
+  }
+  if (patch.phone !== undefined) {
+    changes.phone = patch.phone === null ? null : parsePhone(patch.phone, deps.config)
+    if (changes.phone !== target.phone) changes.phoneVerified = false
+  }
+  const roleChanged = patch.role !== undefined && patch.role !== target.role
+  if (roleChanged) {
+    const known = [...STAFF_ROLES, ...deps.config.END_USER_ROLES]
+    if (!known.includes(patch.role as string)) {
+      throw new AppError('validation_error', 'Request validation failed', {
+        fields: { role: `Unknown role; one of: ${known.join(', ')}` },
+      })
+    }
+    if (!canAssignRole(actor, patch.role as string, deps.config.END_USER_ROLES))
+      throw new AppError('forbidden', `You cannot give the role ${patch.role}`)
+    if (target.role === 'client' && (await deps.users.page({ parentId: target.id, limit: 1 })).length > 0) {
+      throw stillHasSubclients()
+    }
+    changes.role = patch.role as string
+    changes.parentId = null
+  }
+  let updated: UserRow | undefined
+  try {
+    // A client's demotion re-checks "no sub-clients" in its own statement (one created meanwhile).
+    const demotesClient = roleChanged && target.role === 'client'
+    updated = demotesClient ? await deps.users.updateChildless(id, changes) : await deps.users.update(id, changes)
+    if (!updated && demotesClient && (await deps.users.byId(id))) throw stillHasSubclients()
+  } catch (err) {
+    if (isUniqueViolation(err, 'email')) throw new AppError('email_taken', 'This email is already registered')
+    if (isUniqueViolation(err, 'phone')) throw new AppError('phone_taken', 'This phone number is already registered')
+    throw err
+  }
+  if (!updated) throw notFound()
+  if (roleChanged) {
+    await revokeUserSessions(deps, id, undefined, { reason: 'role_changed', actorId: actor.id, client })
+    audit(deps, {
+      type: 'role_changed',
+      actorId: actor.id,
+      subjectId: id,
+      ...client,
+      detail: { from: target.role, to: updated.role },
+    })
+  } else {
+    audit(deps, { type: 'user_updated', actorId: actor.id, subjectId: id, ...client, detail: { fields: Object.keys(patch) } })
+  }
+  return withDevices(deps, updated)
+}
+
+/** A client's sub-clients need it (their permissions are capped by its own): they go first. */
+export async function assertNoSubclients(deps: Deps, user: UserRow): Promise<void> {
+  if (user.role === 'client' && (await deps.users.page({ parentId: user.id, limit: 1 })).length > 0) throw hasSubclients()
+}
+
+const hasSubclients = () =>
+  new AppError('validation_error', 'Request validation failed', {
+    fields: { id: 'This client still has sub-clients; delete them first' },
+  })
+
+export async function deleteUser(deps: Deps, actor: Actor, id: string, client: ClientInfo): Promise<void> {
+  adminsOnly(actor)
+  const target = await managed(deps, actor, id)
+  await assertNoSubclients(deps, target)
+  await revokeUserSessions(deps, id, undefined, { reason: 'user_deleted', actorId: actor.id, client })
+  // The delete checks again, in its own statement (a sub-client created in between).
+  if (!(await deps.users.delete(id))) {
+    await assertNoSubclients(deps, target)
+    throw notFound() // deleted by someone else in between
+  }
+  audit(deps, { type: 'user_deleted', actorId: actor.id, subjectId: id, ...client })
+}
+
+/** activate / deactivate / suspend; the two last end every session of the user at once. */
+export async function setStatus(
+  deps: Deps,
+  actor: Actor,
+  id: string,
+  status: 'active' | 'deactivated' | 'suspended',
+  client: ClientInfo,
+): Promise<UserView> {
+  adminsOnly(actor)
+  const target = await managed(deps, actor, id)
+  const updated = await deps.users.update(id, { status, updatedAt: deps.now() })
+  if (!updated) throw notFound()
+  if (status !== 'active') await revokeUserSessions(deps, id, undefined, { reason: `user_${status}`, actorId: actor.id, client })
+  audit(deps, {
+    type: 'status_changed',
+    actorId: actor.id,
+    subjectId: id,
+    ...client,
+    detail: { from: target.status, to: status },
+  })
+  return withDevices(deps, updated)
+}

@@ -1,0 +1,90 @@
+import { hashPassword } from '../../crypto/password'
+import type { Deps } from '../../deps'
+import { AppError } from '../../errors'
+import type { UserRow } from '../../storage/db/schema'
+import { createLink, sendNotice } from '../account'
+import { audit } from '../audit'
+import { checkOtp, consumeOtp, type Destination } from '../otp'
+import { type ClientInfo, revokeUserSessions } from '../sessions'
+import {
+  assertReenteredPassword,
+  destinationOf,
+  findByDestination,
+  type IdentifierInput,
+  requestOtpInBackground,
+} from '../sign-in'
+import { scryptParams } from './check'
+import { assertPasswordAllowed } from './policy'
+import { endResetCredentials } from './reset-credentials'
+
+/** Whether `to` is a verified address of `user`: the only kind a reset goes to (SPEC §6.1). */
+function isVerifiedAddress(user: UserRow, to: Destination): boolean {
+  return to.channel === 'sms' ? user.phone === to.address && user.phoneVerified : user.email === to.address && user.emailVerified
+}
+
+/**
+ * Sends a `reset` code to a verified phone or email of an active account in the background;
+ * answers the same for anyone (an unverified address gets the same 202 and nothing).
+ */
+export function requestPasswordReset(deps: Deps, input: IdentifierInput, client: ClientInfo): Promise<void> {
+  const to = destinationOf(deps, input)
+  return requestOtpInBackground(deps, {
+    purpose: 'reset',
+    to,
+    client,
+    requestGroup: 'reset',
+    shouldSend: (user) => user?.status === 'active' && isVerifiedAddress(user, to),
+    // By email, the code comes with a one-time link to the reset page.
+    extrasFor: async (user) => {
+      if (to.channel !== 'email' || !user) return {}
+      const link = await createLink(deps, 'password_reset', user.id, to.address)
+      return { link: link.url, linkMinutes: link.minutes }
+    },
+  })
+}
+
+/**
+ * Sets a new password with a `reset` code and revokes every session of the user. The code is
+ * checked first (a wrong one is 400 `invalid_code` whatever the password: no policy answer names
+ * the holder's identifiers), then the policy, and only then is the code used: a refused password
+ * does not burn a right code.
+ */
+export async function confirmPasswordReset(
+  deps: Deps,
+  input: IdentifierInput & { code: string; new_password: string },
+  client: ClientInfo,
+): Promise<void> {
+  const to = destinationOf(deps, input)
+  const user = await findByDestination(deps, to)
+  const right = await checkOtp(deps, { purpose: 'reset', to, code: input.code, ip: client.ip })
+  // A code sent before the address stopped being this account's verified one is dead.
+  if (!user || !isVerifiedAddress(user, to)) throw new AppError('invalid_code', 'The code is invalid or has expired')
+  assertPasswordAllowed(input.new_password, deps.config, user, 'new_password')
+  await consumeOtp(deps, right)
+  const passwordHash = await hashPassword(input.new_password, scryptParams(deps.config))
+  await deps.users.update(user.id, { passwordHash, updatedAt: deps.now() })
+  await endResetCredentials(deps, user)
+  await revokeUserSessions(deps, user.id, undefined, { reason: 'password_reset', client })
+  audit(deps, { type: 'password_reset', actorId: user.id, subjectId: user.id, ...client, detail: { channel: to.channel } })
+  sendNotice(deps, user, 'password_reset')
+}
+
+/** Changes the signed-in user's password; every other session is revoked, this one lives. */
+export async function changePassword(
+  deps: Deps,
+  userId: string,
+  sessionId: string,
+  input: { old_password: string; new_password: string },
+  client: ClientInfo,
+): Promise<void> {
+  const user = await deps.users.byId(userId)
+  if (!user) throw new AppError('invalid_token', 'The access token is invalid, expired or revoked')
+  // Counted like a login: a stolen token cannot guess the password (SPEC §6.1).
+  await assertReenteredPassword(deps, user, input.old_password, client)
+  assertPasswordAllowed(input.new_password, deps.config, user, 'new_password')
+  const passwordHash = await hashPassword(input.new_password, scryptParams(deps.config))
+  await deps.users.update(user.id, { passwordHash, updatedAt: deps.now() })
+  await revokeUserSessions(deps, user.id, sessionId, { reason: 'password_changed', client })
+  audit(deps, { type: 'password_changed', actorId: user.id, subjectId: user.id, ...client })
+  sendNotice(deps, user, 'password_changed')
+}

@@ -1,0 +1,1 @@
+export { createPlace, listPlaces } from './places'

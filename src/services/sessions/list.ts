@@ -1,0 +1,52 @@
+import type { Deps } from '../../deps'
+import { AppError } from '../../errors'
+import { page } from '../pagination'
+import { type ClientInfo, revokeSession, revokeUserSessions } from './open'
+
+export interface SessionView {
+  id: string
+  created_at: string
+  last_used_at: string
+  expires_at: string
+  user_agent: string | null
+  ip: string | null
+  current: boolean
+}
+
+const iso = (ms: number) => new Date(ms).toISOString()
+
+/** A page of the user's live sessions, newest first, the calling one marked `current`. */
+export async function listSessions(
+  deps: Deps,
+  userId: string,
+  currentId: string,
+  q: { limit: number; cursor?: string | undefined },
+): Promise<{ items: SessionView[]; next_cursor: string | null }> {
+  const rows = await deps.sessions.liveOf(userId, deps.now(), q)
+  return page(rows, q.limit, (s) => ({
+    id: s.id,
+    created_at: iso(s.createdAt),
+    last_used_at: iso(s.lastUsedAt),
+    expires_at: iso(s.expiresAt),
+    user_agent: s.userAgent,
+    ip: s.ip,
+    current: s.id === currentId,
+  }))
+}
+
+/** Ends one of the user's sessions; another user's session id is a 404, like an unknown one. */
+export async function endSession(deps: Deps, userId: string, sessionId: string, client: ClientInfo): Promise<void> {
+  if (!(await revokeSession(deps, userId, sessionId, { reason: 'ended_by_user', client }))) {
+    throw new AppError('not_found', 'No such session')
+  }
+}
+
+/** Ends every session of the user but the calling one. */
+export function endOtherSessions(deps: Deps, userId: string, currentId: string, client: ClientInfo): Promise<void> {
+  return revokeUserSessions(deps, userId, currentId, { reason: 'ended_by_user', client })
+}
+
+/** Logout: this session's refresh token and its access tokens stop working. */
+export async function logout(deps: Deps, userId: string, sessionId: string, client: ClientInfo): Promise<void> {
+  await revokeSession(deps, userId, sessionId, { reason: 'logout', client })
+}

@@ -1,0 +1,157 @@
+import { sha256Hex } from '../../crypto/hash'
+import { newId, randomToken } from '../../crypto/random'
+import type { Deps } from '../../deps'
+import { AppError } from '../../errors'
+import type { DeviceRow, SessionRow, UserRow } from '../../storage/db/schema'
+import type { NewSession } from '../../storage/repos/sessions'
+import { toUserView, type UserView } from '../account'
+import { type AuditEvent, audit, auditRow } from '../audit'
+import { effectivePermissions } from '../iam'
+
+export interface ClientInfo {
+  ip: string
+  userAgent: string | null
+}
+
+export interface TokenResponse {
+  access_token: string
+  token_type: 'bearer'
+  expires_in: number
+  refresh_token: string
+  user: UserView
+}
+
+/** Refuses accounts that may not hold a session: pending (403 unverified) or disabled (403). */
+export function assertCanSignIn(user: UserRow): void {
+  if (user.status === 'pending') throw new AppError('unverified_account', 'Verify your phone or email before logging in')
+  if (user.status !== 'active') throw new AppError('account_disabled', 'This account is disabled')
+}
+
+/** The token response for a session: a fresh access token and the given refresh token. */
+export async function tokenResponse(
+  deps: Deps,
+  user: UserRow,
+  devices: DeviceRow[],
+  sessionId: string,
+  refreshToken: string,
+): Promise<TokenResponse> {
+  const now = deps.now()
+  const [keyring, perms] = await Promise.all([deps.keyring(), effectivePermissions(deps, user)])
+  const accessToken = await keyring.sign({ sub: user.id, sid: sessionId, jti: newId(now), role: user.role, perms }, now)
+  return {
+    access_token: accessToken,
+    token_type: 'bearer',
+    expires_in: deps.config.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
+    refresh_token: refreshToken,
+    user: toUserView(user, devices),
+  }
+}
+
+/** A session about to open: its id, its refresh token, and the row that stores its hash. */
+export interface SessionDraft {
+  id: string
+  refreshToken: string
+  row: NewSession
+}
+
+export async function newSession(deps: Deps, userId: string, client: ClientInfo): Promise<SessionDraft> {
+  const now = deps.now()
+  const id = newId(now)
+  const refreshToken = randomToken(32)
+  return {
+    id,
+    refreshToken,
+    row: {
+      id,
+      userId,
+      refreshHash: await sha256Hex(refreshToken),
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: now + deps.config.REFRESH_TOKEN_EXPIRE_DAYS * 86_400_000,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+      ip: client.ip,
+    },
+  }
+}
+
+/** The token response of a session just opened; this isolate then serves GET /me with its profile. */
+export async function openedResponse(
+  deps: Deps,
+  session: SessionDraft,
+  user: UserRow,
+  devices: DeviceRow[],
+): Promise<TokenResponse> {
+  const response = await tokenResponse(deps, user, devices, session.id, session.refreshToken)
+  // The profile just built carries the new last_login: a cached profile older than it is refused anyway.
+  deps.authState.sessionOpened(user.id, session.id, response.user)
+  return response
+}
+
+/**
+ * Opens a session for a user who just proved who they are: a new session row holding the
+ * refresh token's hash, an access token bound to it, and the user's last login. The sign-in's
+ * audit event is written in the same D1 batch.
+ */
+export async function startSession(deps: Deps, user: UserRow, client: ClientInfo, event: AuditEvent): Promise<TokenResponse> {
+  const session = await newSession(deps, user.id, client)
+  // The login stamp is not a profile-invalidating write: a cached profile older than this
+  // session's login is refused by GET /me anyway.
+  const opened = await deps.sessions.open(session.row, auditRow(deps, event))
+  return openedResponse(deps, session, opened.user ?? user, opened.devices)
+}
+
+/** Whether a session row is the user's, unrevoked and unexpired. */
+export function isLiveSession(session: SessionRow | undefined, userId: string, now: number): session is SessionRow {
+  return session !== undefined && session.userId === userId && session.revokedAt === null && session.expiresAt > now
+}
+
+/** Why sessions end, for the audit log. */
+export interface RevokeContext {
+  reason: string
+  actorId?: string | undefined
+  client?: ClientInfo | undefined
+}
+
+/**
+ * Ends a user's sessions (all, or all but `keepSessionId`) in D1 and marks them in KV so their
+ * access tokens fail at the next request (SPEC §6.3).
+ */
+export async function revokeUserSessions(deps: Deps, userId: string, keepSessionId?: string, why?: RevokeContext): Promise<void> {
+  const now = deps.now()
+  const ended = await deps.sessions.revokeAllOfUser(userId, now, keepSessionId)
+  await deps.authState.markUser(userId, { before: now, keep: keepSessionId ?? null })
+  // A mark replaces the user's previous one. The kept session was live when the caller checked it,
+  // but a revocation of it racing this call (a suspension) may have been marked just before this
+  // mark replaced it: read it again, and if it is gone, spare nothing.
+  if (keepSessionId && !isLiveSession(await deps.sessions.byId(keepSessionId), userId, deps.now())) {
+    await deps.authState.markUser(userId, { before: deps.now(), keep: null })
+  }
+  if (why) {
+    audit(deps, {
+      type: 'sessions_revoked',
+      actorId: why.actorId ?? userId,
+      subjectId: userId,
+      ...why.client,
+      detail: { reason: why.reason, count: ended.length, kept: keepSessionId ?? null },
+    })
+  }
+}
+
+/** Ends one session of a user (logout, the user ending it elsewhere, refresh-token reuse). */
+export async function revokeSession(deps: Deps, userId: string, sessionId: string, why?: RevokeContext): Promise<boolean> {
+  const revoked = await deps.sessions.revoke(sessionId, userId, deps.now())
+  // Only the owner's own live session is marked: an id guessed by someone else changes nothing.
+  if (revoked) {
+    await deps.authState.markSession(userId, sessionId)
+    if (why) {
+      audit(deps, {
+        type: 'session_revoked',
+        actorId: why.actorId ?? userId,
+        subjectId: userId,
+        ...why.client,
+        detail: { reason: why.reason, session_id: sessionId },
+      })
+    }
+  }
+  return revoked
+}

@@ -1,0 +1,44 @@
+import { sha256Hex } from '../../crypto/hash'
+import { randomToken } from '../../crypto/random'
+import type { Deps } from '../../deps'
+import { AppError } from '../../errors'
+import { audit } from '../audit'
+import { assertUnderRequestLimit, requestCounter } from '../limits'
+import { assertCanSignIn, type ClientInfo, revokeSession, type TokenResponse, tokenResponse } from './open'
+
+const invalidRefresh = () => new AppError('invalid_token', 'The refresh token is invalid, expired or revoked')
+
+/**
+ * Exchanges a refresh token for a new pair, rotating it with a compare-and-swap: of concurrent
+ * refreshes with one token exactly one wins. A token rotated away less than
+ * REFRESH_REUSE_GRACE_SECONDS ago is a benign client race (409, the session lives); later it can
+ * only be a copy in the wrong hands, so the whole session is revoked (401 refresh_token_reused).
+ * Counts the `refresh` group's per-IP request limit (429 `rate_limited`, the token untouched).
+ */
+export async function refreshSession(deps: Deps, refreshToken: string, client: ClientInfo): Promise<TokenResponse> {
+  const now = deps.now()
+  const oldHash = await sha256Hex(refreshToken)
+  const next = randomToken(32)
+  // The per-IP limit is counted in the rotation's own round trip; over it, nothing rotates.
+  const limit = requestCounter(deps, 'refresh', client.ip)
+  const rotation = await deps.sessions.rotate({ oldHash, newHash: await sha256Hex(next), now, limit })
+  assertUnderRequestLimit(deps, rotation.limit, now)
+  const { swapped } = rotation
+  if (swapped) {
+    const { session, user, devices } = swapped
+    if (!user) throw invalidRefresh()
+    assertCanSignIn(user)
+    return tokenResponse(deps, user, devices, session.id, next)
+  }
+
+  const rotated = await deps.sessions.rotatedAway(oldHash)
+  if (!rotated) throw invalidRefresh()
+  const owner = await deps.sessions.byId(rotated.sessionId)
+  if (!owner || owner.revokedAt !== null || owner.expiresAt <= now) throw invalidRefresh()
+  if (now - rotated.rotatedAt <= deps.config.REFRESH_REUSE_GRACE_SECONDS * 1000) {
+    throw new AppError('refresh_conflict', 'This refresh token was just rotated; use the newest one')
+  }
+  await revokeSession(deps, owner.userId, owner.id, { reason: 'refresh_token_reused', client })
+  audit(deps, { type: 'refresh_token_reused', subjectId: owner.userId, ...client, detail: { session_id: owner.id } })
+  throw new AppError('refresh_token_reused', 'This refresh token was already used; the session has been revoked')
+}

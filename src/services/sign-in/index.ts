@@ -1,0 +1,5 @@
+export { verifyCode } from './code'
+export { oauthToken } from './oauth-token'
+export type { IdentifierInput } from './password'
+export { destinationOf, findByDestination, loginWithPassword, requestLoginOtp, requestOtpInBackground } from './password'
+export { assertReenteredPassword } from './reauth'

@@ -1,0 +1,77 @@
+import type { Deps } from '../../deps'
+import { AppError, OAuthError } from '../../errors'
+import { limitIpRequests } from '../limits'
+import { PASSWORD_MAX_LENGTH } from '../passwords'
+import type { ClientInfo, TokenResponse } from '../sessions'
+import { refreshSession } from '../sessions'
+import { loginWithPassword } from './password'
+
+export interface OAuthTokenResponse {
+  access_token: string
+  token_type: 'bearer'
+  expires_in: number
+  refresh_token: string
+}
+
+/** The parsed form; a repeated parameter arrives as an array when parsed with `parseBody({ all: true })`. */
+type Form = Record<string, string | File | (string | File)[]>
+
+function field(form: Form, name: string): string {
+  const value = form[name]
+  // RFC 6749 §3.2: a parameter must not be repeated; taking either copy would be a guess.
+  if (Array.isArray(value)) throw new OAuthError('invalid_request', `Repeated parameter: ${name}`)
+  if (typeof value !== 'string' || value === '') throw new OAuthError('invalid_request', `Missing parameter: ${name}`)
+  return value
+}
+
+/** SPEC §4: a password over PASSWORD_MAX_LENGTH characters is refused before any hashing. */
+function passwordOf(form: Form): string {
+  const password = field(form, 'password')
+  if ([...password].length > PASSWORD_MAX_LENGTH) {
+    throw new OAuthError('invalid_request', `password must be at most ${PASSWORD_MAX_LENGTH} characters`)
+  }
+  return password
+}
+
+/** Identifiers of the password grant: a phone, an email or a username (RFC 6749 §4.3 `username`). */
+function identifierOf(username: string) {
+  if (username.includes('@')) return { email: username }
+  if (/^[+0-9 ()-]+$/.test(username)) return { phone: username }
+  return { username }
+}
+
+// Refusals of a grant are `invalid_grant` whatever the reason; limits and outages keep their own status.
+const GRANT_REFUSALS = new Set([
+  'invalid_credentials',
+  'unverified_account',
+  'account_disabled',
+  'invalid_token',
+  'refresh_token_reused',
+  'refresh_conflict',
+  'validation_error',
+])
+
+/**
+ * The OAuth 2.0 token endpoint (RFC 6749 §4.3 password grant, §6 refresh): the same rules as
+ * `/login` and `/refresh`, with RFC 6749 error bodies.
+ */
+export async function oauthToken(deps: Deps, form: Form, client: ClientInfo): Promise<OAuthTokenResponse> {
+  const grantType = field(form, 'grant_type')
+  let result: TokenResponse
+  try {
+    if (grantType === 'password') {
+      result = await loginWithPassword(deps, { ...identifierOf(field(form, 'username')), password: passwordOf(form) }, client)
+    } else if (grantType === 'refresh_token') {
+      // The password grant counts the login group's limit in its first batch; this one here.
+      await limitIpRequests(deps, 'login', client.ip)
+      result = await refreshSession(deps, field(form, 'refresh_token'), client)
+    } else {
+      throw new OAuthError('unsupported_grant_type', 'Supported grant types: password, refresh_token')
+    }
+  } catch (err) {
+    if (err instanceof AppError && GRANT_REFUSALS.has(err.code)) throw new OAuthError('invalid_grant', err.detail)
+    throw err
+  }
+  const { user: _user, ...tokens } = result
+  return tokens
+}
