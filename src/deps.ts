@@ -15,6 +15,7 @@ import { type OtpChallengesRepo, otpChallengesRepo } from './storage/repos/otp-c
 import { type PlacesRepo, placesRepo } from './storage/repos/places'
 import { type PoliciesRepo, policiesRepo } from './storage/repos/policies'
 import { type RateLimitsRepo, rateLimitsRepo } from './storage/repos/rate-limits'
+import { type RegistrationsRepo, registrationsRepo } from './storage/repos/registrations'
 import { type SessionsRepo, sessionsRepo } from './storage/repos/sessions'
 import { type UsersRepo, usersRepo } from './storage/repos/users'
 
@@ -32,6 +33,8 @@ export interface Deps {
   loginFailures: LoginFailuresRepo
   otpChallenges: OtpChallengesRepo
   rateLimits: RateLimitsRepo
+  /** Registration's intents: begin (limits, reservation, holders) and save, each one D1 batch. */
+  registrations: RegistrationsRepo
   /** OTP sign-in in one D1 batch. */
   codeSignIn: CodeSignInRepo
   otpCodes: OtpCodesStore
@@ -79,6 +82,7 @@ export function buildDeps(env: Bindings, waitUntil: (p: Promise<unknown>) => voi
       loginFailures: loginFailuresRepo(db),
       otpChallenges: otpChallengesRepo(db),
       rateLimits: rateLimitsRepo(db),
+      registrations: registrationsRepo(db),
       codeSignIn: codeSignInRepo(db),
       otpCodes: otpCodesStore(env.KV),
       authState,

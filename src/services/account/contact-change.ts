@@ -4,7 +4,7 @@ import { AppError } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import type { UserPatch } from '../../storage/repos/users'
 import { audit } from '../audit'
-import { deliverOtp, reserveOtp, verifyOtp } from '../otp'
+import { deliverOtp, invalidCode, reserveOtp, verifyOtp } from '../otp'
 import { type ClientInfo, isLiveSession } from '../sessions'
 import { assertReenteredPassword } from '../sign-in'
 import { sendEmailVerification } from './email-links'
@@ -21,7 +21,6 @@ import { toUserView, type UserView } from './view'
 export const RECENT_SIGN_IN_MS = 5 * 60_000
 
 const invalidToken = () => new AppError('invalid_token', 'The access token is invalid, expired or revoked')
-const invalidCode = () => new AppError('invalid_code', 'The code is invalid or has expired')
 
 /**
  * Re-authenticates a change of email or phone: the session row must be live in D1 (a revoked
@@ -49,7 +48,7 @@ export async function assertCanMoveAccount(
 
 /** Sends a `phone_change` code to `phone` before answering (a failed send is a 503). */
 export async function sendPhoneCode(deps: Deps, user: UserRow, phone: string, client: ClientInfo): Promise<void> {
-  const reservation = await reserveOtp(deps, 'phone_change', { channel: 'sms', address: phone }, client)
+  const reservation = await reserveOtp(deps, { purpose: 'phone_change', to: { channel: 'sms', address: phone }, client })
   await deliverOtp(deps, reservation, { userId: user.id })
 }
 

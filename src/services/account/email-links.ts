@@ -45,7 +45,7 @@ export async function createLink(
  * (503) and leaves neither a valid code nor a valid link.
  */
 export async function sendEmailVerification(deps: Deps, user: UserRow, email: string, client: ClientInfo): Promise<void> {
-  const reservation = await reserveOtp(deps, 'email_change', { channel: 'email', address: email }, client)
+  const reservation = await reserveOtp(deps, { purpose: 'email_change', to: { channel: 'email', address: email }, client })
   // Older links are retired only once this one is sent: a failed change leaves the pending one working.
   const link = await createLink(deps, 'email_verify', user.id, email, { retireOlder: false })
   try {

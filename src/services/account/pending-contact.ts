@@ -5,13 +5,13 @@ import { isUniqueViolation } from '../../storage/repos/users'
 import { noticeEmail } from '../../templates/email'
 import { audit } from '../audit'
 import type { E164 } from '../identifiers'
+import { invalidCode } from '../otp'
 import { endResetCredentials } from '../passwords'
 import type { ClientInfo } from '../sessions'
 import { claimEmail, emailIsTaken } from './email-claims'
 
 /** SPEC §6.2: a pending email or phone becomes the account's own once confirmed; the old one is told. */
 
-const invalidCode = () => new AppError('invalid_code', 'The code is invalid or has expired')
 const taken = (which: 'email' | 'phone') =>
   which === 'email'
     ? new AppError('email_taken', 'This email is already registered')

@@ -1,15 +1,13 @@
-import { hashPassword } from '../../crypto/password'
-import { newId } from '../../crypto/random'
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
-import { isUniqueViolation } from '../../storage/repos/users'
 import { audit } from '../audit'
 import { normalizeEmail, parsePhone } from '../identifiers'
-import { type Channel, type Destination, deliverOtp, type Reservation, releaseOtp, reserveWith } from '../otp'
-import { assertPasswordAllowed, checkPassword, scryptParams } from '../passwords'
+import { accepted, type Channel, type CodeRequest, challengeFor, type Destination, deliverOtp, releaseOtp } from '../otp'
+import { assertPasswordAllowed, checkPassword } from '../passwords'
 import type { ClientInfo } from '../sessions'
-import { emailIsTaken, forgetReleased } from './email-claims'
+import { emailIsTaken } from './email-claims'
+import { bindingOf, emailTaken, holdersOf, isLivePending, phoneTaken, savePending } from './pending-account'
 
 export interface RegisterInput {
   name?: string | undefined
@@ -25,15 +23,6 @@ export interface RegisterResult {
   detail: string
   channel: Channel
   expires_in: number
-}
-
-const phoneTaken = () => new AppError('phone_taken', 'This phone number is already registered')
-const emailTaken = () => new AppError('email_taken', 'This email is already registered')
-
-/** An account holding the phone or email, and whether a code sent for it (as it is) still lives. */
-interface Held {
-  user: UserRow
-  liveCode: number
 }
 
 /**
@@ -58,22 +47,22 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
   const channel: Channel = phone ? 'sms' : 'email'
   const to: Destination = { channel, address: (phone ?? email) as string }
   const taken = () => (phone ? phoneTaken() : emailTaken())
-  // The older code stays open until this registration is accepted: a refused one must not kill it.
-  const { reservation, read } = await reserveWith(deps, {
-    purpose: 'register',
-    to,
-    client,
-    requestGroup: 'register',
-    read: deps.users.registrationStatement(phone, email, deps.now()),
-    closeOlder: false,
+  // The request limit, the send limits, the reservation and the holders of the phone and email:
+  // one round trip. The older code stays open until this registration is accepted: a refused one must not kill it.
+  const request: CodeRequest = { purpose: 'register', to, client, requestGroup: 'register' }
+  const challenge = challengeFor(deps, request)
+  const { reserved, holders } = await deps.registrations.begin({ phone, email, reserve: challenge })
+  const { primary, emailHolder } = holdersOf(holders, phone, email)
+  const reservation = await accepted(deps, {
+    request,
+    challenge,
+    reserved,
     // Refused by a send limit: an identifier a verified account holds still answers its 409 (no hash either way).
-    whenRefused: (read) => {
-      const { primary, emailHolder } = holdersOf(read ?? [], phone, email)
+    whenRefused: () => {
       if (primary && primary.user.status !== 'pending') throw taken()
       if (emailHolder && emailIsTaken(emailHolder.user)) throw emailTaken()
     },
   })
-  const { primary, emailHolder } = holdersOf(read ?? [], phone, email)
   const refuse = async (err: AppError) => {
     await releaseOtp(deps, reservation)
     return err
@@ -87,7 +76,7 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
     // SPEC §6.1: a registration over a pending account whose code lives changes nothing of it;
     // its own password gets a new code (limits applied above), another one 409.
     if (!(await checkPassword(deps, primary.user, input.password))) throw await refuse(taken())
-    await deps.otpChallenges.settle(settled(deps, reservation))
+    await deps.registrations.keep(bindingOf(deps, reservation))
     user = primary.user
   } else {
     user = await savePending(deps, { input, phone, email, role, reservation, claimEmail: emailHolder ? email : null })
@@ -102,81 +91,4 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
     channel,
     expires_in: config.OTP_EXPIRE_MINUTES * 60,
   }
-}
-
-/**
- * The account a registration would replace (holding its phone, else its pending holder of the
- * email, or an email holder that reserves it) and another account holding its email.
- */
-function holdersOf(held: Held[], phone: string | null, email: string | null) {
-  const byPhone = phone ? held.find((h) => h.user.phone === phone) : undefined
-  const byEmail = email ? held.find((h) => h.user.email === email) : undefined
-  const primary = phone
-    ? byPhone
-    : byEmail && (byEmail.user.status === 'pending' || emailIsTaken(byEmail.user))
-      ? byEmail
-      : undefined
-  return { primary, emailHolder: byEmail && byEmail !== primary ? byEmail : undefined }
-}
-
-const isLivePending = (h: Held) => h.user.status === 'pending' && h.liveCode === 1
-
-const settled = (deps: Deps, r: Reservation) => ({
-  id: r.id,
-  destination: `${r.to.channel}:${r.to.address}`,
-  purpose: r.purpose,
-  now: deps.now(),
-})
-
-interface NewPending {
-  input: RegisterInput
-  phone: string | null
-  email: string | null
-  role: string
-  reservation: Reservation
-  claimEmail: string | null
-}
-
-/** Hashes the password and writes the pending account with its code's binding: one D1 batch. */
-async function savePending(deps: Deps, p: NewPending): Promise<UserRow> {
-  const passwordHash = await hashPassword(p.input.password, scryptParams(deps.config))
-  const now = deps.now()
-  const row = {
-    id: newId(now),
-    phone: p.phone,
-    email: p.email,
-    username: null,
-    passwordHash,
-    name: p.input.name ?? null,
-    surname: p.input.surname ?? null,
-    role: p.role,
-    status: 'pending' as const,
-    phoneVerified: false,
-    emailVerified: false,
-    createdAt: now,
-    updatedAt: now,
-  }
-  let saved: Awaited<ReturnType<Deps['users']['savePending']>>
-  try {
-    saved = await deps.users.savePending({
-      row,
-      by: p.phone ? 'phone' : 'email',
-      claimEmail: p.claimEmail,
-      now,
-      challengeId: p.reservation.id,
-      // A registration that wrote nothing (another holder won the race) closes no older code.
-      after: deps.otpChallenges.bindStatements({ ...settled(deps, p.reservation), stamp: now }),
-    })
-  } catch (err) {
-    await releaseOtp(deps, p.reservation)
-    if (isUniqueViolation(err, 'email')) throw emailTaken()
-    if (isUniqueViolation(err, 'phone')) throw phoneTaken()
-    throw err
-  }
-  if (!saved.user) {
-    await releaseOtp(deps, p.reservation)
-    throw p.phone ? phoneTaken() : emailTaken()
-  }
-  await forgetReleased(deps, saved.released)
-  return saved.user
 }

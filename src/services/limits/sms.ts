@@ -1,11 +1,11 @@
 import type { Deps } from '../../deps'
 import { AppError, retryAfterSeconds } from '../../errors'
+import { DAY_MS } from '../../storage/repos/otp-challenges'
 import type { Hit } from '../../storage/repos/rate-limits'
 import { audit } from '../audit'
 import { validMobile } from '../identifiers'
 import type { ClientInfo } from '../sessions'
 
-const DAY_MS = 86_400_000
 const BUDGET_KEY = 'sms:budget'
 
 /** The number without its last 4 digits: SMS pumping walks through ranges of one prefix. */
@@ -15,7 +15,7 @@ export const countryOf = (e164: string) => validMobile(e164)?.country ?? 'ZZ'
 const smsRangeKeys = (e164: string) => [`sms:prefix:${prefixOf(e164)}`, `sms:country:${countryOf(e164)}`]
 
 /**
- * The daily counters a text is charged on, hit with its reservation (see reserveOtp), in this
+ * The daily counters a text is charged on, hit with its reservation (see otp's `challengeFor`), in this
  * order: its number range's, its country's, and the global budget's.
  */
 export const smsChargeKeys = (e164: string) => [...smsRangeKeys(e164), BUDGET_KEY]

@@ -6,18 +6,19 @@ import type { Deps } from '../../deps'
 import { AppError, retryAfterSeconds } from '../../errors'
 import type { OtpCodeEntry } from '../../storage/kv/otp-codes'
 import { ipBucket } from '../limits'
-import type { Destination, OtpPurpose } from './otp'
+import { type Destination, destinationKey, type OtpPurpose } from './destination'
 
 // Checking a one-time code (SPEC §5): the constant-time comparison with its KV entry, and the
 // atomic D1 decisions on attempts, single use, the per-IP-bucket daily failure cap and the
 // account the code is bound to.
 
 // The MAC binds the code to its challenge, purpose and destination: a code for one never fits another.
-export async function codeMac(deps: Deps, challengeId: string, purpose: OtpPurpose, to: Destination, code: string) {
-  return hmacSha256(deps.config.OTP_PEPPER, `${challengeId}|${purpose}|${to.channel}:${to.address}|${code}`)
+export async function codeMac(deps: Deps, c: { challengeId: string; purpose: OtpPurpose; to: Destination; code: string }) {
+  return hmacSha256(deps.config.OTP_PEPPER, `${c.challengeId}|${c.purpose}|${destinationKey(c.to)}|${c.code}`)
 }
 
-const invalidCode = () => new AppError('invalid_code', 'The code is invalid or has expired')
+/** 400 `invalid_code`: the one answer for a wrong, used, expired or foreign code (no hint why). */
+export const invalidCode = () => new AppError('invalid_code', 'The code is invalid or has expired')
 const tooManyAttempts = (retryAfterMs: number) =>
   new AppError('too_many_attempts', 'Too many wrong codes; request a new one later', {
     retryAfter: retryAfterSeconds(retryAfterMs),
@@ -60,8 +61,9 @@ export interface CodeCheck {
 
 /** Compares a guess with the code a KV entry holds, in constant time; nothing is written. */
 export async function guessCode(deps: Deps, entry: OtpCodeEntry, c: CodeCheck): Promise<Guess> {
-  const right = timingSafeEqual(await codeMac(deps, entry.id, c.purpose, c.to, c.code), base64ToBytes(entry.mac))
-  const destination = `${c.to.channel}:${c.to.address}`
+  const mac = await codeMac(deps, { challengeId: entry.id, purpose: c.purpose, to: c.to, code: c.code })
+  const right = timingSafeEqual(mac, base64ToBytes(entry.mac))
+  const destination = destinationKey(c.to)
   return { challengeId: entry.id, destination, failKey: failKeyOf(destination, c.ip), now: deps.now(), right }
 }
 
@@ -80,7 +82,7 @@ const guessInput = (deps: Deps, r: RightCode) => ({
  */
 export async function checkOtp(deps: Deps, c: CodeCheck): Promise<RightCode> {
   const now = deps.now()
-  const destination = `${c.to.channel}:${c.to.address}`
+  const destination = destinationKey(c.to)
   const entry = await deps.otpCodes.get(c.purpose, destination)
   if (!entry) throw (await overDailyFailures(deps, failKeyOf(destination, c.ip), now)) ?? invalidCode()
   const { right, ...checked } = await guessCode(deps, entry, c)

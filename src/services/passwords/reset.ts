@@ -4,15 +4,17 @@ import { AppError } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import { createLink, sendNotice } from '../account'
 import { audit } from '../audit'
-import { checkOtp, consumeOtp, type Destination } from '../otp'
-import { type ClientInfo, revokeUserSessions } from '../sessions'
 import {
-  assertReenteredPassword,
+  checkOtp,
+  consumeOtp,
+  type Destination,
   destinationOf,
   findByDestination,
   type IdentifierInput,
   requestOtpInBackground,
-} from '../sign-in'
+} from '../otp'
+import { type ClientInfo, revokeUserSessions } from '../sessions'
+import { assertReenteredPassword } from '../sign-in'
 import { scryptParams } from './check'
 import { assertPasswordAllowed } from './policy'
 import { endResetCredentials } from './reset-credentials'

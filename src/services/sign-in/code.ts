@@ -1,15 +1,22 @@
 import { newId } from '../../crypto/random'
 import type { Deps } from '../../deps'
-import { AppError } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import type { OtpCodeEntry } from '../../storage/kv/otp-codes'
 import { isUniqueViolation } from '../../storage/repos/users'
 import { auditRow } from '../audit'
 import { assertUnderRequestLimit, limitIpRequestsAnd, requestCounter } from '../limits'
 import type { Destination, OtpPurpose } from '../otp'
-import { guessCode, refusal, verifyOtp } from '../otp'
+import {
+  destinationKey,
+  destinationOf,
+  findByDestination,
+  guessCode,
+  type IdentifierInput,
+  invalidCode,
+  refusal,
+  verifyOtp,
+} from '../otp'
 import { assertCanSignIn, type ClientInfo, newSession, openedResponse, startSession, type TokenResponse } from '../sessions'
-import { destinationOf, findByDestination, type IdentifierInput } from './password'
 
 function verifiedFlag(to: Destination) {
   return to.channel === 'sms' ? { phoneVerified: true } : { emailVerified: true }
@@ -36,8 +43,6 @@ async function createFromOtp(deps: Deps, to: Destination): Promise<UserRow> {
   }
 }
 
-const invalidCode = () => new AppError('invalid_code', 'The code is invalid or has expired')
-
 const signedInEvent = (userId: string, to: Destination, purpose: OtpPurpose, created: boolean, client: ClientInfo) =>
   ({
     type: 'login_succeeded',
@@ -60,7 +65,7 @@ export async function verifyCode(
   client: ClientInfo,
 ): Promise<TokenResponse> {
   const to = destinationOf(deps, input)
-  const destination = `${to.channel}:${to.address}`
+  const destination = destinationKey(to)
   // The entry this isolate wrote when it sent the code, if it did: no KV read then.
   const recalled = deps.otpCodes.recall('login', destination)
   const sent = recalled ?? (await deps.otpCodes.get('login', destination))

@@ -1,5 +1,5 @@
+export type { IdentifierInput } from '../otp'
 export { verifyCode } from './code'
 export { oauthToken } from './oauth-token'
-export type { IdentifierInput } from './password'
-export { destinationOf, findByDestination, loginWithPassword, requestLoginOtp, requestOtpInBackground } from './password'
+export { loginWithPassword, requestLoginOtp } from './password'
 export { assertReenteredPassword } from './reauth'

@@ -3,28 +3,12 @@ import { AppError } from '../../errors'
 import { type BatchStatement, runBatch } from '../../storage/db/prepared'
 import type { UserRow } from '../../storage/db/schema'
 import { audit } from '../audit'
-import { normalizeEmail, normalizeUsername, parsePhone } from '../identifiers'
-import { assertUnderRequestLimit, refundSmsBudget, requestCounter } from '../limits'
-import { type DeliveryExtras, type Destination, deliverOtp, type OtpPurpose, reserveOtpForRequest, storeUnsentOtp } from '../otp'
+import { normalizeUsername } from '../identifiers'
+import { assertUnderRequestLimit, requestCounter } from '../limits'
+import { type Destination, destinationKey, destinationOf, type IdentifierInput, requestOtpInBackground } from '../otp'
 import { checkPassword } from '../passwords'
 import { assertCanSignIn, type ClientInfo, startSession, type TokenResponse } from '../sessions'
 import { admissionStatements, admitAttempt, lockoutKeys } from './lockout'
-
-export interface IdentifierInput {
-  phone?: string | undefined
-  email?: string | undefined
-}
-
-/** The destination a phone-or-email body names (exactly one is present; the schema checks that). */
-export function destinationOf(deps: Deps, input: IdentifierInput): Destination {
-  return input.phone !== undefined
-    ? { channel: 'sms', address: parsePhone(input.phone, deps.config) }
-    : { channel: 'email', address: normalizeEmail(input.email ?? '') }
-}
-
-export function findByDestination(deps: Deps, to: Destination): Promise<UserRow | undefined> {
-  return to.channel === 'sms' ? deps.users.byPhone(to.address) : deps.users.byEmail(to.address)
-}
 
 const invalidCredentials = () => new AppError('invalid_credentials', 'Phone, email, username or password is incorrect')
 
@@ -52,7 +36,7 @@ export async function loginWithPassword(
     } catch {
       to = undefined // an unparsable phone is just an unknown account
     }
-    identifier = to ? `${to.channel}:${to.address}` : `raw:${(input.phone ?? input.email ?? '').slice(0, 64)}`
+    identifier = to ? destinationKey(to) : `raw:${(input.phone ?? input.email ?? '').slice(0, 64)}`
     holder = to && deps.users.holderStatement(to.channel === 'sms' ? 'phone' : 'email', to.address)
   }
   // One round trip before any hashing: the per-IP request counter, the lockout rows (a slot of
@@ -92,47 +76,6 @@ export async function loginWithPassword(
     actorId: user.id,
     ...client,
     detail: { method: 'password' },
-  })
-}
-
-export interface BackgroundOtp {
-  purpose: OtpPurpose
-  to: Destination
-  client: ClientInfo
-  /** The endpoint's per-IP request limit, counted in the send batch (`reserveOtpForRequest`). */
-  requestGroup: string
-  /** Whether the account holding `to` (if any) gets a code. */
-  shouldSend: (user: UserRow | undefined) => boolean
-  /** What the message carries besides the code (an email's one-time link). */
-  extrasFor?: (user: UserRow | undefined) => Promise<DeliveryExtras>
-}
-
-/**
- * Sends a code in the background and answers at once, identically for every account: the body
- * and the timing do not tell whether the account exists (SPEC §8). The send limits are applied
- * to the destination either way, so they do not tell either.
- */
-export async function requestOtpInBackground(deps: Deps, r: BackgroundOtp): Promise<void> {
-  // The endpoint's per-IP limit, the send limits, the reservation and the account lookup: one round trip.
-  const { reservation, holder: user } = await reserveOtpForRequest(deps, r.purpose, r.to, r.client, r.requestGroup)
-  if (!r.shouldSend(user)) {
-    // Nothing is sent; the reservation stays, so the cooldown does not tell, and a code nobody
-    // gets is stored like a sent one, so guesses at it are counted the same (SPEC §5). A text's
-    // budget charge goes back.
-    deps.defer(async () => {
-      await Promise.all([storeUnsentOtp(deps, reservation), reservation.budget ? refundSmsBudget(deps) : null])
-    })
-    return
-  }
-  deps.defer(async () => {
-    try {
-      const extras = (await r.extrasFor?.(user)) ?? {}
-      // An address its account has not verified gets only the service's own words (SPEC §6.6).
-      const name = r.to.channel === 'email' && user?.emailVerified ? user.name : undefined
-      await deliverOtp(deps, reservation, { ...extras, userId: user?.id, name })
-    } catch {
-      // deliverOtp released the reservation and audited the failure; nobody is waiting for an answer.
-    }
   })
 }
 

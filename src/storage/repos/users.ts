@@ -1,22 +1,10 @@
-import {
-  and,
-  desc,
-  eq,
-  getTableColumns,
-  inArray,
-  isNotNull,
-  isNull,
-  lt,
-  ne,
-  notInArray,
-  or,
-  type Placeholder,
-  sql,
-} from 'drizzle-orm'
-import { STAFF_ROLES } from '../../config'
+import { and, desc, eq, getTableColumns, inArray, lt, or, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { type BatchStatement, type Bind, once, prepared, runBatch } from '../db/prepared'
+import { once } from '../db/prepared'
 import { type UserRow, users } from '../db/schema'
+import { type HolderColumn, preparedHolder, releaseEmailQueries } from './user-queries'
+
+export { preparedHolder } from './user-queries'
 
 export type NewUser = typeof users.$inferInsert
 export interface UserFilter {
@@ -37,62 +25,10 @@ export function isUniqueViolation(err: unknown, column?: string): boolean {
   return message.includes('UNIQUE constraint failed') && (!column || message.includes(`users.${column}`))
 }
 
-type HolderColumn = 'phone' | 'email' | 'username'
-
 const otherActiveSuperAdmin = (id: string) =>
   sql`EXISTS (SELECT 1 FROM users AS other WHERE other.role = 'super_admin' AND other.status = 'active' AND other.id <> ${id})`
 
-/** The account holding a phone, email or username, as a statement built once; bound with `value`. */
-export function preparedHolder(db: Db, column: HolderColumn): Bind<UserRow[]> {
-  return prepared(
-    db.$client,
-    db
-      .select()
-      .from(users)
-      .where(eq(users[column], sql.placeholder('value')))
-      .limit(1)
-      .prepare(),
-  )
-}
-
-/** Whether a `register` code sent for the account (as it is now) is still unexpired. */
-const liveRegisterCode = (now: number | Placeholder, except: string | Placeholder = '') =>
-  sql`EXISTS (SELECT 1 FROM otp_challenges c WHERE c.user_id = ${users.id} AND c.user_stamp = ${users.createdAt}
-    AND c.purpose = 'register' AND c.expires_at > ${now} AND c.id <> ${except})`
-
-/** The three statements of `releaseUnprovenEmail`: drop, clear, and release (returning ids). */
-function releaseEmailQueries(db: Db, email: string, keep: { id?: string; phone?: string | null }, now: number) {
-  const others = and(
-    eq(users.email, email),
-    keep.id ? ne(users.id, keep.id) : undefined,
-    keep.phone ? or(isNull(users.phone), ne(users.phone, keep.phone)) : undefined,
-  )
-  const pending = and(others, eq(users.status, 'pending'))
-  const unproven = and(
-    others,
-    ne(users.status, 'pending'),
-    eq(users.emailVerified, false),
-    notInArray(users.role, [...STAFF_ROLES]),
-    or(isNotNull(users.phone), isNotNull(users.username)),
-  )
-  return [
-    db.delete(users).where(and(pending, isNull(users.phone))),
-    db.update(users).set({ email: null }).where(pending),
-    db.update(users).set({ email: null, updatedAt: now }).where(unproven).returning({ id: users.id }),
-  ] as const
-}
-
 export function usersRepo(db: Db) {
-  const registration = once(() =>
-    prepared(
-      db.$client,
-      db
-        .select({ user: users, liveCode: sql<number>`${liveRegisterCode(sql.placeholder('now'))}` })
-        .from(users)
-        .where(or(eq(users.phone, sql.placeholder('phone')), eq(users.email, sql.placeholder('email'))))
-        .prepare(),
-    ),
-  )
   const holders = once(() => ({
     phone: preparedHolder(db, 'phone'),
     email: preparedHolder(db, 'email'),
@@ -105,49 +41,6 @@ export function usersRepo(db: Db) {
     byUsername: (username: string) => db.select().from(users).where(eq(users.username, username)).get(),
     /** The account holding a phone, email or username, as a statement for a `runBatch` (at most one row). */
     holderStatement: (column: HolderColumn, value: string) => holders()[column]({ value }),
-    /**
-     * What a registration must know before it hashes anything, as a statement for the reservation
-     * batch: the accounts holding its phone or email, each with whether a `register` code sent
-     * for it (as it is now) is still unexpired (SPEC §6.1: such an account is not replaced).
-     */
-    registrationStatement: (phone: string | null, email: string | null, now: number) => registration()({ phone, email, now }),
-
-    /**
-     * Writes a registration in one D1 batch: takes `claimEmail` from the accounts holding it
-     * unproven (see releaseUnprovenEmail), creates the pending account or replaces a pending one
-     * holding its primary identifier (`by`) whose codes have all expired (it gets a new
-     * `created_at`, so codes sent for it before stay dead), then runs `after` (the challenge's
-     * binding). Returns the account, undefined when another holds the identifier, and the
-     * accounts that lost the email.
-     */
-    async savePending(i: {
-      row: NewUser
-      by: 'phone' | 'email'
-      claimEmail: string | null
-      now: number
-      /** The registration's own challenge (it does not make the account "live"). */
-      challengeId: string
-      after: BatchStatement<unknown>[]
-    }): Promise<{ user: UserRow | undefined; released: string[] }> {
-      const { id: _id, ...replace } = i.row
-      const d1 = db.$client
-      const bind = <R>(q: { prepare(): Parameters<typeof prepared<R>>[1] }) => prepared<R>(d1, q.prepare())({})
-      const claim = i.claimEmail ? releaseEmailQueries(db, i.claimEmail, { phone: i.row.phone ?? null }, i.now) : []
-      const upsert = db
-        .insert(users)
-        .values(i.row)
-        .onConflictDoUpdate({
-          target: users[i.by],
-          set: replace,
-          setWhere: sql`${users.status} = 'pending' AND NOT ${liveRegisterCode(i.now, i.challengeId)}`,
-        })
-        .returning()
-      const statements = [...claim.map((q) => bind<unknown>(q)), bind<UserRow[]>(upsert), ...i.after]
-      const results = await runBatch(d1, statements)
-      const released = (claim.length ? (results[2] as { id: string }[]) : []).map((r) => r.id)
-      return { user: (results[claim.length] as UserRow[])[0], released }
-    },
-
     /**
      * Frees an email no account has proved (SPEC §6.1 reserves identifiers for verified
      * accounts only): held by a pending account (an unfinished sign-up), or unverified on an
