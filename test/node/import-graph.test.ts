@@ -61,13 +61,9 @@ const reachingIn = (all: Edge[]) =>
  */
 const BATCHING_DEBT = [
   'services/account/register.ts',
-  'services/health/health.ts',
   'services/limits/requests.ts',
   'services/otp/otp.ts',
   'services/sign-in/code.ts',
-  'services/sign-in/lockout.ts',
-  'services/sign-in/password.ts',
-  'services/sign-in/reauth.ts',
 ]
 
 const show = (e: Edge) => `${relative(SRC, e.from)} -> ${relative(SRC, e.to)}`

@@ -1,14 +1,13 @@
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
-import { type BatchStatement, runBatch } from '../../storage/db/prepared'
 import type { UserRow } from '../../storage/db/schema'
 import { audit } from '../audit'
 import { normalizeEmail, normalizeUsername, parsePhone } from '../identifiers'
-import { assertUnderRequestLimit, refundSmsBudget, requestCounter } from '../limits'
+import { refundSmsBudget, requestCounter } from '../limits'
 import { type DeliveryExtras, type Destination, deliverOtp, type OtpPurpose, reserveOtpForRequest, storeUnsentOtp } from '../otp'
 import { checkPassword } from '../passwords'
 import { assertCanSignIn, type ClientInfo, startSession, type TokenResponse } from '../sessions'
-import { admissionStatements, admitAttempt, lockoutKeys } from './lockout'
+import { beginAttempt } from './lockout'
 
 export interface IdentifierInput {
   phone?: string | undefined
@@ -26,6 +25,23 @@ export function findByDestination(deps: Deps, to: Destination): Promise<UserRow 
   return to.channel === 'sms' ? deps.users.byPhone(to.address) : deps.users.byEmail(to.address)
 }
 
+/** The lockout's identifier of a login body, and how to find its account (none for an unparsable phone). */
+function passwordIdentifier(deps: Deps, input: IdentifierInput & { username?: string | undefined }) {
+  if (input.username !== undefined) {
+    const username = normalizeUsername(input.username)
+    return { identifier: `username:${username}`, lookup: { column: 'username' as const, value: username } }
+  }
+  let to: Destination | undefined
+  try {
+    to = destinationOf(deps, input)
+  } catch {
+    to = undefined // an unparsable phone is just an unknown account
+  }
+  if (!to) return { identifier: `raw:${(input.phone ?? input.email ?? '').slice(0, 64)}`, lookup: undefined }
+  const column = to.channel === 'sms' ? ('phone' as const) : ('email' as const)
+  return { identifier: `${to.channel}:${to.address}`, lookup: { column, value: to.address } }
+}
+
 const invalidCredentials = () => new AppError('invalid_credentials', 'Phone, email, username or password is incorrect')
 
 /**
@@ -39,42 +55,17 @@ export async function loginWithPassword(
   input: IdentifierInput & { username?: string | undefined; password: string; turnstile_token?: string | undefined },
   client: ClientInfo,
 ): Promise<TokenResponse> {
-  let identifier: string
-  let holder: BatchStatement<UserRow[]> | undefined
-  if (input.username !== undefined) {
-    const username = normalizeUsername(input.username)
-    identifier = `username:${username}`
-    holder = deps.users.holderStatement('username', username)
-  } else {
-    let to: Destination | undefined
-    try {
-      to = destinationOf(deps, input)
-    } catch {
-      to = undefined // an unparsable phone is just an unknown account
-    }
-    identifier = to ? `${to.channel}:${to.address}` : `raw:${(input.phone ?? input.email ?? '').slice(0, 64)}`
-    holder = to && deps.users.holderStatement(to.channel === 'sms' ? 'phone' : 'email', to.address)
-  }
+  const { identifier, lookup } = passwordIdentifier(deps, input)
   // One round trip before any hashing: the per-IP request counter, the lockout rows (a slot of
   // each taken for this attempt unless locked or full), and the account. A client over its limit,
   // or a locked identifier, costs no scrypt.
-  const now = deps.now()
-  const counter = requestCounter(deps, 'login', client.ip)
-  const keys = lockoutKeys(identifier, client.ip)
-  const first = [
-    deps.rateLimits.hitStatement(counter.key, counter.windowMs, now),
-    ...admissionStatements(deps, keys, counter),
-  ] as const
-  const [hits, state, identifierSlot, pairSlot, found] = holder
-    ? await runBatch(deps.db.$client, [...first, holder])
-    : [...(await runBatch(deps.db.$client, first)), []]
-  assertUnderRequestLimit(deps, hits[0], now)
-  const user: UserRow | undefined = found[0]
-  const attempt = await admitAttempt(deps, { keys, client, holder: user, turnstileToken: input.turnstile_token }, [
-    state,
-    identifierSlot,
-    pairSlot,
-  ])
+  const { attempt, user } = await beginAttempt(deps, {
+    identifier,
+    client,
+    limit: requestCounter(deps, 'login', client.ip),
+    lookup,
+    turnstileToken: input.turnstile_token,
+  })
   let ok = false
   try {
     ok = (await checkPassword(deps, user, input.password)) && user !== undefined
