@@ -48,3 +48,30 @@ describe('D1 round trips of a password login', () => {
     expect(await loginCounting(user.phone, PASSWORD, home)).toEqual({ outcome: 200, beforeAnswer: 3 })
   })
 })
+
+describe('D1 round trips of a re-entered password (change-password)', () => {
+  /** Changes the password and lists, per phase, the D1 calls that touched the lockout's rows. */
+  async function changePassword(token: string, password: string) {
+    const count = await countTrips(() =>
+      call('POST', '/api/v1/auth/change-password', {
+        token,
+        env: LOCK,
+        ip: newIp(),
+        json: { old_password: password, new_password: 'Carthage-Vent7-2027' },
+      }),
+    )
+    const lockout = (phase: string) =>
+      count.calls.filter((c) => c.phase === phase && c.kind === 'd1' && c.what.includes('login_failures')).length
+    return { outcome: count.response.status, before: lockout('before'), after: lockout('after') }
+  }
+
+  it('a wrong one: the lockout costs one batch before the 401, and the failure is written after', async () => {
+    const user = await activeUser(box, { env: LOCK })
+    expect(await changePassword(user.access_token, 'Wrong-Pass-123')).toEqual({ outcome: 401, before: 1, after: 1 })
+  })
+
+  it('a right one: the lockout costs one batch before the answer, and clearing it comes after', async () => {
+    const user = await activeUser(box, { env: LOCK })
+    expect(await changePassword(user.access_token, PASSWORD)).toEqual({ outcome: 200, before: 1, after: 1 })
+  })
+})
