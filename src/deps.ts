@@ -3,6 +3,7 @@ import { type Keyring, loadKeyring } from './crypto/jwt'
 import { type EmailSender, emailSenderFor } from './providers/email'
 import { type SmsSender, smsSenderFor } from './providers/sms'
 import { createDb, type Db } from './storage/db/client'
+import { type HealthProbe, healthProbe } from './storage/health'
 import { type AuthStateStore, authStateStore } from './storage/kv/auth-state'
 import { type OtpCodesStore, otpCodesStore } from './storage/kv/otp-codes'
 import { invalidatingDevices, invalidatingUsers } from './storage/profile-invalidation'
@@ -10,8 +11,8 @@ import { type AuditRepo, auditRepo } from './storage/repos/audit'
 import { type CodeSignInRepo, codeSignInRepo } from './storage/repos/code-sign-in'
 import { type DevicesRepo, devicesRepo } from './storage/repos/devices'
 import { type LinkTokensRepo, linkTokensRepo } from './storage/repos/link-tokens'
-import { type LoginFailuresRepo, loginFailuresRepo } from './storage/repos/login-failures'
 import { type OtpChallengesRepo, otpChallengesRepo } from './storage/repos/otp-challenges'
+import { type PasswordAttemptsRepo, passwordAttemptsRepo } from './storage/repos/password-attempts'
 import { type PlacesRepo, placesRepo } from './storage/repos/places'
 import { type PoliciesRepo, policiesRepo } from './storage/repos/policies'
 import { type RateLimitsRepo, rateLimitsRepo } from './storage/repos/rate-limits'
@@ -30,7 +31,8 @@ export interface Deps {
   places: PlacesRepo
   audit: AuditRepo
   linkTokens: LinkTokensRepo
-  loginFailures: LoginFailuresRepo
+  /** Password attempts under the lockout, each step one D1 round trip. */
+  passwordAttempts: PasswordAttemptsRepo
   otpChallenges: OtpChallengesRepo
   rateLimits: RateLimitsRepo
   /** Registration's intents: begin (limits, reservation, holders) and save, each one D1 batch. */
@@ -48,7 +50,8 @@ export interface Deps {
   now: () => number
   /** Runs work after the response is sent (`waitUntil`); errors are logged, never thrown. */
   defer: (work: () => Promise<unknown>) => void
-  kv: KVNamespace
+  /** Whether D1 and KV answer (GET /health). */
+  health: HealthProbe
 }
 
 export interface Bindings {
@@ -79,7 +82,7 @@ export function buildDeps(env: Bindings, waitUntil: (p: Promise<unknown>) => voi
       places: placesRepo(db),
       audit: auditRepo(db),
       linkTokens: linkTokensRepo(db),
-      loginFailures: loginFailuresRepo(db),
+      passwordAttempts: passwordAttemptsRepo(db),
       otpChallenges: otpChallengesRepo(db),
       rateLimits: rateLimitsRepo(db),
       registrations: registrationsRepo(db),
@@ -91,7 +94,7 @@ export function buildDeps(env: Bindings, waitUntil: (p: Promise<unknown>) => voi
       email: emailSenderFor(config),
       keyring: () => loadKeyring(config),
       now: () => Date.now(),
-      kv: env.KV,
+      health: healthProbe(db, env.KV),
     }
     isolateDeps.set(env, base)
   }

@@ -7,15 +7,6 @@ export interface Health {
 
 /** Touches D1 and KV once each; a failure of either makes the service degraded (503). */
 export async function checkHealth(deps: Deps): Promise<Health> {
-  const [db, kv] = await Promise.all([
-    deps.db.run('SELECT 1').then(
-      () => 'ok' as const,
-      () => 'fail' as const,
-    ),
-    deps.kv.get('health:probe').then(
-      () => 'ok' as const,
-      () => 'fail' as const,
-    ),
-  ])
-  return { status: db === 'ok' && kv === 'ok' ? 'ok' : 'degraded', checks: { db, kv } }
+  const checks = await deps.health.probe()
+  return { status: checks.db === 'ok' && checks.kv === 'ok' ? 'ok' : 'degraded', checks }
 }

@@ -62,7 +62,7 @@ export async function oauthToken(deps: Deps, form: Form, client: ClientInfo): Pr
     if (grantType === 'password') {
       result = await loginWithPassword(deps, { ...identifierOf(field(form, 'username')), password: passwordOf(form) }, client)
     } else if (grantType === 'refresh_token') {
-      // The password grant counts the login group's limit in its first batch; this one here.
+      // The password grant counts the login group's limit in its first round trip; this one here.
       await limitIpRequests(deps, 'login', client.ip)
       result = await refreshSession(deps, field(form, 'refresh_token'), client)
     } else {

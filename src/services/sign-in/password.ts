@@ -1,14 +1,29 @@
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
-import { type BatchStatement, runBatch } from '../../storage/db/prepared'
-import type { UserRow } from '../../storage/db/schema'
 import { audit } from '../audit'
 import { normalizeUsername } from '../identifiers'
-import { assertUnderRequestLimit, requestCounter } from '../limits'
+import { requestCounter } from '../limits'
 import { type Destination, destinationKey, destinationOf, type IdentifierInput, requestOtpInBackground } from '../otp'
 import { checkPassword } from '../passwords'
 import { assertCanSignIn, type ClientInfo, startSession, type TokenResponse } from '../sessions'
-import { admissionStatements, admitAttempt, lockoutKeys } from './lockout'
+import { beginAttempt } from './lockout'
+
+/** The lockout's identifier of a login body, and how to find its account (none for an unparsable phone). */
+function passwordIdentifier(deps: Deps, input: IdentifierInput & { username?: string | undefined }) {
+  if (input.username !== undefined) {
+    const username = normalizeUsername(input.username)
+    return { identifier: `username:${username}`, lookup: { column: 'username' as const, value: username } }
+  }
+  let to: Destination | undefined
+  try {
+    to = destinationOf(deps, input)
+  } catch {
+    to = undefined // an unparsable phone is just an unknown account
+  }
+  if (!to) return { identifier: `raw:${(input.phone ?? input.email ?? '').slice(0, 64)}`, lookup: undefined }
+  const column = to.channel === 'sms' ? ('phone' as const) : ('email' as const)
+  return { identifier: destinationKey(to), lookup: { column, value: to.address } }
+}
 
 const invalidCredentials = () => new AppError('invalid_credentials', 'Phone, email, username or password is incorrect')
 
@@ -23,42 +38,17 @@ export async function loginWithPassword(
   input: IdentifierInput & { username?: string | undefined; password: string; turnstile_token?: string | undefined },
   client: ClientInfo,
 ): Promise<TokenResponse> {
-  let identifier: string
-  let holder: BatchStatement<UserRow[]> | undefined
-  if (input.username !== undefined) {
-    const username = normalizeUsername(input.username)
-    identifier = `username:${username}`
-    holder = deps.users.holderStatement('username', username)
-  } else {
-    let to: Destination | undefined
-    try {
-      to = destinationOf(deps, input)
-    } catch {
-      to = undefined // an unparsable phone is just an unknown account
-    }
-    identifier = to ? destinationKey(to) : `raw:${(input.phone ?? input.email ?? '').slice(0, 64)}`
-    holder = to && deps.users.holderStatement(to.channel === 'sms' ? 'phone' : 'email', to.address)
-  }
+  const { identifier, lookup } = passwordIdentifier(deps, input)
   // One round trip before any hashing: the per-IP request counter, the lockout rows (a slot of
   // each taken for this attempt unless locked or full), and the account. A client over its limit,
   // or a locked identifier, costs no scrypt.
-  const now = deps.now()
-  const counter = requestCounter(deps, 'login', client.ip)
-  const keys = lockoutKeys(identifier, client.ip)
-  const first = [
-    deps.rateLimits.hitStatement(counter.key, counter.windowMs, now),
-    ...admissionStatements(deps, keys, counter),
-  ] as const
-  const [hits, state, identifierSlot, pairSlot, found] = holder
-    ? await runBatch(deps.db.$client, [...first, holder])
-    : [...(await runBatch(deps.db.$client, first)), []]
-  assertUnderRequestLimit(deps, hits[0], now)
-  const user: UserRow | undefined = found[0]
-  const attempt = await admitAttempt(deps, { keys, client, holder: user, turnstileToken: input.turnstile_token }, [
-    state,
-    identifierSlot,
-    pairSlot,
-  ])
+  const { attempt, user } = await beginAttempt(deps, {
+    identifier,
+    client,
+    limit: requestCounter(deps, 'login', client.ip),
+    lookup,
+    turnstileToken: input.turnstile_token,
+  })
   let ok = false
   try {
     ok = (await checkPassword(deps, user, input.password)) && user !== undefined
@@ -79,7 +69,7 @@ export async function loginWithPassword(
   })
 }
 
-/** `use_otp` login: a `login` code for an active account, or for a new phone with OTP_SIGNUP. */
+/** `use_otp` login: a `login` code for an active account (to its verified email, or its phone), or for a new phone with OTP_SIGNUP. */
 export function requestLoginOtp(deps: Deps, input: IdentifierInput, client: ClientInfo): Promise<void> {
   const to = destinationOf(deps, input)
   return requestOtpInBackground(deps, {
@@ -87,6 +77,11 @@ export function requestLoginOtp(deps: Deps, input: IdentifierInput, client: Clie
     to,
     client,
     requestGroup: 'login',
-    shouldSend: (user) => (user ? user.status === 'active' : deps.config.OTP_SIGNUP && to.channel === 'sms'),
+    shouldSend: (user) => {
+      if (!user) return deps.config.OTP_SIGNUP && to.channel === 'sms'
+      // An email nobody proved may be someone else's inbox: its code would sign them into this
+      // account (review of issue 14). A phone is always proved, except one an admin vouched for.
+      return user.status === 'active' && (to.channel === 'sms' || user.emailVerified)
+    },
   })
 }

@@ -1,6 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm'
-import type { Db } from '../db/client'
-import { type BatchStatement, once, preparedSql, runBatch } from '../db/prepared'
+import { type BatchStatement, once, preparedSql } from '../db/prepared'
 
 const DAY_MS = 86_400_000
 /** An attempt still "being checked" after this long died with its isolate: its slot is forgotten. */
@@ -14,6 +13,12 @@ export interface LockRow {
   lockedUntil: number
   inFlight: number
   inFlightAt: number
+}
+
+/** The two rows a password attempt is counted in: its identifier, and that identifier with the client's IP bucket. */
+export interface AttemptKeys {
+  identifier: string
+  pair: string
 }
 
 export interface AdmitInput {
@@ -33,21 +38,25 @@ export interface FailureInput {
   held: boolean
 }
 
-/** Which rows an admission round asks a slot of. */
-export interface Wanted {
-  identifier: boolean
-  pair: boolean
+/** A row an attempt that ended held (or not) a slot of. */
+export interface HeldRow {
+  key: string
+  held: boolean
+  now: number
 }
 
-export function loginFailuresRepo(db: Db) {
+/**
+ * The statements of `login_failures` (the password lockout's counters), built once per isolate and
+ * bound per call, for the batches of `password-attempts.ts`.
+ */
+export function loginFailureStatements(d1: D1Database) {
   const at = sql.placeholder
-  const statements = once(() => {
+  const built = once(() => {
     const streak = sql`CASE WHEN last_failure_at < ${at('dayAgo')} THEN 1 ELSE failures + 1 END`
     const current = sql`CASE WHEN last_failure_at < ${at('dayAgo')} THEN 0 ELSE failures END`
     const live = sql`CASE WHEN in_flight_at < ${at('staleBefore')} THEN 0 ELSE in_flight END`
     // 2^(streak − threshold) minutes, at most maxMinutes (the shift is capped: 2^20 minutes is years).
     const lockMs = (s: SQL) => sql`60000 * min(1 << min(${s} - ${at('threshold')}, 20), ${at('maxMinutes')})`
-    const d1 = db.$client
     return {
       state: preparedSql<LockRow>(
         d1,
@@ -90,82 +99,35 @@ export function loginFailuresRepo(db: Db) {
           in_flight = max(in_flight - ${at('held')}, 0) WHERE identifier = ${at('key')}`,
       ),
       release: preparedSql(d1, sql`UPDATE login_failures SET in_flight = max(in_flight - 1, 0) WHERE identifier = ${at('key')}`),
-      recentIps: preparedSql<{ ip: string }>(
-        d1,
-        sql`SELECT ip FROM sessions WHERE user_id = ${at('userId')} AND created_at >= ${at('since')} AND ip IS NOT NULL
-        GROUP BY ip ORDER BY max(created_at) DESC LIMIT 100`,
-      ),
     }
   })
 
-  const admit = (i: AdmitInput) =>
-    statements().admit({
-      key: i.key,
-      now: i.now,
-      dayAgo: i.now - DAY_MS,
-      staleBefore: i.now - IN_FLIGHT_TTL_MS,
-      threshold: i.threshold,
-      requestKey: i.request?.key ?? '',
-      requestMax: i.request?.max ?? null,
-    })
-
   return {
-    /** Both rows of an attempt (an identifier and its pair with the client's bucket), for a `runBatch`. */
-    stateStatement: (a: string, b: string): BatchStatement<LockRow[]> => statements().state({ a, b }),
+    /** Both rows of an attempt. */
+    state: (keys: AttemptKeys): BatchStatement<LockRow[]> => built().state({ a: keys.identifier, b: keys.pair }),
 
-    /** Takes an in-flight slot of one row, for a `runBatch`; no row when refused (locked, full, or the request counter over). */
-    admitStatement: (i: AdmitInput): BatchStatement<{ inFlight: number }[]> => admit(i),
+    /** Takes an in-flight slot of one row; no row when refused (locked, full, or the request counter over). */
+    admit: (i: AdmitInput): BatchStatement<{ inFlight: number }[]> =>
+      built().admit({
+        key: i.key,
+        now: i.now,
+        dayAgo: i.now - DAY_MS,
+        staleBefore: i.now - IN_FLIGHT_TTL_MS,
+        threshold: i.threshold,
+        requestKey: i.request?.key ?? '',
+        requestMax: i.request?.max ?? null,
+      }),
 
-    /** Another admission round for the rows not held yet, with their state: one round trip. */
-    async admitAgain(keys: { identifier: string; pair: string }, want: Wanted, base: Omit<AdmitInput, 'key'>) {
-      const state = statements().state({ a: keys.identifier, b: keys.pair })
-      const [rows, ...admitted] = await runBatch(db.$client, [
-        state,
-        ...(want.identifier ? [admit({ ...base, key: keys.identifier })] : []),
-        ...(want.pair ? [admit({ ...base, key: keys.pair })] : []),
-      ])
-      const [first, second] = admitted.map((r) => r.length === 1)
-      return {
-        rows,
-        identifier: want.identifier && first === true,
-        pair: want.pair && (want.identifier ? second : first) === true,
-      }
+    /** Records a wrong password on a row. */
+    fail: (r: FailureInput) => built().fail({ ...r, dayAgo: r.now - DAY_MS, held: r.held ? 1 : 0 }),
+
+    /** Clears a row's streak after a right password, giving back the slot held. */
+    clear: (r: HeldRow) => {
+      const v = { key: r.key, held: r.held ? 1 : 0, staleBefore: r.now - IN_FLIGHT_TTL_MS }
+      return [built().forget(v), built().reset(v)]
     },
 
-    /** Records wrong passwords on rows (one round trip). */
-    async fail(rows: FailureInput[]): Promise<void> {
-      await runBatch(
-        db.$client,
-        rows.map((r) => statements().fail({ ...r, dayAgo: r.now - DAY_MS, held: r.held ? 1 : 0 })),
-      )
-    },
-
-    /** Clears the streaks of rows after a right password, giving back the slots held (one round trip). */
-    async clear(rows: { key: string; held: boolean; now: number }[]): Promise<void> {
-      await runBatch(
-        db.$client,
-        rows.flatMap((r) => {
-          const v = { key: r.key, held: r.held ? 1 : 0, staleBefore: r.now - IN_FLIGHT_TTL_MS }
-          return [statements().forget(v), statements().reset(v)]
-        }),
-      )
-    },
-
-    /** Gives back in-flight slots of an attempt that was then refused (one round trip). */
-    async release(keys: string[]): Promise<void> {
-      if (keys.length)
-        await runBatch(
-          db.$client,
-          keys.map((key) => statements().release({ key })),
-        )
-    },
-
-    /** The addresses a user opened sessions from since `since`, newest first (sessions are kept when they end). */
-    recentSignInIps: async (userId: string, since: number): Promise<string[]> => {
-      const [rows] = await runBatch(db.$client, [statements().recentIps({ userId, since })])
-      return rows.map((r) => r.ip)
-    },
+    /** Gives back a row's in-flight slot of an attempt that was then refused. */
+    release: (key: string) => built().release({ key }),
   }
 }
-
-export type LoginFailuresRepo = ReturnType<typeof loginFailuresRepo>
