@@ -1,6 +1,8 @@
+import { env as testEnv } from 'cloudflare:workers'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { scryptRuns } from '../../src/crypto/password'
 import { call, expectError, json } from '../helpers/app'
-import { newEmail, PASSWORD, signUp } from '../helpers/factories'
+import { newEmail, newPhone, PASSWORD, signUp } from '../helpers/factories'
 import { newIp } from '../helpers/otp'
 import { type Outbox, outbox } from '../helpers/outbox'
 
@@ -58,5 +60,57 @@ describe('an email nobody proved gets no login code (account pre-hijacking)', ()
     const signedIn = await call('POST', '/api/v1/auth/verify', { json: { email, code: box.lastCode(email) }, ip: newIp(), env })
     expect(signedIn.status).toBe(200)
     expect((await json(signedIn)).user.id).toBe(user.user.id)
+  })
+})
+
+describe('/register over a live pending account is no uncounted password oracle', () => {
+  // The production lockout (the test config raises the threshold out of the way).
+  const LOCK = { LOGIN_LOCKOUT_THRESHOLD: '5', LOGIN_LOCKOUT_MAX_MINUTES: '60' }
+  const registerAs = (phone: string, password: string, ip = newIp()) =>
+    call('POST', '/api/v1/auth/register', { json: { phone, password }, ip, env: LOCK })
+
+  it('counts wrong passwords like logins: the 6th from one address is 429 with no hash, and so is the right one', async () => {
+    const phone = newPhone()
+    expect((await registerAs(phone, PASSWORD)).status).toBe(201) // the victim's registration
+    // 61 s pass: the victim's resend cooldown is over, the code lives on.
+    await testEnv.DB.prepare('UPDATE otp_challenges SET created_at = created_at - 61000 WHERE destination = ?')
+      .bind(`sms:${phone}`)
+      .run()
+    const ip = newIp()
+    for (let i = 0; i < 5; i++) await expectError(await registerAs(phone, `Guess-Number${i}x`, ip), 409, 'phone_taken')
+    const before = scryptRuns.count
+    const locked = await expectError(await registerAs(phone, 'Guess-Number5x', ip), 429, 'rate_limited')
+    expect(locked.detail).toBeTruthy()
+    await expectError(await registerAs(phone, PASSWORD, ip), 429, 'rate_limited') // the right one is not told apart
+    expect(scryptRuns.count - before).toBe(0)
+    expect(box.to(phone)).toHaveLength(1) // the victim's own code only
+  })
+})
+
+describe('OTP sign-up is not hijacked by a registration of the same phone', () => {
+  const SIGNUP = { OTP_SIGNUP: 'true' }
+
+  it('refuses the registration while the sign-up code lives; the person signs up with their own code', async () => {
+    const phone = newPhone()
+    const asked = await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, ip: newIp(), env: SIGNUP })
+    expect(asked.status).toBe(202)
+    const signupCode = box.lastCode(phone)
+    // 61 s later: the phone's resend cooldown is over, the sign-up code lives on.
+    await testEnv.DB.prepare('UPDATE otp_challenges SET created_at = created_at - 61000 WHERE destination = ?')
+      .bind(`sms:${phone}`)
+      .run()
+    const reg = await call('POST', '/api/v1/auth/register', {
+      json: { phone, password: 'Attacker-Pass9-2026', name: 'Support Desk' },
+      ip: newIp(),
+      env: SIGNUP,
+    })
+    await expectError(reg, 409, 'phone_taken')
+    expect(box.to(phone)).toHaveLength(1) // nothing texted for the attacker
+
+    const res = await call('POST', '/api/v1/auth/verify', { json: { phone, code: signupCode }, ip: newIp(), env: SIGNUP })
+    expect(res.status).toBe(200)
+    expect((await json(res)).user).toMatchObject({ phone, name: null })
+    const login = { json: { phone, password: 'Attacker-Pass9-2026' }, ip: newIp(), env: SIGNUP }
+    await expectError(await call('POST', '/api/v1/auth/login', login), 401, 'invalid_credentials')
   })
 })

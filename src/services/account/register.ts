@@ -3,9 +3,19 @@ import { AppError } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import { audit } from '../audit'
 import { normalizeEmail, parsePhone } from '../identifiers'
-import { accepted, type Channel, type CodeRequest, challengeFor, type Destination, deliverOtp, releaseOtp } from '../otp'
-import { assertPasswordAllowed, checkPassword } from '../passwords'
+import {
+  accepted,
+  type Channel,
+  type CodeRequest,
+  challengeFor,
+  type Destination,
+  deliverOtp,
+  destinationKey,
+  releaseOtp,
+} from '../otp'
+import { assertPasswordAllowed } from '../passwords'
 import type { ClientInfo } from '../sessions'
+import { passwordMatches } from '../sign-in'
 import { emailIsTaken } from './email-claims'
 import { bindingOf, emailTaken, holdersOf, isLivePending, phoneTaken, savePending } from './pending-account'
 
@@ -71,11 +81,28 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
   // A pending account whose code lives is not taken over (SPEC §5/§6.1), nor a proved email.
   if (emailHolder && (emailIsTaken(emailHolder.user) || isLivePending(emailHolder))) throw await refuse(emailTaken())
 
+  // OTP_SIGNUP: a sign-up code sent to this phone still lives. Registering over it would text the
+  // owner a register code that activates an account whose password this request chose (review of
+  // issue 14): it changes nothing, like a live pending account. (Only here: one more D1 read.)
+  if (!primary && phone && config.OTP_SIGNUP && (await deps.otpChallenges.liveUnbound(destinationKey(to), 'login', deps.now()))) {
+    throw await refuse(phoneTaken())
+  }
+
   let user: UserRow
   if (primary && isLivePending(primary)) {
     // SPEC §6.1: a registration over a pending account whose code lives changes nothing of it;
     // its own password gets a new code (limits applied above), another one 409.
-    if (!(await checkPassword(deps, primary.user, input.password))) throw await refuse(taken())
+    // Counted like a login under the same identifier: /register is no uncounted password oracle.
+    const same = await passwordMatches(deps, {
+      identifier: destinationKey(to),
+      user: primary.user,
+      password: input.password,
+      client,
+    }).catch(async (err: unknown) => {
+      await releaseOtp(deps, reservation)
+      throw err
+    })
+    if (!same) throw await refuse(taken())
     await deps.registrations.keep(bindingOf(deps, reservation))
     user = primary.user
   } else {

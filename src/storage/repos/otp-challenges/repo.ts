@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, or, sql } from 'drizzle-orm'
+import { and, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm'
 import type { Db } from '../../db/client'
 import { once, runBatch } from '../../db/prepared'
 import { otpChallenges as t, type UserRow } from '../../db/schema'
@@ -75,6 +75,16 @@ export function otpChallengesRepo(db: Db) {
     },
 
     byId: (id: string) => db.select().from(t).where(eq(t.id, id)).get(),
+
+    /** Whether a code of `purpose` sent to `destination` for no account (an OTP sign-up) is still unexpired. */
+    async liveUnbound(destination: string, purpose: string, now: number): Promise<boolean> {
+      const row = await db
+        .select({ id: t.id })
+        .from(t)
+        .where(and(eq(t.destination, destination), eq(t.purpose, purpose), isNull(t.userId), gt(t.expiresAt, now)))
+        .get()
+      return row !== undefined
+    },
 
     /** Closes the open challenges of a purpose at these destinations: their codes stop working. */
     closeOpen: (destinations: string[], purpose: string, now: number) =>
