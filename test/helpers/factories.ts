@@ -11,6 +11,16 @@ export function newPhone(): string {
   return `+2169${String(n % 10_000_000).padStart(7, '0')}`
 }
 
+let ipCounter = 0
+/**
+ * A fresh client address per call (TEST-NET-2), so the per-IP send limit, counted per test file,
+ * never interferes with the rule a test is about.
+ */
+export function newIp(): string {
+  ipCounter++
+  return `198.51.${100 + Math.floor(ipCounter / 250)}.${(ipCounter % 250) + 1}`
+}
+
 export function newEmail(): string {
   counter++
   return `user${Date.now()}${counter}@example.tn`
@@ -45,4 +55,15 @@ export async function logIn(phone: string, password = PASSWORD): Promise<SignedI
   const res = await call('POST', '/api/v1/auth/login', { json: { phone, password } })
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`)
   return { phone, ...(await json(res)) }
+}
+
+/**
+ * POST /auth/register with the test password unless `body` names one, from a fresh address
+ * unless `ip` is given (so the per-IP limits stay out of tests about other rules).
+ */
+export function register(
+  body: Record<string, unknown>,
+  opts: { env?: Record<string, string>; ip?: string } = {},
+): Promise<Response> {
+  return call('POST', '/api/v1/auth/register', { json: { password: PASSWORD, ...body }, env: opts.env, ip: opts.ip ?? newIp() })
 }

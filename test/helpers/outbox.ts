@@ -1,4 +1,4 @@
-import { type MockInstance, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, type MockInstance, vi } from 'vitest'
 
 export interface SentMessage {
   channel: 'sms' | 'email'
@@ -39,3 +39,68 @@ export function outbox() {
 }
 
 export type Outbox = ReturnType<typeof outbox>
+
+/** The outbox `useOutbox` returns: it reads the running test's capture. */
+export interface LiveOutbox extends Outbox {
+  /** What the app logged to console.error during the test, one entry a call (only with `quietErrors`). */
+  errorLines(): string[]
+}
+
+export interface UseOutboxOptions {
+  /** Also silence console.error (the app logs failed sends there) and let the test read it. */
+  quietErrors?: boolean
+  /** `each` (default): a fresh capture per test; `all`: one capture for the file, open in `beforeAll` too. */
+  per?: 'each' | 'all'
+}
+
+/**
+ * The test file's outbox: registers the hooks that start capturing before each test (or once, with
+ * `per: 'all'`) and restore the console after, and returns an outbox that reads the capture of
+ * the running test. Call it once at the top of a test file or `describe` block.
+ */
+export function useOutbox(opts: UseOutboxOptions = {}): LiveOutbox {
+  let box: Outbox | undefined
+  let errors: MockInstance<typeof console.error> | undefined
+  const start = () => {
+    box = outbox()
+    if (opts.quietErrors) errors = vi.spyOn(console, 'error').mockImplementation(() => {})
+  }
+  const stop = () => {
+    box?.restore()
+    errors?.mockRestore()
+    box = undefined
+    errors = undefined
+  }
+  if (opts.per === 'all') {
+    beforeAll(start)
+    afterAll(stop)
+  } else {
+    beforeEach(start)
+    afterEach(stop)
+  }
+  const live = (): Outbox => {
+    if (!box) throw new Error('useOutbox: read outside the tests it captures for')
+    return box
+  }
+  return {
+    messages: () => live().messages(),
+    to: (address) => live().to(address),
+    lastCode: (address) => live().lastCode(address),
+    clear: () => live().clear(),
+    restore: () => live().restore(),
+    errorLines() {
+      if (!errors) throw new Error('useOutbox: pass { quietErrors: true } to read console.error')
+      return errors.mock.calls.map((args) => String(args[0]))
+    },
+  }
+}
+
+/** Runs `fn` (e.g. a `beforeAll` that signs people up) with an outbox of its own, restored after. */
+export async function withOutbox<T>(fn: (box: Outbox) => Promise<T>): Promise<T> {
+  const box = outbox()
+  try {
+    return await fn(box)
+  } finally {
+    box.restore()
+  }
+}

@@ -1,24 +1,15 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { call, expectError } from '../helpers/app'
 import { type AuditItem, allAuditRows, origin, readAudit, userIdByPhone } from '../helpers/audit'
 import { newPhone, PASSWORD } from '../helpers/factories'
 import { fakeFetch } from '../helpers/fake-fetch'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 import { createPolicy } from '../helpers/policies'
 import { sidOf, sleep } from '../helpers/sessions'
 import { createStaff, createSuperAdmin, type Staff } from '../helpers/staff'
 
-let box: Outbox
-let errors: MockInstance<typeof console.error>
-beforeEach(() => {
-  box = outbox()
-  errors = vi.spyOn(console, 'error').mockImplementation(() => {})
-})
-afterEach(() => {
-  box.restore()
-  errors.mockRestore()
-})
+const box = useOutbox({ quietErrors: true })
 
 let root: Staff
 let admin: Staff

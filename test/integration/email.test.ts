@@ -1,6 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import worker from '../../src'
 import { call, envWith, expectError, json } from '../helpers/app'
 import { emailUser, lastEmail, linkIn, linkRows, userRow } from '../helpers/email'
@@ -8,19 +8,10 @@ import { newEmail, newPhone, PASSWORD, signUp } from '../helpers/factories'
 import { type FakeFetch, fakeFetch } from '../helpers/fake-fetch'
 import { type ParsedPage, parsePage, urlAttributes } from '../helpers/html'
 import { activeUser, newIp } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 import { expectSessionAlive, expectSessionDead, getMe } from '../helpers/sessions'
 
-let box: Outbox
-let errors: MockInstance<typeof console.error>
-beforeEach(() => {
-  box = outbox()
-  errors = vi.spyOn(console, 'error').mockImplementation(() => {})
-})
-afterEach(() => {
-  box.restore()
-  errors.mockRestore()
-})
+const box = useOutbox({ quietErrors: true })
 
 // A register code, then a login or reset code, go to the same address at once: no cooldown here.
 const VARS = { OTP_RESEND_COOLDOWN_SECONDS: '0' }

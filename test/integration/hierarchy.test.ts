@@ -1,4 +1,4 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
 import { newPhone, PASSWORD } from '../helpers/factories'
 import {
@@ -18,14 +18,10 @@ import {
   type Who,
 } from '../helpers/iam'
 import { activeUser, newIp } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox, withOutbox } from '../helpers/outbox'
 import { createStaff, newUsername } from '../helpers/staff'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 /**
  * One hierarchy shared by the matrices below: their allowed rows only add accounts and set the
@@ -34,9 +30,7 @@ afterEach(() => box.restore())
 let cast: Cast
 let readPolicy: string
 beforeAll(async () => {
-  const setupBox = outbox()
-  cast = await newCast(setupBox)
-  setupBox.restore()
+  cast = await withOutbox(newCast)
   readPolicy = await newPolicy(cast.admin, ['places:read'])
   await grant(cast.admin, cast.client.id, [readPolicy])
 })

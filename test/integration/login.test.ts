@@ -1,28 +1,15 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { hashPassword, verifyPassword } from '../../src/crypto/password'
 import { call, expectError, json } from '../helpers/app'
-import { newPhone, PASSWORD, signUp } from '../helpers/factories'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { newIp, newPhone, PASSWORD, register, signUp } from '../helpers/factories'
+import { verify } from '../helpers/otp'
+import { useOutbox } from '../helpers/outbox'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
-
-// Every code sent from one address counts against its hourly cap; spread the calls that send.
-let ipCounter = 0
-const nextIp = () => `198.51.100.${++ipCounter}`
+const box = useOutbox()
 
 const login = (body: Record<string, unknown>, env?: Record<string, string>) =>
-  call('POST', '/api/v1/auth/login', { json: body, ip: nextIp(), ...(env ? { env } : {}) })
-
-const verify = (phone: string, code: string, env?: Record<string, string>) =>
-  call('POST', '/api/v1/auth/verify', { json: { phone, code }, ...(env ? { env } : {}) })
-
-const register = (body: Record<string, unknown>, env?: Record<string, string>) =>
-  call('POST', '/api/v1/auth/register', { json: body, ip: nextIp(), ...(env ? { env } : {}) })
+  call('POST', '/api/v1/auth/login', { json: body, ip: newIp(), ...(env ? { env } : {}) })
 
 /** The stable part of an error body: everything but the per-request id. */
 // biome-ignore lint/suspicious/noExplicitAny: test data
@@ -285,15 +272,15 @@ describe('roles at registration', () => {
   it('accepts a role added to END_USER_ROLES, and keeps the first as the default', async () => {
     const roles = { END_USER_ROLES: 'particulier,agriculteur' }
     const farmer = newPhone()
-    expect((await register({ phone: farmer, password: PASSWORD, role: 'agriculteur' }, roles)).status).toBe(201)
+    expect((await register({ phone: farmer, password: PASSWORD, role: 'agriculteur' }, { env: roles })).status).toBe(201)
     const res = await verify(farmer, box.lastCode(farmer), roles)
     expect((await json(res)).user.role).toBe('agriculteur')
 
     const other = newPhone()
-    expect((await register({ phone: other, password: PASSWORD }, roles)).status).toBe(201)
+    expect((await register({ phone: other, password: PASSWORD }, { env: roles })).status).toBe(201)
     expect((await userRow(other))?.role).toBe('particulier')
 
-    const admin = await register({ phone: newPhone(), password: PASSWORD, role: 'admin' }, roles)
+    const admin = await register({ phone: newPhone(), password: PASSWORD, role: 'admin' }, { env: roles })
     await expectError(admin, 400, 'validation_error')
   })
 })

@@ -1,18 +1,14 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
 import { emailUser } from '../helpers/email'
 import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
 import { activeUser, newIp } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 import { countRows, getMe, logInWith, sidOf } from '../helpers/sessions'
 import { createSuperAdmin } from '../helpers/staff'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 let deviceCounter = 0
 /** A device id no other test of this file uses. */

@@ -1,15 +1,11 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
 import { PASSWORD } from '../helpers/factories'
 import { activeUser, challengesOf, newIp, otpKey, registerPending, requestReset, verify, wrongCode } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 const NO_COOLDOWN = { OTP_RESEND_COOLDOWN_SECONDS: '0' }
 const NEW_PASSWORD = 'Carthage-Vent7-2027'

@@ -1,15 +1,11 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
 import { logIn, newPhone, PASSWORD } from '../helpers/factories'
 import { activeUser, challengesOf, otpKey, requestReset, sessionIdOf } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 // Signing up sends a register code; the reset code follows at once, inside the default cooldown.
 const VARS = { OTP_RESEND_COOLDOWN_SECONDS: '0' }

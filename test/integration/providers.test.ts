@@ -1,8 +1,9 @@
 import { env } from 'cloudflare:workers'
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
-import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
+import { newEmail, newPhone, PASSWORD, register } from '../helpers/factories'
 import { type FakeFetch, type FakeReply, fakeFetch } from '../helpers/fake-fetch'
+import { verify } from '../helpers/otp'
 
 const INFOBIP = {
   SMS_PROVIDER: 'infobip',
@@ -41,17 +42,8 @@ afterEach(() => {
   errors.mockRestore()
 })
 
-// Every code sent from one address counts against its hourly cap; spread the calls that send.
-let ipCounter = 0
-const nextIp = () => `198.51.100.${++ipCounter}`
-
 type Vars = Record<string, string>
 type Identifier = { phone: string } | { email: string }
-
-const register = (who: Identifier, vars: Vars) =>
-  call('POST', '/api/v1/auth/register', { json: { ...who, password: PASSWORD }, env: vars, ip: nextIp() })
-const verify = (who: Identifier, code: string, vars: Vars) =>
-  call('POST', '/api/v1/auth/verify', { json: { ...who, code }, env: vars })
 
 /** The one code (OTP_LENGTH = 6) in a message. */
 function codeIn(text: string): string {
@@ -90,7 +82,7 @@ describe('SMS_PROVIDER=infobip', () => {
 
   it('sends exactly one /sms/2/text/advanced request whose code verifies the account', async () => {
     const phone = newPhone()
-    expect((await register({ phone }, INFOBIP)).status).toBe(201)
+    expect((await register({ phone }, { env: INFOBIP })).status).toBe(201)
     expect(infobip().requests).toHaveLength(1)
     const [req] = infobip().requests
     expect(req?.method).toBe('POST')
@@ -112,7 +104,7 @@ describe('SMS_PROVIDER=infobip', () => {
   it('answers 503 sms_delivery_failed after exactly one retry and leaves no valid code', async () => {
     const phone = newPhone()
     infobip().reply(500, 401)
-    const body = await expectError(await register({ phone }, INFOBIP), 503, 'sms_delivery_failed')
+    const body = await expectError(await register({ phone }, { env: INFOBIP }), 503, 'sms_delivery_failed')
     expect(infobip().requests).toHaveLength(2)
     expect(infobip().requests[1]?.body).toBe(infobip().requests[0]?.body)
     expect(JSON.stringify(body)).not.toMatch(/ib-secret-key|infobip/)
@@ -127,7 +119,7 @@ describe('SMS_PROVIDER=vonage', () => {
 
   it('sends exactly one /sms/json form whose code verifies the account', async () => {
     const phone = newPhone()
-    expect((await register({ phone }, VONAGE)).status).toBe(201)
+    expect((await register({ phone }, { env: VONAGE })).status).toBe(201)
     expect(vonage().requests).toHaveLength(1)
     const [req] = vonage().requests
     expect(req?.method).toBe('POST')
@@ -151,7 +143,7 @@ describe('SMS_PROVIDER=vonage', () => {
   it('treats HTTP 200 with a non-"0" status as a failure: one retry, then 503, no valid code', async () => {
     const phone = newPhone()
     vonage().reply(vonageRefused, vonageRefused)
-    const body = await expectError(await register({ phone }, VONAGE), 503, 'sms_delivery_failed')
+    const body = await expectError(await register({ phone }, { env: VONAGE }), 503, 'sms_delivery_failed')
     expect(vonage().requests).toHaveLength(2)
     expect(JSON.stringify(body)).not.toMatch(/Bad Credentials|vonage-secret/)
     expect(logged()).toContain('vonage answered status 4')
@@ -162,7 +154,7 @@ describe('SMS_PROVIDER=vonage', () => {
   it('answers 503 after one retry when Vonage answers 500 twice', async () => {
     const phone = newPhone()
     vonage().reply(500, 500)
-    await expectError(await register({ phone }, VONAGE), 503, 'sms_delivery_failed')
+    await expectError(await register({ phone }, { env: VONAGE }), 503, 'sms_delivery_failed')
     expect(vonage().requests).toHaveLength(2)
     await expectNoValidCode({ phone }, 'sms', phone, codeIn(vonage().requests[1]?.form.get('text') ?? ''), VONAGE)
   })
@@ -170,7 +162,7 @@ describe('SMS_PROVIDER=vonage', () => {
   it('succeeds when the retry succeeds', async () => {
     const phone = newPhone()
     vonage().reply(vonageRefused, vonageOk)
-    expect((await register({ phone }, VONAGE)).status).toBe(201)
+    expect((await register({ phone }, { env: VONAGE })).status).toBe(201)
     expect(vonage().requests).toHaveLength(2)
     const res = await verify({ phone }, codeIn(vonage().requests[1]?.form.get('text') ?? ''), VONAGE)
     expect(res.status).toBe(200)
@@ -183,7 +175,7 @@ describe('EMAIL_PROVIDER=resend', () => {
 
   it('registers by email: one /emails request whose text and html hold the code, which verifies', async () => {
     const email = newEmail()
-    expect((await register({ email }, RESEND)).status).toBe(201)
+    expect((await register({ email }, { env: RESEND })).status).toBe(201)
     expect(resend().requests).toHaveLength(1)
     const [req] = resend().requests
     expect(req?.method).toBe('POST')
@@ -206,7 +198,7 @@ describe('EMAIL_PROVIDER=resend', () => {
   it('answers 503 email_delivery_failed after exactly one retry and leaves no valid code', async () => {
     const email = newEmail()
     resend().reply(500, 422)
-    const body = await expectError(await register({ email }, RESEND), 503, 'email_delivery_failed')
+    const body = await expectError(await register({ email }, { env: RESEND }), 503, 'email_delivery_failed')
     expect(resend().requests).toHaveLength(2)
     expect(resend().requests[1]?.body).toBe(resend().requests[0]?.body)
     expect(JSON.stringify(body)).not.toMatch(/re_secret|resend/)
@@ -221,7 +213,7 @@ describe('EMAIL_PROVIDER=sendgrid', () => {
 
   it('registers by email: one /v3/mail/send request whose text and html hold the code, which verifies', async () => {
     const email = newEmail()
-    expect((await register({ email }, SENDGRID)).status).toBe(201)
+    expect((await register({ email }, { env: SENDGRID })).status).toBe(201)
     expect(sendgrid().requests).toHaveLength(1)
     const [req] = sendgrid().requests
     expect(req?.method).toBe('POST')
@@ -250,7 +242,7 @@ describe('EMAIL_PROVIDER=sendgrid', () => {
   it('answers 503 email_delivery_failed after exactly one retry and leaves no valid code', async () => {
     const email = newEmail()
     sendgrid().reply(500, 500)
-    const body = await expectError(await register({ email }, SENDGRID), 503, 'email_delivery_failed')
+    const body = await expectError(await register({ email }, { env: SENDGRID }), 503, 'email_delivery_failed')
     expect(sendgrid().requests).toHaveLength(2)
     expect(JSON.stringify(body)).not.toMatch(/SG\.secret|sendgrid/)
     await expectNoValidCode({ email }, 'email', email, codeIn(sent(0).content[0].value), SENDGRID)

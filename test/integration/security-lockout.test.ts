@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
 import { PASSWORD } from '../helpers/factories'
 import { retryAfter } from '../helpers/limits'
 import { activeUser, newIp } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 import { createSuperAdmin } from '../helpers/staff'
 
 // Issue 14, attack 5: nobody can lock the owner out (SPEC §6.1). Failures are counted per
@@ -14,11 +14,7 @@ import { createSuperAdmin } from '../helpers/staff'
 const LOCK = { LOGIN_LOCKOUT_THRESHOLD: '5', LOGIN_LOCKOUT_MAX_MINUTES: '60' }
 const WRONG = 'Wrong-Pass-123'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 const login = (body: Record<string, unknown>, ip: string) => call('POST', '/api/v1/auth/login', { json: body, env: LOCK, ip })
 

@@ -1,25 +1,16 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { scryptRuns } from '../../src/crypto/password'
 import { call, expectError, json } from '../helpers/app'
 import { lastEmail } from '../helpers/email'
-import { newEmail, newPhone, PASSWORD, signUp } from '../helpers/factories'
+import { newEmail, newPhone, register, signUp } from '../helpers/factories'
 import { newIp, wrongCode } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 
 // Issue 14: attack 3 (hashing before limits on /register), the enumeration finding, attack 5's
 // code half (per-IP-bucket daily failure cap) and the name mailed to unverified addresses.
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
-
-type Vars = Record<string, string>
-
-const register = (body: object, opts: { ip?: string; env?: Vars } = {}) =>
-  call('POST', '/api/v1/auth/register', { json: { password: PASSWORD, ...body }, ip: opts.ip ?? newIp(), env: opts.env })
+const box = useOutbox()
 
 /** The scrypt evaluations `run` caused (background work included: `call` waits for it). */
 async function hashesDuring(run: () => Promise<unknown>): Promise<number> {

@@ -4,8 +4,9 @@ import { DeliveryError } from '../../src/providers/delivery'
 import { twilioSmsSender } from '../../src/providers/sms/twilio'
 import type { E164 } from '../../src/services/identifiers'
 import { call, expectError, json } from '../helpers/app'
-import { newPhone, PASSWORD } from '../helpers/factories'
+import { newIp, newPhone, register } from '../helpers/factories'
 import { type FakeFetch, fakeFetch } from '../helpers/fake-fetch'
+import { verify } from '../helpers/otp'
 
 const TWILIO = {
   SMS_PROVIDER: 'twilio',
@@ -30,16 +31,6 @@ afterEach(() => {
 
 const logged = () => errors.mock.calls.map((args) => args.map(String).join(' ')).join('\n')
 
-// Every code sent from one address counts against its hourly cap; spread the calls that send.
-let ipCounter = 0
-const nextIp = () => `192.0.2.${++ipCounter}`
-
-const register = (phone: string, vars: Record<string, string> = TWILIO) =>
-  call('POST', '/api/v1/auth/register', { json: { phone, password: PASSWORD }, env: vars, ip: nextIp() })
-
-const verify = (phone: string, code: string, vars: Record<string, string> = TWILIO) =>
-  call('POST', '/api/v1/auth/verify', { json: { phone, code }, env: vars })
-
 /** The 6 digits in a message the fake received. */
 function codeIn(body: string | null): string {
   const code = /^Your edge-auth [a-z ]+ is (\d{6})\. Valid for 10 minutes\.$/.exec(body ?? '')?.[1]
@@ -55,7 +46,7 @@ async function challenges(phone: string) {
 describe('SMS_PROVIDER=twilio at the HTTP level', () => {
   it('sends exactly one Messages.json request with Basic auth and the form of SPEC §8', async () => {
     const phone = newPhone()
-    const res = await register(phone)
+    const res = await register({ phone }, { env: TWILIO })
     expect(res.status).toBe(201)
     expect(twilio.requests).toHaveLength(1)
     const [req] = twilio.requests
@@ -72,9 +63,9 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
 
   it('texts a code that verifies the account', async () => {
     const phone = newPhone()
-    expect((await register(phone)).status).toBe(201)
+    expect((await register({ phone }, { env: TWILIO })).status).toBe(201)
     const code = codeIn(twilio.requests[0]?.form.get('Body') ?? null)
-    const res = await verify(phone, code)
+    const res = await verify(phone, code, TWILIO)
     expect(res.status).toBe(200)
     expect((await json(res)).user).toMatchObject({ phone, status: 'active', phone_verified: true })
   })
@@ -82,7 +73,7 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
   it('sends MessagingServiceSid instead of From when only a messaging service is configured', async () => {
     const { TWILIO_PHONE_NUMBER: _, ...withoutNumber } = TWILIO
     const phone = newPhone()
-    const res = await register(phone, { ...withoutNumber, TWILIO_MESSAGING_SERVICE_SID: 'MG1' })
+    const res = await register({ phone }, { env: { ...withoutNumber, TWILIO_MESSAGING_SERVICE_SID: 'MG1' } })
     expect(res.status).toBe(201)
     expect(twilio.requests).toHaveLength(1)
     const form = twilio.requests[0]?.form
@@ -95,7 +86,7 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
   it('answers 503 sms_delivery_failed after one retry when the provider answers 500 twice', async () => {
     const phone = newPhone()
     twilio.reply(500, 500)
-    await expectError(await register(phone), 503, 'sms_delivery_failed')
+    await expectError(await register({ phone }, { env: TWILIO }), 503, 'sms_delivery_failed')
     expect(twilio.requests).toHaveLength(2)
     expect(twilio.requests[1]?.body).toBe(twilio.requests[0]?.body)
   })
@@ -103,16 +94,16 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
   it('leaves no valid code after a failed send: no KV entry, no challenge row, the texted code fails', async () => {
     const phone = newPhone()
     twilio.reply(500, 500)
-    await expectError(await register(phone), 503, 'sms_delivery_failed')
+    await expectError(await register({ phone }, { env: TWILIO }), 503, 'sms_delivery_failed')
     expect(await env.KV.get(`otp:register:sms:${phone}`)).toBeNull()
     expect(await challenges(phone)).toHaveLength(0)
     const code = codeIn(twilio.requests[0]?.form.get('Body') ?? null)
-    await expectError(await verify(phone, code), 400, 'invalid_code')
+    await expectError(await verify(phone, code, TWILIO), 400, 'invalid_code')
   })
 
   it('logs the failure without the code or the credentials', async () => {
     twilio.reply(500, 500)
-    await expectError(await register(newPhone()), 503, 'sms_delivery_failed')
+    await expectError(await register({ phone: newPhone() }, { env: TWILIO }), 503, 'sms_delivery_failed')
     const code = codeIn(twilio.requests[0]?.form.get('Body') ?? null)
     expect(logged()).toContain('twilio answered 500')
     expect(logged()).not.toContain(code)
@@ -122,31 +113,31 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
   it('does not charge the cooldown for a failed send: registering again at once reaches the provider', async () => {
     const phone = newPhone()
     twilio.reply(500, 500)
-    await expectError(await register(phone), 503, 'sms_delivery_failed')
+    await expectError(await register({ phone }, { env: TWILIO }), 503, 'sms_delivery_failed')
 
-    const again = await register(phone)
+    const again = await register({ phone }, { env: TWILIO })
     expect(again.status).toBe(201)
     expect(twilio.requests).toHaveLength(3)
-    const res = await verify(phone, codeIn(twilio.requests[2]?.form.get('Body') ?? null))
+    const res = await verify(phone, codeIn(twilio.requests[2]?.form.get('Body') ?? null), TWILIO)
     expect(res.status).toBe(200)
   })
 
   it('succeeds when the retry succeeds (500, then 201)', async () => {
     const phone = newPhone()
     twilio.reply(500, 201)
-    const res = await register(phone)
+    const res = await register({ phone }, { env: TWILIO })
     expect(res.status).toBe(201)
     expect(twilio.requests).toHaveLength(2)
     const code = codeIn(twilio.requests[1]?.form.get('Body') ?? null)
     expect(codeIn(twilio.requests[0]?.form.get('Body') ?? null)).toBe(code)
-    expect((await verify(phone, code)).status).toBe(200)
+    expect((await verify(phone, code, TWILIO)).status).toBe(200)
   })
 
   it('treats a network failure like a failed answer: one retry, then 503', async () => {
     const phone = newPhone()
     const unreachable = () => Promise.reject(new TypeError('Network connection lost.'))
     twilio.reply(unreachable, unreachable)
-    await expectError(await register(phone), 503, 'sms_delivery_failed')
+    await expectError(await register({ phone }, { env: TWILIO }), 503, 'sms_delivery_failed')
     expect(twilio.requests).toHaveLength(2)
     expect(await challenges(phone)).toHaveLength(0)
   })
@@ -156,7 +147,7 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
       () => new Response('{"message":"Authenticate secret"}', { status: 401 }),
       () => new Response('{"message":"Authenticate secret"}', { status: 401 }),
     )
-    const body = await expectError(await register(newPhone()), 503, 'sms_delivery_failed')
+    const body = await expectError(await register({ phone: newPhone() }, { env: TWILIO }), 503, 'sms_delivery_failed')
     expect(JSON.stringify(body)).not.toMatch(/secret|AC123|Authenticate/)
   })
 
@@ -166,14 +157,14 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
 
     async function activeUser(): Promise<string> {
       const phone = newPhone()
-      expect((await register(phone, VARS)).status).toBe(201)
+      expect((await register({ phone }, { env: VARS })).status).toBe(201)
       const code = codeIn(twilio.requests.at(-1)?.form.get('Body') ?? null)
       expect((await verify(phone, code, VARS)).status).toBe(200)
       return phone
     }
 
     const loginOtp = (phone: string) =>
-      call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: VARS, ip: nextIp() })
+      call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: VARS, ip: newIp() })
 
     it('still answers 202 when the provider fails, after one retry', async () => {
       const phone = await activeUser()
@@ -205,10 +196,10 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
       await env.DB.prepare('UPDATE otp_challenges SET created_at = created_at - 120000 WHERE destination = ?')
         .bind(`sms:${phone}`)
         .run()
-      const first = await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: cooled, ip: nextIp() })
+      const first = await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: cooled, ip: newIp() })
       expect(first.status).toBe(202)
       const before = twilio.requests.length
-      const second = await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: cooled, ip: nextIp() })
+      const second = await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: cooled, ip: newIp() })
       expect(second.status).toBe(202)
       expect(twilio.requests.length - before).toBe(1)
       const res = await verify(phone, codeIn(twilio.requests.at(-1)?.form.get('Body') ?? null), cooled)

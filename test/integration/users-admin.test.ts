@@ -1,25 +1,19 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
 import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
 import { type Caller, type Cast, claimsOf, createNamed, EVERYONE, listAll, newCast, userRow } from '../helpers/iam'
 import { activeUser, newIp, registerPending } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox, withOutbox } from '../helpers/outbox'
 import { countRows, expectSessionAlive, expectSessionDead, getMe, logInWith } from '../helpers/sessions'
 import { createStaff, newUsername, staffLogin } from '../helpers/staff'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 /** A hierarchy for the tests that change nothing (or only add accounts); the others make their own. */
 let cast: Cast
 beforeAll(async () => {
-  const setupBox = outbox()
-  cast = await newCast(setupBox)
-  setupBox.restore()
+  cast = await withOutbox(newCast)
 })
 
 const getUser = (actor: Caller, id: string) => call('GET', `/api/v1/users/${id}`, { token: actor.access_token })
