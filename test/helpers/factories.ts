@@ -67,3 +67,11 @@ export function register(
 ): Promise<Response> {
   return call('POST', '/api/v1/auth/register', { json: { password: PASSWORD, ...body }, env: opts.env, ip: opts.ip ?? newIp() })
 }
+
+/** POST /auth/login as sent (the answer, whatever it is), from a fresh address unless `ip` is given. */
+export function login(
+  body: Record<string, unknown>,
+  opts: { env?: Record<string, string>; ip?: string } = {},
+): Promise<Response> {
+  return call('POST', '/api/v1/auth/login', { json: body, env: opts.env, ip: opts.ip ?? newIp() })
+}

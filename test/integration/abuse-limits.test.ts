@@ -3,11 +3,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { PROVIDER_TIMEOUT_MS } from '../../src/providers/delivery'
 import { ipBucket } from '../../src/services/limits'
 import { call, expectError, json } from '../helpers/app'
-import { newEmail, newPhone, PASSWORD, register } from '../helpers/factories'
+import { login, newEmail, newPhone, PASSWORD, register } from '../helpers/factories'
 import { type FakeFetch, fakeFetch } from '../helpers/fake-fetch'
 import { auditOfType, counter, frMobile, resetSmsCounters, retryAfter, tnMobile, tnPrefix } from '../helpers/limits'
 import { activeUser, challengesOf, newIp, otpKey, verify } from '../helpers/otp'
 import { useOutbox } from '../helpers/outbox'
+import { codeIn, TWILIO } from '../helpers/sms'
 
 const box = useOutbox({ quietErrors: true })
 
@@ -356,10 +357,9 @@ describe('per-IP request limits on credential endpoints', () => {
 describe('password-login lockout per identifier', () => {
   const LOCK = { LOGIN_LOCKOUT_THRESHOLD: '3', LOGIN_LOCKOUT_MAX_MINUTES: '3', OTP_RESEND_COOLDOWN_SECONDS: '0' }
   const WRONG = 'Wrong-Pass-123'
-  const login = (body: Record<string, unknown>) => call('POST', '/api/v1/auth/login', { json: body, env: LOCK, ip: newIp() })
 
   async function fail(phone: string) {
-    await expectError(await login({ phone, password: WRONG }), 401, 'invalid_credentials')
+    await expectError(await login({ phone, password: WRONG }, { env: LOCK }), 401, 'invalid_credentials')
   }
 
   async function failuresRow(phone: string) {
@@ -376,7 +376,7 @@ describe('password-login lockout per identifier', () => {
   }
 
   async function expectLocked(phone: string, minutes: number) {
-    const res = await login({ phone, password: PASSWORD })
+    const res = await login({ phone, password: PASSWORD }, { env: LOCK })
     const body = await expectError(res, 429, 'rate_limited')
     const seconds = retryAfter(res)
     expect(seconds).toBeGreaterThan(minutes * 60 - 10)
@@ -394,14 +394,14 @@ describe('password-login lockout per identifier', () => {
     const stranger = newPhone()
     const bodies = []
     for (let i = 0; i < 3; i++) {
-      const res = await login({ phone: stranger, password: WRONG })
+      const res = await login({ phone: stranger, password: WRONG }, { env: LOCK })
       bodies.push(await expectError(res, 401, 'invalid_credentials'))
     }
     const unknown = await expectLocked(stranger, 1)
     // Same answer whether or not the account exists.
     expect(unknown.detail).toBe(known.detail)
     expect(bodies[0].detail).toBe(
-      (await expectError(await login({ phone: newPhone(), password: WRONG }), 401, 'invalid_credentials')).detail,
+      (await expectError(await login({ phone: newPhone(), password: WRONG }, { env: LOCK }), 401, 'invalid_credentials')).detail,
     )
   })
 
@@ -427,7 +427,7 @@ describe('password-login lockout per identifier', () => {
     for (let i = 0; i < 3; i++) await fail(user.phone)
     await expectLocked(user.phone, 1)
 
-    const res = await login({ phone: user.phone, use_otp: true })
+    const res = await login({ phone: user.phone, use_otp: true }, { env: LOCK })
     expect(res.status).toBe(202)
     const signedIn = await verify(user.phone, box.lastCode(user.phone), LOCK)
     expect(signedIn.status).toBe(200)
@@ -474,29 +474,23 @@ describe('password-login lockout per identifier', () => {
     await expectLocked(user.phone, 1)
     await expireLock(user.phone)
 
-    expect((await login({ phone: user.phone, password: PASSWORD })).status).toBe(200)
+    expect((await login({ phone: user.phone, password: PASSWORD }, { env: LOCK })).status).toBe(200)
     expect(await failuresRow(user.phone)).toBeNull()
     // Had the streak survived, this failure (the 4th) would lock for 2 minutes.
     await fail(user.phone)
-    expect((await login({ phone: user.phone, password: PASSWORD })).status).toBe(200)
+    expect((await login({ phone: user.phone, password: PASSWORD }, { env: LOCK })).status).toBe(200)
   })
 
   it('locks usernames the same way (staff logins)', async () => {
     const username = `nobody${Date.now().toString(36)}`
-    for (let i = 0; i < 3; i++) await expectError(await login({ username, password: WRONG }), 401, 'invalid_credentials')
-    const res = await login({ username, password: WRONG })
+    for (let i = 0; i < 3; i++)
+      await expectError(await login({ username, password: WRONG }, { env: LOCK }), 401, 'invalid_credentials')
+    const res = await login({ username, password: WRONG }, { env: LOCK })
     await expectError(res, 429, 'rate_limited')
     expect(retryAfter(res)).toBeGreaterThan(50)
   })
 })
 
-const TWILIO = {
-  SMS_PROVIDER: 'twilio',
-  TWILIO_API_BASE: 'https://twilio.test',
-  TWILIO_ACCOUNT_SID: 'AC123',
-  TWILIO_AUTH_TOKEN: 'secret',
-  TWILIO_PHONE_NUMBER: '+15005550006',
-}
 const WITH_FALLBACK = {
   ...TWILIO,
   SMS_FALLBACK_PROVIDER: 'vonage',
@@ -507,12 +501,6 @@ const WITH_FALLBACK = {
 }
 
 /** The code in a message a fake provider received. */
-function codeIn(text: string | null | undefined): string {
-  const code = /^Your edge-auth [a-z ]+ is (\d{6})\. Valid for 10 minutes\.$/.exec(text ?? '')?.[1]
-  if (!code) throw new Error(`no code in ${text}`)
-  return code
-}
-
 const vonageAccepted = () => Response.json({ 'message-count': '1', messages: [{ status: '0', 'message-id': 'm1' }] })
 
 describe('provider failure', () => {

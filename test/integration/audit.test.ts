@@ -7,6 +7,7 @@ import { fakeFetch } from '../helpers/fake-fetch'
 import { useOutbox } from '../helpers/outbox'
 import { createPolicy } from '../helpers/policies'
 import { sidOf, sleep } from '../helpers/sessions'
+import { TWILIO } from '../helpers/sms'
 import { createStaff, createSuperAdmin, type Staff } from '../helpers/staff'
 
 const box = useOutbox({ quietErrors: true })
@@ -25,13 +26,6 @@ const RESET_PASSWORD = 'Kairouan-Sun5-2028'
 const NO_COOLDOWN = { OTP_RESEND_COOLDOWN_SECONDS: '0' }
 // No grace: a token presented again after its rotation is reuse, not a client race.
 const NO_GRACE = { REFRESH_REUSE_GRACE_SECONDS: '0' }
-const TWILIO = {
-  SMS_PROVIDER: 'twilio',
-  TWILIO_API_BASE: 'https://twilio.test',
-  TWILIO_ACCOUNT_SID: 'AC123',
-  TWILIO_AUTH_TOKEN: 'secret',
-  TWILIO_PHONE_NUMBER: '+15005550006',
-}
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
 type Origin = ReturnType<typeof origin>

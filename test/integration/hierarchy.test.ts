@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
-import { newPhone, PASSWORD } from '../helpers/factories'
+import { login, newPhone, PASSWORD } from '../helpers/factories'
 import {
   type Cast,
   claimsOf,
@@ -17,7 +17,7 @@ import {
   userRow,
   type Who,
 } from '../helpers/iam'
-import { activeUser, newIp } from '../helpers/otp'
+import { activeUser } from '../helpers/otp'
 import { useOutbox, withOutbox } from '../helpers/outbox'
 import { createStaff, newUsername } from '../helpers/staff'
 
@@ -249,8 +249,6 @@ describe('who can see whom', () => {
 })
 
 describe('staff login', () => {
-  const login = (body: Record<string, unknown>) => call('POST', '/api/v1/auth/login', { json: body, ip: newIp() })
-
   it('logs a client in by username, whatever its case', async () => {
     const username = `Mixed.${newUsername('Case')}`
     const created = await createAs('admin', 'clients', { username })

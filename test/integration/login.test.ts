@@ -2,14 +2,11 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { hashPassword, verifyPassword } from '../../src/crypto/password'
 import { call, expectError, json } from '../helpers/app'
-import { newIp, newPhone, PASSWORD, register, signUp } from '../helpers/factories'
+import { login, newPhone, PASSWORD, register, signUp } from '../helpers/factories'
 import { verify } from '../helpers/otp'
 import { useOutbox } from '../helpers/outbox'
 
 const box = useOutbox()
-
-const login = (body: Record<string, unknown>, env?: Record<string, string>) =>
-  call('POST', '/api/v1/auth/login', { json: body, ip: newIp(), ...(env ? { env } : {}) })
 
 /** The stable part of an error body: everything but the per-request id. */
 // biome-ignore lint/suspicious/noExplicitAny: test data
@@ -148,8 +145,8 @@ describe('POST /api/v1/auth/login with use_otp', () => {
     const stranger = newPhone()
     box.clear()
 
-    const known = await login({ phone, use_otp: true }, NO_COOLDOWN)
-    const unknown = await login({ phone: stranger, use_otp: true }, NO_COOLDOWN)
+    const known = await login({ phone, use_otp: true }, { env: NO_COOLDOWN })
+    const unknown = await login({ phone: stranger, use_otp: true }, { env: NO_COOLDOWN })
     expect(known.status).toBe(202)
     expect(unknown.status).toBe(202)
     const knownBody = await json(known)
@@ -163,7 +160,7 @@ describe('POST /api/v1/auth/login with use_otp', () => {
 
   it('signs in at /verify with the code it texted', async () => {
     const { phone, user } = await signUp(box)
-    expect((await login({ phone, use_otp: true }, NO_COOLDOWN)).status).toBe(202)
+    expect((await login({ phone, use_otp: true }, { env: NO_COOLDOWN })).status).toBe(202)
     const res = await verify(phone, box.lastCode(phone))
     expect(res.status).toBe(200)
     expect(res.headers.get('cache-control')).toBe('no-store')
@@ -179,7 +176,7 @@ describe('POST /api/v1/auth/login with use_otp', () => {
     await setStatus(suspended, 'suspended')
     box.clear()
     for (const phone of [pending, suspended]) {
-      const res = await login({ phone, use_otp: true }, NO_COOLDOWN)
+      const res = await login({ phone, use_otp: true }, { env: NO_COOLDOWN })
       expect(res.status).toBe(202)
       expect(await json(res)).toEqual({ message: 'OTP sent', detail: 'If the account exists, a login code has been sent' })
     }
@@ -208,7 +205,7 @@ describe('passwordless sign-up (OTP_SIGNUP=true)', () => {
 
   it('texts a login code to an unknown phone', async () => {
     const stranger = newPhone()
-    const res = await login({ phone: stranger, use_otp: true }, OTP_SIGNUP)
+    const res = await login({ phone: stranger, use_otp: true }, { env: OTP_SIGNUP })
     expect(res.status).toBe(202)
     expect(await json(res)).toEqual({ message: 'OTP sent', detail: 'If the account exists, a login code has been sent' })
     expect(box.to(stranger)).toHaveLength(1)
@@ -217,7 +214,7 @@ describe('passwordless sign-up (OTP_SIGNUP=true)', () => {
 
   it('creates an active, phone-verified particulier at /verify', async () => {
     const stranger = newPhone()
-    expect((await login({ phone: stranger, use_otp: true }, OTP_SIGNUP)).status).toBe(202)
+    expect((await login({ phone: stranger, use_otp: true }, { env: OTP_SIGNUP })).status).toBe(202)
     const res = await verify(stranger, box.lastCode(stranger), OTP_SIGNUP)
     expect(res.status).toBe(200)
     const body = await json(res)
@@ -235,14 +232,14 @@ describe('passwordless sign-up (OTP_SIGNUP=true)', () => {
 
   it('gives the passwordless account no password to log in with', async () => {
     const stranger = newPhone()
-    await login({ phone: stranger, use_otp: true }, OTP_SIGNUP)
+    await login({ phone: stranger, use_otp: true }, { env: OTP_SIGNUP })
     expect((await verify(stranger, box.lastCode(stranger), OTP_SIGNUP)).status).toBe(200)
     await expectError(await login({ phone: stranger, password: PASSWORD }), 401, 'invalid_credentials')
   })
 
   it('creates nothing when OTP_SIGNUP is off by the time the code is used', async () => {
     const stranger = newPhone()
-    await login({ phone: stranger, use_otp: true }, OTP_SIGNUP)
+    await login({ phone: stranger, use_otp: true }, { env: OTP_SIGNUP })
     await expectError(await verify(stranger, box.lastCode(stranger)), 400, 'invalid_code')
     expect(await userRow(stranger)).toBeNull()
   })

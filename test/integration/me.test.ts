@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
+import { patchMe } from '../helpers/account'
 import { call, expectError, json } from '../helpers/app'
 import { emailUser } from '../helpers/email'
 import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
@@ -13,10 +14,6 @@ const box = useOutbox()
 let deviceCounter = 0
 /** A device id no other test of this file uses. */
 const newDeviceId = () => `inv-${Date.now()}-${++deviceCounter}`
-
-function patchMe(token: string, body: unknown): Promise<Response> {
-  return call('PATCH', '/api/v1/me', { token, json: body })
-}
 
 function addDevice(token: string, body: unknown): Promise<Response> {
   return call('POST', '/api/v1/me/devices', { token, json: body })

@@ -6,15 +6,9 @@ import type { E164 } from '../../src/services/identifiers'
 import { call, expectError, json } from '../helpers/app'
 import { newIp, newPhone, register } from '../helpers/factories'
 import { type FakeFetch, fakeFetch } from '../helpers/fake-fetch'
-import { verify } from '../helpers/otp'
+import { challengesOf, verify } from '../helpers/otp'
+import { codeIn, TWILIO } from '../helpers/sms'
 
-const TWILIO = {
-  SMS_PROVIDER: 'twilio',
-  TWILIO_API_BASE: 'https://twilio.test',
-  TWILIO_ACCOUNT_SID: 'AC123',
-  TWILIO_AUTH_TOKEN: 'secret',
-  TWILIO_PHONE_NUMBER: '+15005550006',
-}
 const MESSAGES_URL = 'https://twilio.test/2010-04-01/Accounts/AC123/Messages.json'
 const CODE_TEXT = /^Your edge-auth verification code is (\d{6})\. Valid for 10 minutes\.$/
 
@@ -32,17 +26,6 @@ afterEach(() => {
 const logged = () => errors.mock.calls.map((args) => args.map(String).join(' ')).join('\n')
 
 /** The 6 digits in a message the fake received. */
-function codeIn(body: string | null): string {
-  const code = /^Your edge-auth [a-z ]+ is (\d{6})\. Valid for 10 minutes\.$/.exec(body ?? '')?.[1]
-  if (!code) throw new Error(`no code in ${body}`)
-  return code
-}
-
-async function challenges(phone: string) {
-  const { results } = await env.DB.prepare('SELECT * FROM otp_challenges WHERE destination = ?').bind(`sms:${phone}`).all()
-  return results
-}
-
 describe('SMS_PROVIDER=twilio at the HTTP level', () => {
   it('sends exactly one Messages.json request with Basic auth and the form of SPEC §8', async () => {
     const phone = newPhone()
@@ -96,7 +79,7 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
     twilio.reply(500, 500)
     await expectError(await register({ phone }, { env: TWILIO }), 503, 'sms_delivery_failed')
     expect(await env.KV.get(`otp:register:sms:${phone}`)).toBeNull()
-    expect(await challenges(phone)).toHaveLength(0)
+    expect(await challengesOf(phone)).toHaveLength(0)
     const code = codeIn(twilio.requests[0]?.form.get('Body') ?? null)
     await expectError(await verify(phone, code, TWILIO), 400, 'invalid_code')
   })
@@ -139,7 +122,7 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
     twilio.reply(unreachable, unreachable)
     await expectError(await register({ phone }, { env: TWILIO }), 503, 'sms_delivery_failed')
     expect(twilio.requests).toHaveLength(2)
-    expect(await challenges(phone)).toHaveLength(0)
+    expect(await challengesOf(phone)).toHaveLength(0)
   })
 
   it('never puts the provider answer or the credentials in the error body', async () => {
@@ -181,7 +164,7 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
       const phone = await activeUser()
       twilio.reply(500, 500)
       expect((await loginOtp(phone)).status).toBe(202)
-      const open = (await challenges(phone)).filter((row) => row.purpose === 'login')
+      const open = (await challengesOf(phone)).filter((row) => row.purpose === 'login')
       expect(open).toHaveLength(0)
       expect(await env.KV.get(`otp:login:sms:${phone}`)).toBeNull()
       const code = codeIn(twilio.requests.at(-1)?.form.get('Body') ?? null)
