@@ -1,4 +1,4 @@
-import { call, json } from './app'
+import { type CallOptions, call, json } from './app'
 import type { Outbox } from './outbox'
 
 export const PASSWORD = 'Tunis-Sol4r-2026'
@@ -57,21 +57,18 @@ export async function logIn(phone: string, password = PASSWORD): Promise<SignedI
   return { phone, ...(await json(res)) }
 }
 
+/** Who sends a request: its vars, address (a fresh one by default) and headers. */
+export type From = Pick<CallOptions, 'env' | 'ip' | 'headers'>
+
 /**
  * POST /auth/register with the test password unless `body` names one, from a fresh address
  * unless `ip` is given (so the per-IP limits stay out of tests about other rules).
  */
-export function register(
-  body: Record<string, unknown>,
-  opts: { env?: Record<string, string>; ip?: string } = {},
-): Promise<Response> {
-  return call('POST', '/api/v1/auth/register', { json: { password: PASSWORD, ...body }, env: opts.env, ip: opts.ip ?? newIp() })
+export function register(body: Record<string, unknown>, from: From = {}): Promise<Response> {
+  return call('POST', '/api/v1/auth/register', { json: { password: PASSWORD, ...body }, ...from, ip: from.ip ?? newIp() })
 }
 
 /** POST /auth/login as sent (the answer, whatever it is), from a fresh address unless `ip` is given. */
-export function login(
-  body: Record<string, unknown>,
-  opts: { env?: Record<string, string>; ip?: string } = {},
-): Promise<Response> {
-  return call('POST', '/api/v1/auth/login', { json: body, env: opts.env, ip: opts.ip ?? newIp() })
+export function login(body: Record<string, unknown>, from: From = {}): Promise<Response> {
+  return call('POST', '/api/v1/auth/login', { json: body, ...from, ip: from.ip ?? newIp() })
 }
