@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { PROVIDER_TIMEOUT_MS } from '../../src/providers/delivery'
 import { ipBucket } from '../../src/services/limits'
 import { call, expectError, json } from '../helpers/app'
 import { login, newEmail, newPhone, PASSWORD, register } from '../helpers/factories'
-import { type FakeFetch, fakeFetch } from '../helpers/fake-fetch'
+import { useFakeFetch } from '../helpers/fake-fetch'
 import { auditOfType, counter, frMobile, resetSmsCounters, retryAfter, tnMobile, tnPrefix } from '../helpers/limits'
 import { activeUser, challengesOf, newIp, otpKey, verify } from '../helpers/otp'
 import { useOutbox } from '../helpers/outbox'
@@ -500,21 +500,12 @@ const WITH_FALLBACK = {
   VONAGE_FROM: 'EdgeAuth',
 }
 
-/** The code in a message a fake provider received. */
 const vonageAccepted = () => Response.json({ 'message-count': '1', messages: [{ status: '0', 'message-id': 'm1' }] })
 
 describe('provider failure', () => {
-  let twilio: FakeFetch
-  let vonage: FakeFetch
-  beforeEach(() => {
-    twilio = fakeFetch('https://twilio.test').install()
-    // Installed second, it passes other origins on to the Twilio fake.
-    vonage = fakeFetch('https://vonage.test', vonageAccepted).install()
-  })
-  afterEach(() => {
-    vonage.restore()
-    twilio.restore()
-  })
+  const twilio = useFakeFetch('https://twilio.test')
+  // Installed second, it passes other origins on to the Twilio fake.
+  const vonage = useFakeFetch('https://vonage.test', vonageAccepted)
 
   it('refunds the daily budget when the provider fails', async () => {
     const before = await counter('sms:budget')

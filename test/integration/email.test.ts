@@ -1,11 +1,11 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import worker from '../../src'
 import { call, envWith, expectError, json } from '../helpers/app'
 import { emailUser, lastEmail, linkIn, linkRows, userRow } from '../helpers/email'
 import { newEmail, newPhone, PASSWORD, signUp } from '../helpers/factories'
-import { type FakeFetch, fakeFetch } from '../helpers/fake-fetch'
+import { fakeFetch, useFakeFetch } from '../helpers/fake-fetch'
 import { type ParsedPage, parsePage, urlAttributes } from '../helpers/html'
 import { activeUser, newIp } from '../helpers/otp'
 import { useOutbox } from '../helpers/outbox'
@@ -447,11 +447,7 @@ describe('the email verification link', () => {
 })
 
 describe('email_delivery_failed', () => {
-  let resend: FakeFetch
-  beforeEach(() => {
-    resend = fakeFetch('https://api.resend.com', () => Response.json({ id: 'e-1' })).install()
-  })
-  afterEach(() => resend.restore())
+  const resend = useFakeFetch('https://api.resend.com', () => Response.json({ id: 'e-1' }))
 
   it('PATCH /me answers 503 when Resend fails twice, and changes nothing: no email, no link', async () => {
     const { access_token, user } = await activeUser(box, { env: VARS })

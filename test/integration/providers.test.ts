@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers'
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
 import { newEmail, newPhone, PASSWORD, register } from '../helpers/factories'
-import { type FakeFetch, type FakeReply, fakeFetch } from '../helpers/fake-fetch'
+import { useFakeFetch } from '../helpers/fake-fetch'
 import { verify } from '../helpers/otp'
 
 const INFOBIP = {
@@ -57,16 +57,6 @@ async function challenges(destination: string) {
   return results
 }
 
-/** Installs a fake for one provider's origin for each test of the block. */
-function useFake(origin: string, fallback?: FakeReply): () => FakeFetch {
-  let fake: FakeFetch
-  beforeEach(() => {
-    fake = fakeFetch(origin, fallback).install()
-  })
-  afterEach(() => fake.restore())
-  return () => fake
-}
-
 /** After a failed send: no KV entry, no challenge row, and the code that was sent does not verify. */
 async function expectNoValidCode(who: Identifier, channel: 'sms' | 'email', address: string, code: string, vars: Vars) {
   expect(await env.KV.get(`otp:register:${channel}:${address}`)).toBeNull()
@@ -77,14 +67,14 @@ async function expectNoValidCode(who: Identifier, channel: 'sms' | 'email', addr
 const logged = () => errors.mock.calls.map((args) => args.map(String).join(' ')).join('\n')
 
 describe('SMS_PROVIDER=infobip', () => {
-  const infobip = useFake('https://infobip.test', 200)
-  const textOf = (i: number) => JSON.parse(infobip().requests[i]?.body ?? '{}').messages?.[0]?.text ?? ''
+  const infobip = useFakeFetch('https://infobip.test', 200)
+  const textOf = (i: number) => JSON.parse(infobip.requests[i]?.body ?? '{}').messages?.[0]?.text ?? ''
 
   it('sends exactly one /sms/2/text/advanced request whose code verifies the account', async () => {
     const phone = newPhone()
     expect((await register({ phone }, { env: INFOBIP })).status).toBe(201)
-    expect(infobip().requests).toHaveLength(1)
-    const [req] = infobip().requests
+    expect(infobip.requests).toHaveLength(1)
+    const [req] = infobip.requests
     expect(req?.method).toBe('POST')
     expect(req?.url).toBe('https://infobip.test/sms/2/text/advanced')
     expect(req?.headers.get('authorization')).toBe('App ib-secret-key')
@@ -103,10 +93,10 @@ describe('SMS_PROVIDER=infobip', () => {
 
   it('answers 503 sms_delivery_failed after exactly one retry and leaves no valid code', async () => {
     const phone = newPhone()
-    infobip().reply(500, 401)
+    infobip.reply(500, 401)
     const body = await expectError(await register({ phone }, { env: INFOBIP }), 503, 'sms_delivery_failed')
-    expect(infobip().requests).toHaveLength(2)
-    expect(infobip().requests[1]?.body).toBe(infobip().requests[0]?.body)
+    expect(infobip.requests).toHaveLength(2)
+    expect(infobip.requests[1]?.body).toBe(infobip.requests[0]?.body)
     expect(JSON.stringify(body)).not.toMatch(/ib-secret-key|infobip/)
     expect(logged()).toContain('infobip answered 401')
     expect(logged()).not.toContain('ib-secret-key')
@@ -115,13 +105,13 @@ describe('SMS_PROVIDER=infobip', () => {
 })
 
 describe('SMS_PROVIDER=vonage', () => {
-  const vonage = useFake('https://vonage.test', vonageOk)
+  const vonage = useFakeFetch('https://vonage.test', vonageOk)
 
   it('sends exactly one /sms/json form whose code verifies the account', async () => {
     const phone = newPhone()
     expect((await register({ phone }, { env: VONAGE })).status).toBe(201)
-    expect(vonage().requests).toHaveLength(1)
-    const [req] = vonage().requests
+    expect(vonage.requests).toHaveLength(1)
+    const [req] = vonage.requests
     expect(req?.method).toBe('POST')
     expect(req?.url).toBe('https://vonage.test/sms/json')
     expect(req?.headers.get('content-type')).toBe('application/x-www-form-urlencoded')
@@ -142,42 +132,42 @@ describe('SMS_PROVIDER=vonage', () => {
 
   it('treats HTTP 200 with a non-"0" status as a failure: one retry, then 503, no valid code', async () => {
     const phone = newPhone()
-    vonage().reply(vonageRefused, vonageRefused)
+    vonage.reply(vonageRefused, vonageRefused)
     const body = await expectError(await register({ phone }, { env: VONAGE }), 503, 'sms_delivery_failed')
-    expect(vonage().requests).toHaveLength(2)
+    expect(vonage.requests).toHaveLength(2)
     expect(JSON.stringify(body)).not.toMatch(/Bad Credentials|vonage-secret/)
     expect(logged()).toContain('vonage answered status 4')
     expect(logged()).not.toMatch(/Bad Credentials|vonage-secret/)
-    await expectNoValidCode({ phone }, 'sms', phone, codeIn(vonage().requests[0]?.form.get('text') ?? ''), VONAGE)
+    await expectNoValidCode({ phone }, 'sms', phone, codeIn(vonage.requests[0]?.form.get('text') ?? ''), VONAGE)
   })
 
   it('answers 503 after one retry when Vonage answers 500 twice', async () => {
     const phone = newPhone()
-    vonage().reply(500, 500)
+    vonage.reply(500, 500)
     await expectError(await register({ phone }, { env: VONAGE }), 503, 'sms_delivery_failed')
-    expect(vonage().requests).toHaveLength(2)
-    await expectNoValidCode({ phone }, 'sms', phone, codeIn(vonage().requests[1]?.form.get('text') ?? ''), VONAGE)
+    expect(vonage.requests).toHaveLength(2)
+    await expectNoValidCode({ phone }, 'sms', phone, codeIn(vonage.requests[1]?.form.get('text') ?? ''), VONAGE)
   })
 
   it('succeeds when the retry succeeds', async () => {
     const phone = newPhone()
-    vonage().reply(vonageRefused, vonageOk)
+    vonage.reply(vonageRefused, vonageOk)
     expect((await register({ phone }, { env: VONAGE })).status).toBe(201)
-    expect(vonage().requests).toHaveLength(2)
-    const res = await verify({ phone }, codeIn(vonage().requests[1]?.form.get('text') ?? ''), VONAGE)
+    expect(vonage.requests).toHaveLength(2)
+    const res = await verify({ phone }, codeIn(vonage.requests[1]?.form.get('text') ?? ''), VONAGE)
     expect(res.status).toBe(200)
   })
 })
 
 describe('EMAIL_PROVIDER=resend', () => {
-  const resend = useFake('https://resend.test', () => Response.json({ id: 'e-1' }))
-  const sent = (i: number) => JSON.parse(resend().requests[i]?.body ?? '{}')
+  const resend = useFakeFetch('https://resend.test', () => Response.json({ id: 'e-1' }))
+  const sent = (i: number) => JSON.parse(resend.requests[i]?.body ?? '{}')
 
   it('registers by email: one /emails request whose text and html hold the code, which verifies', async () => {
     const email = newEmail()
     expect((await register({ email }, { env: RESEND })).status).toBe(201)
-    expect(resend().requests).toHaveLength(1)
-    const [req] = resend().requests
+    expect(resend.requests).toHaveLength(1)
+    const [req] = resend.requests
     expect(req?.method).toBe('POST')
     expect(req?.url).toBe('https://resend.test/emails')
     expect(req?.headers.get('authorization')).toBe('Bearer re_secret')
@@ -197,10 +187,10 @@ describe('EMAIL_PROVIDER=resend', () => {
 
   it('answers 503 email_delivery_failed after exactly one retry and leaves no valid code', async () => {
     const email = newEmail()
-    resend().reply(500, 422)
+    resend.reply(500, 422)
     const body = await expectError(await register({ email }, { env: RESEND }), 503, 'email_delivery_failed')
-    expect(resend().requests).toHaveLength(2)
-    expect(resend().requests[1]?.body).toBe(resend().requests[0]?.body)
+    expect(resend.requests).toHaveLength(2)
+    expect(resend.requests[1]?.body).toBe(resend.requests[0]?.body)
     expect(JSON.stringify(body)).not.toMatch(/re_secret|resend/)
     expect(logged()).toContain('resend answered 422')
     await expectNoValidCode({ email }, 'email', email, codeIn(sent(0).text), RESEND)
@@ -208,14 +198,14 @@ describe('EMAIL_PROVIDER=resend', () => {
 })
 
 describe('EMAIL_PROVIDER=sendgrid', () => {
-  const sendgrid = useFake('https://sendgrid.test', 202)
-  const sent = (i: number) => JSON.parse(sendgrid().requests[i]?.body ?? '{}')
+  const sendgrid = useFakeFetch('https://sendgrid.test', 202)
+  const sent = (i: number) => JSON.parse(sendgrid.requests[i]?.body ?? '{}')
 
   it('registers by email: one /v3/mail/send request whose text and html hold the code, which verifies', async () => {
     const email = newEmail()
     expect((await register({ email }, { env: SENDGRID })).status).toBe(201)
-    expect(sendgrid().requests).toHaveLength(1)
-    const [req] = sendgrid().requests
+    expect(sendgrid.requests).toHaveLength(1)
+    const [req] = sendgrid.requests
     expect(req?.method).toBe('POST')
     expect(req?.url).toBe('https://sendgrid.test/v3/mail/send')
     expect(req?.headers.get('authorization')).toBe('Bearer SG.secret')
@@ -241,9 +231,9 @@ describe('EMAIL_PROVIDER=sendgrid', () => {
 
   it('answers 503 email_delivery_failed after exactly one retry and leaves no valid code', async () => {
     const email = newEmail()
-    sendgrid().reply(500, 500)
+    sendgrid.reply(500, 500)
     const body = await expectError(await register({ email }, { env: SENDGRID }), 503, 'email_delivery_failed')
-    expect(sendgrid().requests).toHaveLength(2)
+    expect(sendgrid.requests).toHaveLength(2)
     expect(JSON.stringify(body)).not.toMatch(/SG\.secret|sendgrid/)
     await expectNoValidCode({ email }, 'email', email, codeIn(sent(0).content[0].value), SENDGRID)
   })

@@ -1,8 +1,8 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
 import { newEmail, newPhone, PASSWORD, signUp } from '../helpers/factories'
-import { type FakeFetch, fakeFetch } from '../helpers/fake-fetch'
+import { useFakeFetch } from '../helpers/fake-fetch'
 import { activeUser, newIp } from '../helpers/otp'
 import { useOutbox } from '../helpers/outbox'
 
@@ -15,12 +15,8 @@ const ON = { TURNSTILE_SECRET_KEY: 'ts-secret', TURNSTILE_API_BASE: BASE, OTP_RE
 const GOOD = 'good-token'
 
 const box = useOutbox()
-let siteverify: FakeFetch
-beforeEach(() => {
-  // Refuses every token unless a test queued an acceptance (`acceptNext`).
-  siteverify = fakeFetch(BASE, () => Response.json({ success: false })).install()
-})
-afterEach(() => siteverify.restore())
+// Refuses every token unless a test queued an acceptance (`acceptNext`).
+const siteverify = useFakeFetch(BASE, () => Response.json({ success: false }))
 
 const post = (path: string, body: Record<string, unknown>, opts: { ip?: string; token?: string; vars?: object } = {}) =>
   call('POST', `/api/v1${path}`, {

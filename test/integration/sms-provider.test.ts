@@ -5,27 +5,22 @@ import { twilioSmsSender } from '../../src/providers/sms/twilio'
 import type { E164 } from '../../src/services/identifiers'
 import { call, expectError, json } from '../helpers/app'
 import { newIp, newPhone, register } from '../helpers/factories'
-import { type FakeFetch, fakeFetch } from '../helpers/fake-fetch'
+import { fakeFetch, useFakeFetch } from '../helpers/fake-fetch'
 import { challengesOf, verify } from '../helpers/otp'
 import { codeIn, TWILIO } from '../helpers/sms'
 
 const MESSAGES_URL = 'https://twilio.test/2010-04-01/Accounts/AC123/Messages.json'
 const CODE_TEXT = /^Your edge-auth verification code is (\d{6})\. Valid for 10 minutes\.$/
 
-let twilio: FakeFetch
+const twilio = useFakeFetch('https://twilio.test')
 let errors: MockInstance<typeof console.error>
 beforeEach(() => {
-  twilio = fakeFetch('https://twilio.test').install()
   errors = vi.spyOn(console, 'error').mockImplementation(() => {})
 })
-afterEach(() => {
-  twilio.restore()
-  errors.mockRestore()
-})
+afterEach(() => errors.mockRestore())
 
 const logged = () => errors.mock.calls.map((args) => args.map(String).join(' ')).join('\n')
 
-/** The 6 digits in a message the fake received. */
 describe('SMS_PROVIDER=twilio at the HTTP level', () => {
   it('sends exactly one Messages.json request with Basic auth and the form of SPEC §8', async () => {
     const phone = newPhone()
