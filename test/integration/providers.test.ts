@@ -1,9 +1,10 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
 import { newEmail, newPhone, PASSWORD, register } from '../helpers/factories'
 import { useFakeFetch } from '../helpers/fake-fetch'
 import { verify } from '../helpers/otp'
+import { useQuietErrors } from '../helpers/outbox'
 
 const INFOBIP = {
   SMS_PROVIDER: 'infobip',
@@ -34,13 +35,7 @@ const SENDGRID = {
 const vonageOk = () => Response.json({ 'message-count': '1', messages: [{ status: '0', 'message-id': 'X1' }] })
 const vonageRefused = () => Response.json({ 'message-count': '1', messages: [{ status: '4', 'error-text': 'Bad Credentials' }] })
 
-let errors: MockInstance<typeof console.error>
-beforeEach(() => {
-  errors = vi.spyOn(console, 'error').mockImplementation(() => {})
-})
-afterEach(() => {
-  errors.mockRestore()
-})
+const errors = useQuietErrors()
 
 type Vars = Record<string, string>
 type Identifier = { phone: string } | { email: string }
@@ -64,7 +59,7 @@ async function expectNoValidCode(who: Identifier, channel: 'sms' | 'email', addr
   await expectError(await verify(who, code, vars), 400, 'invalid_code')
 }
 
-const logged = () => errors.mock.calls.map((args) => args.map(String).join(' ')).join('\n')
+const logged = errors.text
 
 describe('SMS_PROVIDER=infobip', () => {
   const infobip = useFakeFetch('https://infobip.test', 200)
@@ -277,7 +272,7 @@ describe('the console providers in production (SPEC §5: a code is never logged 
   it('refuses to run in production without SMS_PROVIDER and EMAIL_PROVIDER: 500 and a fatal line naming them', async () => {
     const res = await call('GET', '/health', { env: { ENVIRONMENT: 'production', SMS_PROVIDER: '', EMAIL_PROVIDER: '' } })
     await expectError(res, 500, 'internal_error')
-    const fatal = errors.mock.calls.map(([l]) => String(l)).find((l) => l.includes('"fatal"')) ?? ''
+    const fatal = errors.lines().find((l) => l.includes('"fatal"')) ?? ''
     expect(fatal).toMatch(/SMS_PROVIDER: required in production/)
     expect(fatal).toMatch(/EMAIL_PROVIDER: required in production/)
   })

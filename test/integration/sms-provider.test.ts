@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DeliveryError } from '../../src/providers/delivery'
 import { twilioSmsSender } from '../../src/providers/sms/twilio'
 import type { E164 } from '../../src/services/identifiers'
@@ -7,19 +7,16 @@ import { call, expectError, json } from '../helpers/app'
 import { newIp, newPhone, register } from '../helpers/factories'
 import { fakeFetch, useFakeFetch } from '../helpers/fake-fetch'
 import { challengesOf, verify } from '../helpers/otp'
+import { useQuietErrors } from '../helpers/outbox'
 import { codeIn, TWILIO } from '../helpers/sms'
 
 const MESSAGES_URL = 'https://twilio.test/2010-04-01/Accounts/AC123/Messages.json'
 const CODE_TEXT = /^Your edge-auth verification code is (\d{6})\. Valid for 10 minutes\.$/
 
 const twilio = useFakeFetch('https://twilio.test')
-let errors: MockInstance<typeof console.error>
-beforeEach(() => {
-  errors = vi.spyOn(console, 'error').mockImplementation(() => {})
-})
-afterEach(() => errors.mockRestore())
+const errors = useQuietErrors()
 
-const logged = () => errors.mock.calls.map((args) => args.map(String).join(' ')).join('\n')
+const logged = errors.text
 
 describe('SMS_PROVIDER=twilio at the HTTP level', () => {
   it('sends exactly one Messages.json request with Basic auth and the form of SPEC §8', async () => {
