@@ -1,4 +1,4 @@
-import { call, json } from './app'
+import { type CallOptions, call, json } from './app'
 import type { Outbox } from './outbox'
 
 export const PASSWORD = 'Tunis-Sol4r-2026'
@@ -9,6 +9,16 @@ export function newPhone(): string {
   counter++
   const n = (Date.now() % 1_000_000) * 100 + (counter % 100)
   return `+2169${String(n % 10_000_000).padStart(7, '0')}`
+}
+
+let ipCounter = 0
+/**
+ * A fresh client address per call (TEST-NET-2), so the per-IP send limit, counted per test file,
+ * never interferes with the rule a test is about.
+ */
+export function newIp(): string {
+  ipCounter++
+  return `198.51.${100 + Math.floor(ipCounter / 250)}.${(ipCounter % 250) + 1}`
 }
 
 export function newEmail(): string {
@@ -45,4 +55,20 @@ export async function logIn(phone: string, password = PASSWORD): Promise<SignedI
   const res = await call('POST', '/api/v1/auth/login', { json: { phone, password } })
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${await res.text()}`)
   return { phone, ...(await json(res)) }
+}
+
+/** Who sends a request: its vars, address (a fresh one by default) and headers. */
+export type From = Pick<CallOptions, 'env' | 'ip' | 'headers'>
+
+/**
+ * POST /auth/register with the test password unless `body` names one, from a fresh address
+ * unless `ip` is given (so the per-IP limits stay out of tests about other rules).
+ */
+export function register(body: Record<string, unknown>, from: From = {}): Promise<Response> {
+  return call('POST', '/api/v1/auth/register', { json: { password: PASSWORD, ...body }, ...from, ip: from.ip ?? newIp() })
+}
+
+/** POST /auth/login as sent (the answer, whatever it is), from a fresh address unless `ip` is given. */
+export function login(body: Record<string, unknown>, from: From = {}): Promise<Response> {
+  return call('POST', '/api/v1/auth/login', { json: body, ...from, ip: from.ip ?? newIp() })
 }

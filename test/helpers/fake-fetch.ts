@@ -1,4 +1,4 @@
-import { vi } from 'vitest'
+import { afterEach, beforeEach, vi } from 'vitest'
 
 export interface RecordedRequest {
   method: string
@@ -59,3 +59,25 @@ export function fakeFetch(origin: string, fallback: FakeReply = 201) {
 }
 
 export type FakeFetch = ReturnType<typeof fakeFetch>
+
+/**
+ * A fake installed for each test of the calling file or `describe` block (and restored after it):
+ * the returned object reads the running test's fake. Fakes installed in order pass other origins
+ * on to the ones before them.
+ */
+export function useFakeFetch(origin: string, fallback?: FakeReply): FakeFetch {
+  let fake: FakeFetch | undefined
+  beforeEach(() => {
+    fake = fakeFetch(origin, fallback).install()
+  })
+  afterEach(() => {
+    fake?.restore()
+    fake = undefined
+  })
+  return new Proxy({} as FakeFetch, {
+    get(_, key) {
+      if (!fake) throw new Error(`useFakeFetch(${origin}): read outside the tests it fakes for`)
+      return Reflect.get(fake, key)
+    },
+  })
+}

@@ -1,19 +1,12 @@
 import { env } from 'cloudflare:workers'
 import { call, json } from './app'
-import { newPhone, PASSWORD, type SignedIn } from './factories'
+import { newIp, newPhone, PASSWORD, type SignedIn } from './factories'
 import type { Outbox } from './outbox'
 
 type Vars = Record<string, string>
 
-let ipCounter = 0
-/**
- * A fresh client address per call (TEST-NET-2), so the per-IP send limit, counted per test file,
- * never interferes with the rule a test is about.
- */
-export function newIp(): string {
-  ipCounter++
-  return `198.51.${100 + Math.floor(ipCounter / 250)}.${(ipCounter % 250) + 1}`
-}
+// Shared with the factories, which send from fresh addresses too.
+export { newIp } from './factories'
 
 /** A code of the same length that is certainly not `code`. */
 export function wrongCode(code: string): string {
@@ -41,9 +34,10 @@ export async function registerPending(box: Outbox, opts: { phone?: string; env?:
   return { phone, code: box.lastCode(phone) }
 }
 
-/** POST /auth/verify for a phone. */
-export function verify(phone: string, code: string, env?: Vars): Promise<Response> {
-  return call('POST', '/api/v1/auth/verify', { json: { phone, code }, env })
+/** POST /auth/verify for a phone (a string) or an identifier (`{ phone }` or `{ email }`). */
+export function verify(who: string | { phone: string } | { email: string }, code: string, env?: Vars): Promise<Response> {
+  const to = typeof who === 'string' ? { phone: who } : who
+  return call('POST', '/api/v1/auth/verify', { json: { ...to, code }, env })
 }
 
 /** An active, signed-in account, its register code sent from a fresh address. */

@@ -1,31 +1,16 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { PROVIDER_TIMEOUT_MS } from '../../src/providers/delivery'
 import { ipBucket } from '../../src/services/limits'
 import { call, expectError, json } from '../helpers/app'
-import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
-import { type FakeFetch, fakeFetch } from '../helpers/fake-fetch'
+import { login, newEmail, newPhone, PASSWORD, register } from '../helpers/factories'
+import { useFakeFetch } from '../helpers/fake-fetch'
 import { auditOfType, counter, frMobile, resetSmsCounters, retryAfter, tnMobile, tnPrefix } from '../helpers/limits'
 import { activeUser, challengesOf, newIp, otpKey, verify } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
+import { codeIn, TWILIO } from '../helpers/sms'
 
-type Vars = Record<string, string>
-
-let box: Outbox
-let errors: MockInstance<typeof console.error>
-beforeEach(() => {
-  box = outbox()
-  errors = vi.spyOn(console, 'error').mockImplementation(() => {})
-})
-afterEach(() => {
-  box.restore()
-  errors.mockRestore()
-})
-
-const register = (body: Record<string, unknown>, vars: Vars = {}, ip = newIp()) =>
-  call('POST', '/api/v1/auth/register', { json: { password: PASSWORD, ...body }, env: vars, ip })
-
-const registerPhone = (phone: string, vars: Vars = {}, ip = newIp()) => register({ phone }, vars, ip)
+const box = useOutbox({ quietErrors: true })
 
 async function usersWithPhone(phone: string): Promise<number> {
   return (await env.DB.prepare('SELECT count(*) AS n FROM users WHERE phone = ?').bind(phone).first<number>('n')) ?? 0
@@ -49,10 +34,10 @@ describe('SMS range limits (SMS pumping)', () => {
     const vars = { SMS_PREFIX_DAILY_LIMIT: '2' }
     const prefix = tnPrefix()
     const [a, b, c] = ['0001', '0002', '0003'].map((end) => `${prefix}${end}`) as [string, string, string]
-    expect((await registerPhone(a, vars)).status).toBe(201)
-    expect((await registerPhone(b, vars)).status).toBe(201)
+    expect((await register({ phone: a }, { env: vars })).status).toBe(201)
+    expect((await register({ phone: b }, { env: vars })).status).toBe(201)
 
-    const third = await registerPhone(c, vars)
+    const third = await register({ phone: c }, { env: vars })
     const body = await expectRateLimited(third, DAY)
     expect(body.detail).toMatch(/numbers like this one/)
     // Refused before anything was created or sent.
@@ -64,7 +49,7 @@ describe('SMS range limits (SMS pumping)', () => {
 
     let other = tnMobile()
     while (other.slice(0, -4) === prefix) other = tnMobile()
-    expect((await registerPhone(other, vars)).status).toBe(201)
+    expect((await register({ phone: other }, { env: vars })).status).toBe(201)
     expect(box.to(other)).toHaveLength(1)
   })
 
@@ -87,16 +72,16 @@ describe('SMS range limits (SMS pumping)', () => {
     const vars = { SMS_COUNTRY_DAILY_LIMIT: '2' }
     const phones = [tnMobile(), tnMobile(), tnMobile()] as [string, string, string]
     expect(new Set(phones.map((p) => p.slice(0, -4))).size).toBe(3)
-    expect((await registerPhone(phones[0], vars)).status).toBe(201)
-    expect((await registerPhone(phones[1], vars)).status).toBe(201)
+    expect((await register({ phone: phones[0] }, { env: vars })).status).toBe(201)
+    expect((await register({ phone: phones[1] }, { env: vars })).status).toBe(201)
 
-    const body = await expectRateLimited(await registerPhone(phones[2], vars), DAY)
+    const body = await expectRateLimited(await register({ phone: phones[2] }, { env: vars }), DAY)
     expect(body.detail).toMatch(/numbers like this one/)
     expect(box.to(phones[2])).toHaveLength(0)
     expect(await usersWithPhone(phones[2])).toBe(0)
 
     const french = frMobile()
-    expect((await registerPhone(french, vars)).status).toBe(201)
+    expect((await register({ phone: french }, { env: vars })).status).toBe(201)
     expect(box.to(french)).toHaveLength(1)
     expect(await counter('sms:country:FR')).toBe(1)
   })
@@ -105,12 +90,12 @@ describe('SMS range limits (SMS pumping)', () => {
     const prefix = tnPrefix()
     const phone = `${prefix}0001`
     const ip = newIp()
-    expect((await registerPhone(phone, {}, ip)).status).toBe(201)
-    await expectError(await registerPhone(phone, {}, newIp()), 429, 'otp_cooldown')
+    expect((await register({ phone }, { ip })).status).toBe(201)
+    await expectError(await register({ phone }, { ip: newIp() }), 429, 'otp_cooldown')
     expect(await counter(`sms:prefix:${prefix}`)).toBe(1)
 
     const capped = { OTP_SENDS_PER_IP_PER_HOUR: '1' }
-    await expectRateLimited(await registerPhone(`${prefix}0002`, capped, ip), 3600)
+    await expectRateLimited(await register({ phone: `${prefix}0002` }, { env: capped, ip }), 3600)
     expect(await counter(`sms:prefix:${prefix}`)).toBe(1)
     expect(await challengesOf(`${prefix}0002`)).toHaveLength(0)
   })
@@ -118,12 +103,12 @@ describe('SMS range limits (SMS pumping)', () => {
   it('releases the destination reservation of a range-limited send: no cooldown is charged', async () => {
     const vars = { SMS_PREFIX_DAILY_LIMIT: '1' }
     const prefix = tnPrefix()
-    expect((await registerPhone(`${prefix}0001`, vars)).status).toBe(201)
+    expect((await register({ phone: `${prefix}0001` }, { env: vars })).status).toBe(201)
     const blocked = `${prefix}0002`
-    await expectRateLimited(await registerPhone(blocked, vars), DAY)
+    await expectRateLimited(await register({ phone: blocked }, { env: vars }), DAY)
     // A new day for the ranges: the number is not held back by an otp_cooldown it never used.
     await resetSmsCounters()
-    expect((await registerPhone(blocked, vars)).status).toBe(201)
+    expect((await register({ phone: blocked }, { env: vars })).status).toBe(201)
   })
 })
 
@@ -131,15 +116,15 @@ describe('per-IP send limit', () => {
   it('refuses a third code from one address within the hour (429 with Retry-After), another address still works', async () => {
     const vars = { OTP_SENDS_PER_IP_PER_HOUR: '2' }
     const ip = newIp()
-    expect((await registerPhone(newPhone(), vars, ip)).status).toBe(201)
-    expect((await registerPhone(newPhone(), vars, ip)).status).toBe(201)
+    expect((await register({ phone: newPhone() }, { env: vars, ip })).status).toBe(201)
+    expect((await register({ phone: newPhone() }, { env: vars, ip })).status).toBe(201)
     const phone = newPhone()
-    const body = await expectRateLimited(await registerPhone(phone, vars, ip), 3600)
+    const body = await expectRateLimited(await register({ phone }, { env: vars, ip }), 3600)
     expect(body.detail).toMatch(/from this address/)
-    expect(retryAfter(await registerPhone(newPhone(), vars, ip))).toBeGreaterThan(3500)
+    expect(retryAfter(await register({ phone: newPhone() }, { env: vars, ip }))).toBeGreaterThan(3500)
     expect(box.to(phone)).toHaveLength(0)
 
-    expect((await registerPhone(phone, vars, newIp())).status).toBe(201)
+    expect((await register({ phone }, { env: vars, ip: newIp() })).status).toBe(201)
   })
 
   it('counts background sends (login codes, resets) against the same per-IP limit', async () => {
@@ -157,12 +142,12 @@ describe('global daily SMS budget (circuit breaker)', () => {
   const BUDGET = { SMS_DAILY_BUDGET: '2', OTP_RESEND_COOLDOWN_SECONDS: '0' }
 
   it('answers 503 sms_delivery_failed once the budget is spent, audits it, sends nothing and leaves no code', async () => {
-    expect((await registerPhone(newPhone(), BUDGET)).status).toBe(201)
-    expect((await registerPhone(newPhone(), BUDGET)).status).toBe(201)
+    expect((await register({ phone: newPhone() }, { env: BUDGET })).status).toBe(201)
+    expect((await register({ phone: newPhone() }, { env: BUDGET })).status).toBe(201)
     const before = (await auditOfType('sms_budget_exhausted')).length
 
     const phone = newPhone()
-    const res = await registerPhone(phone, BUDGET)
+    const res = await register({ phone }, { env: BUDGET })
     const body = await expectError(res, 503, 'sms_delivery_failed')
     expect(body.detail).toMatch(/paused/i)
     expect(body.detail).toMatch(/daily budget/i)
@@ -180,16 +165,16 @@ describe('global daily SMS budget (circuit breaker)', () => {
     expect(audits.at(-1)?.detail).toEqual({ budget: 2 })
     // The refused send is not counted: the counter stays at the budget.
     expect(await counter('sms:budget')).toBe(2)
-    expect(errors.mock.calls.map((a) => String(a[0])).join('\n')).toMatch(/sms daily budget exhausted/)
+    expect(box.errorLines().join('\n')).toMatch(/sms daily budget exhausted/)
   })
 
   it('keeps email registration working while texts are paused', async () => {
-    expect((await registerPhone(newPhone(), BUDGET)).status).toBe(201)
-    expect((await registerPhone(newPhone(), BUDGET)).status).toBe(201)
-    await expectError(await registerPhone(newPhone(), BUDGET), 503, 'sms_delivery_failed')
+    expect((await register({ phone: newPhone() }, { env: BUDGET })).status).toBe(201)
+    expect((await register({ phone: newPhone() }, { env: BUDGET })).status).toBe(201)
+    await expectError(await register({ phone: newPhone() }, { env: BUDGET }), 503, 'sms_delivery_failed')
 
     const email = newEmail()
-    const res = await register({ email }, BUDGET)
+    const res = await register({ email }, { env: BUDGET })
     expect(res.status).toBe(201)
     expect((await json(res)).channel).toBe('email')
     expect(box.lastCode(email)).toMatch(/^\d{6}$/)
@@ -204,14 +189,14 @@ describe('global daily SMS budget (circuit breaker)', () => {
       expect(box.to(phone)).toHaveLength(0)
     }
     expect(await counter('sms:budget')).toBe(0)
-    expect((await registerPhone(newPhone(), BUDGET)).status).toBe(201)
-    expect((await registerPhone(newPhone(), BUDGET)).status).toBe(201)
+    expect((await register({ phone: newPhone() }, { env: BUDGET })).status).toBe(201)
+    expect((await register({ phone: newPhone() }, { env: BUDGET })).status).toBe(201)
     expect(await counter('sms:budget')).toBe(2)
   })
 
   it('trips for background sends too: a reset still answers 202, sends nothing and is audited', async () => {
     const user = await activeUser(box, { env: BUDGET })
-    expect((await registerPhone(newPhone(), BUDGET)).status).toBe(201)
+    expect((await register({ phone: newPhone() }, { env: BUDGET })).status).toBe(201)
     const before = (await auditOfType('sms_budget_exhausted')).length
     const sent = box.to(user.phone).length
 
@@ -228,7 +213,7 @@ describe('ALLOWED_COUNTRIES (default-deny)', () => {
 
   it('refuses numbers of other countries everywhere a code could be sent, before any send', async () => {
     const french = frMobile()
-    await expectError(await registerPhone(french, TN_ONLY), 400, 'phone_country_not_allowed')
+    await expectError(await register({ phone: french }, { env: TN_ONLY }), 400, 'phone_country_not_allowed')
     const login = await call('POST', '/api/v1/auth/login', { json: { phone: french, use_otp: true }, env: TN_ONLY, ip: newIp() })
     await expectError(login, 400, 'phone_country_not_allowed')
     const reset = await call('POST', '/api/v1/auth/reset-password', { json: { phone: french }, env: TN_ONLY, ip: newIp() })
@@ -240,7 +225,7 @@ describe('ALLOWED_COUNTRIES (default-deny)', () => {
 
   it('accepts the allowed country', async () => {
     const phone = newPhone()
-    expect((await registerPhone(phone, TN_ONLY)).status).toBe(201)
+    expect((await register({ phone }, { env: TN_ONLY })).status).toBe(201)
     expect(box.to(phone)).toHaveLength(1)
   })
 })
@@ -372,10 +357,9 @@ describe('per-IP request limits on credential endpoints', () => {
 describe('password-login lockout per identifier', () => {
   const LOCK = { LOGIN_LOCKOUT_THRESHOLD: '3', LOGIN_LOCKOUT_MAX_MINUTES: '3', OTP_RESEND_COOLDOWN_SECONDS: '0' }
   const WRONG = 'Wrong-Pass-123'
-  const login = (body: Record<string, unknown>) => call('POST', '/api/v1/auth/login', { json: body, env: LOCK, ip: newIp() })
 
   async function fail(phone: string) {
-    await expectError(await login({ phone, password: WRONG }), 401, 'invalid_credentials')
+    await expectError(await login({ phone, password: WRONG }, { env: LOCK }), 401, 'invalid_credentials')
   }
 
   async function failuresRow(phone: string) {
@@ -392,7 +376,7 @@ describe('password-login lockout per identifier', () => {
   }
 
   async function expectLocked(phone: string, minutes: number) {
-    const res = await login({ phone, password: PASSWORD })
+    const res = await login({ phone, password: PASSWORD }, { env: LOCK })
     const body = await expectError(res, 429, 'rate_limited')
     const seconds = retryAfter(res)
     expect(seconds).toBeGreaterThan(minutes * 60 - 10)
@@ -410,14 +394,14 @@ describe('password-login lockout per identifier', () => {
     const stranger = newPhone()
     const bodies = []
     for (let i = 0; i < 3; i++) {
-      const res = await login({ phone: stranger, password: WRONG })
+      const res = await login({ phone: stranger, password: WRONG }, { env: LOCK })
       bodies.push(await expectError(res, 401, 'invalid_credentials'))
     }
     const unknown = await expectLocked(stranger, 1)
     // Same answer whether or not the account exists.
     expect(unknown.detail).toBe(known.detail)
     expect(bodies[0].detail).toBe(
-      (await expectError(await login({ phone: newPhone(), password: WRONG }), 401, 'invalid_credentials')).detail,
+      (await expectError(await login({ phone: newPhone(), password: WRONG }, { env: LOCK }), 401, 'invalid_credentials')).detail,
     )
   })
 
@@ -443,7 +427,7 @@ describe('password-login lockout per identifier', () => {
     for (let i = 0; i < 3; i++) await fail(user.phone)
     await expectLocked(user.phone, 1)
 
-    const res = await login({ phone: user.phone, use_otp: true })
+    const res = await login({ phone: user.phone, use_otp: true }, { env: LOCK })
     expect(res.status).toBe(202)
     const signedIn = await verify(user.phone, box.lastCode(user.phone), LOCK)
     expect(signedIn.status).toBe(200)
@@ -490,29 +474,23 @@ describe('password-login lockout per identifier', () => {
     await expectLocked(user.phone, 1)
     await expireLock(user.phone)
 
-    expect((await login({ phone: user.phone, password: PASSWORD })).status).toBe(200)
+    expect((await login({ phone: user.phone, password: PASSWORD }, { env: LOCK })).status).toBe(200)
     expect(await failuresRow(user.phone)).toBeNull()
     // Had the streak survived, this failure (the 4th) would lock for 2 minutes.
     await fail(user.phone)
-    expect((await login({ phone: user.phone, password: PASSWORD })).status).toBe(200)
+    expect((await login({ phone: user.phone, password: PASSWORD }, { env: LOCK })).status).toBe(200)
   })
 
   it('locks usernames the same way (staff logins)', async () => {
     const username = `nobody${Date.now().toString(36)}`
-    for (let i = 0; i < 3; i++) await expectError(await login({ username, password: WRONG }), 401, 'invalid_credentials')
-    const res = await login({ username, password: WRONG })
+    for (let i = 0; i < 3; i++)
+      await expectError(await login({ username, password: WRONG }, { env: LOCK }), 401, 'invalid_credentials')
+    const res = await login({ username, password: WRONG }, { env: LOCK })
     await expectError(res, 429, 'rate_limited')
     expect(retryAfter(res)).toBeGreaterThan(50)
   })
 })
 
-const TWILIO = {
-  SMS_PROVIDER: 'twilio',
-  TWILIO_API_BASE: 'https://twilio.test',
-  TWILIO_ACCOUNT_SID: 'AC123',
-  TWILIO_AUTH_TOKEN: 'secret',
-  TWILIO_PHONE_NUMBER: '+15005550006',
-}
 const WITH_FALLBACK = {
   ...TWILIO,
   SMS_FALLBACK_PROVIDER: 'vonage',
@@ -522,36 +500,21 @@ const WITH_FALLBACK = {
   VONAGE_FROM: 'EdgeAuth',
 }
 
-/** The code in a message a fake provider received. */
-function codeIn(text: string | null | undefined): string {
-  const code = /^Your edge-auth [a-z ]+ is (\d{6})\. Valid for 10 minutes\.$/.exec(text ?? '')?.[1]
-  if (!code) throw new Error(`no code in ${text}`)
-  return code
-}
-
 const vonageAccepted = () => Response.json({ 'message-count': '1', messages: [{ status: '0', 'message-id': 'm1' }] })
 
 describe('provider failure', () => {
-  let twilio: FakeFetch
-  let vonage: FakeFetch
-  beforeEach(() => {
-    twilio = fakeFetch('https://twilio.test').install()
-    // Installed second, it passes other origins on to the Twilio fake.
-    vonage = fakeFetch('https://vonage.test', vonageAccepted).install()
-  })
-  afterEach(() => {
-    vonage.restore()
-    twilio.restore()
-  })
+  const twilio = useFakeFetch('https://twilio.test')
+  // Installed second, it passes other origins on to the Twilio fake.
+  const vonage = useFakeFetch('https://vonage.test', vonageAccepted)
 
   it('refunds the daily budget when the provider fails', async () => {
     const before = await counter('sms:budget')
     twilio.reply(500, 500)
-    await expectError(await registerPhone(newPhone(), TWILIO), 503, 'sms_delivery_failed')
+    await expectError(await register({ phone: newPhone() }, { env: TWILIO }), 503, 'sms_delivery_failed')
     expect(twilio.requests).toHaveLength(2)
     expect(await counter('sms:budget')).toBe(before)
 
-    expect((await registerPhone(newPhone(), TWILIO)).status).toBe(201)
+    expect((await register({ phone: newPhone() }, { env: TWILIO })).status).toBe(201)
     expect(await counter('sms:budget')).toBe(before + 1)
   })
 
@@ -562,16 +525,16 @@ describe('provider failure', () => {
     const vars = { ...TWILIO, SMS_PREFIX_DAILY_LIMIT: '2' }
     const prefix = tnPrefix()
     twilio.reply(500, 500, 500, 500)
-    await expectError(await registerPhone(`${prefix}0001`, vars), 503, 'sms_delivery_failed')
-    await expectError(await registerPhone(`${prefix}0002`, vars), 503, 'sms_delivery_failed')
-    expect((await registerPhone(`${prefix}0003`, vars)).status).toBe(201)
+    await expectError(await register({ phone: `${prefix}0001` }, { env: vars }), 503, 'sms_delivery_failed')
+    await expectError(await register({ phone: `${prefix}0002` }, { env: vars }), 503, 'sms_delivery_failed')
+    expect((await register({ phone: `${prefix}0003` }, { env: vars })).status).toBe(201)
   })
 
   it('falls back to SMS_FALLBACK_PROVIDER after the primary fails twice; the fallback’s code verifies', async () => {
     const budget = await counter('sms:budget')
     const phone = newPhone()
     twilio.reply(500, 500)
-    const res = await registerPhone(phone, WITH_FALLBACK)
+    const res = await register({ phone }, { env: WITH_FALLBACK })
     expect(res.status).toBe(201)
     expect(twilio.requests).toHaveLength(2)
     expect(vonage.requests).toHaveLength(1)
@@ -589,7 +552,7 @@ describe('provider failure', () => {
   })
 
   it('does not use the fallback when the primary succeeds', async () => {
-    expect((await registerPhone(newPhone(), WITH_FALLBACK)).status).toBe(201)
+    expect((await register({ phone: newPhone() }, { env: WITH_FALLBACK })).status).toBe(201)
     expect(twilio.requests).toHaveLength(1)
     expect(vonage.requests).toHaveLength(0)
   })
@@ -599,7 +562,7 @@ describe('provider failure', () => {
     const phone = newPhone()
     twilio.reply(500, 500)
     vonage.reply(500, () => Response.json({ messages: [{ status: '4', 'error-text': 'Bad Credentials vsecret' }] }))
-    const body = await expectError(await registerPhone(phone, WITH_FALLBACK), 503, 'sms_delivery_failed')
+    const body = await expectError(await register({ phone }, { env: WITH_FALLBACK }), 503, 'sms_delivery_failed')
     expect(JSON.stringify(body)).not.toMatch(/vsecret|Bad Credentials/)
     expect(twilio.requests).toHaveLength(2)
     expect(vonage.requests).toHaveLength(2)
@@ -632,7 +595,7 @@ describe('provider failure', () => {
         })
       twilio.reply(hang, hang)
       const phone = newPhone()
-      await expectError(await registerPhone(phone, TWILIO), 503, 'sms_delivery_failed')
+      await expectError(await register({ phone }, { env: TWILIO }), 503, 'sms_delivery_failed')
       expect(twilio.requests).toHaveLength(2)
       for (const req of twilio.requests) expect(req.signal).toBeInstanceOf(AbortSignal)
       expect(states).toEqual([false, false])
@@ -648,7 +611,7 @@ describe('provider failure', () => {
     const abort = () => Promise.reject(new DOMException('The operation was aborted', 'AbortError'))
     twilio.reply(abort, abort)
     const phone = newPhone()
-    expect((await registerPhone(phone, WITH_FALLBACK)).status).toBe(201)
+    expect((await register({ phone }, { env: WITH_FALLBACK })).status).toBe(201)
     expect(twilio.requests).toHaveLength(2)
     expect(vonage.requests).toHaveLength(1)
     expect((await verify(phone, codeIn(vonage.requests[0]?.form.get('text')), WITH_FALLBACK)).status).toBe(200)

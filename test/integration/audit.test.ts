@@ -1,24 +1,16 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { call, expectError } from '../helpers/app'
 import { type AuditItem, allAuditRows, origin, readAudit, userIdByPhone } from '../helpers/audit'
-import { newPhone, PASSWORD } from '../helpers/factories'
+import { login, newPhone, PASSWORD, register } from '../helpers/factories'
 import { fakeFetch } from '../helpers/fake-fetch'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 import { createPolicy } from '../helpers/policies'
 import { sidOf, sleep } from '../helpers/sessions'
+import { TWILIO } from '../helpers/sms'
 import { createStaff, createSuperAdmin, type Staff } from '../helpers/staff'
 
-let box: Outbox
-let errors: MockInstance<typeof console.error>
-beforeEach(() => {
-  box = outbox()
-  errors = vi.spyOn(console, 'error').mockImplementation(() => {})
-})
-afterEach(() => {
-  box.restore()
-  errors.mockRestore()
-})
+const box = useOutbox({ quietErrors: true })
 
 let root: Staff
 let admin: Staff
@@ -34,13 +26,6 @@ const RESET_PASSWORD = 'Kairouan-Sun5-2028'
 const NO_COOLDOWN = { OTP_RESEND_COOLDOWN_SECONDS: '0' }
 // No grace: a token presented again after its rotation is reuse, not a client race.
 const NO_GRACE = { REFRESH_REUSE_GRACE_SECONDS: '0' }
-const TWILIO = {
-  SMS_PROVIDER: 'twilio',
-  TWILIO_API_BASE: 'https://twilio.test',
-  TWILIO_ACCOUNT_SID: 'AC123',
-  TWILIO_AUTH_TOKEN: 'secret',
-  TWILIO_PHONE_NUMBER: '+15005550006',
-}
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
 
 type Origin = ReturnType<typeof origin>
@@ -97,27 +82,27 @@ interface Account {
 }
 
 /** POST /auth/register from `o`; the code texted. */
-async function register(o: Origin, vars?: Vars): Promise<{ phone: string; userId: string; code: string }> {
+async function registerFrom(o: Origin, vars?: Vars): Promise<{ phone: string; userId: string; code: string }> {
   const phone = newPhone()
-  await ok(201, call('POST', '/api/v1/auth/register', { json: { phone, password: PASSWORD, name: 'Ahmed' }, env: vars, ...o }))
+  await ok(201, register({ phone, name: 'Ahmed' }, { env: vars, ...o }))
   return { phone, userId: await userIdByPhone(phone), code: box.lastCode(phone) }
 }
 
 /** Registers and verifies: an active, signed-in account. */
-async function signUp(vars?: Vars, o: Origin = origin()): Promise<Account> {
-  const { phone, userId, code } = await register(o, vars)
+async function signUpFrom(vars?: Vars, o: Origin = origin()): Promise<Account> {
+  const { phone, userId, code } = await registerFrom(o, vars)
   const body = await ok(200, call('POST', '/api/v1/auth/verify', { json: { phone, code }, env: vars, ...o }))
   return { phone, userId, access_token: body.access_token, refresh_token: body.refresh_token }
 }
 
 /** Password login from `o`. */
-async function logIn(a: { phone: string }, o: Origin, password = PASSWORD, vars?: Vars): Promise<Account> {
-  const body = await ok(200, call('POST', '/api/v1/auth/login', { json: { phone: a.phone, password }, env: vars, ...o }))
+async function logInFrom(a: { phone: string }, o: Origin, password = PASSWORD, vars?: Vars): Promise<Account> {
+  const body = await ok(200, login({ phone: a.phone, password }, { env: vars, ...o }))
   return { phone: a.phone, userId: body.user.id, access_token: body.access_token, refresh_token: body.refresh_token }
 }
 
 async function wrongPassword(a: { phone: string }, o: Origin) {
-  const res = await call('POST', '/api/v1/auth/login', { json: { phone: a.phone, password: WRONG_PASSWORD }, ...o })
+  const res = await login({ phone: a.phone, password: WRONG_PASSWORD }, o)
   await expectError(res, 401, 'invalid_credentials')
 }
 
@@ -126,7 +111,7 @@ async function failedSend(o: Origin): Promise<{ phone: string; userId: string; c
   const twilio = fakeFetch('https://twilio.test', 500).install()
   try {
     const phone = newPhone()
-    const res = await call('POST', '/api/v1/auth/register', { json: { phone, password: PASSWORD }, env: TWILIO, ...o })
+    const res = await register({ phone }, { env: TWILIO, ...o })
     await expectError(res, 503, 'sms_delivery_failed')
     const code = /is (\d{6})\./.exec(twilio.requests[0]?.form.get('Body') ?? '')?.[1]
     if (!code) throw new Error('Twilio was not asked to send a code')
@@ -204,7 +189,7 @@ const putPolicies = (userId: string, ids: string[], o: Origin) =>
 describe('the audit log records', () => {
   it('user_registered and otp_sent for a registration', async () => {
     const o = origin()
-    const { userId } = await register(o)
+    const { userId } = await registerFrom(o)
     expectEvent(await eventOf('user_registered', userId), {
       type: 'user_registered',
       actor_id: userId,
@@ -222,7 +207,7 @@ describe('the audit log records', () => {
 
   it('login_succeeded with method otp for a verification', async () => {
     const o = origin()
-    const a = await signUp(undefined, o)
+    const a = await signUpFrom(undefined, o)
     expectEvent(await eventOf('login_succeeded', a.userId), {
       type: 'login_succeeded',
       actor_id: a.userId,
@@ -233,9 +218,9 @@ describe('the audit log records', () => {
   })
 
   it('login_succeeded with method password for a password login', async () => {
-    const a = await signUp()
+    const a = await signUpFrom()
     const o = origin()
-    await logIn(a, o)
+    await logInFrom(a, o)
     expectEvent(await eventOf('login_succeeded', a.userId), {
       type: 'login_succeeded',
       actor_id: a.userId,
@@ -246,7 +231,7 @@ describe('the audit log records', () => {
   })
 
   it('login_failed for a wrong password, naming the account as subject only', async () => {
-    const a = await signUp()
+    const a = await signUpFrom()
     const o = origin()
     await wrongPassword(a, o)
     expectEvent(await eventOf('login_failed', a.userId), {
@@ -283,7 +268,7 @@ describe('the audit log records', () => {
   })
 
   it('password_changed, and sessions_revoked for the other sessions', async () => {
-    const a = await signUp()
+    const a = await signUpFrom()
     const o = origin()
     await changePassword(a, o)
     expectEvent(await eventOf('password_changed', a.userId), {
@@ -302,7 +287,7 @@ describe('the audit log records', () => {
   })
 
   it('password_reset, and sessions_revoked for every session', async () => {
-    const a = await signUp(NO_COOLDOWN)
+    const a = await signUpFrom(NO_COOLDOWN)
     const o = origin()
     await resetPassword(a, origin(), o)
     expectEvent(await eventOf('password_reset', a.userId), {
@@ -321,7 +306,7 @@ describe('the audit log records', () => {
   })
 
   it('session_revoked for a logout', async () => {
-    const a = await signUp()
+    const a = await signUpFrom()
     const o = origin()
     await logout(a, o)
     expectEvent(await eventOf('session_revoked', a.userId), {
@@ -334,8 +319,8 @@ describe('the audit log records', () => {
   })
 
   it('session_revoked for DELETE /me/sessions/{id}', async () => {
-    const a = await signUp()
-    const other = await logIn(a, origin())
+    const a = await signUpFrom()
+    const other = await logInFrom(a, origin())
     const o = origin()
     await endSession(a, sidOf(other.access_token), o)
     expectEvent(await eventOf('session_revoked', a.userId), {
@@ -348,9 +333,9 @@ describe('the audit log records', () => {
   })
 
   it('sessions_revoked for DELETE /me/sessions', async () => {
-    const a = await signUp()
-    await logIn(a, origin())
-    await logIn(a, origin())
+    const a = await signUpFrom()
+    await logInFrom(a, origin())
+    await logInFrom(a, origin())
     const o = origin()
     await endOtherSessions(a, o)
     expectEvent(await eventOf('sessions_revoked', a.userId), {
@@ -363,7 +348,7 @@ describe('the audit log records', () => {
   })
 
   it('refresh_token_reused, and session_revoked for the session it ends', async () => {
-    const a = await signUp(NO_GRACE)
+    const a = await signUpFrom(NO_GRACE)
     const o = origin()
     await reuseRefreshToken(a, o)
     const sid = sidOf(a.access_token)
@@ -395,7 +380,7 @@ describe('the audit log records', () => {
   })
 
   it('role_changed for an admin PATCH, with the sessions it ends', async () => {
-    const a = await signUp()
+    const a = await signUpFrom()
     const o = origin()
     await patchUser(a.userId, { role: 'client' }, o)
     expectEvent(await eventOf('role_changed', a.userId), {
@@ -415,7 +400,7 @@ describe('the audit log records', () => {
   })
 
   it('status_changed for suspend and activate', async () => {
-    const a = await signUp()
+    const a = await signUpFrom()
     const suspending = origin()
     await setStatus(a.userId, 'suspend', suspending)
     expectEvent(await eventOf('status_changed', a.userId), {
@@ -483,7 +468,7 @@ describe('the audit log records', () => {
 
 describe('the request context of an event', () => {
   it('keeps the first 512 characters of a long User-Agent, and the CF-Connecting-IP only', async () => {
-    const a = await signUp()
+    const a = await signUpFrom()
     const o = origin()
     const userAgent = `edge-auth-audit-test ${'x'.repeat(1000)}`
     await wrongPassword(a, { ip: o.ip, headers: { 'user-agent': userAgent, 'x-forwarded-for': '192.0.2.250' } })
@@ -497,23 +482,23 @@ describe('the request context of an event', () => {
 
 describe('what the audit log never holds', () => {
   it('holds no password, code, token or password hash, whatever the flows', async () => {
-    const a = await signUp(NO_COOLDOWN)
-    await logIn(a, origin())
+    const a = await signUpFrom(NO_COOLDOWN)
+    await logInFrom(a, origin())
     await wrongPassword(a, origin())
     await wrongPassword({ phone: newPhone() }, origin())
     const failed = await failedSend(origin())
     await changePassword(a, origin())
-    const b = await signUp(NO_COOLDOWN)
+    const b = await signUpFrom(NO_COOLDOWN)
     await resetPassword(b, origin(), origin())
-    const c = await signUp()
-    const c2 = await logIn(c, origin())
+    const c = await signUpFrom()
+    const c2 = await logInFrom(c, origin())
     await endSession(c, sidOf(c2.access_token), origin())
-    await logIn(c, origin())
+    await logInFrom(c, origin())
     await endOtherSessions(c, origin())
     await logout(c, origin())
-    await reuseRefreshToken(await signUp(NO_GRACE), origin())
+    await reuseRefreshToken(await signUpFrom(NO_GRACE), origin())
     const client = await createClient(origin())
-    const d = await signUp()
+    const d = await signUpFrom()
     await patchUser(d.userId, { role: 'client' }, origin())
     await setStatus(d.userId, 'suspend', origin())
     await setStatus(d.userId, 'activate', origin())
@@ -574,9 +559,9 @@ describe('what the audit log never holds', () => {
 
 describe('GET /api/v1/audit', () => {
   it('lists events newest first, each with its fields', async () => {
-    const a = await signUp()
+    const a = await signUpFrom()
     await wrongPassword(a, origin())
-    await logIn(a, origin())
+    await logInFrom(a, origin())
     const { items, next_cursor } = await readAudit(admin.access_token, `user_id=${a.userId}&limit=100`)
     expect(next_cursor).toBeNull()
     expect(items.map((e) => e.type).slice(0, 2)).toEqual(['login_succeeded', 'login_failed'])
@@ -606,9 +591,9 @@ describe('GET /api/v1/audit', () => {
   })
 
   it('filters by type', async () => {
-    const a = await signUp()
+    const a = await signUpFrom()
     await wrongPassword(a, origin())
-    await logIn(a, origin())
+    await logInFrom(a, origin())
     const { items } = await readAudit(admin.access_token, `type=login_failed&limit=100`)
     expect(items.length).toBeGreaterThan(0)
     for (const e of items) expect(e.type).toBe('login_failed')
@@ -617,9 +602,9 @@ describe('GET /api/v1/audit', () => {
   })
 
   it('pages with limit and cursor, without gaps or repeats', async () => {
-    const a = await signUp()
+    const a = await signUpFrom()
     for (let i = 0; i < 3; i++) await wrongPassword(a, origin())
-    await logIn(a, origin())
+    await logInFrom(a, origin())
     const all = (await readAudit(admin.access_token, `user_id=${a.userId}&limit=100`)).items
     expect(all.length).toBeGreaterThanOrEqual(6)
 
@@ -659,7 +644,7 @@ describe('GET /api/v1/audit', () => {
       { id: clientAccount.id, username: clientAccount.username, role: 'client', ...client },
       'subclient',
     )
-    const endUser = await signUp()
+    const endUser = await signUpFrom()
     for (const token of [client.access_token, sub.access_token, endUser.access_token]) {
       await expectError(await call('GET', '/api/v1/audit', { token }), 403, 'forbidden')
     }

@@ -1,29 +1,16 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
-import { newEmail, PASSWORD } from '../helpers/factories'
+import { newEmail, PASSWORD, register } from '../helpers/factories'
 import { counter, resetSmsCounters, retryAfter, tnMobile, tnPrefix } from '../helpers/limits'
 import { activeUser, challengesOf, newIp, requestReset } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 
 // 20 concurrent wrong guesses of one code evaluating at most OTP_MAX_ATTEMPTS is proved in
 // otp.test.ts ("evaluates at most three of twenty concurrent wrong guesses"), and its daily
 // failure cap under concurrency there too; not repeated here.
 
-let box: Outbox
-let errors: MockInstance<typeof console.error>
-beforeEach(() => {
-  box = outbox()
-  errors = vi.spyOn(console, 'error').mockImplementation(() => {})
-})
-afterEach(() => {
-  box.restore()
-  errors.mockRestore()
-})
-
-type Vars = Record<string, string>
-const register = (body: Record<string, unknown>, vars: Vars = {}) =>
-  call('POST', '/api/v1/auth/register', { json: { password: PASSWORD, ...body }, env: vars, ip: newIp() })
+const box = useOutbox({ quietErrors: true })
 
 /** Status and error code of each response, read once. */
 async function outcomes(responses: Response[]): Promise<string[]> {
@@ -104,7 +91,7 @@ describe('atomic limit counters', () => {
 
   it('lets exactly SMS_DAILY_BUDGET of 20 concurrent sends through', async () => {
     const vars = { SMS_DAILY_BUDGET: '5' }
-    const responses = await Promise.all(distinctPhones(20).map((phone) => register({ phone }, vars)))
+    const responses = await Promise.all(distinctPhones(20).map((phone) => register({ phone }, { env: vars })))
     expect(tally(await outcomes(responses))).toEqual({ 201: 5, '503 sms_delivery_failed': 15 })
     expect(await counter('sms:budget')).toBe(5)
   })
@@ -113,7 +100,7 @@ describe('atomic limit counters', () => {
     const vars = { SMS_PREFIX_DAILY_LIMIT: '3' }
     const prefix = tnPrefix()
     const phones = Array.from({ length: 10 }, (_, i) => `${prefix}${String(1000 + i)}`)
-    const responses = await Promise.all(phones.map((phone) => register({ phone }, vars)))
+    const responses = await Promise.all(phones.map((phone) => register({ phone }, { env: vars })))
     expect(tally(await outcomes(responses))).toEqual({ 201: 3, '429 rate_limited': 7 })
   })
 

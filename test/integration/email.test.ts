@@ -1,26 +1,17 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import worker from '../../src'
 import { call, envWith, expectError, json } from '../helpers/app'
 import { emailUser, lastEmail, linkIn, linkRows, userRow } from '../helpers/email'
 import { newEmail, newPhone, PASSWORD, signUp } from '../helpers/factories'
-import { type FakeFetch, fakeFetch } from '../helpers/fake-fetch'
+import { fakeFetch, useFakeFetch } from '../helpers/fake-fetch'
 import { type ParsedPage, parsePage, urlAttributes } from '../helpers/html'
 import { activeUser, newIp } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 import { expectSessionAlive, expectSessionDead, getMe } from '../helpers/sessions'
 
-let box: Outbox
-let errors: MockInstance<typeof console.error>
-beforeEach(() => {
-  box = outbox()
-  errors = vi.spyOn(console, 'error').mockImplementation(() => {})
-})
-afterEach(() => {
-  box.restore()
-  errors.mockRestore()
-})
+const box = useOutbox({ quietErrors: true })
 
 // A register code, then a login or reset code, go to the same address at once: no cooldown here.
 const VARS = { OTP_RESEND_COOLDOWN_SECONDS: '0' }
@@ -456,11 +447,7 @@ describe('the email verification link', () => {
 })
 
 describe('email_delivery_failed', () => {
-  let resend: FakeFetch
-  beforeEach(() => {
-    resend = fakeFetch('https://api.resend.com', () => Response.json({ id: 'e-1' })).install()
-  })
-  afterEach(() => resend.restore())
+  const resend = useFakeFetch('https://api.resend.com', () => Response.json({ id: 'e-1' }))
 
   it('PATCH /me answers 503 when Resend fails twice, and changes nothing: no email, no link', async () => {
     const { access_token, user } = await activeUser(box, { env: VARS })

@@ -1,23 +1,16 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import worker from '../../src'
 import { call, envWith, expectError, json } from '../helpers/app'
-import { newPhone, PASSWORD } from '../helpers/factories'
+import { newPhone, PASSWORD, register } from '../helpers/factories'
 import { activeUser } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 import { createSuperAdmin } from '../helpers/staff'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 const REGISTER = '/api/v1/auth/register'
-const register = (json: unknown, opts: { env?: Record<string, string>; ip?: string } = {}) =>
-  call('POST', REGISTER, { json, ...opts })
-
 /** `+2169xxxxxxx` as a person types it nationally: `9x xxx xxx`. */
 const national = (e164: string) => {
   const n = e164.slice(4)

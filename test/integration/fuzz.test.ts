@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import fc from 'fast-check'
-import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { STAFF_ROLES } from '../../src/config'
 import { ERRORS } from '../../src/errors'
 import { call, json } from '../helpers/app'
@@ -16,7 +16,7 @@ import {
   shapedObjectArb,
 } from '../helpers/fuzz'
 import { newIp } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 import { createSuperAdmin, type Staff, staffLogin } from '../helpers/staff'
 
 /**
@@ -99,8 +99,8 @@ interface FuzzRequest {
   accept?: string | undefined
 }
 
-let box: Outbox
-let errors: MockInstance<typeof console.error>
+// One capture for the file: the fuzz signs people up in `beforeAll` and again between tests.
+const box = useOutbox({ quietErrors: true, per: 'all' })
 let admin: Staff
 let user: { phone: string; access_token: string }
 /** Every account the fuzz signs in with (it may delete one, or change its password). */
@@ -119,14 +119,8 @@ async function newUser() {
 }
 
 beforeAll(async () => {
-  box = outbox()
-  errors = vi.spyOn(console, 'error').mockImplementation(() => {})
   await newSuperAdmin()
   await newUser()
-})
-afterAll(() => {
-  box.restore()
-  errors.mockRestore()
 })
 
 /** Signs in again after a request that ended the session; a new account if that one is gone. */
@@ -335,7 +329,7 @@ describe('fuzzing every endpoint of the OpenAPI document', () => {
   })
 
   it('leaves no unhandled error in the log', () => {
-    const unhandled = errors.mock.calls.map((args) => String(args[0])).filter((line) => line.includes('unhandled error'))
+    const unhandled = box.errorLines().filter((line) => line.includes('unhandled error'))
     expect(unhandled).toEqual([])
   })
 

@@ -1,20 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { PAGE_CSP } from '../../src/pages/layout'
 import { type CallOptions, call, json } from '../helpers/app'
 import { newPhone, PASSWORD } from '../helpers/factories'
 import { activeUser, newIp } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 
-let box: Outbox
-let errors: MockInstance<typeof console.error>
-beforeEach(() => {
-  box = outbox()
-  errors = vi.spyOn(console, 'error').mockImplementation(() => {})
-})
-afterEach(() => {
-  box.restore()
-  errors.mockRestore()
-})
+const box = useOutbox({ quietErrors: true })
 
 /** The deny-all policy of API answers: they are data, never a document to render. */
 const API_CSP = "default-src 'none'; frame-ancestors 'none'"

@@ -1,6 +1,6 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
-import { newPhone, PASSWORD } from '../helpers/factories'
+import { login, newPhone, PASSWORD } from '../helpers/factories'
 import {
   type Cast,
   claimsOf,
@@ -17,15 +17,11 @@ import {
   userRow,
   type Who,
 } from '../helpers/iam'
-import { activeUser, newIp } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { activeUser } from '../helpers/otp'
+import { useOutbox, withOutbox } from '../helpers/outbox'
 import { createStaff, newUsername } from '../helpers/staff'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 /**
  * One hierarchy shared by the matrices below: their allowed rows only add accounts and set the
@@ -34,9 +30,7 @@ afterEach(() => box.restore())
 let cast: Cast
 let readPolicy: string
 beforeAll(async () => {
-  const setupBox = outbox()
-  cast = await newCast(setupBox)
-  setupBox.restore()
+  cast = await withOutbox(newCast)
   readPolicy = await newPolicy(cast.admin, ['places:read'])
   await grant(cast.admin, cast.client.id, [readPolicy])
 })
@@ -255,8 +249,6 @@ describe('who can see whom', () => {
 })
 
 describe('staff login', () => {
-  const login = (body: Record<string, unknown>) => call('POST', '/api/v1/auth/login', { json: body, ip: newIp() })
-
   it('logs a client in by username, whatever its case', async () => {
     const username = `Mixed.${newUsername('Case')}`
     const created = await createAs('admin', 'clients', { username })

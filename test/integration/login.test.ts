@@ -1,28 +1,12 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { hashPassword, verifyPassword } from '../../src/crypto/password'
 import { call, expectError, json } from '../helpers/app'
-import { newPhone, PASSWORD, signUp } from '../helpers/factories'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { login, newPhone, PASSWORD, register, signUp } from '../helpers/factories'
+import { verify } from '../helpers/otp'
+import { useOutbox } from '../helpers/outbox'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
-
-// Every code sent from one address counts against its hourly cap; spread the calls that send.
-let ipCounter = 0
-const nextIp = () => `198.51.100.${++ipCounter}`
-
-const login = (body: Record<string, unknown>, env?: Record<string, string>) =>
-  call('POST', '/api/v1/auth/login', { json: body, ip: nextIp(), ...(env ? { env } : {}) })
-
-const verify = (phone: string, code: string, env?: Record<string, string>) =>
-  call('POST', '/api/v1/auth/verify', { json: { phone, code }, ...(env ? { env } : {}) })
-
-const register = (body: Record<string, unknown>, env?: Record<string, string>) =>
-  call('POST', '/api/v1/auth/register', { json: body, ip: nextIp(), ...(env ? { env } : {}) })
+const box = useOutbox()
 
 /** The stable part of an error body: everything but the per-request id. */
 // biome-ignore lint/suspicious/noExplicitAny: test data
@@ -161,8 +145,8 @@ describe('POST /api/v1/auth/login with use_otp', () => {
     const stranger = newPhone()
     box.clear()
 
-    const known = await login({ phone, use_otp: true }, NO_COOLDOWN)
-    const unknown = await login({ phone: stranger, use_otp: true }, NO_COOLDOWN)
+    const known = await login({ phone, use_otp: true }, { env: NO_COOLDOWN })
+    const unknown = await login({ phone: stranger, use_otp: true }, { env: NO_COOLDOWN })
     expect(known.status).toBe(202)
     expect(unknown.status).toBe(202)
     const knownBody = await json(known)
@@ -176,7 +160,7 @@ describe('POST /api/v1/auth/login with use_otp', () => {
 
   it('signs in at /verify with the code it texted', async () => {
     const { phone, user } = await signUp(box)
-    expect((await login({ phone, use_otp: true }, NO_COOLDOWN)).status).toBe(202)
+    expect((await login({ phone, use_otp: true }, { env: NO_COOLDOWN })).status).toBe(202)
     const res = await verify(phone, box.lastCode(phone))
     expect(res.status).toBe(200)
     expect(res.headers.get('cache-control')).toBe('no-store')
@@ -192,7 +176,7 @@ describe('POST /api/v1/auth/login with use_otp', () => {
     await setStatus(suspended, 'suspended')
     box.clear()
     for (const phone of [pending, suspended]) {
-      const res = await login({ phone, use_otp: true }, NO_COOLDOWN)
+      const res = await login({ phone, use_otp: true }, { env: NO_COOLDOWN })
       expect(res.status).toBe(202)
       expect(await json(res)).toEqual({ message: 'OTP sent', detail: 'If the account exists, a login code has been sent' })
     }
@@ -221,7 +205,7 @@ describe('passwordless sign-up (OTP_SIGNUP=true)', () => {
 
   it('texts a login code to an unknown phone', async () => {
     const stranger = newPhone()
-    const res = await login({ phone: stranger, use_otp: true }, OTP_SIGNUP)
+    const res = await login({ phone: stranger, use_otp: true }, { env: OTP_SIGNUP })
     expect(res.status).toBe(202)
     expect(await json(res)).toEqual({ message: 'OTP sent', detail: 'If the account exists, a login code has been sent' })
     expect(box.to(stranger)).toHaveLength(1)
@@ -230,7 +214,7 @@ describe('passwordless sign-up (OTP_SIGNUP=true)', () => {
 
   it('creates an active, phone-verified particulier at /verify', async () => {
     const stranger = newPhone()
-    expect((await login({ phone: stranger, use_otp: true }, OTP_SIGNUP)).status).toBe(202)
+    expect((await login({ phone: stranger, use_otp: true }, { env: OTP_SIGNUP })).status).toBe(202)
     const res = await verify(stranger, box.lastCode(stranger), OTP_SIGNUP)
     expect(res.status).toBe(200)
     const body = await json(res)
@@ -248,14 +232,14 @@ describe('passwordless sign-up (OTP_SIGNUP=true)', () => {
 
   it('gives the passwordless account no password to log in with', async () => {
     const stranger = newPhone()
-    await login({ phone: stranger, use_otp: true }, OTP_SIGNUP)
+    await login({ phone: stranger, use_otp: true }, { env: OTP_SIGNUP })
     expect((await verify(stranger, box.lastCode(stranger), OTP_SIGNUP)).status).toBe(200)
     await expectError(await login({ phone: stranger, password: PASSWORD }), 401, 'invalid_credentials')
   })
 
   it('creates nothing when OTP_SIGNUP is off by the time the code is used', async () => {
     const stranger = newPhone()
-    await login({ phone: stranger, use_otp: true }, OTP_SIGNUP)
+    await login({ phone: stranger, use_otp: true }, { env: OTP_SIGNUP })
     await expectError(await verify(stranger, box.lastCode(stranger)), 400, 'invalid_code')
     expect(await userRow(stranger)).toBeNull()
   })
@@ -285,15 +269,15 @@ describe('roles at registration', () => {
   it('accepts a role added to END_USER_ROLES, and keeps the first as the default', async () => {
     const roles = { END_USER_ROLES: 'particulier,agriculteur' }
     const farmer = newPhone()
-    expect((await register({ phone: farmer, password: PASSWORD, role: 'agriculteur' }, roles)).status).toBe(201)
+    expect((await register({ phone: farmer, password: PASSWORD, role: 'agriculteur' }, { env: roles })).status).toBe(201)
     const res = await verify(farmer, box.lastCode(farmer), roles)
     expect((await json(res)).user.role).toBe('agriculteur')
 
     const other = newPhone()
-    expect((await register({ phone: other, password: PASSWORD }, roles)).status).toBe(201)
+    expect((await register({ phone: other, password: PASSWORD }, { env: roles })).status).toBe(201)
     expect((await userRow(other))?.role).toBe('particulier')
 
-    const admin = await register({ phone: newPhone(), password: PASSWORD, role: 'admin' }, roles)
+    const admin = await register({ phone: newPhone(), password: PASSWORD, role: 'admin' }, { env: roles })
     await expectError(admin, 400, 'validation_error')
   })
 })

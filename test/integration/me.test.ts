@@ -1,26 +1,19 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
+import { patchMe } from '../helpers/account'
 import { call, expectError, json } from '../helpers/app'
 import { emailUser } from '../helpers/email'
 import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
 import { activeUser, newIp } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 import { countRows, getMe, logInWith, sidOf } from '../helpers/sessions'
 import { createSuperAdmin } from '../helpers/staff'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 let deviceCounter = 0
 /** A device id no other test of this file uses. */
 const newDeviceId = () => `inv-${Date.now()}-${++deviceCounter}`
-
-function patchMe(token: string, body: unknown): Promise<Response> {
-  return call('PATCH', '/api/v1/me', { token, json: body })
-}
 
 function addDevice(token: string, body: unknown): Promise<Response> {
   return call('POST', '/api/v1/me/devices', { token, json: body })

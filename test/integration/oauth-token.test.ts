@@ -1,16 +1,12 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, json } from '../helpers/app'
 import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
 import { activeUser, newIp, registerPending } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 import { getMe, sleep } from '../helpers/sessions'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 type Vars = Record<string, string>
 const NO_GRACE = { REFRESH_REUSE_GRACE_SECONDS: '0' }

@@ -1,24 +1,15 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
 import { PASSWORD } from '../helpers/factories'
+import { retryAfter } from '../helpers/limits'
 import { activeUser, challengesOf, newIp, otpKey, registerPending, requestReset, verify, wrongCode } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 const NO_COOLDOWN = { OTP_RESEND_COOLDOWN_SECONDS: '0' }
 const NEW_PASSWORD = 'Carthage-Vent7-2027'
-
-function retryAfter(res: Response): number {
-  const value = res.headers.get('retry-after')
-  expect(value).toMatch(/^\d+$/)
-  return Number(value)
-}
 
 describe('attempts per code', () => {
   it('evaluates at most three of twenty concurrent wrong guesses and kills the code', async () => {

@@ -1,15 +1,11 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
-import { logIn, newPhone, PASSWORD } from '../helpers/factories'
+import { logIn, login, newPhone, PASSWORD } from '../helpers/factories'
 import { activeUser, challengesOf, otpKey, requestReset, sessionIdOf } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 // Signing up sends a register code; the reset code follows at once, inside the default cooldown.
 const VARS = { OTP_RESEND_COOLDOWN_SECONDS: '0' }
@@ -17,10 +13,6 @@ const NEW_PASSWORD = 'Carthage-Vent7-2027'
 
 function confirmReset(phone: string, code: string, newPassword: string): Promise<Response> {
   return call('POST', '/api/v1/auth/confirm-reset', { json: { phone, code, new_password: newPassword }, env: VARS })
-}
-
-function login(phone: string, password: string): Promise<Response> {
-  return call('POST', '/api/v1/auth/login', { json: { phone, password } })
 }
 
 // The same env as confirmReset: the same isolate, which sees its own revocations at once.
@@ -73,8 +65,8 @@ describe('POST /api/v1/auth/confirm-reset', () => {
 
     await expectError(await me(access_token), 401, 'invalid_token')
     await expectError(await me(other.access_token), 401, 'invalid_token')
-    await expectError(await login(phone, PASSWORD), 401, 'invalid_credentials')
-    const fresh = await login(phone, NEW_PASSWORD)
+    await expectError(await login({ phone, password: PASSWORD }), 401, 'invalid_credentials')
+    const fresh = await login({ phone, password: NEW_PASSWORD })
     expect(fresh.status).toBe(200)
     expect((await me((await json(fresh)).access_token)).status).toBe(200)
 
@@ -97,7 +89,7 @@ describe('POST /api/v1/auth/confirm-reset', () => {
     await env.KV.put(key, stale as string)
 
     await expectError(await confirmReset(phone, code, 'Another-Passw0rd-9'), 400, 'invalid_code')
-    expect((await login(phone, NEW_PASSWORD)).status).toBe(200)
+    expect((await login({ phone, password: NEW_PASSWORD })).status).toBe(200)
   })
 
   it('rejects a weak new password with validation_error and leaves the code unspent', async () => {
@@ -110,14 +102,14 @@ describe('POST /api/v1/auth/confirm-reset', () => {
     expect(reset).toMatchObject({ attempts: 0, closed_at: null })
 
     expect((await confirmReset(phone, code, NEW_PASSWORD)).status).toBe(200)
-    expect((await login(phone, NEW_PASSWORD)).status).toBe(200)
+    expect((await login({ phone, password: NEW_PASSWORD })).status).toBe(200)
   })
 
   it('rejects a wrong code with invalid_code and keeps the old password', async () => {
     const { phone, code } = await withResetCode()
     const wrong = String((Number(code) + 1) % 1_000_000).padStart(6, '0')
     await expectError(await confirmReset(phone, wrong, NEW_PASSWORD), 400, 'invalid_code')
-    expect((await login(phone, PASSWORD)).status).toBe(200)
+    expect((await login({ phone, password: PASSWORD })).status).toBe(200)
   })
 
   it('lets exactly one of two concurrent confirmations with one code win', async () => {
@@ -132,8 +124,8 @@ describe('POST /api/v1/auth/confirm-reset', () => {
 
     const winning = passwords[1 - loser] as string
     const losing = passwords[loser] as string
-    expect((await login(phone, winning)).status).toBe(200)
-    await expectError(await login(phone, losing), 401, 'invalid_credentials')
+    expect((await login({ phone, password: winning })).status).toBe(200)
+    await expectError(await login({ phone, password: losing }), 401, 'invalid_credentials')
   })
 })
 
@@ -144,7 +136,7 @@ describe('POST /api/v1/auth/change-password', () => {
     const { phone, access_token } = await activeUser(box, { env: VARS })
     const res = await change(access_token, { old_password: 'Not-The-Passw0rd', new_password: NEW_PASSWORD })
     await expectError(res, 401, 'invalid_credentials')
-    expect((await login(phone, PASSWORD)).status).toBe(200)
+    expect((await login({ phone, password: PASSWORD })).status).toBe(200)
   })
 
   it('changes the password, keeps this session and revokes the others', async () => {
@@ -162,8 +154,8 @@ describe('POST /api/v1/auth/change-password', () => {
       401,
       'invalid_token',
     )
-    await expectError(await login(phone, PASSWORD), 401, 'invalid_credentials')
-    expect((await login(phone, NEW_PASSWORD)).status).toBe(200)
+    await expectError(await login({ phone, password: PASSWORD }), 401, 'invalid_credentials')
+    expect((await login({ phone, password: NEW_PASSWORD })).status).toBe(200)
   })
 
   it('rejects a weak new password with validation_error on new_password', async () => {
@@ -171,7 +163,7 @@ describe('POST /api/v1/auth/change-password', () => {
     const res = await change(access_token, { old_password: PASSWORD, new_password: 'password' })
     const body = await expectError(res, 400, 'validation_error')
     expect(body.fields).toEqual({ new_password: expect.any(String) })
-    expect((await login(phone, PASSWORD)).status).toBe(200)
+    expect((await login({ phone, password: PASSWORD })).status).toBe(200)
   })
 
   it('answers 401 unauthorized without a token', async () => {

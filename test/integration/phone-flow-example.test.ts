@@ -1,19 +1,15 @@
 import { createExecutionContext, waitOnExecutionContext } from 'cloudflare:test'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { phoneFlow } from '../../examples/phone-flow'
 import worker from '../../src'
 import { envWith } from '../helpers/app'
 import { newPhone, PASSWORD } from '../helpers/factories'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 
 // examples/phone-flow.ts, the typed-client example, driven against the real Worker: its fetch
 // calls the Worker in-process, and the code is read from what the console provider "sent".
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 /** A fetch that calls the Worker and waits for its background work, like a real round trip. */
 const workerFetch: typeof fetch = async (input, init) => {

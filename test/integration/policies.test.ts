@@ -1,16 +1,12 @@
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
 import { activeUser } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 import { assignPolicies, createPolicy, newPolicyName, type Policy, permsOf, placeBody } from '../helpers/policies'
 import { refresh } from '../helpers/sessions'
 import { createStaff, createSuperAdmin, type Staff } from '../helpers/staff'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 let root: Staff
 let admin: Staff

@@ -1,8 +1,10 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
-import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
-import { type FakeFetch, type FakeReply, fakeFetch } from '../helpers/fake-fetch'
+import { newEmail, newPhone, PASSWORD, register } from '../helpers/factories'
+import { useFakeFetch } from '../helpers/fake-fetch'
+import { verify } from '../helpers/otp'
+import { useQuietErrors } from '../helpers/outbox'
 
 const INFOBIP = {
   SMS_PROVIDER: 'infobip',
@@ -33,25 +35,10 @@ const SENDGRID = {
 const vonageOk = () => Response.json({ 'message-count': '1', messages: [{ status: '0', 'message-id': 'X1' }] })
 const vonageRefused = () => Response.json({ 'message-count': '1', messages: [{ status: '4', 'error-text': 'Bad Credentials' }] })
 
-let errors: MockInstance<typeof console.error>
-beforeEach(() => {
-  errors = vi.spyOn(console, 'error').mockImplementation(() => {})
-})
-afterEach(() => {
-  errors.mockRestore()
-})
-
-// Every code sent from one address counts against its hourly cap; spread the calls that send.
-let ipCounter = 0
-const nextIp = () => `198.51.100.${++ipCounter}`
+const errors = useQuietErrors()
 
 type Vars = Record<string, string>
 type Identifier = { phone: string } | { email: string }
-
-const register = (who: Identifier, vars: Vars) =>
-  call('POST', '/api/v1/auth/register', { json: { ...who, password: PASSWORD }, env: vars, ip: nextIp() })
-const verify = (who: Identifier, code: string, vars: Vars) =>
-  call('POST', '/api/v1/auth/verify', { json: { ...who, code }, env: vars })
 
 /** The one code (OTP_LENGTH = 6) in a message. */
 function codeIn(text: string): string {
@@ -65,16 +52,6 @@ async function challenges(destination: string) {
   return results
 }
 
-/** Installs a fake for one provider's origin for each test of the block. */
-function useFake(origin: string, fallback?: FakeReply): () => FakeFetch {
-  let fake: FakeFetch
-  beforeEach(() => {
-    fake = fakeFetch(origin, fallback).install()
-  })
-  afterEach(() => fake.restore())
-  return () => fake
-}
-
 /** After a failed send: no KV entry, no challenge row, and the code that was sent does not verify. */
 async function expectNoValidCode(who: Identifier, channel: 'sms' | 'email', address: string, code: string, vars: Vars) {
   expect(await env.KV.get(`otp:register:${channel}:${address}`)).toBeNull()
@@ -82,17 +59,17 @@ async function expectNoValidCode(who: Identifier, channel: 'sms' | 'email', addr
   await expectError(await verify(who, code, vars), 400, 'invalid_code')
 }
 
-const logged = () => errors.mock.calls.map((args) => args.map(String).join(' ')).join('\n')
+const logged = errors.text
 
 describe('SMS_PROVIDER=infobip', () => {
-  const infobip = useFake('https://infobip.test', 200)
-  const textOf = (i: number) => JSON.parse(infobip().requests[i]?.body ?? '{}').messages?.[0]?.text ?? ''
+  const infobip = useFakeFetch('https://infobip.test', 200)
+  const textOf = (i: number) => JSON.parse(infobip.requests[i]?.body ?? '{}').messages?.[0]?.text ?? ''
 
   it('sends exactly one /sms/2/text/advanced request whose code verifies the account', async () => {
     const phone = newPhone()
-    expect((await register({ phone }, INFOBIP)).status).toBe(201)
-    expect(infobip().requests).toHaveLength(1)
-    const [req] = infobip().requests
+    expect((await register({ phone }, { env: INFOBIP })).status).toBe(201)
+    expect(infobip.requests).toHaveLength(1)
+    const [req] = infobip.requests
     expect(req?.method).toBe('POST')
     expect(req?.url).toBe('https://infobip.test/sms/2/text/advanced')
     expect(req?.headers.get('authorization')).toBe('App ib-secret-key')
@@ -111,10 +88,10 @@ describe('SMS_PROVIDER=infobip', () => {
 
   it('answers 503 sms_delivery_failed after exactly one retry and leaves no valid code', async () => {
     const phone = newPhone()
-    infobip().reply(500, 401)
-    const body = await expectError(await register({ phone }, INFOBIP), 503, 'sms_delivery_failed')
-    expect(infobip().requests).toHaveLength(2)
-    expect(infobip().requests[1]?.body).toBe(infobip().requests[0]?.body)
+    infobip.reply(500, 401)
+    const body = await expectError(await register({ phone }, { env: INFOBIP }), 503, 'sms_delivery_failed')
+    expect(infobip.requests).toHaveLength(2)
+    expect(infobip.requests[1]?.body).toBe(infobip.requests[0]?.body)
     expect(JSON.stringify(body)).not.toMatch(/ib-secret-key|infobip/)
     expect(logged()).toContain('infobip answered 401')
     expect(logged()).not.toContain('ib-secret-key')
@@ -123,13 +100,13 @@ describe('SMS_PROVIDER=infobip', () => {
 })
 
 describe('SMS_PROVIDER=vonage', () => {
-  const vonage = useFake('https://vonage.test', vonageOk)
+  const vonage = useFakeFetch('https://vonage.test', vonageOk)
 
   it('sends exactly one /sms/json form whose code verifies the account', async () => {
     const phone = newPhone()
-    expect((await register({ phone }, VONAGE)).status).toBe(201)
-    expect(vonage().requests).toHaveLength(1)
-    const [req] = vonage().requests
+    expect((await register({ phone }, { env: VONAGE })).status).toBe(201)
+    expect(vonage.requests).toHaveLength(1)
+    const [req] = vonage.requests
     expect(req?.method).toBe('POST')
     expect(req?.url).toBe('https://vonage.test/sms/json')
     expect(req?.headers.get('content-type')).toBe('application/x-www-form-urlencoded')
@@ -150,42 +127,42 @@ describe('SMS_PROVIDER=vonage', () => {
 
   it('treats HTTP 200 with a non-"0" status as a failure: one retry, then 503, no valid code', async () => {
     const phone = newPhone()
-    vonage().reply(vonageRefused, vonageRefused)
-    const body = await expectError(await register({ phone }, VONAGE), 503, 'sms_delivery_failed')
-    expect(vonage().requests).toHaveLength(2)
+    vonage.reply(vonageRefused, vonageRefused)
+    const body = await expectError(await register({ phone }, { env: VONAGE }), 503, 'sms_delivery_failed')
+    expect(vonage.requests).toHaveLength(2)
     expect(JSON.stringify(body)).not.toMatch(/Bad Credentials|vonage-secret/)
     expect(logged()).toContain('vonage answered status 4')
     expect(logged()).not.toMatch(/Bad Credentials|vonage-secret/)
-    await expectNoValidCode({ phone }, 'sms', phone, codeIn(vonage().requests[0]?.form.get('text') ?? ''), VONAGE)
+    await expectNoValidCode({ phone }, 'sms', phone, codeIn(vonage.requests[0]?.form.get('text') ?? ''), VONAGE)
   })
 
   it('answers 503 after one retry when Vonage answers 500 twice', async () => {
     const phone = newPhone()
-    vonage().reply(500, 500)
-    await expectError(await register({ phone }, VONAGE), 503, 'sms_delivery_failed')
-    expect(vonage().requests).toHaveLength(2)
-    await expectNoValidCode({ phone }, 'sms', phone, codeIn(vonage().requests[1]?.form.get('text') ?? ''), VONAGE)
+    vonage.reply(500, 500)
+    await expectError(await register({ phone }, { env: VONAGE }), 503, 'sms_delivery_failed')
+    expect(vonage.requests).toHaveLength(2)
+    await expectNoValidCode({ phone }, 'sms', phone, codeIn(vonage.requests[1]?.form.get('text') ?? ''), VONAGE)
   })
 
   it('succeeds when the retry succeeds', async () => {
     const phone = newPhone()
-    vonage().reply(vonageRefused, vonageOk)
-    expect((await register({ phone }, VONAGE)).status).toBe(201)
-    expect(vonage().requests).toHaveLength(2)
-    const res = await verify({ phone }, codeIn(vonage().requests[1]?.form.get('text') ?? ''), VONAGE)
+    vonage.reply(vonageRefused, vonageOk)
+    expect((await register({ phone }, { env: VONAGE })).status).toBe(201)
+    expect(vonage.requests).toHaveLength(2)
+    const res = await verify({ phone }, codeIn(vonage.requests[1]?.form.get('text') ?? ''), VONAGE)
     expect(res.status).toBe(200)
   })
 })
 
 describe('EMAIL_PROVIDER=resend', () => {
-  const resend = useFake('https://resend.test', () => Response.json({ id: 'e-1' }))
-  const sent = (i: number) => JSON.parse(resend().requests[i]?.body ?? '{}')
+  const resend = useFakeFetch('https://resend.test', () => Response.json({ id: 'e-1' }))
+  const sent = (i: number) => JSON.parse(resend.requests[i]?.body ?? '{}')
 
   it('registers by email: one /emails request whose text and html hold the code, which verifies', async () => {
     const email = newEmail()
-    expect((await register({ email }, RESEND)).status).toBe(201)
-    expect(resend().requests).toHaveLength(1)
-    const [req] = resend().requests
+    expect((await register({ email }, { env: RESEND })).status).toBe(201)
+    expect(resend.requests).toHaveLength(1)
+    const [req] = resend.requests
     expect(req?.method).toBe('POST')
     expect(req?.url).toBe('https://resend.test/emails')
     expect(req?.headers.get('authorization')).toBe('Bearer re_secret')
@@ -205,10 +182,10 @@ describe('EMAIL_PROVIDER=resend', () => {
 
   it('answers 503 email_delivery_failed after exactly one retry and leaves no valid code', async () => {
     const email = newEmail()
-    resend().reply(500, 422)
-    const body = await expectError(await register({ email }, RESEND), 503, 'email_delivery_failed')
-    expect(resend().requests).toHaveLength(2)
-    expect(resend().requests[1]?.body).toBe(resend().requests[0]?.body)
+    resend.reply(500, 422)
+    const body = await expectError(await register({ email }, { env: RESEND }), 503, 'email_delivery_failed')
+    expect(resend.requests).toHaveLength(2)
+    expect(resend.requests[1]?.body).toBe(resend.requests[0]?.body)
     expect(JSON.stringify(body)).not.toMatch(/re_secret|resend/)
     expect(logged()).toContain('resend answered 422')
     await expectNoValidCode({ email }, 'email', email, codeIn(sent(0).text), RESEND)
@@ -216,14 +193,14 @@ describe('EMAIL_PROVIDER=resend', () => {
 })
 
 describe('EMAIL_PROVIDER=sendgrid', () => {
-  const sendgrid = useFake('https://sendgrid.test', 202)
-  const sent = (i: number) => JSON.parse(sendgrid().requests[i]?.body ?? '{}')
+  const sendgrid = useFakeFetch('https://sendgrid.test', 202)
+  const sent = (i: number) => JSON.parse(sendgrid.requests[i]?.body ?? '{}')
 
   it('registers by email: one /v3/mail/send request whose text and html hold the code, which verifies', async () => {
     const email = newEmail()
-    expect((await register({ email }, SENDGRID)).status).toBe(201)
-    expect(sendgrid().requests).toHaveLength(1)
-    const [req] = sendgrid().requests
+    expect((await register({ email }, { env: SENDGRID })).status).toBe(201)
+    expect(sendgrid.requests).toHaveLength(1)
+    const [req] = sendgrid.requests
     expect(req?.method).toBe('POST')
     expect(req?.url).toBe('https://sendgrid.test/v3/mail/send')
     expect(req?.headers.get('authorization')).toBe('Bearer SG.secret')
@@ -249,9 +226,9 @@ describe('EMAIL_PROVIDER=sendgrid', () => {
 
   it('answers 503 email_delivery_failed after exactly one retry and leaves no valid code', async () => {
     const email = newEmail()
-    sendgrid().reply(500, 500)
-    const body = await expectError(await register({ email }, SENDGRID), 503, 'email_delivery_failed')
-    expect(sendgrid().requests).toHaveLength(2)
+    sendgrid.reply(500, 500)
+    const body = await expectError(await register({ email }, { env: SENDGRID }), 503, 'email_delivery_failed')
+    expect(sendgrid.requests).toHaveLength(2)
     expect(JSON.stringify(body)).not.toMatch(/SG\.secret|sendgrid/)
     await expectNoValidCode({ email }, 'email', email, codeIn(sent(0).content[0].value), SENDGRID)
   })
@@ -295,7 +272,7 @@ describe('the console providers in production (SPEC §5: a code is never logged 
   it('refuses to run in production without SMS_PROVIDER and EMAIL_PROVIDER: 500 and a fatal line naming them', async () => {
     const res = await call('GET', '/health', { env: { ENVIRONMENT: 'production', SMS_PROVIDER: '', EMAIL_PROVIDER: '' } })
     await expectError(res, 500, 'internal_error')
-    const fatal = errors.mock.calls.map(([l]) => String(l)).find((l) => l.includes('"fatal"')) ?? ''
+    const fatal = errors.lines().find((l) => l.includes('"fatal"')) ?? ''
     expect(fatal).toMatch(/SMS_PROVIDER: required in production/)
     expect(fatal).toMatch(/EMAIL_PROVIDER: required in production/)
   })

@@ -1,15 +1,11 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
-import { newPhone, PASSWORD, signUp } from '../helpers/factories'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { newPhone, PASSWORD, register, signUp } from '../helpers/factories'
+import { useOutbox } from '../helpers/outbox'
 import { createSuperAdmin, newUsername } from '../helpers/staff'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 describe('POST /api/v1/auth/register', () => {
   it('creates a pending account and texts a code to the phone', async () => {
@@ -51,7 +47,6 @@ describe('POST /api/v1/auth/register', () => {
 })
 
 describe('an email nobody has proved reserves nothing', () => {
-  const register = (body: object) => call('POST', '/api/v1/auth/register', { json: { password: PASSWORD, ...body } })
   const holderOf = (email: string) => env.DB.prepare('SELECT id, phone FROM users WHERE email = ?').bind(email).first()
 
   it("lets the email's owner register though a phone account holds it unverified; that account loses it", async () => {

@@ -1,11 +1,11 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { confirmEmail, confirmPhone, contactRow, passwordlessUser, patchMe, tokenOfSessionOpenedAgo } from '../helpers/account'
 import { call, expectError, json } from '../helpers/app'
 import { emailUser, lastEmail } from '../helpers/email'
 import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
 import { activeUser, newIp, registerPending, verify, wrongCode } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 import { getMe, sidOf } from '../helpers/sessions'
 
 /**
@@ -14,11 +14,7 @@ import { getMe, sidOf } from '../helpers/sessions'
  * to it confirms it, and the address it replaces is told; resets go only to verified addresses.
  */
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 const VARS = { OTP_RESEND_COOLDOWN_SECONDS: '0' }
 const NEW_PASSWORD = 'Carthage-Vent7-2027'

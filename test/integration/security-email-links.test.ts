@@ -1,18 +1,14 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
 import { lastEmail, linkIn, linkRows, userRow } from '../helpers/email'
 import { newEmail, PASSWORD } from '../helpers/factories'
 import { parsePage, urlAttributes } from '../helpers/html'
 import { retryAfter } from '../helpers/limits'
 import { activeUser, newIp } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 const VARS = { OTP_RESEND_COOLDOWN_SECONDS: '0' }
 const VERIFY = '/api/v1/auth/email/verify'

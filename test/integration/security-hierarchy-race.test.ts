@@ -1,16 +1,13 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
 import { PASSWORD } from '../helpers/factories'
 import { userRow } from '../helpers/iam'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 import { createStaff, createSuperAdmin, newUsername, type Staff } from '../helpers/staff'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+// Keeps the console providers' messages out of the test log.
+useOutbox()
 
 const demote = (admin: Staff, clientId: string) =>
   call('PATCH', `/api/v1/users/${clientId}`, { token: admin.access_token, json: { role: 'particulier' } })

@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
-import { PASSWORD } from '../helpers/factories'
+import { login, PASSWORD } from '../helpers/factories'
 import { retryAfter } from '../helpers/limits'
 import { activeUser, newIp } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 import { createSuperAdmin } from '../helpers/staff'
 
 // Issue 14, attack 5: nobody can lock the owner out (SPEC §6.1). Failures are counted per
@@ -14,24 +14,19 @@ import { createSuperAdmin } from '../helpers/staff'
 const LOCK = { LOGIN_LOCKOUT_THRESHOLD: '5', LOGIN_LOCKOUT_MAX_MINUTES: '60' }
 const WRONG = 'Wrong-Pass-123'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
-
-const login = (body: Record<string, unknown>, ip: string) => call('POST', '/api/v1/auth/login', { json: body, env: LOCK, ip })
+const box = useOutbox()
 
 /** An active account that signed in with its password from `ip` (its known bucket). */
 async function ownerAt(ip: string) {
   const user = await activeUser(box, { env: LOCK })
-  expect((await login({ phone: user.phone, password: PASSWORD }, ip)).status).toBe(200)
+  expect((await login({ phone: user.phone, password: PASSWORD }, { env: LOCK, ip })).status).toBe(200)
   return user
 }
 
 /** Five wrong passwords, each from a fresh address: the identifier is locked, no bucket is. */
 async function distributedLock(body: Record<string, unknown>) {
-  for (let i = 0; i < 5; i++) await expectError(await login({ ...body, password: WRONG }, newIp()), 401, 'invalid_credentials')
+  for (let i = 0; i < 5; i++)
+    await expectError(await login({ ...body, password: WRONG }, { env: LOCK, ip: newIp() }), 401, 'invalid_credentials')
 }
 
 async function expectLocked(res: Response) {
@@ -54,12 +49,12 @@ describe('distributed lockout (issue 14, attack 5)', () => {
     const owner = await ownerAt(home)
     await distributedLock({ phone: owner.phone })
 
-    await expectLocked(await login({ phone: owner.phone, password: WRONG }, newIp()))
+    await expectLocked(await login({ phone: owner.phone, password: WRONG }, { env: LOCK, ip: newIp() }))
     // The right password from an address that never signed in: still refused while locked.
-    const stranger = await expectLocked(await login({ phone: owner.phone, password: PASSWORD }, newIp()))
+    const stranger = await expectLocked(await login({ phone: owner.phone, password: PASSWORD }, { env: LOCK, ip: newIp() }))
     expect(stranger.detail).toMatch(/Too many failed logins/)
 
-    const res = await login({ phone: owner.phone, password: PASSWORD }, home)
+    const res = await login({ phone: owner.phone, password: PASSWORD }, { env: LOCK, ip: home })
     expect(res.status).toBe(200)
     expect((await json(res)).user.id).toBe(owner.user.id)
   })
@@ -72,51 +67,59 @@ describe('distributed lockout (issue 14, attack 5)', () => {
     await env.DB.prepare('UPDATE login_failures SET locked_until = ? WHERE identifier = ?')
       .bind(Date.now() - 1000, `sms:${owner.phone}`)
       .run()
-    await expectError(await login({ phone: owner.phone, password: WRONG }, newIp()), 401, 'invalid_credentials')
-    await expectLocked(await login({ phone: owner.phone, password: PASSWORD }, newIp()))
+    await expectError(
+      await login({ phone: owner.phone, password: WRONG }, { env: LOCK, ip: newIp() }),
+      401,
+      'invalid_credentials',
+    )
+    await expectLocked(await login({ phone: owner.phone, password: PASSWORD }, { env: LOCK, ip: newIp() }))
 
-    expect((await login({ phone: owner.phone, password: PASSWORD }, home)).status).toBe(200)
+    expect((await login({ phone: owner.phone, password: PASSWORD }, { env: LOCK, ip: home })).status).toBe(200)
   })
 
   it("locks the attacker's own bucket by its own failures, with no hash, even after the owner cleared the identifier", async () => {
     const owner = await ownerAt(newIp())
     const attacker = newIp()
     for (let i = 0; i < 5; i++) {
-      await expectError(await login({ phone: owner.phone, password: WRONG }, attacker), 401, 'invalid_credentials')
+      await expectError(
+        await login({ phone: owner.phone, password: WRONG }, { env: LOCK, ip: attacker }),
+        401,
+        'invalid_credentials',
+      )
     }
-    await expectLocked(await login({ phone: owner.phone, password: WRONG }, attacker))
+    await expectLocked(await login({ phone: owner.phone, password: WRONG }, { env: LOCK, ip: attacker }))
     // The owner signs in from elsewhere (an SMS code, here the verify address): the identifier is clear again.
-    expect((await login({ phone: owner.phone, password: PASSWORD }, '203.0.113.7')).status).toBe(200)
-    await expectLocked(await login({ phone: owner.phone, password: PASSWORD }, attacker))
-    await expectLocked(await login({ phone: owner.phone, password: WRONG }, attacker))
+    expect((await login({ phone: owner.phone, password: PASSWORD }, { env: LOCK, ip: '203.0.113.7' })).status).toBe(200)
+    await expectLocked(await login({ phone: owner.phone, password: PASSWORD }, { env: LOCK, ip: attacker }))
+    await expectLocked(await login({ phone: owner.phone, password: WRONG }, { env: LOCK, ip: attacker }))
     expect(await evaluatedFailures(owner.user.id)).toBe(5)
   })
 
   it('counts an IPv6 attacker by its /64: rotating addresses inside it does not buy more guesses', async () => {
     const owner = await ownerAt(newIp())
     for (let i = 1; i <= 5; i++) {
-      const res = await login({ phone: owner.phone, password: WRONG }, `2001:db8:77:1::${i}`)
+      const res = await login({ phone: owner.phone, password: WRONG }, { env: LOCK, ip: `2001:db8:77:1::${i}` })
       await expectError(res, 401, 'invalid_credentials')
     }
-    expect((await login({ phone: owner.phone, password: PASSWORD }, '203.0.113.7')).status).toBe(200)
-    await expectLocked(await login({ phone: owner.phone, password: WRONG }, '2001:db8:77:1:ffff::9'))
+    expect((await login({ phone: owner.phone, password: PASSWORD }, { env: LOCK, ip: '203.0.113.7' })).status).toBe(200)
+    await expectLocked(await login({ phone: owner.phone, password: WRONG }, { env: LOCK, ip: '2001:db8:77:1:ffff::9' }))
     expect(await evaluatedFailures(owner.user.id)).toBe(5)
   })
 
   it('lets an IPv6 owner in from another address of the /64 it signed in from', async () => {
     const owner = await ownerAt('2001:db8:42:7::10')
     await distributedLock({ phone: owner.phone })
-    await expectLocked(await login({ phone: owner.phone, password: PASSWORD }, '2001:db8:42:8::10'))
-    expect((await login({ phone: owner.phone, password: PASSWORD }, '2001:db8:42:7:abcd::1')).status).toBe(200)
+    await expectLocked(await login({ phone: owner.phone, password: PASSWORD }, { env: LOCK, ip: '2001:db8:42:8::10' }))
+    expect((await login({ phone: owner.phone, password: PASSWORD }, { env: LOCK, ip: '2001:db8:42:7:abcd::1' })).status).toBe(200)
   })
 
   it('still knows a bucket whose session was logged out', async () => {
     const home = newIp()
     const owner = await ownerAt(home)
-    const session = await json(await login({ phone: owner.phone, password: PASSWORD }, home))
+    const session = await json(await login({ phone: owner.phone, password: PASSWORD }, { env: LOCK, ip: home }))
     expect((await call('POST', '/api/v1/auth/logout', { token: session.access_token, env: LOCK, ip: home })).status).toBe(204)
     await distributedLock({ phone: owner.phone })
-    expect((await login({ phone: owner.phone, password: PASSWORD }, home)).status).toBe(200)
+    expect((await login({ phone: owner.phone, password: PASSWORD }, { env: LOCK, ip: home })).status).toBe(200)
   })
 
   it('forgets a bucket whose last sign-in is older than 30 days', async () => {
@@ -126,14 +129,14 @@ describe('distributed lockout (issue 14, attack 5)', () => {
       .bind(Date.now() - 31 * 86_400_000, owner.user.id)
       .run()
     await distributedLock({ phone: owner.phone })
-    await expectLocked(await login({ phone: owner.phone, password: PASSWORD }, home))
+    await expectLocked(await login({ phone: owner.phone, password: PASSWORD }, { env: LOCK, ip: home }))
   })
 
   it('a username-only super admin locked from five addresses signs in from its usual address', async () => {
     const root = await createSuperAdmin() // signed in from the default test address
     await distributedLock({ username: root.username })
-    await expectLocked(await login({ username: root.username, password: PASSWORD }, newIp()))
-    const res = await login({ username: root.username, password: PASSWORD }, '203.0.113.7')
+    await expectLocked(await login({ username: root.username, password: PASSWORD }, { env: LOCK, ip: newIp() }))
+    const res = await login({ username: root.username, password: PASSWORD }, { env: LOCK, ip: '203.0.113.7' })
     expect(res.status).toBe(200)
     expect((await json(res)).user.role).toBe('super_admin')
   })
@@ -143,9 +146,9 @@ describe('distributed lockout (issue 14, attack 5)', () => {
     const owner = await ownerAt(home)
     await distributedLock({ phone: owner.phone })
     for (let i = 0; i < 5; i++) {
-      await expectError(await login({ phone: owner.phone, password: WRONG }, home), 401, 'invalid_credentials')
+      await expectError(await login({ phone: owner.phone, password: WRONG }, { env: LOCK, ip: home }), 401, 'invalid_credentials')
     }
-    await expectLocked(await login({ phone: owner.phone, password: PASSWORD }, home))
+    await expectLocked(await login({ phone: owner.phone, password: PASSWORD }, { env: LOCK, ip: home }))
     expect(await evaluatedFailures(owner.user.id)).toBe(10)
   })
 })
@@ -184,13 +187,13 @@ describe('attempts still being checked', () => {
   it('forgets the slots of attempts that died while being checked, after 15 s', async () => {
     const user = await activeUser(box, { env: LOCK })
     await inFlight(user.phone, 5, 16_000)
-    expect((await login({ phone: user.phone, password: PASSWORD }, newIp())).status).toBe(200)
+    expect((await login({ phone: user.phone, password: PASSWORD }, { env: LOCK, ip: newIp() })).status).toBe(200)
   })
 
   it('waits a bounded time (under 3 s) for attempts checked elsewhere, then answers 429 with Retry-After 1, unhashed', async () => {
     const user = await activeUser(box, { env: LOCK })
     await inFlight(user.phone, 5, 0)
-    const res = await login({ phone: user.phone, password: WRONG }, newIp())
+    const res = await login({ phone: user.phone, password: WRONG }, { env: LOCK, ip: newIp() })
     await expectError(res, 429, 'rate_limited')
     expect(retryAfter(res)).toBe(1)
     expect(await evaluatedFailures(user.user.id)).toBe(0)
@@ -201,9 +204,13 @@ describe('concurrent attempts (SPEC §6.1)', () => {
   it('answers 200 to 8 parallel logins with the right password (threshold 5), from one address or many', async () => {
     const user = await activeUser(box, { env: LOCK })
     const ip = newIp()
-    const one = await Promise.all(Array.from({ length: 8 }, () => login({ phone: user.phone, password: PASSWORD }, ip)))
+    const one = await Promise.all(
+      Array.from({ length: 8 }, () => login({ phone: user.phone, password: PASSWORD }, { env: LOCK, ip })),
+    )
     expect(one.map((r) => r.status)).toEqual(Array(8).fill(200))
-    const many = await Promise.all(Array.from({ length: 8 }, () => login({ phone: user.phone, password: PASSWORD }, newIp())))
+    const many = await Promise.all(
+      Array.from({ length: 8 }, () => login({ phone: user.phone, password: PASSWORD }, { env: LOCK, ip: newIp() })),
+    )
     expect(many.map((r) => r.status)).toEqual(Array(8).fill(200))
     expect(
       await env.DB.prepare('SELECT count(*) AS n FROM login_failures WHERE identifier LIKE ?')
@@ -215,7 +222,9 @@ describe('concurrent attempts (SPEC §6.1)', () => {
   it('evaluates at most 5 of 20 parallel wrong passwords from one bucket; the rest meet the lock unhashed', async () => {
     const user = await activeUser(box, { env: LOCK })
     const ip = newIp()
-    const responses = await Promise.all(Array.from({ length: 20 }, () => login({ phone: user.phone, password: WRONG }, ip)))
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => login({ phone: user.phone, password: WRONG }, { env: LOCK, ip })),
+    )
     const codes = await Promise.all(responses.map(async (r) => `${r.status} ${(await json(r)).error}`))
     expect(codes.filter((c) => c === '401 invalid_credentials')).toHaveLength(5)
     expect(codes.filter((c) => c === '429 rate_limited')).toHaveLength(15)
@@ -226,7 +235,9 @@ describe('concurrent attempts (SPEC §6.1)', () => {
     const home = newIp()
     const owner = await ownerAt(home)
     await distributedLock({ phone: owner.phone })
-    const responses = await Promise.all(Array.from({ length: 20 }, () => login({ phone: owner.phone, password: WRONG }, home)))
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, () => login({ phone: owner.phone, password: WRONG }, { env: LOCK, ip: home })),
+    )
     expect(responses.filter((r) => r.status === 401)).toHaveLength(5)
     expect(responses.filter((r) => r.status === 429)).toHaveLength(15)
     expect(await evaluatedFailures(owner.user.id)).toBe(10)

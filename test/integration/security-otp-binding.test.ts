@@ -1,25 +1,19 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
-import { newEmail, newPhone, PASSWORD, signUp } from '../helpers/factories'
+import { newEmail, newPhone, register, signUp } from '../helpers/factories'
 import { newIp } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 import { createSuperAdmin } from '../helpers/staff'
 
 // Issue 14, attacks 1 and 2 (SPEC §5, §6.1): a code is bound to the account it was sent for, as
 // it was then; a registration never takes over a pending account whose code lives.
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 const ATTACKER_PASSWORD = 'Attacker-Pick3d-2026'
 const NO_COOLDOWN = { OTP_RESEND_COOLDOWN_SECONDS: '0' }
 
-const register = (body: object, vars: Record<string, string> = {}) =>
-  call('POST', '/api/v1/auth/register', { json: { password: PASSWORD, ...body }, env: vars, ip: newIp() })
 const verifyBy = (body: object, vars: Record<string, string> = {}) =>
   call('POST', '/api/v1/auth/verify', { json: body, env: vars, ip: newIp() })
 const userBy = (column: 'email' | 'phone', value: string) =>
@@ -58,7 +52,7 @@ describe('attack 1: a pending email taken over by a registration with phone + th
 
   it('a victim code sent before a takeover is dead afterwards, even were it still unexpired', async () => {
     const email = newEmail()
-    expect((await register({ email }, NO_COOLDOWN)).status).toBe(201)
+    expect((await register({ email }, { env: NO_COOLDOWN })).status).toBe(201)
     const victimCode = box.lastCode(email)
     const victim = await userBy('email', email)
 
@@ -75,7 +69,7 @@ describe('attack 1: a pending email taken over by a registration with phone + th
 
     // The victim can still register the email once the attacker's code has expired.
     await expireCodes(`sms:${attacker}`)
-    expect((await register({ email }, NO_COOLDOWN)).status).toBe(201)
+    expect((await register({ email }, { env: NO_COOLDOWN })).status).toBe(201)
     const mine = await verifyBy({ email, code: box.lastCode(email) })
     expect(mine.status).toBe(200)
     expect((await json(mine)).user).toMatchObject({ email, phone: null, email_verified: true })
@@ -125,7 +119,7 @@ describe('attack 1, login-code variant: the address moves to another account aft
     expect(await userBy('phone', victim.phone)).toMatchObject({ id: victim.user.id, email: null })
 
     // The victim can still register the email: the claimant never proved it.
-    expect((await register({ email }, NO_COOLDOWN)).status).toBe(201)
+    expect((await register({ email }, { env: NO_COOLDOWN })).status).toBe(201)
     expect((await verifyBy({ email, code: box.lastCode(email) })).status).toBe(200)
   })
 })
@@ -133,16 +127,16 @@ describe('attack 1, login-code variant: the address moves to another account aft
 describe('attack 2: registering again over a pending account (SPEC §6.1)', () => {
   it('while its code lives: another password is 409 and changes nothing; the same one gets a new code', async () => {
     const phone = newPhone()
-    expect((await register({ phone, name: 'Victim' }, NO_COOLDOWN)).status).toBe(201)
+    expect((await register({ phone, name: 'Victim' }, { env: NO_COOLDOWN })).status).toBe(201)
     const first = box.lastCode(phone)
     const before = await userBy('phone', phone)
 
-    const taken = await register({ phone, password: ATTACKER_PASSWORD, name: 'Attacker' }, NO_COOLDOWN)
+    const taken = await register({ phone, password: ATTACKER_PASSWORD, name: 'Attacker' }, { env: NO_COOLDOWN })
     await expectError(taken, 409, 'phone_taken')
     expect(box.to(phone)).toHaveLength(1) // no code sent for the attacker
     expect(await userBy('phone', phone)).toEqual(before)
 
-    expect((await register({ phone }, NO_COOLDOWN)).status).toBe(201)
+    expect((await register({ phone }, { env: NO_COOLDOWN })).status).toBe(201)
     const second = box.lastCode(phone)
     expect(await userBy('phone', phone)).toEqual(before)
     await expectError(await verifyBy({ phone, code: first }), 400, 'invalid_code') // replaced by the newer code
@@ -167,11 +161,11 @@ describe('attack 2: registering again over a pending account (SPEC §6.1)', () =
 
   it('once its code expired a registration replaces it, and the old code stays dead even if it looked live', async () => {
     const phone = newPhone()
-    expect((await register({ phone }, NO_COOLDOWN)).status).toBe(201)
+    expect((await register({ phone }, { env: NO_COOLDOWN })).status).toBe(201)
     const victimCode = box.lastCode(phone)
     const restore = await expireCodes(`sms:${phone}`)
 
-    expect((await register({ phone, password: ATTACKER_PASSWORD }, NO_COOLDOWN)).status).toBe(201)
+    expect((await register({ phone, password: ATTACKER_PASSWORD }, { env: NO_COOLDOWN })).status).toBe(201)
     await restore()
     await expectError(await verifyBy({ phone, code: victimCode }), 400, 'invalid_code')
     // The attacker cannot sign in with the chosen password: the account is not activated.
@@ -185,7 +179,7 @@ describe('attack 2: registering again over a pending account (SPEC §6.1)', () =
 
   it('a use_otp login asked for a pending phone (a code nobody gets) does not spoil its register code', async () => {
     const phone = newPhone()
-    expect((await register({ phone }, NO_COOLDOWN)).status).toBe(201)
+    expect((await register({ phone }, { env: NO_COOLDOWN })).status).toBe(201)
     const code = box.lastCode(phone)
     const asked = await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, ip: newIp(), env: NO_COOLDOWN })
     expect(asked.status).toBe(202)

@@ -1,25 +1,16 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { scryptRuns } from '../../src/crypto/password'
 import { call, expectError, json } from '../helpers/app'
 import { lastEmail } from '../helpers/email'
-import { newEmail, newPhone, PASSWORD, signUp } from '../helpers/factories'
+import { newEmail, newPhone, register, signUp } from '../helpers/factories'
 import { newIp, wrongCode } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 
 // Issue 14: attack 3 (hashing before limits on /register), the enumeration finding, attack 5's
 // code half (per-IP-bucket daily failure cap) and the name mailed to unverified addresses.
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
-
-type Vars = Record<string, string>
-
-const register = (body: object, opts: { ip?: string; env?: Vars } = {}) =>
-  call('POST', '/api/v1/auth/register', { json: { password: PASSWORD, ...body }, ip: opts.ip ?? newIp(), env: opts.env })
+const box = useOutbox()
 
 /** The scrypt evaluations `run` caused (background work included: `call` waits for it). */
 async function hashesDuring(run: () => Promise<unknown>): Promise<number> {
@@ -163,7 +154,12 @@ describe('mail to an address nobody has verified carries no text the account cho
     expect((await call('POST', '/api/v1/auth/verify', { json: { phone, code: box.lastCode(phone) } })).status).toBe(200)
     expect((await call('POST', '/api/v1/auth/login', { json: { email, use_otp: true }, ip: newIp() })).status).toBe(202)
     // Stronger since the review of issue 14: no login code at all to an address its account never proved.
-    expect(box.to(email).map((m) => m.text).join('\n')).not.toContain('Zed')
+    expect(
+      box
+        .to(email)
+        .map((m) => m.text)
+        .join('\n'),
+    ).not.toContain('Zed')
     expect(box.to(email).filter((m) => /login code/.test(m.text))).toHaveLength(0)
   })
 })

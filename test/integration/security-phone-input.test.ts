@@ -1,17 +1,13 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, expectError } from '../helpers/app'
 import { PASSWORD } from '../helpers/factories'
 import { tnMobile } from '../helpers/limits'
 import { newIp } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 import { createStaff, createSuperAdmin, newUsername } from '../helpers/staff'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 const post = (path: string, body: unknown) => call('POST', `/api/v1/auth${path}`, { json: body, ip: newIp() })
 const HINT = 'Must be a valid mobile phone number'

@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, expectError } from '../helpers/app'
 import { PASSWORD } from '../helpers/factories'
 import { retryAfter } from '../helpers/limits'
 import { activeUser, newIp } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 
 // Issue 14: change-password and DELETE /me took unlimited wrong passwords (online guessing with a
 // stolen token, unlimited hashing). SPEC §6.1: the password they re-enter is counted like a login.
@@ -14,11 +14,7 @@ const WRONG = 'Wrong-Pass-123'
 // activeUser verifies its code from the default test address: the owner's known bucket.
 const HOME = '203.0.113.7'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 type Reenter = (token: string, password: string, ip: string) => Promise<Response>
 

@@ -1,10 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { patchMe } from '../helpers/account'
 import { call, expectError, json } from '../helpers/app'
 import { emailUser, lastEmail, linkRows } from '../helpers/email'
 import { newEmail, newPhone, PASSWORD, signUp } from '../helpers/factories'
 import { activeUser, newIp, wrongCode } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 
 /**
  * Issue 14: resets go only to a verified phone or email of an active account (SPEC §6.1);
@@ -12,11 +12,7 @@ import { type Outbox, outbox } from '../helpers/outbox'
  * verified carries only the service's own words (SPEC §6.6).
  */
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 // No cooldown (a register code then a reset code to one address), and a policy whose only
 // objection to an email-shaped password is that it is the holder's own email.

@@ -1,19 +1,15 @@
 import { env as testEnv } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { scryptRuns } from '../../src/crypto/password'
 import { call, expectError, json } from '../helpers/app'
 import { newEmail, newPhone, PASSWORD, signUp } from '../helpers/factories'
 import { newIp } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 
 // Holes an attacker's review of issue 14 found after it landed, each replayed as it was reported
 // and now ending safely.
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 // No resend cooldown: the flows below send twice to one address within a minute.
 const env = { OTP_RESEND_COOLDOWN_SECONDS: '0' }

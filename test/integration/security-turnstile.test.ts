@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
 import { newEmail, newPhone, PASSWORD, signUp } from '../helpers/factories'
-import { type FakeFetch, fakeFetch } from '../helpers/fake-fetch'
+import { useFakeFetch } from '../helpers/fake-fetch'
 import { activeUser, newIp } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 
 // SPEC §5 bot defence: with TURNSTILE_SECRET_KEY set, the endpoints that send a code or a link
 // need a turnstile_token that siteverify accepts, checked before anything else; a password login
@@ -14,17 +14,9 @@ const BASE = 'https://turnstile.test'
 const ON = { TURNSTILE_SECRET_KEY: 'ts-secret', TURNSTILE_API_BASE: BASE, OTP_RESEND_COOLDOWN_SECONDS: '0' }
 const GOOD = 'good-token'
 
-let box: Outbox
-let siteverify: FakeFetch
-beforeEach(() => {
-  box = outbox()
-  // Refuses every token unless a test queued an acceptance (`acceptNext`).
-  siteverify = fakeFetch(BASE, () => Response.json({ success: false })).install()
-})
-afterEach(() => {
-  siteverify.restore()
-  box.restore()
-})
+const box = useOutbox()
+// Refuses every token unless a test queued an acceptance (`acceptNext`).
+const siteverify = useFakeFetch(BASE, () => Response.json({ success: false }))
 
 const post = (path: string, body: Record<string, unknown>, opts: { ip?: string; token?: string; vars?: object } = {}) =>
   call('POST', `/api/v1${path}`, {

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { decodeProtectedHeader } from 'jose'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { buildDeps, type Deps } from '../../src/deps'
 import { revokeUserSessions } from '../../src/services/sessions'
 import type { UserMark } from '../../src/storage/kv/auth-state'
@@ -8,15 +8,11 @@ import { call, envWith, expectError, json } from '../helpers/app'
 import { PASSWORD } from '../helpers/factories'
 import { serverJwks } from '../helpers/jwt'
 import { activeUser, requestReset } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox } from '../helpers/outbox'
 import { expectSessionAlive, expectSessionDead, getMe, logInWith, refresh, sidOf, sleep, type Tokens } from '../helpers/sessions'
 import { createStaff, createSuperAdmin } from '../helpers/staff'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 // No grace: a token presented again after its rotation is reuse, not a client race.
 const NO_GRACE = { REFRESH_REUSE_GRACE_SECONDS: '0' }

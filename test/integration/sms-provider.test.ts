@@ -1,61 +1,27 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { DeliveryError } from '../../src/providers/delivery'
 import { twilioSmsSender } from '../../src/providers/sms/twilio'
 import type { E164 } from '../../src/services/identifiers'
 import { call, expectError, json } from '../helpers/app'
-import { newPhone, PASSWORD } from '../helpers/factories'
-import { type FakeFetch, fakeFetch } from '../helpers/fake-fetch'
+import { newIp, newPhone, register } from '../helpers/factories'
+import { fakeFetch, useFakeFetch } from '../helpers/fake-fetch'
+import { challengesOf, verify } from '../helpers/otp'
+import { useQuietErrors } from '../helpers/outbox'
+import { codeIn, TWILIO } from '../helpers/sms'
 
-const TWILIO = {
-  SMS_PROVIDER: 'twilio',
-  TWILIO_API_BASE: 'https://twilio.test',
-  TWILIO_ACCOUNT_SID: 'AC123',
-  TWILIO_AUTH_TOKEN: 'secret',
-  TWILIO_PHONE_NUMBER: '+15005550006',
-}
 const MESSAGES_URL = 'https://twilio.test/2010-04-01/Accounts/AC123/Messages.json'
 const CODE_TEXT = /^Your edge-auth verification code is (\d{6})\. Valid for 10 minutes\.$/
 
-let twilio: FakeFetch
-let errors: MockInstance<typeof console.error>
-beforeEach(() => {
-  twilio = fakeFetch('https://twilio.test').install()
-  errors = vi.spyOn(console, 'error').mockImplementation(() => {})
-})
-afterEach(() => {
-  twilio.restore()
-  errors.mockRestore()
-})
+const twilio = useFakeFetch('https://twilio.test')
+const errors = useQuietErrors()
 
-const logged = () => errors.mock.calls.map((args) => args.map(String).join(' ')).join('\n')
-
-// Every code sent from one address counts against its hourly cap; spread the calls that send.
-let ipCounter = 0
-const nextIp = () => `192.0.2.${++ipCounter}`
-
-const register = (phone: string, vars: Record<string, string> = TWILIO) =>
-  call('POST', '/api/v1/auth/register', { json: { phone, password: PASSWORD }, env: vars, ip: nextIp() })
-
-const verify = (phone: string, code: string, vars: Record<string, string> = TWILIO) =>
-  call('POST', '/api/v1/auth/verify', { json: { phone, code }, env: vars })
-
-/** The 6 digits in a message the fake received. */
-function codeIn(body: string | null): string {
-  const code = /^Your edge-auth [a-z ]+ is (\d{6})\. Valid for 10 minutes\.$/.exec(body ?? '')?.[1]
-  if (!code) throw new Error(`no code in ${body}`)
-  return code
-}
-
-async function challenges(phone: string) {
-  const { results } = await env.DB.prepare('SELECT * FROM otp_challenges WHERE destination = ?').bind(`sms:${phone}`).all()
-  return results
-}
+const logged = errors.text
 
 describe('SMS_PROVIDER=twilio at the HTTP level', () => {
   it('sends exactly one Messages.json request with Basic auth and the form of SPEC §8', async () => {
     const phone = newPhone()
-    const res = await register(phone)
+    const res = await register({ phone }, { env: TWILIO })
     expect(res.status).toBe(201)
     expect(twilio.requests).toHaveLength(1)
     const [req] = twilio.requests
@@ -72,9 +38,9 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
 
   it('texts a code that verifies the account', async () => {
     const phone = newPhone()
-    expect((await register(phone)).status).toBe(201)
+    expect((await register({ phone }, { env: TWILIO })).status).toBe(201)
     const code = codeIn(twilio.requests[0]?.form.get('Body') ?? null)
-    const res = await verify(phone, code)
+    const res = await verify(phone, code, TWILIO)
     expect(res.status).toBe(200)
     expect((await json(res)).user).toMatchObject({ phone, status: 'active', phone_verified: true })
   })
@@ -82,7 +48,7 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
   it('sends MessagingServiceSid instead of From when only a messaging service is configured', async () => {
     const { TWILIO_PHONE_NUMBER: _, ...withoutNumber } = TWILIO
     const phone = newPhone()
-    const res = await register(phone, { ...withoutNumber, TWILIO_MESSAGING_SERVICE_SID: 'MG1' })
+    const res = await register({ phone }, { env: { ...withoutNumber, TWILIO_MESSAGING_SERVICE_SID: 'MG1' } })
     expect(res.status).toBe(201)
     expect(twilio.requests).toHaveLength(1)
     const form = twilio.requests[0]?.form
@@ -95,7 +61,7 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
   it('answers 503 sms_delivery_failed after one retry when the provider answers 500 twice', async () => {
     const phone = newPhone()
     twilio.reply(500, 500)
-    await expectError(await register(phone), 503, 'sms_delivery_failed')
+    await expectError(await register({ phone }, { env: TWILIO }), 503, 'sms_delivery_failed')
     expect(twilio.requests).toHaveLength(2)
     expect(twilio.requests[1]?.body).toBe(twilio.requests[0]?.body)
   })
@@ -103,16 +69,16 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
   it('leaves no valid code after a failed send: no KV entry, no challenge row, the texted code fails', async () => {
     const phone = newPhone()
     twilio.reply(500, 500)
-    await expectError(await register(phone), 503, 'sms_delivery_failed')
+    await expectError(await register({ phone }, { env: TWILIO }), 503, 'sms_delivery_failed')
     expect(await env.KV.get(`otp:register:sms:${phone}`)).toBeNull()
-    expect(await challenges(phone)).toHaveLength(0)
+    expect(await challengesOf(phone)).toHaveLength(0)
     const code = codeIn(twilio.requests[0]?.form.get('Body') ?? null)
-    await expectError(await verify(phone, code), 400, 'invalid_code')
+    await expectError(await verify(phone, code, TWILIO), 400, 'invalid_code')
   })
 
   it('logs the failure without the code or the credentials', async () => {
     twilio.reply(500, 500)
-    await expectError(await register(newPhone()), 503, 'sms_delivery_failed')
+    await expectError(await register({ phone: newPhone() }, { env: TWILIO }), 503, 'sms_delivery_failed')
     const code = codeIn(twilio.requests[0]?.form.get('Body') ?? null)
     expect(logged()).toContain('twilio answered 500')
     expect(logged()).not.toContain(code)
@@ -122,33 +88,33 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
   it('does not charge the cooldown for a failed send: registering again at once reaches the provider', async () => {
     const phone = newPhone()
     twilio.reply(500, 500)
-    await expectError(await register(phone), 503, 'sms_delivery_failed')
+    await expectError(await register({ phone }, { env: TWILIO }), 503, 'sms_delivery_failed')
 
-    const again = await register(phone)
+    const again = await register({ phone }, { env: TWILIO })
     expect(again.status).toBe(201)
     expect(twilio.requests).toHaveLength(3)
-    const res = await verify(phone, codeIn(twilio.requests[2]?.form.get('Body') ?? null))
+    const res = await verify(phone, codeIn(twilio.requests[2]?.form.get('Body') ?? null), TWILIO)
     expect(res.status).toBe(200)
   })
 
   it('succeeds when the retry succeeds (500, then 201)', async () => {
     const phone = newPhone()
     twilio.reply(500, 201)
-    const res = await register(phone)
+    const res = await register({ phone }, { env: TWILIO })
     expect(res.status).toBe(201)
     expect(twilio.requests).toHaveLength(2)
     const code = codeIn(twilio.requests[1]?.form.get('Body') ?? null)
     expect(codeIn(twilio.requests[0]?.form.get('Body') ?? null)).toBe(code)
-    expect((await verify(phone, code)).status).toBe(200)
+    expect((await verify(phone, code, TWILIO)).status).toBe(200)
   })
 
   it('treats a network failure like a failed answer: one retry, then 503', async () => {
     const phone = newPhone()
     const unreachable = () => Promise.reject(new TypeError('Network connection lost.'))
     twilio.reply(unreachable, unreachable)
-    await expectError(await register(phone), 503, 'sms_delivery_failed')
+    await expectError(await register({ phone }, { env: TWILIO }), 503, 'sms_delivery_failed')
     expect(twilio.requests).toHaveLength(2)
-    expect(await challenges(phone)).toHaveLength(0)
+    expect(await challengesOf(phone)).toHaveLength(0)
   })
 
   it('never puts the provider answer or the credentials in the error body', async () => {
@@ -156,7 +122,7 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
       () => new Response('{"message":"Authenticate secret"}', { status: 401 }),
       () => new Response('{"message":"Authenticate secret"}', { status: 401 }),
     )
-    const body = await expectError(await register(newPhone()), 503, 'sms_delivery_failed')
+    const body = await expectError(await register({ phone: newPhone() }, { env: TWILIO }), 503, 'sms_delivery_failed')
     expect(JSON.stringify(body)).not.toMatch(/secret|AC123|Authenticate/)
   })
 
@@ -166,14 +132,14 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
 
     async function activeUser(): Promise<string> {
       const phone = newPhone()
-      expect((await register(phone, VARS)).status).toBe(201)
+      expect((await register({ phone }, { env: VARS })).status).toBe(201)
       const code = codeIn(twilio.requests.at(-1)?.form.get('Body') ?? null)
       expect((await verify(phone, code, VARS)).status).toBe(200)
       return phone
     }
 
     const loginOtp = (phone: string) =>
-      call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: VARS, ip: nextIp() })
+      call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: VARS, ip: newIp() })
 
     it('still answers 202 when the provider fails, after one retry', async () => {
       const phone = await activeUser()
@@ -190,7 +156,7 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
       const phone = await activeUser()
       twilio.reply(500, 500)
       expect((await loginOtp(phone)).status).toBe(202)
-      const open = (await challenges(phone)).filter((row) => row.purpose === 'login')
+      const open = (await challengesOf(phone)).filter((row) => row.purpose === 'login')
       expect(open).toHaveLength(0)
       expect(await env.KV.get(`otp:login:sms:${phone}`)).toBeNull()
       const code = codeIn(twilio.requests.at(-1)?.form.get('Body') ?? null)
@@ -205,10 +171,10 @@ describe('SMS_PROVIDER=twilio at the HTTP level', () => {
       await env.DB.prepare('UPDATE otp_challenges SET created_at = created_at - 120000 WHERE destination = ?')
         .bind(`sms:${phone}`)
         .run()
-      const first = await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: cooled, ip: nextIp() })
+      const first = await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: cooled, ip: newIp() })
       expect(first.status).toBe(202)
       const before = twilio.requests.length
-      const second = await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: cooled, ip: nextIp() })
+      const second = await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: cooled, ip: newIp() })
       expect(second.status).toBe(202)
       expect(twilio.requests.length - before).toBe(1)
       const res = await verify(phone, codeIn(twilio.requests.at(-1)?.form.get('Body') ?? null), cooled)

@@ -3,16 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
 import { type SignedIn, signUp } from '../helpers/factories'
 import { ACCESS_HEADER, AUDIENCE, assemble, attackerKey, claimsFrom, ISSUER, parts, serverKey, signRaw } from '../helpers/jwt'
-import { outbox } from '../helpers/outbox'
+import { withOutbox } from '../helpers/outbox'
 
 let signedIn: SignedIn
 beforeAll(async () => {
-  const box = outbox()
-  try {
-    signedIn = await signUp(box)
-  } finally {
-    box.restore()
-  }
+  signedIn = await withOutbox(signUp)
 })
 
 const me = (token: string) => call('GET', '/api/v1/me', { token })

@@ -1,25 +1,19 @@
 import { env } from 'cloudflare:workers'
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeAll, describe, expect, it } from 'vitest'
 import { call, expectError, json } from '../helpers/app'
-import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
+import { login, newEmail, newPhone, PASSWORD } from '../helpers/factories'
 import { type Caller, type Cast, claimsOf, createNamed, EVERYONE, listAll, newCast, userRow } from '../helpers/iam'
 import { activeUser, newIp, registerPending } from '../helpers/otp'
-import { type Outbox, outbox } from '../helpers/outbox'
+import { useOutbox, withOutbox } from '../helpers/outbox'
 import { countRows, expectSessionAlive, expectSessionDead, getMe, logInWith } from '../helpers/sessions'
 import { createStaff, newUsername, staffLogin } from '../helpers/staff'
 
-let box: Outbox
-beforeEach(() => {
-  box = outbox()
-})
-afterEach(() => box.restore())
+const box = useOutbox()
 
 /** A hierarchy for the tests that change nothing (or only add accounts); the others make their own. */
 let cast: Cast
 beforeAll(async () => {
-  const setupBox = outbox()
-  cast = await newCast(setupBox)
-  setupBox.restore()
+  cast = await withOutbox(newCast)
 })
 
 const getUser = (actor: Caller, id: string) => call('GET', `/api/v1/users/${id}`, { token: actor.access_token })
@@ -28,7 +22,6 @@ const patchUser = (actor: Caller, id: string, body: unknown) =>
 const setStatus = (actor: Caller, id: string, action: 'activate' | 'deactivate' | 'suspend') =>
   call('PATCH', `/api/v1/users/${id}/${action}`, { token: actor.access_token })
 const deleteUser = (actor: Caller, id: string) => call('DELETE', `/api/v1/users/${id}`, { token: actor.access_token })
-const passwordLogin = (phone: string) => call('POST', '/api/v1/auth/login', { json: { phone, password: PASSWORD }, ip: newIp() })
 
 /** GET /users with a query string, as `actor`; expects 200 and returns the body. */
 async function listUsers(actor: Caller, query: Record<string, string>) {
@@ -280,7 +273,7 @@ describe('activate, deactivate, suspend', () => {
     expect(await json(res)).toMatchObject({ id: user.user.id, status: 'suspended' })
 
     await expectSessionDead(user)
-    await expectError(await passwordLogin(user.phone), 403, 'account_disabled')
+    await expectError(await login({ phone: user.phone, password: PASSWORD }), 403, 'account_disabled')
 
     const activated = await setStatus(cast.admin, user.user.id, 'activate')
     expect(activated.status).toBe(200)
@@ -294,7 +287,7 @@ describe('activate, deactivate, suspend', () => {
     const res = await setStatus(cast.admin, id as string, 'activate')
     expect(res.status).toBe(200)
     expect(await json(res)).toMatchObject({ status: 'active', is_verified: false, phone_verified: false })
-    expect((await passwordLogin(phone)).status).toBe(200)
+    expect((await login({ phone: phone, password: PASSWORD })).status).toBe(200)
     // A login code then proves the phone.
     const asked = await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: NO_COOLDOWN, ip: newIp() })
     expect(asked.status).toBe(202)
@@ -313,9 +306,9 @@ describe('activate, deactivate, suspend', () => {
     expect(res.status).toBe(200)
     expect((await json(res)).status).toBe('deactivated')
     await expectSessionDead(user)
-    await expectError(await passwordLogin(user.phone), 403, 'account_disabled')
+    await expectError(await login({ phone: user.phone, password: PASSWORD }), 403, 'account_disabled')
     expect((await setStatus(cast.admin, user.user.id, 'activate')).status).toBe(200)
-    expect((await passwordLogin(user.phone)).status).toBe(200)
+    expect((await login({ phone: user.phone, password: PASSWORD })).status).toBe(200)
   })
 
   it('refuses a code login to a suspended account', async () => {
@@ -377,7 +370,7 @@ describe('DELETE /api/v1/users/{id}', () => {
     expect(await countRows('users', 'id', user.user.id)).toBe(0)
     expect(await countRows('sessions', 'user_id', user.user.id)).toBe(0)
     await expectError(await getUser(cast.admin, user.user.id), 404, 'not_found')
-    await expectError(await passwordLogin(user.phone), 401, 'invalid_credentials')
+    await expectError(await login({ phone: user.phone, password: PASSWORD }), 401, 'invalid_credentials')
   })
 
   it('answers 404 to an admin deleting a super admin or another admin, and keeps them', async () => {

@@ -10,7 +10,7 @@ import { msisdn } from '../../src/providers/sms/sender'
 import { vonageSmsSender } from '../../src/providers/sms/vonage'
 import type { E164 } from '../../src/services/identifiers'
 import { testConfig } from '../helpers/config'
-import { type FakeFetch, fakeFetch } from '../helpers/fake-fetch'
+import { type FakeFetch, fakeFetch, useFakeFetch } from '../helpers/fake-fetch'
 
 const TO = '+21698765432' as E164
 const SECRET_BODY = '{"error":"leaked-detail secret-token 41793026727"}'
@@ -253,11 +253,7 @@ describe('parseMailbox', () => {
 })
 
 describe('smsSenderFor / emailSenderFor', () => {
-  let global: FakeFetch
-  beforeEach(() => {
-    global = fakeFetch('https://provider.test', () => Response.json({ messages: [{ status: '0' }] })).install()
-  })
-  afterEach(() => global.restore())
+  const global = useFakeFetch('https://provider.test', () => Response.json({ messages: [{ status: '0' }] }))
 
   it('picks the configured provider and calls the global fetch at send time', async () => {
     const infobip = smsSenderFor(
