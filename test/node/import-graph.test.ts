@@ -62,9 +62,7 @@ const reachingIn = (all: Edge[]) =>
 const BATCHING_DEBT = [
   'services/account/register.ts',
   'services/health/health.ts',
-  'services/limits/requests.ts',
   'services/otp/otp.ts',
-  'services/sign-in/code.ts',
   'services/sign-in/lockout.ts',
   'services/sign-in/password.ts',
   'services/sign-in/reauth.ts',
