@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { sha256Hex } from '../../src/crypto/hash'
 import { call, expectError, json } from '../helpers/app'
-import { activeUser, challengesOf, newIp, otpKey, sessionIdOf, verify, wrongCode } from '../helpers/otp'
+import { activeUser, challengesOf, newIp, otpKey, registerPending, sessionIdOf, verify, wrongCode } from '../helpers/otp'
 import { type Outbox, outbox } from '../helpers/outbox'
 
 // Verify of a code in one D1 batch (storage/repos/code-sign-in.ts), through HTTP: the per-IP
@@ -220,5 +220,16 @@ describe('POST /auth/verify of a login code (the one-batch path)', () => {
     await expectError(refused, 429, 'too_many_attempts')
     // Until a new code may be asked for: the resend cooldown is 0 here, so the least, 1 s.
     expect(refused.headers.get('retry-after')).toBe('1')
+  })
+
+  it('in an isolate remembering a register code used elsewhere, a login code sent since signs in', async () => {
+    const { phone, code: registerCode } = await registerPending(box, { env: FAST })
+    // Verified in another isolate: the sending one still remembers the (now used) register code.
+    expect((await verify(phone, registerCode, OTHER_ISOLATE)).status).toBe(200)
+    const sent = await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: OTHER_ISOLATE, ip: newIp() })
+    expect(sent.status).toBe(202)
+    const ok = await verify(phone, box.lastCode(phone), FAST)
+    expect(ok.status).toBe(200)
+    expect((await json(ok)).user.phone).toBe(phone)
   })
 })

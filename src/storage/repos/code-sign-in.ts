@@ -166,18 +166,9 @@ export function codeSignInRepo(db: Db) {
       const failHit = q.failHit({ ...values, ...hitValues(i.failKey, DAY_MS, i.now) })
       const signUp = right && i.signUp && i.channel === 'sms' ? q.signUp(values) : undefined
       const [insert, stamp, devices, ...record] = q.opening.statements(i.session, i.audit, values)
-      const all: BatchStatement<unknown>[] = [
-        ...(hit ? [hit] : []),
-        holder,
-        ...takes,
-        failHit,
-        ...(signUp ? [signUp] : []),
-        q.activate[i.channel](values),
-        insert,
-        stamp,
-        devices,
-        ...record,
-      ]
+      // In this order: the account is written before the session that needs it active.
+      const all: BatchStatement<unknown>[] = [...(hit ? [hit] : []), holder, ...takes, failHit, ...(signUp ? [signUp] : [])]
+      all.push(q.activate[i.channel](values), insert, stamp, devices, ...record)
       const results = await d1.batch(all.map((s) => s.statement))
       const read = <R>(s: BatchStatement<R>): R => s.read(results[all.indexOf(s)] as D1Result)
       const user = read(stamp)[0]
