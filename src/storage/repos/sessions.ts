@@ -81,8 +81,6 @@ export function sessionsRepo(db: Db) {
   })
 
   return {
-    insert: (row: NewSession) => db.insert(sessions).values(row).returning().get(),
-
     /**
      * Opens a session, stamps the user's last login, reads the user's devices and records the
      * audit event, in one round trip (a D1 batch); `user` is the row as updated, undefined if
