@@ -1,16 +1,15 @@
 import { env } from 'cloudflare:workers'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { newId } from '../../src/crypto/random'
-import { buildDeps } from '../../src/deps'
-import type { CodeSignInInput } from '../../src/storage/repos/code-sign-in'
+import { sha256Hex } from '../../src/crypto/hash'
 import { call, expectError, json } from '../helpers/app'
-import { activeUser, challengesOf, newIp, otpKey, verify, wrongCode } from '../helpers/otp'
+import { activeUser, challengesOf, newIp, otpKey, registerPending, sessionIdOf, verify, wrongCode } from '../helpers/otp'
 import { type Outbox, outbox } from '../helpers/outbox'
 
-// The OTP sign-in batch (storage/repos/code-sign-in.ts): the per-IP counter, the holder lookup,
-// the guess, and for a right one the session, the login stamp, the devices and the audit row,
-// in one D1 transaction. The guess is taken only under the limit and while the account the code
-// was sent to still holds the address; the session exists only if this batch consumed the code.
+// Verify of a code in one D1 batch (storage/repos/code-sign-in.ts), through HTTP: the per-IP
+// counter, the holder lookup, the guess, and for a right one the session, the login stamp, the
+// devices and the audit row, in one D1 transaction. The guess is taken only under the limit and
+// while the account the code was sent to still holds the address; the session exists only if
+// this request consumed the code.
 
 let box: Outbox
 beforeEach(() => {
@@ -19,7 +18,6 @@ beforeEach(() => {
 afterEach(() => box.restore())
 
 const FAST = { OTP_RESEND_COOLDOWN_SECONDS: '0' }
-const deps = () => buildDeps(env, () => {})
 
 /** An active user holding a fresh, unused login code; its challenge id. */
 async function withLoginCode() {
@@ -32,155 +30,116 @@ async function withLoginCode() {
 }
 
 const rows = async (sql: string, id: string) => (await env.DB.prepare(sql).bind(id).all()).results
+const challengeRow = (id: string) =>
+  env.DB.prepare('SELECT attempts, failures, closed_at, consumed_by FROM otp_challenges WHERE id = ?').bind(id).first()
+const sessionsOf = (userId: string) => rows('SELECT id FROM sessions WHERE user_id = ?', userId)
+const signInsOf = (userId: string) =>
+  rows("SELECT id FROM audit_events WHERE subject_id = ? AND type = 'login_succeeded'", userId)
 
-async function signIn(
-  at: { userId: string; phone: string; challengeId: string },
-  opts: { right?: boolean; limitMax?: number; limitKey?: string } = {},
-) {
-  const now = Date.now()
-  const sessionId = newId(now)
-  const auditId = newId(now)
-  const input: CodeSignInInput = {
-    limit: { key: opts.limitKey ?? `req:verify:test-${newId()}`, windowMs: 60_000, max: opts.limitMax ?? 100 },
-    channel: 'sms',
-    address: at.phone,
-    userId: at.userId,
-    challenge: {
-      id: at.challengeId,
-      destination: `sms:${at.phone}`,
-      failKey: `otp-fail:test-${newId()}`,
-      maxFailuresPerDay: 1000,
-    },
-    right: opts.right ?? true,
-    now,
-    session: {
-      id: sessionId,
-      userId: at.userId,
-      refreshHash: `h-${sessionId}`,
-      createdAt: now - 1,
-      lastUsedAt: now - 1,
-      expiresAt: now + 60_000,
-      userAgent: 'gate-test/1.0',
-      ip: '198.51.100.1',
-    },
-    audit: {
-      id: auditId,
-      at: now - 2,
-      type: 'login_succeeded',
-      actorId: at.userId,
-      subjectId: at.userId,
-      ip: '198.51.100.2',
-      userAgent: 'audit-agent/1.0',
-      detail: { via: 'gate' },
-    },
-  }
-  const result = await deps().codeSignIn.run(input)
-  return {
-    result,
-    sessions: await rows('SELECT * FROM sessions WHERE id = ?', sessionId),
-    audits: await rows('SELECT at, type, actor_id, subject_id, ip, user_agent, detail FROM audit_events WHERE id = ?', auditId),
-    challenge: (await env.DB.prepare('SELECT attempts, failures, closed_at, consumed_by FROM otp_challenges WHERE id = ?')
-      .bind(at.challengeId)
-      .first()) as { attempts: number; failures: number; closed_at: number | null; consumed_by: string | null },
-    sessionId,
-    now,
-  }
-}
+/** POST /auth/verify from a client with its own address and user agent. */
+const verifyFrom = (phone: string, code: string, opts: { ip?: string; env?: Record<string, string> } = {}) =>
+  call('POST', '/api/v1/auth/verify', {
+    json: { phone, code },
+    env: opts.env ?? FAST,
+    ip: opts.ip ?? newIp(),
+    headers: { 'user-agent': 'gate-test/1.0' },
+  })
 
-describe('the OTP sign-in batch', () => {
+describe('verify of a login code in one D1 batch', () => {
   it('consumes a right code, opens the session, stamps the login and records the event', async () => {
-    const { user, userId, challengeId } = await withLoginCode()
-    const got = await signIn({ userId, phone: user.phone, challengeId })
-    expect(got.result).toMatchObject({ taken: true, limit: { count: 1 } })
-    expect(got.result.holder?.id).toBe(userId)
-    expect(got.result.opened?.user).toMatchObject({ id: userId, lastLogin: got.now - 1 })
-    expect(got.result.opened?.devices).toEqual([])
+    const { user, userId, challengeId, code } = await withLoginCode()
+    const ip = newIp()
+    const before = Date.now()
+    const res = await verifyFrom(user.phone, code, { ip })
+    expect(res.status).toBe(200)
+    const body = await json(res)
+    const sessionId = sessionIdOf(body.access_token)
     // Every column where it belongs (the gated inserts list them by position).
-    expect(got.sessions).toEqual([
+    const [session] = await rows('SELECT * FROM sessions WHERE id = ?', sessionId)
+    expect(session).toMatchObject({
+      id: sessionId,
+      user_id: userId,
+      refresh_hash: await sha256Hex(body.refresh_token),
+      user_agent: 'gate-test/1.0',
+      ip,
+      revoked_at: null,
+    })
+    const createdAt = (session as { created_at: number }).created_at
+    expect(createdAt).toBeGreaterThanOrEqual(before)
+    expect(session).toMatchObject({ last_used_at: createdAt, expires_at: createdAt + 30 * 86_400_000 })
+    expect(await rows('SELECT last_login FROM users WHERE id = ?', userId)).toEqual([{ last_login: createdAt }])
+    const audits = await rows(
+      "SELECT type, actor_id, subject_id, ip, user_agent, detail FROM audit_events WHERE subject_id = ? AND type = 'login_succeeded' ORDER BY id DESC LIMIT 1",
+      userId,
+    )
+    expect(audits).toEqual([
       {
-        id: got.sessionId,
-        user_id: userId,
-        refresh_hash: `h-${got.sessionId}`,
-        created_at: got.now - 1,
-        last_used_at: got.now - 1,
-        expires_at: got.now + 60_000,
-        user_agent: 'gate-test/1.0',
-        ip: '198.51.100.1',
-        revoked_at: null,
-      },
-    ])
-    expect(got.audits).toEqual([
-      {
-        at: got.now - 2,
         type: 'login_succeeded',
         actor_id: userId,
         subject_id: userId,
-        ip: '198.51.100.2',
-        user_agent: 'audit-agent/1.0',
-        detail: JSON.stringify({ via: 'gate' }),
+        ip,
+        user_agent: 'gate-test/1.0',
+        detail: JSON.stringify({ method: 'otp', purpose: 'login', channel: 'sms', created: false }),
       },
     ])
-    expect(got.challenge).toMatchObject({ attempts: 1, failures: 0, closed_at: got.now, consumed_by: got.sessionId })
+    expect(await challengeRow(challengeId)).toMatchObject({ attempts: 1, failures: 0, consumed_by: sessionId })
+    expect((await challengeRow(challengeId))?.closed_at).toEqual(expect.any(Number))
   })
 
   it('writes nothing for a code already used (a replay)', async () => {
-    const { user, userId, challengeId } = await withLoginCode()
-    expect((await signIn({ userId, phone: user.phone, challengeId })).result.opened).toBeDefined()
-    const second = await signIn({ userId, phone: user.phone, challengeId })
-    expect(second.result).toMatchObject({ taken: false, opened: undefined })
-    expect(second.sessions).toHaveLength(0)
-    expect(second.audits).toHaveLength(0)
+    const { user, userId, code } = await withLoginCode()
+    expect((await verifyFrom(user.phone, code)).status).toBe(200)
+    const [sessions, audits] = [await sessionsOf(userId), await signInsOf(userId)]
+    await expectError(await verifyFrom(user.phone, code), 400, 'invalid_code')
+    expect(await sessionsOf(userId)).toEqual(sessions)
+    expect(await signInsOf(userId)).toEqual(audits)
   })
 
   it('spends an attempt and counts a failure for a wrong guess, and opens nothing', async () => {
-    const { user, userId, challengeId } = await withLoginCode()
-    const got = await signIn({ userId, phone: user.phone, challengeId }, { right: false })
-    expect(got.result).toMatchObject({ taken: true, opened: undefined })
-    expect(got.challenge).toMatchObject({ attempts: 1, failures: 1, closed_at: null, consumed_by: null })
-    expect(got.sessions).toHaveLength(0)
-    expect(got.audits).toHaveLength(0)
+    const { user, userId, challengeId, code } = await withLoginCode()
+    const [sessions, audits] = [await sessionsOf(userId), await signInsOf(userId)]
+    await expectError(await verifyFrom(user.phone, wrongCode(code)), 400, 'invalid_code')
+    expect(await challengeRow(challengeId)).toMatchObject({ attempts: 1, failures: 1, closed_at: null, consumed_by: null })
+    expect(await sessionsOf(userId)).toEqual(sessions)
+    expect(await signInsOf(userId)).toEqual(audits)
   })
 
   it('takes no guess, right or wrong, over the per-IP limit: the code stays usable', async () => {
-    const { user, userId, challengeId } = await withLoginCode()
-    const limitKey = `req:verify:test-${newId()}`
-    const over = { limitKey, limitMax: 1 }
-    expect((await signIn({ userId, phone: user.phone, challengeId }, { ...over, right: false })).result.taken).toBe(true)
-    const wrong = await signIn({ userId, phone: user.phone, challengeId }, { ...over, right: false })
-    const right = await signIn({ userId, phone: user.phone, challengeId }, over)
-    expect(wrong.result).toMatchObject({ taken: false, limit: { count: 2 } })
-    expect(right.result).toMatchObject({ taken: false, opened: undefined, limit: { count: 3 } })
-    expect(right.challenge).toMatchObject({ attempts: 1, failures: 1, closed_at: null })
-    expect((await signIn({ userId, phone: user.phone, challengeId })).result.opened).toBeDefined()
+    const { user, challengeId, code } = await withLoginCode()
+    const over = { ip: newIp(), env: { ...FAST, AUTH_REQUESTS_PER_IP_PER_MINUTE: '1' } }
+    await expectError(await verifyFrom(user.phone, wrongCode(code), over), 400, 'invalid_code')
+    await expectError(await verifyFrom(user.phone, wrongCode(code), over), 429, 'rate_limited')
+    await expectError(await verifyFrom(user.phone, code, over), 429, 'rate_limited')
+    expect(await challengeRow(challengeId)).toMatchObject({ attempts: 1, failures: 1, closed_at: null })
+    expect((await verifyFrom(user.phone, code)).status).toBe(200)
   })
 
   it('neither consumes nor opens for an account suspended since the code was sent', async () => {
-    const { user, userId, challengeId } = await withLoginCode()
+    const { user, userId, challengeId, code } = await withLoginCode()
+    const sessions = await sessionsOf(userId)
     await env.DB.prepare("UPDATE users SET status = 'suspended' WHERE id = ?").bind(userId).run()
-    const got = await signIn({ userId, phone: user.phone, challengeId })
-    expect(got.result).toMatchObject({ taken: false, opened: undefined })
-    expect(got.result.holder?.status).toBe('suspended')
-    expect(got.challenge.closed_at).toBeNull()
-    expect(got.sessions).toHaveLength(0)
+    await expectError(await verifyFrom(user.phone, code), 403, 'account_disabled')
+    expect((await challengeRow(challengeId))?.closed_at).toBeNull()
+    expect(await sessionsOf(userId)).toEqual(sessions)
   })
 
   it('takes no right guess for an account that no longer holds the address; a wrong one counts as for anyone', async () => {
-    const { user, userId, challengeId } = await withLoginCode()
+    const { user, userId, code } = await withLoginCode()
     await env.DB.prepare('UPDATE users SET phone = NULL WHERE id = ?').bind(userId).run()
-    const right = await signIn({ userId, phone: user.phone, challengeId }, { right: true })
-    expect(right.result).toMatchObject({ taken: false, opened: undefined, holder: undefined })
+    await expectError(await verifyFrom(user.phone, code), 400, 'invalid_code')
     expect((await challengesOf(user.phone)).at(-1)).toMatchObject({ attempts: 0, failures: 0, closed_at: null })
     // SPEC §5: wrong guesses are counted whoever holds the destination (an unknown one included).
-    const wrong = await signIn({ userId, phone: user.phone, challengeId }, { right: false })
-    expect(wrong.result).toMatchObject({ taken: true, opened: undefined, holder: undefined })
+    await expectError(await verifyFrom(user.phone, wrongCode(code)), 400, 'invalid_code')
     expect((await challengesOf(user.phone)).at(-1)).toMatchObject({ attempts: 1, failures: 1, closed_at: null })
   })
 
-  it('opens exactly one session for ten concurrent batches of one right code', async () => {
-    const { user, userId, challengeId } = await withLoginCode()
-    const all = await Promise.all(Array.from({ length: 10 }, () => signIn({ userId, phone: user.phone, challengeId })))
-    expect(all.filter((g) => g.result.opened).length).toBe(1)
-    expect(all.filter((g) => g.result.taken).length).toBe(1)
+  it('opens exactly one session for ten concurrent verifies of one right code', async () => {
+    const { user, userId, code } = await withLoginCode()
+    const sessions = await sessionsOf(userId)
+    const all = await Promise.all(Array.from({ length: 10 }, () => verifyFrom(user.phone, code)))
+    expect(all.filter((r) => r.status === 200).length).toBe(1)
+    expect(all.filter((r) => r.status === 400).length).toBe(9)
+    expect(await sessionsOf(userId)).toHaveLength(sessions.length + 1)
   })
 })
 
@@ -261,5 +220,16 @@ describe('POST /auth/verify of a login code (the one-batch path)', () => {
     await expectError(refused, 429, 'too_many_attempts')
     // Until a new code may be asked for: the resend cooldown is 0 here, so the least, 1 s.
     expect(refused.headers.get('retry-after')).toBe('1')
+  })
+
+  it('in an isolate remembering a register code used elsewhere, a login code sent since signs in', async () => {
+    const { phone, code: registerCode } = await registerPending(box, { env: FAST })
+    // Verified in another isolate: the sending one still remembers the (now used) register code.
+    expect((await verify(phone, registerCode, OTHER_ISOLATE)).status).toBe(200)
+    const sent = await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: OTHER_ISOLATE, ip: newIp() })
+    expect(sent.status).toBe(202)
+    const ok = await verify(phone, box.lastCode(phone), FAST)
+    expect(ok.status).toBe(200)
+    expect((await json(ok)).user.phone).toBe(phone)
   })
 })

@@ -66,4 +66,14 @@ describe('otp code entries remembered by the isolate that wrote them', () => {
     await expect(store.put('login', 'sms:+15550001111', entry(), 300)).rejects.toThrow(/500/)
     expect(store.recall('login', 'sms:+15550001111')).toBeNull()
   })
+
+  it('reads the entries of several purposes in one KV call, leaving out the absent ones', async () => {
+    const { store } = setup()
+    const dest = `sms:+1777${Math.floor(Math.random() * 1e7)}`
+    const e = entry()
+    await store.put('register', dest, e, 300)
+    const other = otpCodesStore(env.KV)
+    expect(await other.getMany(['login', 'register'], dest)).toEqual([{ purpose: 'register', entry: e }])
+    expect(await other.getMany(['login'], dest)).toEqual([])
+  })
 })

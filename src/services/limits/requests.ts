@@ -1,6 +1,5 @@
 import type { Deps } from '../../deps'
 import { AppError, retryAfterSeconds } from '../../errors'
-import { type BatchStatement, runBatch } from '../../storage/db/prepared'
 import { type Hit, type HitRow, toHit } from '../../storage/repos/rate-limits'
 
 const MINUTE_MS = 60_000
@@ -54,16 +53,4 @@ export function requestCounter(deps: Deps, group: string, ip: string): RequestCo
 export function assertUnderRequestLimit(deps: Deps, row: HitRow | undefined, now: number): void {
   const hit = toHit(row, MINUTE_MS, now)
   if (hit.count > deps.config.AUTH_REQUESTS_PER_IP_PER_MINUTE) throw limited(hit)
-}
-
-/**
- * The same limit, counted in one D1 batch with the request's first read (which does no harm
- * when the limit then refuses the request): one round trip instead of two.
- */
-export async function limitIpRequestsAnd<R>(deps: Deps, group: string, ip: string, read: BatchStatement<R>): Promise<R> {
-  const now = deps.now()
-  const counter = requestCounter(deps, group, ip)
-  const [hits, result] = await runBatch(deps.db.$client, [deps.rateLimits.hitStatement(counter.key, counter.windowMs, now), read])
-  assertUnderRequestLimit(deps, hits[0], now)
-  return result
 }

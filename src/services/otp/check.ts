@@ -19,7 +19,8 @@ export async function codeMac(deps: Deps, c: { challengeId: string; purpose: Otp
 
 /** 400 `invalid_code`: the one answer for a wrong, used, expired or foreign code (no hint why). */
 export const invalidCode = () => new AppError('invalid_code', 'The code is invalid or has expired')
-const tooManyAttempts = (retryAfterMs: number) =>
+/** 429 `too_many_attempts`, Retry-After in `retryAfterMs`. */
+export const tooManyAttempts = (retryAfterMs: number) =>
   new AppError('too_many_attempts', 'Too many wrong codes; request a new one later', {
     retryAfter: retryAfterSeconds(retryAfterMs),
   })

@@ -1,6 +1,6 @@
 export type { BackgroundOtp } from './background'
 export { requestOtpInBackground } from './background'
-export { checkOtp, consumeOtp, guessCode, invalidCode, refusal, verifyOtp } from './check'
+export { checkOtp, consumeOtp, failKeyOf, guessCode, invalidCode, refusal, tooManyAttempts, verifyOtp } from './check'
 export type { DeliveryExtras } from './deliver'
 export { deliverOtp, storeUnsentOtp } from './deliver'
 export type { Channel, Destination, IdentifierInput, OtpPurpose } from './destination'

@@ -2,62 +2,55 @@ import { newId } from '../../crypto/random'
 import type { Deps } from '../../deps'
 import type { UserRow } from '../../storage/db/schema'
 import type { OtpCodeEntry } from '../../storage/kv/otp-codes'
-import { isUniqueViolation } from '../../storage/repos/users'
+import type { SignInPurpose } from '../../storage/repos/code-sign-in'
+import { DAY_MS } from '../../storage/repos/otp-challenges'
 import { auditRow } from '../audit'
-import { assertUnderRequestLimit, limitIpRequestsAnd, requestCounter } from '../limits'
+import { assertUnderRequestLimit, requestCounter } from '../limits'
 import type { Destination, OtpPurpose } from '../otp'
 import {
   destinationKey,
   destinationOf,
-  findByDestination,
+  failKeyOf,
   guessCode,
   type IdentifierInput,
   invalidCode,
   refusal,
-  verifyOtp,
+  tooManyAttempts,
 } from '../otp'
-import { assertCanSignIn, type ClientInfo, newSession, openedResponse, startSession, type TokenResponse } from '../sessions'
+import { assertCanSignIn, type ClientInfo, newSession, openedResponse, type TokenResponse } from '../sessions'
 
-function verifiedFlag(to: Destination) {
-  return to.channel === 'sms' ? { phoneVerified: true } : { emailVerified: true }
+// Verify of a sign-in code (SPEC §5): a registration's, a login's or an OTP sign-up's, one path.
+
+/** The purposes of the codes a verify may use, read together (one KV call at most). */
+const SIGN_IN: readonly SignInPurpose[] = ['login', 'register']
+
+interface SentCode {
+  purpose: SignInPurpose
+  entry: OtpCodeEntry
 }
 
-/** Passwordless sign-up (OTP_SIGNUP): the phone just proved is a new active account. */
-async function createFromOtp(deps: Deps, to: Destination): Promise<UserRow> {
-  const now = deps.now()
-  try {
-    return await deps.users.insert({
-      id: newId(now),
-      phone: to.address,
-      role: deps.config.END_USER_ROLES[0] as string,
-      status: 'active',
-      phoneVerified: true,
-      createdAt: now,
-      updatedAt: now,
-    })
-  } catch (err) {
-    // A concurrent sign-up of the same phone won: use its account.
-    const existing = isUniqueViolation(err, 'phone') ? await findByDestination(deps, to) : undefined
-    if (!existing) throw err
-    return existing
-  }
+/** A code typed for a destination, by a client. */
+interface Attempt {
+  to: Destination
+  destination: string
+  code: string
+  client: ClientInfo
 }
 
-const signedInEvent = (userId: string, to: Destination, purpose: OtpPurpose, created: boolean, client: ClientInfo) =>
+const signedInEvent = (userId: string, a: Attempt, purpose: OtpPurpose, created: boolean) =>
   ({
     type: 'login_succeeded',
     actorId: userId,
     subjectId: userId,
-    ...client,
-    detail: { method: 'otp', purpose, channel: to.channel, created },
+    ...a.client,
+    detail: { method: 'otp', purpose, channel: a.to.channel, created },
   }) as const
 
 /**
- * Completes a `register` challenge (a pending account becomes active) or a `login` challenge
- * (including OTP sign-up), and opens a session. The common case, a `login` code sent to an
- * account, is one D1 round trip (`signInWithCode`), after one KV read unless this isolate sent
- * the code; the others count the per-IP limit with the account lookup, then check and consume
- * the code, then open the session.
+ * Completes a `register` code (a pending account becomes active), a `login` code (an active
+ * account signs in, its channel now verified) or an OTP sign-up (a new active account), and opens
+ * the session: one D1 batch (`codeSignIn.verify`), after one KV read unless this isolate sent the
+ * code. A refusal may read the challenge again to say why (429 `too_many_attempts` or 400 `invalid_code`).
  */
 export async function verifyCode(
   deps: Deps,
@@ -65,100 +58,114 @@ export async function verifyCode(
   client: ClientInfo,
 ): Promise<TokenResponse> {
   const to = destinationOf(deps, input)
-  const destination = destinationKey(to)
-  // The entry this isolate wrote when it sent the code, if it did: no KV read then.
-  const recalled = deps.otpCodes.recall('login', destination)
-  const sent = recalled ?? (await deps.otpCodes.get('login', destination))
-  if (sent?.uid) {
-    const fast = await signInWithCode(deps, to, sent, sent.uid, input.code, client, recalled !== null)
-    if ('holder' in fast) return completeVerify(deps, { to, user: fast.holder, code: input.code, client })
-    deps.otpCodes.forget('login', destination)
-    return fast.response
+  const a: Attempt = { to, destination: destinationKey(to), code: input.code, client }
+  // The entries this isolate wrote when it sent the codes, if it did: no KV read then.
+  const recalled = SIGN_IN.flatMap((purpose) => {
+    const entry = deps.otpCodes.recall(purpose, a.destination)
+    return entry ? [{ purpose, entry }] : []
+  })
+  // None of the remembered codes is the one typed: another isolate may have sent one since, and
+  // KV holds every code of the destination (a wrong guess must not be spent on a stale one).
+  const remembered = recalled.length > 0 && (await typedOneOf(deps, a, recalled))
+  const sent = remembered ? recalled : await deps.otpCodes.getMany(SIGN_IN, a.destination)
+  if (sent.length === 0) return noCode(deps, a)
+  const first = await tryCodes(deps, a, sent, true)
+  if ('response' in first) return first.response
+  if (remembered) {
+    // The remembered code typed is used, expired or out of attempts: if another isolate sent a
+    // newer one since, the guess is a wrong guess at it (the limit was counted already).
+    for (const { purpose } of recalled) deps.otpCodes.forget(purpose, a.destination)
+    const current = await deps.otpCodes.getMany(SIGN_IN, a.destination)
+    if (current.some((c) => !recalled.some((r) => r.entry.id === c.entry.id))) {
+      const again = await tryCodes(deps, a, current, false)
+      if ('response' in again) return again.response
+      throw await refusal(deps, again.refused)
+    }
   }
-  // The per-IP limit of the verify endpoints and the account lookup share one round trip.
-  const holder = deps.users.holderStatement(to.channel === 'sms' ? 'phone' : 'email', to.address)
-  const [user] = await limitIpRequestsAnd(deps, 'verify', client.ip, holder)
-  return completeVerify(deps, { to, user, code: input.code, client })
+  throw await refusal(deps, first.refused)
 }
 
-const verifiedOn = (user: UserRow, to: Destination) => (to.channel === 'sms' ? user.phoneVerified : user.emailVerified)
+/** Whether the typed code is one of these (compared in constant time; nothing is written). */
+async function typedOneOf(deps: Deps, a: Attempt, sent: SentCode[]): Promise<boolean> {
+  const guesses = await Promise.all(
+    sent.map((s) => guessCode(deps, s.entry, { purpose: s.purpose, to: a.to, code: a.code, ip: a.client.ip })),
+  )
+  return guesses.some((g) => g.right)
+}
 
-/**
- * A `login` code sent to an account, in one D1 batch (codeSignIn): the per-IP limit, then the
- * guess, taken only while the account still holds the address; a right one opens the session if
- * the account is active and verified on the channel. Returns the holder when the batch could not
- * decide (the account changed, or is not yet verified on the channel), or when the entry was
- * `recalled` from the isolate and KV holds a newer code: the caller goes the long way.
- */
-async function signInWithCode(
-  deps: Deps,
-  to: Destination,
-  sent: OtpCodeEntry,
-  userId: string,
-  code: string,
-  client: ClientInfo,
-  recalled: boolean,
-): Promise<{ response: TokenResponse } | { holder: UserRow | undefined }> {
-  const guess = await guessCode(deps, sent, { purpose: 'login', to, code, ip: client.ip })
-  const session = await newSession(deps, userId, client)
-  const result = await deps.codeSignIn.run({
-    limit: requestCounter(deps, 'verify', client.ip),
-    channel: to.channel,
-    address: to.address,
-    userId,
-    challenge: {
-      id: guess.challengeId,
-      destination: guess.destination,
-      failKey: guess.failKey,
-      maxFailuresPerDay: deps.config.OTP_MAX_FAILURES_PER_DAY,
-    },
-    right: guess.right,
+type Tried = { response: TokenResponse } | { refused: Awaited<ReturnType<typeof guessCode>> }
+
+/** Tries the guess on the codes sent, in one D1 batch; `countLimit` false when this request already counted it. */
+async function tryCodes(deps: Deps, a: Attempt, sent: SentCode[], countLimit: boolean): Promise<Tried> {
+  const guesses = await Promise.all(
+    sent.map((s) => guessCode(deps, s.entry, { purpose: s.purpose, to: a.to, code: a.code, ip: a.client.ip })),
+  )
+  const rightAt = guesses.findIndex((g) => g.right)
+  const chosen = sent[rightAt]
+  const guess = guesses[Math.max(rightAt, 0)]
+  if (!guess) throw new Error('no code to try')
+  // A code sent to nobody (OTP sign-up) carries no account: the account it creates gets a new id.
+  const userId = chosen?.entry.uid ?? newId(guess.now)
+  const created = chosen !== undefined && chosen.entry.uid === undefined
+  const signUp = created && deps.config.OTP_SIGNUP && a.to.channel === 'sms'
+  const session = await newSession(deps, userId, a.client)
+  const result = await deps.codeSignIn.verify({
+    limit: requestCounter(deps, 'verify', a.client.ip),
+    countLimit,
+    channel: a.to.channel,
+    address: a.to.address,
+    candidates: sent.map((s, i) => ({ purpose: s.purpose, challengeId: s.entry.id, right: guesses[i]?.right === true })),
+    failKey: guess.failKey,
+    maxFailuresPerDay: deps.config.OTP_MAX_FAILURES_PER_DAY,
     now: guess.now,
     session: session.row,
-    audit: auditRow(deps, signedInEvent(userId, to, 'login', false, client)),
+    audit: auditRow(deps, signedInEvent(userId, a, chosen?.purpose ?? 'login', created)),
+    signUp: signUp ? { role: deps.config.END_USER_ROLES[0] as string } : undefined,
   })
-  assertUnderRequestLimit(deps, result.limit, guess.now)
-  if (result.opened) return { response: await openedResponse(deps, session, result.opened.user, result.opened.devices) }
-  const { holder } = result
-  // A pending account's code is a `register` one: the long way. A right code the batch could not
-  // use (the address moved, or is unverified on the account) is decided there too, bound to its account.
-  if (holder?.status === 'pending') return { holder }
-  const decided = !guess.right || (holder?.id === userId && holder.status === 'active' && verifiedOn(holder, to))
-  if (!decided) return { holder }
-  // The account was as required: the challenge took a wrong guess, or refused the guess.
+  if (result.limit) assertUnderRequestLimit(deps, result.limit, guess.now)
+  if (result.opened && chosen) {
+    deps.otpCodes.forget(chosen.purpose, a.destination)
+    return { response: await openedResponse(deps, session, result.opened.user, result.opened.devices) }
+  }
+  // A right code consumed for nobody (no sign-up here), or a wrong guess spent.
   if (result.taken) throw invalidCode()
-  if (recalled) {
-    // The remembered challenge is used, expired or out of attempts, whatever the guess: another
-    // isolate may have sent a newer code since. (Over the limit, nothing got here: same timing.)
-    deps.otpCodes.forget('login', guess.destination)
-    const current = await deps.otpCodes.get('login', guess.destination)
-    if (current && current.id !== sent.id) return { holder }
-  }
-  throw await refusal(deps, guess)
+  if (chosen) await assertLiveForEnabled(deps, result.holder, { userId, challengeId: chosen.entry.id })
+  // Which challenge refused: the right one's, else the one the holder's state calls for.
+  const wanted = result.holder?.status === 'pending' ? 'register' : 'login'
+  const at = chosen
+    ? rightAt
+    : Math.max(
+        0,
+        sent.findIndex((s) => s.purpose === wanted),
+      )
+  return { refused: guesses[at] ?? guess }
 }
 
-interface CodeFor {
-  to: Destination
-  /** The account holding the destination (the code's challenge must be bound to it). */
-  user: UserRow | undefined
-  code: string
-  client: ClientInfo
+/**
+ * A right code of an account disabled since it was sent is not used: 403 `account_disabled` while
+ * its challenge is live (read only on this refusal path), else the challenge's own refusal.
+ */
+async function assertLiveForEnabled(deps: Deps, holder: UserRow | undefined, c: { userId: string; challengeId: string }) {
+  if (!holder || holder.id !== c.userId || holder.status === 'active' || holder.status === 'pending') return
+  const row = await deps.otpChallenges.byId(c.challengeId)
+  if (row && row.closedAt === null && row.expiresAt > deps.now() && row.attempts < row.maxAttempts) assertCanSignIn(holder)
 }
 
-/** Checks and consumes the code of the purpose the account's state calls for, then signs in. */
-async function completeVerify(deps: Deps, { to, user, code, client }: CodeFor): Promise<TokenResponse> {
-  const purpose = user?.status === 'pending' ? 'register' : 'login'
-  await verifyOtp(deps, { purpose, to, code, ip: client.ip })
-  let signedIn: UserRow
-  if (!user) {
-    if (!deps.config.OTP_SIGNUP || to.channel !== 'sms') throw invalidCode()
-    signedIn = await createFromOtp(deps, to)
-  } else if (purpose === 'register') {
-    signedIn = (await deps.users.update(user.id, { status: 'active', ...verifiedFlag(to), updatedAt: deps.now() })) ?? user
-  } else {
-    assertCanSignIn(user)
-    const verified = verifiedOn(user, to)
-    signedIn = verified ? user : ((await deps.users.update(user.id, { ...verifiedFlag(to), updatedAt: deps.now() })) ?? user)
+/**
+ * A guess with no code sent to the destination: counts the per-IP request limit and reads the
+ * guesser's daily failures, in one round trip; 429 `too_many_attempts` over that cap, else 400.
+ */
+async function noCode(deps: Deps, a: Attempt): Promise<never> {
+  const now = deps.now()
+  const failKey = failKeyOf(a.destination, a.client.ip)
+  const { limit, failures } = await deps.codeSignIn.countGuess({
+    limit: requestCounter(deps, 'verify', a.client.ip),
+    failKey,
+    now,
+  })
+  assertUnderRequestLimit(deps, limit, now)
+  if (failures && failures.count > deps.config.OTP_MAX_FAILURES_PER_DAY) {
+    throw tooManyAttempts(failures.windowStart + DAY_MS - now)
   }
-  return startSession(deps, signedIn, client, signedInEvent(signedIn.id, to, purpose, !user, client))
+  throw invalidCode()
 }

@@ -1,184 +1,195 @@
-import { and, eq, sql } from 'drizzle-orm'
+import { and, eq, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
-import { type Bind, once, prepared, preparedSql, runBatch } from '../db/prepared'
-import { type AuditRow, type DeviceRow, devices, otpChallenges, type UserRow, users } from '../db/schema'
-import { liveChallenge } from './otp-challenges'
-import { type HitRow, preparedHit } from './rate-limits'
-import type { NewSession } from './sessions'
+import { type BatchStatement, once, prepared, preparedSql } from '../db/prepared'
+import { type AuditRow, type DeviceRow, otpChallenges, type UserRow } from '../db/schema'
+import { boundToHolder, DAY_MS, holderValues, liveChallenge } from './otp-challenges'
+import { type HitRow, hitValues, preparedHit } from './rate-limits'
+import { type NewSession, sessionOpening } from './session-opening'
 import { preparedHolder } from './users'
 
 type Channel = 'sms' | 'email'
+/** The purposes a code that signs in may have: a registration's, or a login's (OTP sign-up included). */
+export type SignInPurpose = 'login' | 'register'
+
+/** A code's challenge the guess is tried on, and whether the guess matched its MAC (compared before). */
+export interface CodeCandidate {
+  purpose: SignInPurpose
+  challengeId: string
+  right: boolean
+}
 
 export interface CodeSignInInput {
-  /** The per-IP request counter, hit first: over `max`, the guess is not taken. */
+  /** The per-IP request counter, hit first (unless `countLimit` is false): over `max`, no guess is taken. */
   limit: { key: string; windowMs: number; max: number }
+  /** False when this request already counted `limit` (a second try with a newer code). */
+  countLimit?: boolean
   channel: Channel
   /** The phone or email the code was sent to. */
   address: string
-  /** The account the code was sent to (from its KV entry); it must still hold `address`. */
-  userId: string
-  /** `failKey`: the guesser's per-IP-bucket daily failure counter for this destination. */
-  challenge: { id: string; destination: string; failKey: string; maxFailuresPerDay: number }
-  /** Whether the guess matched the code (compared in constant time before the batch). */
-  right: boolean
+  /** One right candidate, or the wrong ones (a `register` one counts only for a pending holder, if both). */
+  candidates: CodeCandidate[]
+  /** The guesser's per-IP-bucket daily failure counter for this destination, and its cap. */
+  failKey: string
+  maxFailuresPerDay: number
   now: number
-  /** The session to open if the right code is consumed (its user is `userId`). */
+  /** The session to open if the right code is consumed; its user is the code's account, or `signUp`'s. */
   session: NewSession
   audit: AuditRow
+  /** OTP sign-up: the role of the account created when nobody holds the phone (SMS only). */
+  signUp?: { role: string } | undefined
 }
 
 export interface CodeSignInResult {
-  limit: HitRow
-  /** The account holding `address` when the batch ran, if any. */
+  /** The request counter as hit; undefined when it was not counted. */
+  limit: HitRow | undefined
+  /** The account holding `address` when the batch began, if any. */
   holder: UserRow | undefined
-  /** The challenge took the guess: consumed by this session if right, an attempt spent if wrong. */
+  /** A challenge took the guess: consumed by this session if right, an attempt spent if wrong. */
   taken: boolean
   /** The user as stamped with this login, and its devices, when the session opened. */
   opened: { user: UserRow; devices: DeviceRow[] } | undefined
 }
 
-const DAY_MS = 86_400_000
 const at = sql.placeholder
 const t = otpChallenges
+const holderIs = (status: string, of: SQL) => sql`EXISTS (SELECT 1 FROM users WHERE ${of} AND status = ${status})`
+const byAddress = sql`(phone = ${at('holderPhone')} OR email = ${at('holderEmail')})`
+// The right candidate, consumed by this batch's session, for the account the session is for.
+const consumed = sql`EXISTS (SELECT 1 FROM otp_challenges WHERE id = ${at('rightId')} AND consumed_by = ${at('sessionId')}
+  AND coalesce(user_id, ${at('userId')}) = ${at('userId')})`
 
 /**
- * OTP sign-in of an account already active and verified on the code's channel, in one D1 batch
- * (one round trip, one transaction): the per-IP request counter, the holder lookup, the guess,
- * and for a right one the session, the login stamp, the devices and the audit row.
+ * Verify of a sign-in code in one D1 batch (one round trip, one transaction): the per-IP request
+ * counter, the holder lookup, the guess and, for a right one, the account's activation (a
+ * registration), its verified channel (a login), or its creation (OTP sign-up), then the session
+ * with its login stamp, devices and audit row (session-opening.ts).
  *
- * A right guess consumes the challenge only if the counter is under its limit and the account
- * still holds the address, active and verified on that channel; the session and its writes exist
- * only if this batch consumed it. A wrong guess spends an attempt (and counts a failure) under
- * the same limit, if the account still holds the address. Both run the same statements, so the
- * answer's timing does not tell a right guess from a wrong one, even over the limit.
+ * A right guess consumes its challenge only under the limit, while the challenge is bound to the
+ * account holding the address as it was when the code was sent (SPEC §5, `boundToHolder`), and
+ * that account is pending for a `register` code, active (or none) for a `login` one. A wrong guess
+ * spends an attempt and counts a failure under the same limit, whoever holds the address.
  */
 export function codeSignInRepo(db: Db) {
   const d1 = db.$client
   const statements = once(() => {
     const underLimit = sql`(SELECT count FROM rate_limits WHERE key = ${at('key')}) <= ${at('limitMax')}`
-    const guess = (channel: Channel, right: boolean) => {
-      const column = channel === 'sms' ? users.phone : users.email
-      const verified = channel === 'sms' ? users.phoneVerified : users.emailVerified
-      // A right code is used only by the account it was sent for, as it was then (SPEC §5); a wrong
-      // guess counts whoever holds the address, so an unknown destination counts the same (a
-      // pending account's code is a `register` one: the caller goes the long way, nothing spent).
-      const holds = right
-        ? sql`EXISTS (SELECT 1 FROM users WHERE ${users.id} = ${at('userId')} AND ${column} = ${at('address')} AND ${users.status} = 'active' AND ${verified} = 1
-            AND ${users.id} = ${t.userId} AND ${users.createdAt} = ${t.userStamp})`
-        : sql`NOT EXISTS (SELECT 1 FROM users WHERE ${column} = ${at('address')} AND ${users.status} = 'pending')`
-      const spend = right
-        ? { attempts: sql`${t.attempts} + 1`, closedAt: sql`${at('now')}`, consumedBy: sql`${at('sessionId')}` }
-        : { attempts: sql`${t.attempts} + 1`, failures: sql`${t.failures} + 1`, lastGuess: sql`${at('sessionId')}` }
-      return prepared(
+    const fits: Record<SignInPurpose, { right: SQL; wrong: SQL }> = {
+      register: { right: holderIs('pending', sql`id = ${t.userId}`), wrong: holderIs('pending', byAddress) },
+      login: {
+        right: sql`(${t.userId} IS NULL OR ${holderIs('active', sql`id = ${t.userId}`)})`,
+        wrong: sql`NOT ${holderIs('pending', byAddress)}`,
+      },
+    }
+    const take = (purpose: SignInPurpose, right: boolean) =>
+      prepared(
         d1,
         db
           .update(t)
-          .set(spend)
+          .set(
+            right
+              ? { attempts: sql`${t.attempts} + 1`, closedAt: sql`${at('now')}`, consumedBy: sql`${at('sessionId')}` }
+              : { attempts: sql`${t.attempts} + 1`, failures: sql`${t.failures} + 1`, lastGuess: sql`${at('sessionId')}` },
+          )
           .where(
-            and(liveChallenge(at('challengeId'), at('failKey'), at('now'), at('dayAgo'), at('maxFailures')), underLimit, holds),
+            and(
+              liveChallenge(at('challengeId'), at('failKey'), at('now'), at('dayAgo'), at('maxFailures')),
+              underLimit,
+              eq(t.purpose, purpose),
+              right
+                ? // A code serves only the account it was sent for, as it was then (SPEC §5).
+                  sql`${boundToHolder(at('holderPhone'), at('holderEmail'))} AND ${fits[purpose].right}`
+                : sql`(${at('alone')} = 1 OR ${fits[purpose].wrong})`,
+            ),
           )
           .returning({ id: t.id })
           .prepare(),
       )
-    }
-    const sessionExists = sql`EXISTS (SELECT 1 FROM sessions WHERE id = ${at('sessionId')})`
+    const activate = (verified: 'phone_verified' | 'email_verified') =>
+      preparedSql(
+        d1,
+        sql`UPDATE users SET status = 'active', ${sql.raw(verified)} = 1, updated_at = ${at('now')}
+        WHERE id = ${at('userId')} AND ${consumed}
+          AND ((${at('purpose')} = 'register' AND status = 'pending') OR (${at('purpose')} = 'login' AND status = 'active' AND ${sql.raw(verified)} = 0))`,
+      )
     return {
       hit: preparedHit(d1),
       // A wrong guess this batch's challenge took is counted on the guesser's IP bucket.
       failHit: preparedHit(
         d1,
-        sql`EXISTS (SELECT 1 FROM otp_challenges WHERE id = ${at('challengeId')} AND last_guess = ${at('sessionId')})`,
+        sql`EXISTS (SELECT 1 FROM otp_challenges WHERE id IN (${at('firstId')}, ${at('lastId')}) AND last_guess = ${at('sessionId')})`,
       ),
       holder: { sms: preparedHolder(db, 'phone'), email: preparedHolder(db, 'email') },
-      guess: {
-        sms: { right: guess('sms', true), wrong: guess('sms', false) },
-        email: { right: guess('email', true), wrong: guess('email', false) },
-      } satisfies Record<Channel, Record<'right' | 'wrong', Bind<{ id: string }[]>>>,
-      openSession: preparedSql(
+      take: {
+        register: { right: take('register', true), wrong: take('register', false) },
+        login: { right: take('login', true), wrong: take('login', false) },
+      },
+      signUp: preparedSql(
         d1,
-        sql`INSERT INTO sessions (id, user_id, refresh_hash, created_at, last_used_at, expires_at, user_agent, ip)
-        SELECT ${at('sessionId')}, ${at('userId')}, ${at('refreshHash')}, ${at('sessionAt')}, ${at('sessionAt')}, ${at('expiresAt')},
-          ${at('userAgent')}, ${at('ip')}
-        WHERE EXISTS (SELECT 1 FROM otp_challenges WHERE id = ${at('challengeId')} AND consumed_by = ${at('sessionId')})`,
+        sql`INSERT INTO users (id, phone, role, status, phone_verified, email_verified, created_at, updated_at)
+        SELECT ${at('userId')}, ${at('address')}, ${at('role')}, 'active', 1, 0, ${at('now')}, ${at('now')}
+        WHERE ${consumed} AND NOT EXISTS (SELECT 1 FROM users WHERE phone = ${at('address')})`,
       ),
-      stamp: prepared(
+      activate: { sms: activate('phone_verified'), email: activate('email_verified') },
+      opening: sessionOpening(db, sql`${consumed} AND ${holderIs('active', sql`id = ${at('userId')}`)}`),
+      failures: preparedSql<{ count: number; windowStart: number }>(
         d1,
-        db
-          .update(users)
-          .set({ lastLogin: sql`${at('sessionAt')}` })
-          .where(and(eq(users.id, at('userId')), sessionExists))
-          .returning()
-          .prepare(),
-      ),
-      devices: prepared(
-        d1,
-        db
-          .select()
-          .from(devices)
-          .where(eq(devices.userId, at('userId')))
-          .orderBy(devices.registeredAt)
-          .prepare(),
-      ),
-      record: preparedSql(
-        d1,
-        sql`INSERT INTO audit_events (id, at, type, actor_id, subject_id, ip, user_agent, detail)
-        SELECT ${at('auditId')}, ${at('auditAt')}, ${at('auditType')}, ${at('actorId')}, ${at('subjectId')}, ${at('auditIp')},
-          ${at('auditUserAgent')}, ${at('auditDetail')}
-        WHERE ${sessionExists}`,
+        sql`SELECT count, window_start AS windowStart FROM rate_limits WHERE key = ${at('failKey')} AND window_start > ${at('dayAgo')}`,
       ),
     }
   })
 
   return {
-    async run(i: CodeSignInInput): Promise<CodeSignInResult> {
+    async verify(i: CodeSignInInput): Promise<CodeSignInResult> {
       const q = statements()
-      const s = i.session
+      const right = i.candidates.find((c) => c.right)
+      const tried = right ? [right] : i.candidates
       const values = {
-        key: i.limit.key,
-        expired: i.now - i.limit.windowMs,
+        ...hitValues(i.limit.key, i.limit.windowMs, i.now),
         limitMax: i.limit.max,
+        ...holderValues(`${i.channel}:${i.address}`),
         address: i.address,
-        userId: i.userId,
-        challengeId: i.challenge.id,
-        destination: i.challenge.destination,
-        failKey: i.challenge.failKey,
+        failKey: i.failKey,
         dayAgo: i.now - DAY_MS,
-        maxFailures: i.challenge.maxFailuresPerDay,
-        now: i.now,
-        sessionId: s.id,
-        sessionAt: s.createdAt,
-        refreshHash: s.refreshHash,
-        expiresAt: s.expiresAt,
-        userAgent: s.userAgent ?? null,
-        ip: s.ip ?? null,
-        auditId: i.audit.id,
-        auditAt: i.audit.at,
-        auditType: i.audit.type,
-        actorId: i.audit.actorId,
-        subjectId: i.audit.subjectId,
-        auditIp: i.audit.ip,
-        auditUserAgent: i.audit.userAgent,
-        auditDetail: i.audit.detail === null ? null : JSON.stringify(i.audit.detail),
+        maxFailures: i.maxFailuresPerDay,
+        sessionId: i.session.id,
+        userId: i.session.userId,
+        rightId: right?.challengeId ?? null,
+        purpose: right?.purpose ?? null,
+        role: i.signUp?.role ?? null,
+        alone: tried.length === 1 ? 1 : 0,
+        firstId: tried[0]?.challengeId ?? null,
+        lastId: tried.at(-1)?.challengeId ?? null,
       }
-      const guess = q.guess[i.channel][i.right ? 'right' : 'wrong']
-      const [limit, holder, taken, , , stamped, owned] = await runBatch(d1, [
-        q.hit(values),
-        q.holder[i.channel]({ value: i.address }),
-        guess(values),
-        q.failHit({ ...values, key: i.challenge.failKey, now: i.now, expired: i.now - DAY_MS }),
-        q.openSession(values),
-        q.stamp(values),
-        q.devices(values),
-        q.record(values),
-      ])
-      if (!limit[0]) throw new Error('rate limit upsert returned no row')
-      const user = stamped[0]
+      const hit = i.countLimit === false ? undefined : q.hit(values)
+      const holder = q.holder[i.channel]({ value: i.address })
+      const takes = tried.map((c) => q.take[c.purpose][c.right ? 'right' : 'wrong']({ ...values, challengeId: c.challengeId }))
+      const failHit = q.failHit({ ...values, ...hitValues(i.failKey, DAY_MS, i.now) })
+      const signUp = right && i.signUp && i.channel === 'sms' ? q.signUp(values) : undefined
+      const [insert, stamp, devices, ...record] = q.opening.statements(i.session, i.audit, values)
+      // In this order: the account is written before the session that needs it active.
+      const all: BatchStatement<unknown>[] = [...(hit ? [hit] : []), holder, ...takes, failHit, ...(signUp ? [signUp] : [])]
+      all.push(q.activate[i.channel](values), insert, stamp, devices, ...record)
+      const results = await d1.batch(all.map((s) => s.statement))
+      const read = <R>(s: BatchStatement<R>): R => s.read(results[all.indexOf(s)] as D1Result)
+      const user = read(stamp)[0]
       return {
-        limit: limit[0],
-        holder: holder[0],
-        taken: taken.length === 1,
-        opened: user && { user, devices: owned },
+        limit: hit && read(hit)[0],
+        holder: read(holder)[0],
+        taken: takes.some((s) => read(s).length === 1),
+        opened: user && { user, devices: read(devices) },
       }
+    },
+
+    /**
+     * For a guess with no code to try it on: hits the per-IP request counter and reads the
+     * guesser's daily failure counter (`failKey`, in its 24 h window), in one round trip.
+     */
+    async countGuess(i: { limit: CodeSignInInput['limit']; failKey: string; now: number }) {
+      const q = statements()
+      const hit = q.hit({ ...hitValues(i.limit.key, i.limit.windowMs, i.now) })
+      const failures = q.failures({ failKey: i.failKey, dayAgo: i.now - DAY_MS })
+      const [hits, counted] = await d1.batch([hit.statement, failures.statement])
+      return { limit: hit.read(hits as D1Result)[0], failures: failures.read(counted as D1Result)[0] }
     },
   }
 }

@@ -3,7 +3,6 @@ import type { Db } from '../db/client'
 import { once, prepared, runBatch } from '../db/prepared'
 import {
   type AuditRow,
-  auditEvents,
   type DeviceRow,
   devices,
   refreshTokenHistory,
@@ -13,8 +12,9 @@ import {
   users,
 } from '../db/schema'
 import { type HitRow, hitValues, preparedHit } from './rate-limits'
+import { type NewSession, sessionOpening } from './session-opening'
 
-export type NewSession = typeof sessions.$inferInsert
+export type { NewSession }
 
 /** A refresh's rotation: the presented token's hash, its successor's, and the per-IP counter. */
 export interface RotateInput {
@@ -26,6 +26,8 @@ export interface RotateInput {
 
 export function sessionsRepo(db: Db) {
   const at = sql.placeholder
+  // The statements every sign-in opens its session with (session-opening.ts), here unconditional.
+  const opening = once(() => sessionOpening(db, sql`1`))
   // The refresh's statements, built once (see prepared.ts): the per-IP request counter, the swap
   // (only under that limit), the old hash filed in the history, and the session's user and
   // devices, found through the new hash.
@@ -79,19 +81,14 @@ export function sessionsRepo(db: Db) {
   })
 
   return {
-    insert: (row: NewSession) => db.insert(sessions).values(row).returning().get(),
-
     /**
      * Opens a session, stamps the user's last login, reads the user's devices and records the
      * audit event, in one round trip (a D1 batch); `user` is the row as updated, undefined if
      * the user is gone.
      */
     async open(row: NewSession, audit?: AuditRow): Promise<{ user: UserRow | undefined; devices: DeviceRow[] }> {
-      const stampLogin = db.update(users).set({ lastLogin: row.createdAt }).where(eq(users.id, row.userId)).returning()
-      const owned = db.select().from(devices).where(eq(devices.userId, row.userId)).orderBy(devices.registeredAt)
-      const record = audit ? [db.insert(auditEvents).values(audit)] : []
-      const [, updated, found] = await db.batch([db.insert(sessions).values(row), stampLogin, owned, ...record])
-      return { user: updated[0], devices: found }
+      const [, stamped, found] = await runBatch(db.$client, opening().statements(row, audit))
+      return { user: stamped[0], devices: found }
     },
 
     byId: (id: string): Promise<SessionRow | undefined> => db.select().from(sessions).where(eq(sessions.id, id)).get(),
