@@ -2,8 +2,7 @@ import type { Deps } from '../../deps'
 import { AppError, retryAfterSeconds } from '../../errors'
 import { type BatchStatement, runBatch } from '../../storage/db/prepared'
 import { type Hit, type HitRow, toHit } from '../../storage/repos/rate-limits'
-
-const MINUTE_MS = 60_000
+import { MINUTE_MS } from '../../time'
 
 /**
  * The bucket a client address is counted in: an IPv4 address itself, an IPv6 address by its /64.

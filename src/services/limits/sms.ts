@@ -1,11 +1,12 @@
 import type { Deps } from '../../deps'
 import { AppError, retryAfterSeconds } from '../../errors'
+import { log } from '../../log'
 import type { Hit } from '../../storage/repos/rate-limits'
+import { DAY_MS } from '../../time'
 import { audit } from '../audit'
 import { validMobile } from '../identifiers'
 import type { ClientInfo } from '../sessions'
 
-const DAY_MS = 86_400_000
 const BUDGET_KEY = 'sms:budget'
 
 /** The number without its last 4 digits: SMS pumping walks through ranges of one prefix. */
@@ -44,9 +45,7 @@ export function assertSmsRangeLimits(deps: Deps, [prefix, country]: (Hit | undef
 export async function assertSmsBudget(deps: Deps, budget: Hit, client: ClientInfo): Promise<void> {
   if (budget.count <= deps.config.SMS_DAILY_BUDGET) return
   await refundSmsBudget(deps)
-  console.error(
-    JSON.stringify({ level: 'error', msg: 'sms daily budget exhausted: sending paused', budget: deps.config.SMS_DAILY_BUDGET }),
-  )
+  log.error('sms daily budget exhausted: sending paused', { budget: deps.config.SMS_DAILY_BUDGET })
   audit(deps, { type: 'sms_budget_exhausted', ...client, detail: { budget: deps.config.SMS_DAILY_BUDGET } })
   throw new AppError('sms_delivery_failed', 'Text messages are paused for today (daily budget reached); try email or later', {
     retryAfter: retryAfterSeconds(budget.resetInMs),

@@ -2,11 +2,13 @@ import { bytesToBase64 } from '../../crypto/encoding'
 import { newId, randomDigits } from '../../crypto/random'
 import type { Deps } from '../../deps'
 import { AppError, retryAfterSeconds } from '../../errors'
+import { log } from '../../log'
 import { withOneRetry } from '../../providers/delivery'
 import type { BatchStatement } from '../../storage/db/prepared'
 import type { UserRow } from '../../storage/db/schema'
 import type { Hit } from '../../storage/repos/rate-limits'
 import { codeEmail } from '../../templates/email'
+import { HOUR_MS, MINUTE_MS } from '../../time'
 import { audit } from '../audit'
 import type { E164 } from '../identifiers'
 import {
@@ -31,8 +33,6 @@ export interface Destination {
   /** E.164 phone or normalised email. */
   address: string
 }
-
-const HOUR_MS = 3_600_000
 
 const WORDING: Record<OtpPurpose, string> = {
   register: 'verification code',
@@ -112,7 +112,7 @@ export async function reserveWith<R>(
       purpose,
       maxAttempts: c.OTP_MAX_ATTEMPTS,
       now,
-      expiresAt: now + c.OTP_EXPIRE_MINUTES * 60_000,
+      expiresAt: now + c.OTP_EXPIRE_MINUTES * MINUTE_MS,
       cooldownMs: c.OTP_RESEND_COOLDOWN_SECONDS * 1000,
       dailyLimit: c.OTP_DAILY_LIMIT,
       sender: { key: `otp-send:ip:${ipBucket(client.ip)}`, windowMs: HOUR_MS, limit: c.OTP_SENDS_PER_IP_PER_HOUR },
@@ -160,14 +160,7 @@ async function sendSms(deps: Deps, r: Reservation, text: string): Promise<void> 
   } catch (err) {
     const fallback = deps.smsFallback
     if (!fallback) throw err
-    console.error(
-      JSON.stringify({
-        level: 'warn',
-        msg: 'sms provider failed; using fallback',
-        provider: deps.sms.name,
-        fallback: fallback.name,
-      }),
-    )
+    log.warn('sms provider failed; using fallback', { provider: deps.sms.name, fallback: fallback.name })
     await withOneRetry(() => fallback.send(r.to.address as E164, text))
     audit(deps, {
       type: 'sms_fallback_used',
@@ -219,7 +212,7 @@ export async function deliverOtp(deps: Deps, r: Reservation, extras: DeliveryExt
     }
   } catch (err) {
     await Promise.all([deps.otpChallenges.release(r.id), r.to.channel === 'sms' ? refundSms(deps, r.to.address) : null])
-    console.error(JSON.stringify({ msg: 'otp delivery failed', channel: r.to.channel, error: String(err) }))
+    log.error('otp delivery failed', { channel: r.to.channel, error: String(err) })
     audit(deps, {
       type: 'otp_send_failed',
       subjectId: userId,

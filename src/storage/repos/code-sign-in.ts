@@ -1,4 +1,5 @@
 import { and, eq, sql } from 'drizzle-orm'
+import { DAY_MS } from '../../time'
 import type { Db } from '../db/client'
 import { type Bind, once, prepared, preparedSql, runBatch } from '../db/prepared'
 import { type AuditRow, type DeviceRow, devices, otpChallenges, type UserRow, users } from '../db/schema'
@@ -37,7 +38,6 @@ export interface CodeSignInResult {
   opened: { user: UserRow; devices: DeviceRow[] } | undefined
 }
 
-const DAY_MS = 86_400_000
 const at = sql.placeholder
 const t = otpChallenges
 

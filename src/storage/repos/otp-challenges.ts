@@ -1,4 +1,5 @@
 import { and, eq, gt, inArray, isNull, or, type Placeholder, sql } from 'drizzle-orm'
+import { DAY_MS } from '../../time'
 import type { Db } from '../db/client'
 import { type BatchStatement, once, prepared, preparedSql, runBatch } from '../db/prepared'
 import { otpChallenges } from '../db/schema'
@@ -49,7 +50,6 @@ export type ReserveResult =
   | { ok: true; charged: Hit[] }
   | { ok: false; limit: 'request' | 'sender' | 'cooldown' | 'daily'; retryAfterMs: number }
 
-export const DAY_MS = 86_400_000
 const t = otpChallenges
 
 type Value<T> = T | Placeholder
