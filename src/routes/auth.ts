@@ -27,10 +27,9 @@ import { clientInfo, NO_STORE, newRouter } from './router'
 const tags = ['auth']
 
 const router = newRouter()
-// Credential endpoints are limited per client IP before hashing (issue 6). POST /login, /token,
-// /verify and /reset-password count their group in their service, in the D1 batch of their
-// first read (one round trip fewer); /confirm-reset here, before validation.
-router.use('/confirm-reset', rateLimit('verify'))
+// Per-IP request limits (issue 6) of every endpoint under /auth, email links included: where each
+// is counted is services/limits REQUEST_LIMITS; this counts the ones it gives the route.
+router.use('*', rateLimit)
 // SPEC §5 bot defence (TURNSTILE_SECRET_KEY set): the endpoints that send a code, before anything else.
 router.use('/register', requireTurnstile())
 router.use(

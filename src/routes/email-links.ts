@@ -2,7 +2,6 @@ import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { AppError } from '../errors'
-import { rateLimit } from '../middleware/rate-limit'
 import { confirmEmailPage, linkFailedPage, resetDonePage, resetFormPage, verifiedPage } from '../pages/email-pages'
 import { PAGE_CSP } from '../pages/layout'
 import { errorResponses, MessageResponse, PasswordField } from '../schemas/fields'
@@ -44,10 +43,6 @@ function page(c: Context<AppEnv>, html: string, status: 200 | 400 = 200) {
  * asked. No GET or HEAD changes state: mail scanners fetch links.
  */
 export const emailLinks = newRouter()
-
-// Unauthenticated storage calls: limited per client IP (issue 14), before anything else.
-emailLinks.use('/verify', rateLimit('email-link'))
-emailLinks.use('/reset', rateLimit('email-link'))
 
 emailLinks.openAPIRegistry.registerPath({
   method: 'get',

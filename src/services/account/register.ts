@@ -6,6 +6,7 @@ import type { UserRow } from '../../storage/db/schema'
 import { isUniqueViolation } from '../../storage/repos/users'
 import { audit } from '../audit'
 import { normalizeEmail, parsePhone } from '../identifiers'
+import { groupOf } from '../limits'
 import { type Channel, type Destination, deliverOtp, type Reservation, releaseOtp, reserveWith } from '../otp'
 import { assertPasswordAllowed, checkPassword, scryptParams } from '../passwords'
 import type { ClientInfo } from '../sessions'
@@ -63,7 +64,7 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
     purpose: 'register',
     to,
     client,
-    requestGroup: 'register',
+    requestGroup: groupOf('POST /auth/register'),
     read: deps.users.registrationStatement(phone, email, deps.now()),
     closeOlder: false,
     // Refused by a send limit: an identifier a verified account holds still answers its 409 (no hash either way).

@@ -1,4 +1,14 @@
-export type { RequestCounter } from './requests'
-export { assertUnderRequestLimit, ipBucket, limited, limitIpRequests, limitIpRequestsAnd, requestCounter } from './requests'
+export type { IntentEndpoint, RequestCounter, RequestGroup } from './requests'
+export {
+  assertUnderRequestLimit,
+  groupOf,
+  ipBucket,
+  limited,
+  limitIpRequests,
+  limitIpRequestsAnd,
+  REQUEST_LIMITS,
+  requestCounter,
+  routeCountedGroup,
+} from './requests'
 export { assertSmsBudget, assertSmsRangeLimits, refundSms, refundSmsBudget, SMS_CHARGE_WINDOW_MS, smsChargeKeys } from './sms'
 export { assertHuman, turnstileAccepts } from './turnstile'

@@ -16,6 +16,7 @@ import {
   assertSmsRangeLimits,
   ipBucket,
   limited,
+  type RequestGroup,
   refundSms,
   refundSmsBudget,
   requestCounter,
@@ -76,7 +77,7 @@ export async function reserveOtpForRequest(
   purpose: OtpPurpose,
   to: Destination,
   client: ClientInfo,
-  requestGroup: string,
+  requestGroup: RequestGroup,
 ): Promise<{ reservation: Reservation; holder: UserRow | undefined }> {
   const holder = deps.users.holderStatement(to.channel === 'sms' ? 'phone' : 'email', to.address)
   const { reservation, read } = await reserveWith(deps, { purpose, to, client, requestGroup, read: holder })
@@ -88,7 +89,7 @@ export interface ReserveOptions<R> {
   to: Destination
   client: ClientInfo
   /** The endpoint's per-IP request limit, counted first in the batch (over it, nothing else is). */
-  requestGroup?: string
+  requestGroup?: RequestGroup
   /** A read run in the same batch. */
   read?: BatchStatement<R>
   /** False: the destination's older code stays open until the caller closes it (a registration, once accepted). */

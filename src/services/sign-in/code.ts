@@ -5,7 +5,7 @@ import type { UserRow } from '../../storage/db/schema'
 import type { OtpCodeEntry } from '../../storage/kv/otp-codes'
 import { isUniqueViolation } from '../../storage/repos/users'
 import { auditRow } from '../audit'
-import { assertUnderRequestLimit, limitIpRequestsAnd, requestCounter } from '../limits'
+import { assertUnderRequestLimit, groupOf, limitIpRequestsAnd, requestCounter } from '../limits'
 import type { Destination, OtpPurpose } from '../otp'
 import { guessCode, refusal, verifyOtp } from '../otp'
 import { assertCanSignIn, type ClientInfo, newSession, openedResponse, startSession, type TokenResponse } from '../sessions'
@@ -72,7 +72,7 @@ export async function verifyCode(
   }
   // The per-IP limit of the verify endpoints and the account lookup share one round trip.
   const holder = deps.users.holderStatement(to.channel === 'sms' ? 'phone' : 'email', to.address)
-  const [user] = await limitIpRequestsAnd(deps, 'verify', client.ip, holder)
+  const [user] = await limitIpRequestsAnd(deps, groupOf('POST /auth/verify'), client.ip, holder)
   return completeVerify(deps, { to, user, code: input.code, client })
 }
 
@@ -97,7 +97,7 @@ async function signInWithCode(
   const guess = await guessCode(deps, sent, { purpose: 'login', to, code, ip: client.ip })
   const session = await newSession(deps, userId, client)
   const result = await deps.codeSignIn.run({
-    limit: requestCounter(deps, 'verify', client.ip),
+    limit: requestCounter(deps, groupOf('POST /auth/verify'), client.ip),
     channel: to.channel,
     address: to.address,
     userId,

@@ -1,6 +1,6 @@
 import type { Deps } from '../../deps'
 import { AppError, OAuthError } from '../../errors'
-import { limitIpRequests } from '../limits'
+import { groupOf, limitIpRequests } from '../limits'
 import { PASSWORD_MAX_LENGTH } from '../passwords'
 import type { ClientInfo, TokenResponse } from '../sessions'
 import { refreshSession } from '../sessions'
@@ -63,7 +63,7 @@ export async function oauthToken(deps: Deps, form: Form, client: ClientInfo): Pr
       result = await loginWithPassword(deps, { ...identifierOf(field(form, 'username')), password: passwordOf(form) }, client)
     } else if (grantType === 'refresh_token') {
       // The password grant counts the login group's limit in its first batch; this one here.
-      await limitIpRequests(deps, 'login', client.ip)
+      await limitIpRequests(deps, groupOf('POST /auth/token'), client.ip)
       result = await refreshSession(deps, field(form, 'refresh_token'), client)
     } else {
       throw new OAuthError('unsupported_grant_type', 'Supported grant types: password, refresh_token')

@@ -4,7 +4,7 @@ import { type BatchStatement, runBatch } from '../../storage/db/prepared'
 import type { UserRow } from '../../storage/db/schema'
 import { audit } from '../audit'
 import { normalizeEmail, normalizeUsername, parsePhone } from '../identifiers'
-import { assertUnderRequestLimit, refundSmsBudget, requestCounter } from '../limits'
+import { assertUnderRequestLimit, groupOf, type RequestGroup, refundSmsBudget, requestCounter } from '../limits'
 import { type DeliveryExtras, type Destination, deliverOtp, type OtpPurpose, reserveOtpForRequest, storeUnsentOtp } from '../otp'
 import { checkPassword } from '../passwords'
 import { assertCanSignIn, type ClientInfo, startSession, type TokenResponse } from '../sessions'
@@ -59,7 +59,7 @@ export async function loginWithPassword(
   // each taken for this attempt unless locked or full), and the account. A client over its limit,
   // or a locked identifier, costs no scrypt.
   const now = deps.now()
-  const counter = requestCounter(deps, 'login', client.ip)
+  const counter = requestCounter(deps, groupOf('POST /auth/login'), client.ip)
   const keys = lockoutKeys(identifier, client.ip)
   const first = [
     deps.rateLimits.hitStatement(counter.key, counter.windowMs, now),
@@ -100,7 +100,7 @@ export interface BackgroundOtp {
   to: Destination
   client: ClientInfo
   /** The endpoint's per-IP request limit, counted in the send batch (`reserveOtpForRequest`). */
-  requestGroup: string
+  requestGroup: RequestGroup
   /** Whether the account holding `to` (if any) gets a code. */
   shouldSend: (user: UserRow | undefined) => boolean
   /** What the message carries besides the code (an email's one-time link). */
@@ -143,7 +143,7 @@ export function requestLoginOtp(deps: Deps, input: IdentifierInput, client: Clie
     purpose: 'login',
     to,
     client,
-    requestGroup: 'login',
+    requestGroup: groupOf('POST /auth/login'),
     shouldSend: (user) => (user ? user.status === 'active' : deps.config.OTP_SIGNUP && to.channel === 'sms'),
   })
 }
