@@ -1,5 +1,6 @@
 import { type Config, loadConfig } from './config'
 import { type Keyring, loadKeyring } from './crypto/jwt'
+import { log } from './log'
 import { type EmailSender, emailSenderFor } from './providers/email'
 import { type SmsSender, smsSenderFor } from './providers/sms'
 import { createDb, type Db } from './storage/db/client'
@@ -100,9 +101,6 @@ export function buildDeps(env: Bindings, waitUntil: (p: Promise<unknown>) => voi
   }
   return {
     ...base,
-    defer: (work) =>
-      waitUntil(
-        work().catch((err: unknown) => console.error(JSON.stringify({ msg: 'deferred work failed', error: String(err) }))),
-      ),
+    defer: (work) => waitUntil(work().catch((err: unknown) => log.error('deferred work failed', { error: String(err) }))),
   }
 }

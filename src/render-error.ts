@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { ConfigError } from './config'
 import { AppError, type ErrorCode, OAuthError } from './errors'
+import { log } from './log'
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
@@ -35,11 +36,11 @@ export function toAppError(err: unknown, requestId: string): AppError {
     return new AppError(code, err.status === 415 ? 'Send the body as application/json' : err.message || 'Request refused')
   }
   if (err instanceof ConfigError) {
-    console.error(JSON.stringify({ level: 'fatal', msg: err.message, request_id: requestId }))
+    log.fatal(err.message, { request_id: requestId })
     return new AppError('internal_error', 'The service is misconfigured')
   }
   const e = err instanceof Error ? err : new Error(String(err))
-  console.error(JSON.stringify({ level: 'error', msg: 'unhandled error', request_id: requestId, error: e.name, stack: e.stack }))
+  log.error('unhandled error', { request_id: requestId, error: e.name, stack: e.stack })
   return new AppError('internal_error', 'Something went wrong on our side')
 }
 

@@ -1,6 +1,7 @@
 import { type CryptoKey, importJWK, type JWK, jwtVerify, SignJWT } from 'jose'
 import { z } from 'zod'
 import type { Config } from '../config'
+import { lru } from '../lib/lru'
 import { utf8 } from './encoding'
 
 export const ACCESS_TOKEN_TYPE = 'at+jwt'
@@ -87,7 +88,7 @@ async function buildKeyring(config: Config): Promise<Keyring> {
   const jwks = config.JWT_PRIVATE_KEYS ? PrivateJwks.parse(JSON.parse(config.JWT_PRIVATE_KEYS)).map(publicJwk) : []
   // Tokens whose signature and claims this isolate checked, least recently used first: a client sends the
   // same access token with every call, and the signature check is most of an authenticated GET.
-  const verified = new Map<string, VerifiedAccess>()
+  const verified = lru<string, VerifiedAccess>({ max: VERIFIED_TOKENS })
 
   return {
     jwks: { keys: jwks },
@@ -105,12 +106,11 @@ async function buildKeyring(config: Config): Promise<Keyring> {
     },
     async verify(token, now) {
       // A token string verified before is the same bytes: only its lifetime can have changed.
-      const known = verified.get(token)
+      const known = verified.get(token) // now the most recently used
       if (known) {
+        if (known.exp > Math.floor(now / 1000)) return known
         verified.delete(token)
-        if (known.exp <= Math.floor(now / 1000)) return null
-        verified.set(token, known) // re-inserted last: the most recently used
-        return known
+        return null
       }
       try {
         const { payload } = await jwtVerify(
@@ -133,7 +133,6 @@ async function buildKeyring(config: Config): Promise<Keyring> {
         const claims = Claims.safeParse(payload)
         if (!claims.success) return null
         verified.set(token, Object.freeze(claims.data))
-        if (verified.size > VERIFIED_TOKENS) verified.delete(verified.keys().next().value as string)
         return claims.data
       } catch {
         return null

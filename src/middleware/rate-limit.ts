@@ -1,11 +1,16 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../env'
-import { limitIpRequests } from '../services/limits'
+import { limitIpRequests, routeCountedGroup } from '../services/limits'
 
-/** Per-IP request limit for a group of credential endpoints; runs before validation and hashing. */
-export function rateLimit(group: string) {
-  return createMiddleware<AppEnv>(async (c, next) => {
-    await limitIpRequests(c.var.deps, group, c.req.header('cf-connecting-ip') ?? 'unknown')
-    await next()
-  })
-}
+const API = '/api/v1'
+
+/**
+ * The per-IP request limit of the endpoints REQUEST_LIMITS (services/limits/requests.ts) says
+ * the route counts, before validation and hashing; every other request passes untouched.
+ */
+export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
+  const path = c.req.path.startsWith(API) ? c.req.path.slice(API.length) : c.req.path
+  const group = routeCountedGroup(c.req.method, path)
+  if (group) await limitIpRequests(c.var.deps, group, c.req.header('cf-connecting-ip') ?? 'unknown')
+  await next()
+})

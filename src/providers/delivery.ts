@@ -22,3 +22,25 @@ export async function expectOk(provider: string, res: Response): Promise<void> {
   }
   await res.body?.cancel()
 }
+
+/** A provider call: JSON for an object body, a form for URLSearchParams; `authorization` when the API takes one. */
+export interface ProviderPost {
+  url: string
+  body: object | URLSearchParams
+  authorization?: string
+}
+
+/** POSTs to a provider, accepting JSON, within PROVIDER_TIMEOUT_MS. */
+export function postToProvider(fetchFn: typeof fetch, { url, body, authorization }: ProviderPost): Promise<Response> {
+  const form = body instanceof URLSearchParams
+  return fetchFn(url, {
+    method: 'POST',
+    headers: {
+      ...(authorization ? { authorization } : {}),
+      'content-type': form ? 'application/x-www-form-urlencoded' : 'application/json',
+      accept: 'application/json',
+    },
+    body: form ? body.toString() : JSON.stringify(body),
+    signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
+  })
+}

@@ -1,4 +1,4 @@
-import { PROVIDER_TIMEOUT_MS } from './delivery'
+import { postToProvider } from './delivery'
 
 export interface TurnstileConfig {
   apiBase: string
@@ -23,12 +23,7 @@ export function turnstileVerifier(cfg: TurnstileConfig, fetchFn: typeof fetch = 
       const form = new URLSearchParams({ secret: cfg.secretKey, response: token })
       if (remoteIp !== 'unknown') form.set('remoteip', remoteIp)
       try {
-        const res = await fetchFn(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-          body: form.toString(),
-          signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
-        })
+        const res = await postToProvider(fetchFn, { url, body: form })
         if (!res.ok) {
           await res.body?.cancel()
           return false

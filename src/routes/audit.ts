@@ -1,19 +1,15 @@
-import { createRoute } from '@hono/zod-openapi'
 import { requireAuth, requireLiveSession } from '../middleware/auth'
-import { errorResponses, jsonContent, SECURITY } from '../schemas/fields'
+import { errorResponses, jsonContent } from '../schemas/fields'
 import { AuditList, AuditQuery } from '../schemas/iam'
 import { listAudit } from '../services/audit'
-import { actorOf, newRouter } from './router'
+import { actorOf, newRouter, routesOf } from './router'
 
+const { signedIn } = routesOf(['audit'])
 const router = newRouter()
 router.use('*', requireAuth, requireLiveSession)
 
 export const audit = router.openapi(
-  createRoute({
-    method: 'get',
-    path: '/',
-    tags: ['audit'],
-    security: SECURITY,
+  signedIn('get', '/', {
     summary: 'Security events, newest first (admin or above)',
     request: { query: AuditQuery },
     responses: { 200: jsonContent(AuditList, 'Events'), ...errorResponses(401, 403) },

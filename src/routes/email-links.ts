@@ -2,7 +2,6 @@ import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { AppError } from '../errors'
-import { rateLimit } from '../middleware/rate-limit'
 import { confirmEmailPage, linkFailedPage, resetDonePage, resetFormPage, verifiedPage } from '../pages/email-pages'
 import { PAGE_CSP } from '../pages/layout'
 import { errorResponses, MessageResponse, PasswordField } from '../schemas/fields'
@@ -39,34 +38,48 @@ function page(c: Context<AppEnv>, html: string, status: 200 | 400 = 200) {
   })
 }
 
+interface LinkPage {
+  isLive: (deps: AppEnv['Variables']['deps'], token: string) => Promise<boolean>
+  failedTitle: string
+  pageOf: (c: Context<AppEnv>, token: string) => string
+}
+
+/** GET of a link: its page (or `{ valid: true }`) while the token is live, the failure page (or 400) after. */
+const openLink =
+  ({ isLive, failedTitle, pageOf }: LinkPage) =>
+  async (c: Context<AppEnv>) => {
+    const token = Token.safeParse(c.req.query('token'))
+    const live = token.success && (await isLive(c.var.deps, token.data))
+    if (wantsJson(c)) {
+      if (!live) throw deadLink()
+      return c.json({ valid: true }, 200)
+    }
+    if (!live || !token.success) return page(c, linkFailedPage(app(c), failedTitle), 400)
+    return page(c, pageOf(c, token.data))
+  }
+
 /**
  * The one-time link endpoints of emails (SPEC §6.6): small server-rendered pages, or JSON when
  * asked. No GET or HEAD changes state: mail scanners fetch links.
  */
 export const emailLinks = newRouter()
 
-// Unauthenticated storage calls: limited per client IP (issue 14), before anything else.
-emailLinks.use('/verify', rateLimit('email-link'))
-emailLinks.use('/reset', rateLimit('email-link'))
+/** Serves and documents GET `path`: a link's page (`openLink`). */
+function linkPage(path: string, doc: { summary: string; answer: string }, link: LinkPage) {
+  const responses = pageAnswers(z.object({ valid: z.literal(true) }), doc.answer)
+  const request = { query: z.object({ token: Token }) }
+  emailLinks.openAPIRegistry.registerPath({ method: 'get', path, tags, summary: doc.summary, request, responses })
+  emailLinks.get(path, openLink(link))
+}
 
-emailLinks.openAPIRegistry.registerPath({
-  method: 'get',
-  path: '/verify',
-  tags,
-  summary: 'Open an email verification link: a page whose button POSTs the token. Changes nothing (nor does HEAD)',
-  request: { query: z.object({ token: Token }) },
-  responses: pageAnswers(z.object({ valid: z.literal(true) }), 'The confirm page, or { valid: true }'),
-})
-emailLinks.get('/verify', async (c) => {
-  const token = Token.safeParse(c.req.query('token'))
-  const live = token.success && (await verifyLinkIsLive(c.var.deps, token.data))
-  if (wantsJson(c)) {
-    if (!live) throw deadLink()
-    return c.json({ valid: true }, 200)
-  }
-  if (!live) return page(c, linkFailedPage(app(c), 'Email not verified'), 400)
-  return page(c, confirmEmailPage(app(c), token.data))
-})
+linkPage(
+  '/verify',
+  {
+    summary: 'Open an email verification link: a page whose button POSTs the token. Changes nothing (nor does HEAD)',
+    answer: 'The confirm page, or { valid: true }',
+  },
+  { isLive: verifyLinkIsLive, failedTitle: 'Email not verified', pageOf: (c, token) => confirmEmailPage(app(c), token) },
+)
 
 // POST /verify with a link token (a form, or JSON `{ token }`) verifies without a sign-in; any
 // other body goes on to the signed-in code route (routes/email.ts).
@@ -89,24 +102,18 @@ emailLinks.post('/verify', async (c, next) => {
   }
 })
 
-emailLinks.openAPIRegistry.registerPath({
-  method: 'get',
-  path: '/reset',
-  tags,
-  summary: 'Open a password reset link: the form to choose a new password. Changes nothing (nor does HEAD)',
-  request: { query: z.object({ token: Token }) },
-  responses: pageAnswers(z.object({ valid: z.literal(true) }), 'The form, or { valid: true }'),
-})
-emailLinks.get('/reset', async (c) => {
-  const token = Token.safeParse(c.req.query('token'))
-  const live = token.success && (await resetLinkIsLive(c.var.deps, token.data))
-  if (wantsJson(c)) {
-    if (!live) throw deadLink()
-    return c.json({ valid: true }, 200)
-  }
-  if (!live) return page(c, linkFailedPage(app(c), 'Reset link not valid'), 400)
-  return page(c, resetFormPage(app(c), token.data, c.var.deps.config.PASSWORD_MIN_LENGTH))
-})
+linkPage(
+  '/reset',
+  {
+    summary: 'Open a password reset link: the form to choose a new password. Changes nothing (nor does HEAD)',
+    answer: 'The form, or { valid: true }',
+  },
+  {
+    isLive: resetLinkIsLive,
+    failedTitle: 'Reset link not valid',
+    pageOf: (c, token) => resetFormPage(app(c), token, c.var.deps.config.PASSWORD_MIN_LENGTH),
+  },
+)
 
 emailLinks.openAPIRegistry.registerPath({
   method: 'post',

@@ -1,4 +1,4 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import { AppError } from '../errors'
 import { requireAuth } from '../middleware/auth'
 import { requireTurnstile } from '../middleware/turnstile'
@@ -6,9 +6,10 @@ import { CodeField, errorResponses, jsonContent, MessageResponse, SECURITY } fro
 import { UserResponse } from '../schemas/user'
 import { confirmEmailCode, requestEmailVerification } from '../services/account'
 import { emailLinks, LinkBody } from './email-links'
-import { clientInfo, fieldErrors, newRouter } from './router'
+import { clientInfo, fieldErrors, newRouter, routesOf } from './router'
 
 const tags = ['email']
+const { signedIn } = routesOf(tags)
 const CodeBody = z.strictObject({ code: CodeField }).openapi('EmailCodeBody')
 const VerifiedResponse = z.object({ message: z.string(), user: UserResponse }).openapi('EmailVerified')
 
@@ -18,11 +19,7 @@ export const email = newRouter().route('/', emailLinks)
 email.use('/verify-request', requireTurnstile())
 
 email.openapi(
-  createRoute({
-    method: 'post',
-    path: '/verify-request',
-    tags,
-    security: SECURITY,
+  signedIn('post', '/verify-request', {
     middleware: requireAuth,
     summary: 'Email a verification code and link to the account’s unverified email',
     responses: { 202: jsonContent(MessageResponse, 'Sent'), ...errorResponses(400, 401, 429, 503) },

@@ -1,8 +1,7 @@
-import { createRoute } from '@hono/zod-openapi'
 import { requireAuth, requireLiveSession } from '../middleware/auth'
 import { requireTurnstile } from '../middleware/turnstile'
 import { TurnstileOnlyBody } from '../schemas/auth'
-import { errorResponses, jsonBody, jsonContent, MessageResponse, SECURITY } from '../schemas/fields'
+import { errorResponses, jsonBody, jsonContent, MessageResponse } from '../schemas/fields'
 import { DevicePageQuery, PageQuery } from '../schemas/iam'
 import { DeleteMeBody, DeviceBody, DeviceIdParam, PatchMeBody, PhoneCodeBody, SessionIdParam, SessionList } from '../schemas/me'
 import { DeviceList, DeviceResponse, UserResponse } from '../schemas/user'
@@ -17,10 +16,10 @@ import {
   updateMe,
 } from '../services/account'
 import { endOtherSessions, endSession, listSessions } from '../services/sessions'
-import { clientInfo, newRouter } from './router'
+import { clientInfo, newRouter, routesOf } from './router'
 
 const tags = ['me']
-const security = SECURITY
+const { signedIn } = routesOf(tags)
 const sensitive = requireLiveSession
 
 const router = newRouter()
@@ -31,22 +30,14 @@ router.use('*', requireAuth)
 /** Chained, so `hono/client` sees every route's request and response types. */
 export const me = router
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/',
-      tags,
-      security,
+    signedIn('get', '/', {
       summary: 'The signed-in user',
       responses: { 200: jsonContent(UserResponse, 'The user'), ...errorResponses(401) },
     }),
     async (c) => c.json(await getMe(c.var.deps, c.var.auth), 200),
   )
   .openapi(
-    createRoute({
-      method: 'patch',
-      path: '/',
-      tags,
-      security,
+    signedIn('patch', '/', {
       summary: 'Update name or surname; ask for a new email or phone (pending until confirmed, needs current_password)',
       request: { body: jsonBody(PatchMeBody) },
       responses: {
@@ -57,11 +48,7 @@ export const me = router
     async (c) => c.json(await updateMe(c.var.deps, c.var.auth, c.req.valid('json'), clientInfo(c)), 200),
   )
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/phone/verify-request',
-      tags,
-      security,
+    signedIn('post', '/phone/verify-request', {
       summary: 'Text a code to the pending (or unverified) phone',
       // Optional: only `turnstile_token`, required when TURNSTILE_SECRET_KEY is set (SPEC §5).
       request: { body: { ...jsonBody(TurnstileOnlyBody), required: false } },
@@ -73,11 +60,7 @@ export const me = router
     },
   )
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/phone/verify',
-      tags,
-      security,
+    signedIn('post', '/phone/verify', {
       summary: 'Confirm the pending (or unverified) phone with the texted code; it replaces the old one',
       request: { body: jsonBody(PhoneCodeBody) },
       responses: { 200: jsonContent(UserResponse, 'The user, phone confirmed'), ...errorResponses(400, 401, 409, 429) },
@@ -85,11 +68,7 @@ export const me = router
     async (c) => c.json(await confirmPhone(c.var.deps, c.var.auth.userId, c.req.valid('json').code, clientInfo(c)), 200),
   )
   .openapi(
-    createRoute({
-      method: 'delete',
-      path: '/',
-      tags,
-      security,
+    signedIn('delete', '/', {
       middleware: sensitive,
       summary: 'Delete the account (password required); every session ends',
       request: { body: jsonBody(DeleteMeBody) },
@@ -101,11 +80,7 @@ export const me = router
     },
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/sessions',
-      tags,
-      security,
+    signedIn('get', '/sessions', {
       middleware: sensitive,
       summary: 'Live sessions of the user',
       request: { query: PageQuery },
@@ -117,11 +92,7 @@ export const me = router
     },
   )
   .openapi(
-    createRoute({
-      method: 'delete',
-      path: '/sessions',
-      tags,
-      security,
+    signedIn('delete', '/sessions', {
       middleware: sensitive,
       summary: 'End every session but this one',
       responses: { 204: { description: 'Other sessions ended' }, ...errorResponses(401) },
@@ -132,11 +103,7 @@ export const me = router
     },
   )
   .openapi(
-    createRoute({
-      method: 'delete',
-      path: '/sessions/{id}',
-      tags,
-      security,
+    signedIn('delete', '/sessions/{id}', {
       middleware: sensitive,
       summary: 'End one session; its tokens stop working',
       request: { params: SessionIdParam },
@@ -148,11 +115,7 @@ export const me = router
     },
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/devices',
-      tags,
-      security,
+    signedIn('get', '/devices', {
       summary: "The user's devices",
       request: { query: DevicePageQuery },
       responses: { 200: jsonContent(DeviceList, 'Devices, oldest first'), ...errorResponses(400, 401) },
@@ -160,11 +123,7 @@ export const me = router
     async (c) => c.json(await listDevices(c.var.deps, c.var.auth.userId, c.req.valid('query')), 200),
   )
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/devices',
-      tags,
-      security,
+    signedIn('post', '/devices', {
       summary: 'Register a device',
       request: { body: jsonBody(DeviceBody) },
       responses: { 201: jsonContent(DeviceResponse, 'Registered'), ...errorResponses(400, 401, 409) },
@@ -172,11 +131,7 @@ export const me = router
     async (c) => c.json(await addDevice(c.var.deps, c.var.auth.userId, c.req.valid('json')), 201),
   )
   .openapi(
-    createRoute({
-      method: 'delete',
-      path: '/devices/{device_id}',
-      tags,
-      security,
+    signedIn('delete', '/devices/{device_id}', {
       summary: 'Remove a device',
       request: { params: DeviceIdParam },
       responses: { 204: { description: 'Removed' }, ...errorResponses(401, 404) },

@@ -1,12 +1,12 @@
-import { createRoute } from '@hono/zod-openapi'
 import { requireAuth } from '../middleware/auth'
 import { requirePermission } from '../middleware/permissions'
-import { errorResponses, jsonBody, jsonContent, SECURITY } from '../schemas/fields'
+import { errorResponses, jsonBody, jsonContent } from '../schemas/fields'
 import { PageQuery, PlaceBody, PlaceList, PlaceResponse } from '../schemas/iam'
 import { createPlace, listPlaces } from '../services/places'
-import { newRouter } from './router'
+import { newRouter, routesOf } from './router'
 
 const tags = ['places']
+const { signedIn } = routesOf(tags)
 
 /** The example protected resource (seed 004): guarded by `places:read` / `places:write`. */
 const router = newRouter()
@@ -15,11 +15,7 @@ router.use('*', requireAuth)
 /** Chained, so `hono/client` sees the routes' types. */
 export const places = router
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/',
-      tags,
-      security: SECURITY,
+    signedIn('get', '/', {
       middleware: requirePermission('places:read'),
       summary: 'EV chargers and swap stations (permission places:read)',
       request: { query: PageQuery },
@@ -28,11 +24,7 @@ export const places = router
     async (c) => c.json(await listPlaces(c.var.deps, c.req.valid('query')), 200),
   )
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/',
-      tags,
-      security: SECURITY,
+    signedIn('post', '/', {
       middleware: requirePermission('places:write'),
       summary: 'Add a place (permission places:write)',
       request: { body: jsonBody(PlaceBody) },

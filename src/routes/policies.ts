@@ -1,13 +1,12 @@
-import { createRoute } from '@hono/zod-openapi'
 import { requireAuth, requireLiveSession } from '../middleware/auth'
 import { requireStaff } from '../middleware/permissions'
-import { errorResponses, jsonBody, jsonContent, SECURITY } from '../schemas/fields'
+import { errorResponses, jsonBody, jsonContent } from '../schemas/fields'
 import { IdParam, PageQuery, PolicyBody, PolicyList, PolicyPatchBody, PolicyResponse } from '../schemas/iam'
 import { createPolicy, deletePolicy, getPolicy, listPolicies, updatePolicy } from '../services/iam'
-import { actorOf, clientInfo, newRouter } from './router'
+import { actorOf, clientInfo, newRouter, routesOf } from './router'
 
 const tags = ['policies']
-const security = SECURITY
+const { signedIn } = routesOf(tags)
 
 const router = newRouter()
 router.use('*', requireAuth, requireLiveSession, requireStaff)
@@ -15,11 +14,7 @@ router.use('*', requireAuth, requireLiveSession, requireStaff)
 /** Chained, so `hono/client` sees the routes' types. */
 export const policies = router
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/',
-      tags,
-      security,
+    signedIn('post', '/', {
       summary: 'Create a permission policy (admin or above)',
       request: { body: jsonBody(PolicyBody) },
       responses: { 201: jsonContent(PolicyResponse, 'The policy'), ...errorResponses(400, 401, 403) },
@@ -27,11 +22,7 @@ export const policies = router
     async (c) => c.json(await createPolicy(c.var.deps, actorOf(c), c.req.valid('json'), clientInfo(c)), 201),
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/',
-      tags,
-      security,
+    signedIn('get', '/', {
       summary: 'List policies (a client sees those attached to it)',
       request: { query: PageQuery },
       responses: { 200: jsonContent(PolicyList, 'Policies'), ...errorResponses(401, 403) },
@@ -39,11 +30,7 @@ export const policies = router
     async (c) => c.json(await listPolicies(c.var.deps, actorOf(c), c.req.valid('query')), 200),
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/{id}',
-      tags,
-      security,
+    signedIn('get', '/{id}', {
       summary: 'Read a policy',
       request: { params: IdParam },
       responses: { 200: jsonContent(PolicyResponse, 'The policy'), ...errorResponses(401, 403, 404) },
@@ -51,11 +38,7 @@ export const policies = router
     async (c) => c.json(await getPolicy(c.var.deps, actorOf(c), c.req.valid('param').id), 200),
   )
   .openapi(
-    createRoute({
-      method: 'patch',
-      path: '/{id}',
-      tags,
-      security,
+    signedIn('patch', '/{id}', {
       summary: 'Change a policy (takes effect at the holders’ next token)',
       request: { params: IdParam, body: jsonBody(PolicyPatchBody) },
       responses: { 200: jsonContent(PolicyResponse, 'The policy'), ...errorResponses(400, 401, 403, 404) },
@@ -64,11 +47,7 @@ export const policies = router
       c.json(await updatePolicy(c.var.deps, actorOf(c), c.req.valid('param').id, c.req.valid('json'), clientInfo(c)), 200),
   )
   .openapi(
-    createRoute({
-      method: 'delete',
-      path: '/{id}',
-      tags,
-      security,
+    signedIn('delete', '/{id}', {
       summary: 'Delete a policy',
       request: { params: IdParam },
       responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },

@@ -1,8 +1,9 @@
-import { OpenAPIHono } from '@hono/zod-openapi'
+import { createRoute, OpenAPIHono, type RouteConfig } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { z } from 'zod'
 import type { AppEnv } from '../env'
 import { AppError } from '../errors'
+import { SECURITY } from '../schemas/fields'
 import type { Actor } from '../services/iam'
 import type { ClientInfo } from '../services/sessions'
 
@@ -40,4 +41,19 @@ export const NO_STORE = { 'cache-control': 'no-store' } as const
 /** The caller as the services' hierarchy rules see it. */
 export function actorOf(c: Context<AppEnv>): Actor {
   return { id: c.var.auth.userId, role: c.var.auth.role }
+}
+
+type RouteSpec = Omit<RouteConfig, 'method' | 'path' | 'tags' | 'security'>
+
+/**
+ * Route declarations of one router, its tags filled in: `route('get', '/', { summary, responses })`,
+ * and `signedIn(…)` for those that take a bearer token (documented with SECURITY).
+ */
+export function routesOf(tags: string[]) {
+  return {
+    route: <M extends RouteConfig['method'], P extends string, S extends RouteSpec>(method: M, path: P, spec: S) =>
+      createRoute({ tags, ...spec, method, path }),
+    signedIn: <M extends RouteConfig['method'], P extends string, S extends RouteSpec>(method: M, path: P, spec: S) =>
+      createRoute({ tags, security: SECURITY, ...spec, method, path }),
+  }
 }

@@ -1,7 +1,7 @@
-import { createRoute, z } from '@hono/zod-openapi'
+import { z } from '@hono/zod-openapi'
 import { jsonContent } from '../schemas/fields'
 import { checkHealth } from '../services/health'
-import { newRouter } from './router'
+import { newRouter, routesOf } from './router'
 
 const HealthResponse = z
   .object({
@@ -12,13 +12,12 @@ const HealthResponse = z
 
 const JwksResponse = z.object({ keys: z.array(z.record(z.string(), z.unknown())) }).openapi('Jwks')
 
+const { route } = routesOf(['service'])
+
 /** `/health` and `/.well-known/jwks.json`: outside /api/v1 (SPEC §3). */
 export const service = newRouter()
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/health',
-      tags: ['service'],
+    route('get', '/health', {
       summary: 'Liveness of the service and its storage',
       responses: { 200: jsonContent(HealthResponse, 'Healthy'), 503: jsonContent(HealthResponse, 'A dependency failed') },
     }),
@@ -28,10 +27,7 @@ export const service = newRouter()
     },
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/.well-known/jwks.json',
-      tags: ['service'],
+    route('get', '/.well-known/jwks.json', {
       summary: 'Public keys that verify access tokens',
       responses: { 200: jsonContent(JwksResponse, 'The JWK set (public members only)') },
     }),

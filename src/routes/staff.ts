@@ -1,13 +1,13 @@
-import { createRoute } from '@hono/zod-openapi'
 import { requireAuth, requireLiveSession } from '../middleware/auth'
 import { requireStaff } from '../middleware/permissions'
-import { errorResponses, jsonBody, jsonContent, SECURITY } from '../schemas/fields'
+import { errorResponses, jsonBody, jsonContent } from '../schemas/fields'
 import { PageQuery, StaffBody, SubclientBody, SubclientQuery, UserList } from '../schemas/iam'
 import { UserResponse } from '../schemas/user'
 import { createStaff, listStaff } from '../services/iam'
-import { actorOf, clientInfo, newRouter } from './router'
+import { actorOf, clientInfo, newRouter, routesOf } from './router'
 
 const tags = ['staff']
+const { signedIn } = routesOf(tags)
 
 /** `/admins`, `/clients`, `/subclients` (SPEC §6.5); who may do what is decided in services/staff. */
 export const staff = newRouter()
@@ -18,11 +18,7 @@ staff.use('/subclients', requireAuth, requireLiveSession, requireStaff)
 for (const kind of ['admin', 'client'] as const) {
   staff
     .openapi(
-      createRoute({
-        method: 'post',
-        path: `/${kind}s`,
-        tags,
-        security: SECURITY,
+      signedIn('post', `/${kind}s`, {
         summary: kind === 'admin' ? 'Create an admin (super admin only)' : 'Create a client (admin or above)',
         request: { body: jsonBody(StaffBody) },
         responses: { 201: jsonContent(UserResponse, `The new ${kind}`), ...errorResponses(400, 401, 403, 409) },
@@ -30,11 +26,7 @@ for (const kind of ['admin', 'client'] as const) {
       async (c) => c.json(await createStaff(c.var.deps, actorOf(c), kind, c.req.valid('json'), clientInfo(c)), 201),
     )
     .openapi(
-      createRoute({
-        method: 'get',
-        path: `/${kind}s`,
-        tags,
-        security: SECURITY,
+      signedIn('get', `/${kind}s`, {
         summary: `List ${kind}s`,
         request: { query: PageQuery },
         responses: { 200: jsonContent(UserList, `${kind}s, newest first`), ...errorResponses(401, 403) },
@@ -45,11 +37,7 @@ for (const kind of ['admin', 'client'] as const) {
 
 staff
   .openapi(
-    createRoute({
-      method: 'post',
-      path: '/subclients',
-      tags,
-      security: SECURITY,
+    signedIn('post', '/subclients', {
       summary: 'Create a sub-client (admins name client_id; a client creates its own)',
       request: { body: jsonBody(SubclientBody) },
       responses: { 201: jsonContent(UserResponse, 'The new sub-client'), ...errorResponses(400, 401, 403, 404, 409) },
@@ -57,11 +45,7 @@ staff
     async (c) => c.json(await createStaff(c.var.deps, actorOf(c), 'subclient', c.req.valid('json'), clientInfo(c)), 201),
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/subclients',
-      tags,
-      security: SECURITY,
+    signedIn('get', '/subclients', {
       summary: 'List sub-clients (a client sees only its own; admins may filter by client_id)',
       request: { query: SubclientQuery },
       responses: { 200: jsonContent(UserList, 'Sub-clients, newest first'), ...errorResponses(401, 403) },

@@ -1,13 +1,12 @@
-import { createRoute } from '@hono/zod-openapi'
 import { requireAuth, requireLiveSession } from '../middleware/auth'
-import { errorResponses, jsonBody, jsonContent, SECURITY } from '../schemas/fields'
+import { errorResponses, jsonBody, jsonContent } from '../schemas/fields'
 import { AdminPatchBody, AssignPoliciesBody, AssignPoliciesResponse, IdParam, UserList, UsersQuery } from '../schemas/iam'
 import { UserResponse } from '../schemas/user'
 import { assignPolicies, deleteUser, getUser, listUsers, patchUser, setStatus } from '../services/iam'
-import { actorOf, clientInfo, newRouter } from './router'
+import { actorOf, clientInfo, newRouter, routesOf } from './router'
 
 const tags = ['users']
-const security = SECURITY
+const { signedIn } = routesOf(tags)
 
 /** User administration (SPEC §6.4): admins and super admins; hierarchy rules in the services. */
 const router = newRouter()
@@ -16,11 +15,7 @@ router.use('*', requireAuth, requireLiveSession)
 /** Chained, so `hono/client` sees the routes' types. */
 export const users = router
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/',
-      tags,
-      security,
+    signedIn('get', '/', {
       summary: 'List users, filtered and searched (admin or above)',
       request: { query: UsersQuery },
       responses: { 200: jsonContent(UserList, 'Users, newest first'), ...errorResponses(400, 401, 403) },
@@ -28,11 +23,7 @@ export const users = router
     async (c) => c.json(await listUsers(c.var.deps, actorOf(c), c.req.valid('query')), 200),
   )
   .openapi(
-    createRoute({
-      method: 'get',
-      path: '/{id}',
-      tags,
-      security,
+    signedIn('get', '/{id}', {
       summary: 'Read a user (yourself, or someone you manage)',
       request: { params: IdParam },
       responses: { 200: jsonContent(UserResponse, 'The user'), ...errorResponses(401, 404) },
@@ -40,11 +31,7 @@ export const users = router
     async (c) => c.json(await getUser(c.var.deps, actorOf(c), c.req.valid('param').id), 200),
   )
   .openapi(
-    createRoute({
-      method: 'patch',
-      path: '/{id}',
-      tags,
-      security,
+    signedIn('patch', '/{id}', {
       summary: 'Edit a user below you; a role change ends their sessions',
       request: { params: IdParam, body: jsonBody(AdminPatchBody) },
       responses: { 200: jsonContent(UserResponse, 'The user'), ...errorResponses(400, 401, 403, 404, 409) },
@@ -53,11 +40,7 @@ export const users = router
       c.json(await patchUser(c.var.deps, actorOf(c), c.req.valid('param').id, c.req.valid('json'), clientInfo(c)), 200),
   )
   .openapi(
-    createRoute({
-      method: 'delete',
-      path: '/{id}',
-      tags,
-      security,
+    signedIn('delete', '/{id}', {
       summary: 'Delete a user below you',
       request: { params: IdParam },
       responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
@@ -68,11 +51,7 @@ export const users = router
     },
   )
   .openapi(
-    createRoute({
-      method: 'put',
-      path: '/{id}/policies',
-      tags,
-      security,
+    signedIn('put', '/{id}/policies', {
       summary: "Replace a client's or sub-client's policies",
       request: { params: IdParam, body: jsonBody(AssignPoliciesBody) },
       responses: {
@@ -93,11 +72,7 @@ for (const [action, status] of [
   ['suspend', 'suspended'],
 ] as const) {
   router.openapi(
-    createRoute({
-      method: 'patch',
-      path: `/{id}/${action}`,
-      tags,
-      security,
+    signedIn('patch', `/{id}/${action}`, {
       summary: status === 'active' ? 'Activate a user' : `Set a user ${status}; every session ends`,
       request: { params: IdParam },
       responses: { 200: jsonContent(UserResponse, 'The user'), ...errorResponses(401, 403, 404) },

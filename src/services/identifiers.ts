@@ -1,6 +1,7 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js/mobile'
 import type { Config } from '../config'
 import { AppError } from '../errors'
+import { lru } from '../lib/lru'
 
 /** A phone number in E.164 form, as stored and returned. */
 export type E164 = string & { readonly __brand: 'E164' }
@@ -13,18 +14,17 @@ interface ValidPhone {
 // Parsing and validating a number walks libphonenumber's metadata: about 0.2 ms in a Worker that
 // has not warmed the code up, on every login, code request and verify of a phone. Valid numbers
 // are remembered per isolate (a bounded map, oldest forgotten first); invalid ones are not.
-const validPhones = new Map<string, ValidPhone>()
 export const VALID_PHONES_REMEMBERED = 1000
+const validPhones = lru<string, ValidPhone>({ max: VALID_PHONES_REMEMBERED })
 
 /** A valid mobile number (no extension) in E.164 and its country, or undefined. */
 export function validMobile(input: string, defaultCountry?: string): ValidPhone | undefined {
   const key = `${defaultCountry ?? ''}|${input}`
-  const known = validPhones.get(key)
+  const known = validPhones.peek(key)
   if (known) return known
   const parsed = input.length <= 40 ? parsePhoneNumberFromString(input, { defaultCountry: defaultCountry as never }) : undefined
   if (!parsed?.isValid() || parsed.ext) return undefined
   const valid = { number: parsed.number as E164, country: parsed.country }
-  if (validPhones.size >= VALID_PHONES_REMEMBERED) validPhones.delete(validPhones.keys().next().value as string)
   validPhones.set(key, valid)
   return valid
 }

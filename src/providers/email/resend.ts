@@ -1,4 +1,4 @@
-import { expectOk, PROVIDER_TIMEOUT_MS } from '../delivery'
+import { expectOk, postToProvider } from '../delivery'
 import type { EmailSender } from './sender'
 
 export interface ResendConfig {
@@ -15,12 +15,8 @@ export function resendEmailSender(cfg: ResendConfig, fetchFn: typeof fetch = fet
   return {
     name: 'resend',
     async send({ to, subject, html, text }) {
-      const res = await fetchFn(url, {
-        method: 'POST',
-        headers: { authorization, 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify({ from: cfg.from, to: [to], subject, html, text }),
-        signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
-      })
+      const body = { from: cfg.from, to: [to], subject, html, text }
+      const res = await postToProvider(fetchFn, { url, body, authorization })
       await expectOk('resend', res)
     },
   }

@@ -1,4 +1,4 @@
-import { expectOk, PROVIDER_TIMEOUT_MS } from '../delivery'
+import { expectOk, postToProvider } from '../delivery'
 import type { EmailSender } from './sender'
 
 export interface SendgridConfig {
@@ -36,12 +36,7 @@ export function sendgridEmailSender(cfg: SendgridConfig, fetchFn: typeof fetch =
           { type: 'text/html', value: html },
         ],
       }
-      const res = await fetchFn(url, {
-        method: 'POST',
-        headers: { authorization, 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
-      })
+      const res = await postToProvider(fetchFn, { url, body, authorization })
       await expectOk('sendgrid', res)
     },
   }

@@ -1,4 +1,4 @@
-import { expectOk, PROVIDER_TIMEOUT_MS } from '../delivery'
+import { expectOk, postToProvider } from '../delivery'
 import { msisdn, type SmsSender } from './sender'
 
 export interface InfobipConfig {
@@ -20,12 +20,7 @@ export function infobipSmsSender(cfg: InfobipConfig, fetchFn: typeof fetch = fet
     name: 'infobip',
     async send(to, text) {
       const body = { messages: [{ destinations: [{ to: msisdn(to) }], from: msisdn(cfg.sender), text }] }
-      const res = await fetchFn(url, {
-        method: 'POST',
-        headers: { authorization, 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(body),
-        signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
-      })
+      const res = await postToProvider(fetchFn, { url, body, authorization })
       await expectOk('infobip', res)
     },
   }

@@ -1,4 +1,4 @@
-import { expectOk, PROVIDER_TIMEOUT_MS } from '../delivery'
+import { expectOk, postToProvider } from '../delivery'
 import type { SmsSender } from './sender'
 
 export interface TwilioConfig {
@@ -19,12 +19,7 @@ export function twilioSmsSender(cfg: TwilioConfig, fetchFn: typeof fetch = fetch
       const form = new URLSearchParams({ To: to, Body: text })
       if (cfg.messagingServiceSid) form.set('MessagingServiceSid', cfg.messagingServiceSid)
       else if (cfg.from) form.set('From', cfg.from)
-      const res = await fetchFn(url, {
-        method: 'POST',
-        headers: { authorization, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: form.toString(),
-        signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
-      })
+      const res = await postToProvider(fetchFn, { url, body: form, authorization })
       await expectOk('twilio', res)
     },
   }

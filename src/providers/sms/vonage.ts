@@ -1,4 +1,4 @@
-import { DeliveryError, expectOk, PROVIDER_TIMEOUT_MS } from '../delivery'
+import { DeliveryError, expectOk, postToProvider } from '../delivery'
 import { msisdn, type SmsSender } from './sender'
 
 export interface VonageConfig {
@@ -28,12 +28,7 @@ export function vonageSmsSender(cfg: VonageConfig, fetchFn: typeof fetch = fetch
         to: msisdn(to),
         text,
       })
-      const res = await fetchFn(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body: form.toString(),
-        signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
-      })
+      const res = await postToProvider(fetchFn, { url, body: form })
       if (!res.ok) return await expectOk('vonage', res) // throws: a non-2xx answer
       const failed = failedStatus(await res.json().catch(() => null))
       if (failed !== undefined) throw new DeliveryError(`vonage answered status ${failed}`)

@@ -3,6 +3,7 @@ import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import type { UserPatch } from '../../storage/repos/users'
+import { MINUTE_MS } from '../../time'
 import { audit } from '../audit'
 import { deliverOtp, invalidCode, reserveOtp, verifyOtp } from '../otp'
 import { type ClientInfo, isLiveSession } from '../sessions'
@@ -18,7 +19,7 @@ import { toUserView, type UserView } from './view'
  */
 
 /** How recent a passwordless account's sign-in must be to change its email or phone. */
-export const RECENT_SIGN_IN_MS = 5 * 60_000
+export const RECENT_SIGN_IN_MS = 5 * MINUTE_MS
 
 const invalidToken = () => new AppError('invalid_token', 'The access token is invalid, expired or revoked')
 

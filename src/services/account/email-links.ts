@@ -6,6 +6,7 @@ import { AppError } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import type { LinkPurpose } from '../../storage/repos/link-tokens'
 import { type NoticeKind, noticeEmail } from '../../templates/email'
+import { HOUR_MS, MINUTE_MS } from '../../time'
 import { audit } from '../audit'
 import { deliverOtp, reserveOtp, verifyOtp } from '../otp'
 import { assertPasswordAllowed, endResetCredentials, scryptParams } from '../passwords'
@@ -13,7 +14,6 @@ import { type ClientInfo, revokeUserSessions } from '../sessions'
 import { promotePending } from './pending-contact'
 import { toUserView, type UserView } from './view'
 
-const HOUR_MS = 3_600_000
 const LINKS: Record<LinkPurpose, { path: string; ttlMs: number }> = {
   email_verify: { path: '/api/v1/auth/email/verify', ttlMs: 24 * HOUR_MS },
   password_reset: { path: '/api/v1/auth/email/reset', ttlMs: HOUR_MS },
@@ -37,7 +37,7 @@ export async function createLink(
   const now = deps.now()
   const { path, ttlMs } = LINKS[purpose]
   await deps.linkTokens.issue({ hash, purpose, userId, email, createdAt: now, expiresAt: now + ttlMs }, opts)
-  return { url: `${deps.config.PUBLIC_URL.replace(/\/$/, '')}${path}?token=${token}`, hash, minutes: ttlMs / 60_000 }
+  return { url: `${deps.config.PUBLIC_URL.replace(/\/$/, '')}${path}?token=${token}`, hash, minutes: ttlMs / MINUTE_MS }
 }
 
 /**

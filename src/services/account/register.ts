@@ -3,6 +3,7 @@ import { AppError } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import { audit } from '../audit'
 import { normalizeEmail, parsePhone } from '../identifiers'
+import { groupOf } from '../limits'
 import {
   accepted,
   type Channel,
@@ -59,7 +60,7 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
   const taken = () => (phone ? phoneTaken() : emailTaken())
   // The request limit, the send limits, the reservation and the holders of the phone and email:
   // one round trip. The older code stays open until this registration is accepted: a refused one must not kill it.
-  const request: CodeRequest = { purpose: 'register', to, client, requestGroup: 'register' }
+  const request: CodeRequest = { purpose: 'register', to, client, requestGroup: groupOf('POST /auth/register') }
   const challenge = challengeFor(deps, request)
   const { reserved, holders } = await deps.registrations.begin({ phone, email, reserve: challenge })
   const { primary, emailHolder } = holdersOf(holders, phone, email)

@@ -1,8 +1,7 @@
 import type { Deps } from '../../deps'
 import { AppError, retryAfterSeconds } from '../../errors'
 import { type Hit, type HitRow, toHit } from '../../storage/repos/rate-limits'
-
-const MINUTE_MS = 60_000
+import { MINUTE_MS } from '../../time'
 
 /**
  * The bucket a client address is counted in: an IPv4 address itself, an IPv6 address by its /64.
@@ -23,6 +22,63 @@ export function ipBucket(ip: string): string {
     .join(':')}::/64`
 }
 
+/**
+ * Where an endpoint's per-IP request limit is counted: by the `rateLimit` middleware before
+ * validation (`route`), or in the same D1 round trip as the endpoint's first storage intent
+ * (`intent`: the service passes `requestCounter(deps, groupOf(endpoint), ip)` to it, one round
+ * trip fewer). `none`: no per-IP request limit (signed-in endpoints, limited by their session).
+ */
+export type CountedIn = 'route' | 'intent' | 'none'
+
+/** The groups of endpoints that share one per-IP request counter (`req:<group>:<ip bucket>`). */
+export type RequestGroup = 'register' | 'verify' | 'login' | 'reset' | 'refresh' | 'email-link'
+
+interface RequestLimit {
+  group: RequestGroup | null
+  countedIn: CountedIn
+}
+
+const route = <G extends RequestGroup>(group: G) => ({ group, countedIn: 'route' as const })
+const intent = <G extends RequestGroup>(group: G) => ({ group, countedIn: 'intent' as const })
+const signedIn = { group: null, countedIn: 'none' as const }
+
+/**
+ * Every endpoint under /api/v1/auth that takes a request (every POST, and the link pages), its
+ * request-limit group and where the group is counted: once per request, in exactly one place.
+ * test/integration/request-limits.test.ts holds every POST route of the app to this table.
+ */
+export const REQUEST_LIMITS = {
+  'POST /auth/register': intent('register'), // with the send limits and the reservation
+  'POST /auth/verify': intent('verify'), // with the code's challenge row
+  'POST /auth/login': intent('login'), // with the lockout rows and the account (use_otp: with the send)
+  'POST /auth/token': intent('login'), // password grant as /login; refresh grant before refreshing (which counts refresh too)
+  'POST /auth/reset-password': intent('reset'), // with the send limits and the reservation
+  'POST /auth/refresh': intent('refresh'), // with the rotation
+  'POST /auth/confirm-reset': route('verify'),
+  'GET /auth/email/verify': route('email-link'),
+  'POST /auth/email/verify': route('email-link'),
+  'GET /auth/email/reset': route('email-link'),
+  'POST /auth/email/reset': route('email-link'),
+  'POST /auth/change-password': signedIn,
+  'POST /auth/logout': signedIn,
+  'POST /auth/email/verify-request': signedIn,
+} as const satisfies Record<string, RequestLimit>
+
+type Limits = typeof REQUEST_LIMITS
+/** The endpoints whose service counts their group in its first storage intent. */
+export type IntentEndpoint = { [E in keyof Limits]: Limits[E]['countedIn'] extends 'intent' ? E : never }[keyof Limits]
+
+/** The request-limit group an `intent` endpoint's service counts. */
+export const groupOf = <E extends IntentEndpoint>(endpoint: E): Limits[E]['group'] => REQUEST_LIMITS[endpoint].group
+
+/** The group the route middleware counts for `METHOD /path` (path under /api/v1; HEAD as GET), if any. */
+export function routeCountedGroup(method: string, path: string): RequestGroup | undefined {
+  const limit: RequestLimit | undefined = (REQUEST_LIMITS as Record<string, RequestLimit>)[
+    `${method === 'HEAD' ? 'GET' : method} ${path}`
+  ]
+  return limit?.countedIn === 'route' && limit.group ? limit.group : undefined
+}
+
 /** 429 `rate_limited` for a client over a group's per-IP request limit. */
 export const limited = (hit: Pick<Hit, 'resetInMs'>) =>
   new AppError('rate_limited', 'Too many requests from this address; slow down', {
@@ -33,7 +89,7 @@ export const limited = (hit: Pick<Hit, 'resetInMs'>) =>
  * Requests per client IP per minute on one group of endpoints (login, verify, reset, token):
  * an atomic D1 counter, so the limit holds across isolates. 429 `rate_limited` with Retry-After.
  */
-export async function limitIpRequests(deps: Deps, group: string, ip: string): Promise<void> {
+export async function limitIpRequests(deps: Deps, group: RequestGroup, ip: string): Promise<void> {
   const hit = await deps.rateLimits.hit(`req:${group}:${ipBucket(ip)}`, MINUTE_MS, deps.now())
   if (hit.count > deps.config.AUTH_REQUESTS_PER_IP_PER_MINUTE) throw limited(hit)
 }
@@ -45,7 +101,7 @@ export interface RequestCounter {
 }
 
 /** A group's per-IP counter, for a caller that hits it in a D1 batch of its own. */
-export function requestCounter(deps: Deps, group: string, ip: string): RequestCounter {
+export function requestCounter(deps: Deps, group: RequestGroup, ip: string): RequestCounter {
   return { key: `req:${group}:${ipBucket(ip)}`, windowMs: MINUTE_MS, max: deps.config.AUTH_REQUESTS_PER_IP_PER_MINUTE }
 }
 

@@ -1,6 +1,6 @@
 import type { Deps } from '../../deps'
 import type { UserRow } from '../../storage/db/schema'
-import { refundSmsBudget } from '../limits'
+import { type RequestGroup, refundSmsBudget } from '../limits'
 import type { ClientInfo } from '../sessions'
 import { type DeliveryExtras, deliverOtp, storeUnsentOtp } from './deliver'
 import type { Destination, OtpPurpose } from './destination'
@@ -11,7 +11,7 @@ export interface BackgroundOtp {
   to: Destination
   client: ClientInfo
   /** The endpoint's per-IP request limit, counted in the send batch (`reserveOtpForRequest`). */
-  requestGroup: string
+  requestGroup: RequestGroup
   /** Whether the account holding `to` (if any) gets a code. */
   shouldSend: (user: UserRow | undefined) => boolean
   /** What the message carries besides the code (an email's one-time link). */

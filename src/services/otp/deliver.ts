@@ -2,6 +2,7 @@ import { bytesToBase64 } from '../../crypto/encoding'
 import { newId, randomDigits } from '../../crypto/random'
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
+import { log } from '../../log'
 import { withOneRetry } from '../../providers/delivery'
 import { codeEmail } from '../../templates/email'
 import { audit } from '../audit'
@@ -28,14 +29,7 @@ async function sendSms(deps: Deps, r: Reservation, text: string): Promise<void> 
   } catch (err) {
     const fallback = deps.smsFallback
     if (!fallback) throw err
-    console.error(
-      JSON.stringify({
-        level: 'warn',
-        msg: 'sms provider failed; using fallback',
-        provider: deps.sms.name,
-        fallback: fallback.name,
-      }),
-    )
+    log.warn('sms provider failed; using fallback', { provider: deps.sms.name, fallback: fallback.name })
     await withOneRetry(() => fallback.send(r.to.address as E164, text))
     audit(deps, {
       type: 'sms_fallback_used',
@@ -84,7 +78,7 @@ export async function deliverOtp(deps: Deps, r: Reservation, extras: DeliveryExt
     }
   } catch (err) {
     await Promise.all([deps.otpChallenges.release(r.id), r.to.channel === 'sms' ? refundSms(deps, r.to.address) : null])
-    console.error(JSON.stringify({ msg: 'otp delivery failed', channel: r.to.channel, error: String(err) }))
+    log.error('otp delivery failed', { channel: r.to.channel, error: String(err) })
     audit(deps, {
       type: 'otp_send_failed',
       subjectId: userId,

@@ -4,11 +4,13 @@ import { AppError, retryAfterSeconds } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import type { ReserveInput, ReserveResult } from '../../storage/repos/otp-challenges'
 import type { Hit } from '../../storage/repos/rate-limits'
+import { HOUR_MS } from '../../time'
 import {
   assertSmsRangeLimits,
   assertUnderRequestLimit,
   ipBucket,
   limited,
+  type RequestGroup,
   refundSmsBudget,
   requestCounter,
   SMS_CHARGE_WINDOW_MS,
@@ -17,15 +19,13 @@ import {
 import type { ClientInfo } from '../sessions'
 import { type Destination, destinationKey, type OtpPurpose } from './destination'
 
-const HOUR_MS = 3_600_000
-
 /** A code to send: what for, where to, from whom. */
 export interface CodeRequest {
   purpose: OtpPurpose
   to: Destination
   client: ClientInfo
   /** The endpoint's per-IP request limit, counted first with the reservation (over it, nothing else is). */
-  requestGroup?: string
+  requestGroup?: RequestGroup
 }
 
 export interface Reservation {
@@ -115,7 +115,7 @@ export async function reserveOtp(deps: Deps, request: CodeRequest): Promise<Rese
  */
 export async function reserveOtpForRequest(
   deps: Deps,
-  request: CodeRequest & { requestGroup: string },
+  request: CodeRequest & { requestGroup: RequestGroup },
 ): Promise<{ reservation: Reservation; holder: UserRow | undefined }> {
   const challenge = challengeFor(deps, request)
   const limit = requestCounter(deps, request.requestGroup, request.client.ip)

@@ -4,6 +4,7 @@ import { AppError } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import { createLink, sendNotice } from '../account'
 import { audit } from '../audit'
+import { groupOf } from '../limits'
 import {
   checkOtp,
   consumeOtp,
@@ -34,7 +35,7 @@ export function requestPasswordReset(deps: Deps, input: IdentifierInput, client:
     purpose: 'reset',
     to,
     client,
-    requestGroup: 'reset',
+    requestGroup: groupOf('POST /auth/reset-password'),
     shouldSend: (user) => user?.status === 'active' && isVerifiedAddress(user, to),
     // By email, the code comes with a one-time link to the reset page.
     extrasFor: async (user) => {

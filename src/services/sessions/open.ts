@@ -4,6 +4,7 @@ import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
 import type { DeviceRow, SessionRow, UserRow } from '../../storage/db/schema'
 import type { NewSession } from '../../storage/repos/sessions'
+import { DAY_MS } from '../../time'
 import { toUserView, type UserView } from '../account'
 import { type AuditEvent, audit, auditRow } from '../audit'
 import { effectivePermissions } from '../iam'
@@ -67,7 +68,7 @@ export async function newSession(deps: Deps, userId: string, client: ClientInfo)
       refreshHash: await sha256Hex(refreshToken),
       createdAt: now,
       lastUsedAt: now,
-      expiresAt: now + deps.config.REFRESH_TOKEN_EXPIRE_DAYS * 86_400_000,
+      expiresAt: now + deps.config.REFRESH_TOKEN_EXPIRE_DAYS * DAY_MS,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
       ip: client.ip,
     },

@@ -3,7 +3,7 @@ import { randomToken } from '../../crypto/random'
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
 import { audit } from '../audit'
-import { assertUnderRequestLimit, requestCounter } from '../limits'
+import { assertUnderRequestLimit, groupOf, requestCounter } from '../limits'
 import { assertCanSignIn, type ClientInfo, revokeSession, type TokenResponse, tokenResponse } from './open'
 
 const invalidRefresh = () => new AppError('invalid_token', 'The refresh token is invalid, expired or revoked')
@@ -20,7 +20,7 @@ export async function refreshSession(deps: Deps, refreshToken: string, client: C
   const oldHash = await sha256Hex(refreshToken)
   const next = randomToken(32)
   // The per-IP limit is counted in the rotation's own round trip; over it, nothing rotates.
-  const limit = requestCounter(deps, 'refresh', client.ip)
+  const limit = requestCounter(deps, groupOf('POST /auth/refresh'), client.ip)
   const rotation = await deps.sessions.rotate({ oldHash, newHash: await sha256Hex(next), now, limit })
   assertUnderRequestLimit(deps, rotation.limit, now)
   const { swapped } = rotation

@@ -3,9 +3,9 @@ import type { Deps } from '../../deps'
 import type { UserRow } from '../../storage/db/schema'
 import type { OtpCodeEntry } from '../../storage/kv/otp-codes'
 import type { SignInPurpose } from '../../storage/repos/code-sign-in'
-import { DAY_MS } from '../../storage/repos/otp-challenges'
+import { DAY_MS } from '../../time'
 import { auditRow } from '../audit'
-import { assertUnderRequestLimit, requestCounter } from '../limits'
+import { assertUnderRequestLimit, groupOf, requestCounter } from '../limits'
 import type { Destination, OtpPurpose } from '../otp'
 import {
   destinationKey,
@@ -110,7 +110,7 @@ async function tryCodes(deps: Deps, a: Attempt, sent: SentCode[], countLimit: bo
   const signUp = created && deps.config.OTP_SIGNUP && a.to.channel === 'sms'
   const session = await newSession(deps, userId, a.client)
   const result = await deps.codeSignIn.verify({
-    limit: requestCounter(deps, 'verify', a.client.ip),
+    limit: requestCounter(deps, groupOf('POST /auth/verify'), a.client.ip),
     countLimit,
     channel: a.to.channel,
     address: a.to.address,
@@ -159,7 +159,7 @@ async function noCode(deps: Deps, a: Attempt): Promise<never> {
   const now = deps.now()
   const failKey = failKeyOf(a.destination, a.client.ip)
   const { limit, failures } = await deps.codeSignIn.countGuess({
-    limit: requestCounter(deps, 'verify', a.client.ip),
+    limit: requestCounter(deps, groupOf('POST /auth/verify'), a.client.ip),
     failKey,
     now,
   })

@@ -2,6 +2,7 @@ import type { Deps } from '../../deps'
 import { AppError, retryAfterSeconds } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import type { Admission, AttemptKeys, BeginInput, LockRow } from '../../storage/repos/password-attempts'
+import { DAY_MS } from '../../time'
 import { assertUnderRequestLimit, ipBucket, type RequestCounter, turnstileAccepts } from '../limits'
 import type { ClientInfo } from '../sessions'
 import { type Attempt, admitted, waitForSettle } from './in-flight'
@@ -20,7 +21,7 @@ import { type Attempt, admitted, waitForSettle } from './in-flight'
  * waits for their outcome and asks again, so concurrent right passwords are never refused.
  */
 
-const KNOWN_BUCKET_MS = 30 * 86_400_000
+const KNOWN_BUCKET_MS = 30 * DAY_MS
 /** How long an attempt may wait for those in flight before it is refused (429, retry in 1 s). */
 const WAIT_BUDGET_MS = 3_000
 

@@ -2,7 +2,7 @@ import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
 import { audit } from '../audit'
 import { normalizeUsername } from '../identifiers'
-import { requestCounter } from '../limits'
+import { groupOf, requestCounter } from '../limits'
 import { type Destination, destinationKey, destinationOf, type IdentifierInput, requestOtpInBackground } from '../otp'
 import { checkPassword } from '../passwords'
 import { assertCanSignIn, type ClientInfo, startSession, type TokenResponse } from '../sessions'
@@ -45,7 +45,7 @@ export async function loginWithPassword(
   const { attempt, user } = await beginAttempt(deps, {
     identifier,
     client,
-    limit: requestCounter(deps, 'login', client.ip),
+    limit: requestCounter(deps, groupOf('POST /auth/login'), client.ip),
     lookup,
     turnstileToken: input.turnstile_token,
   })
@@ -76,7 +76,7 @@ export function requestLoginOtp(deps: Deps, input: IdentifierInput, client: Clie
     purpose: 'login',
     to,
     client,
-    requestGroup: 'login',
+    requestGroup: groupOf('POST /auth/login'),
     shouldSend: (user) => {
       if (!user) return deps.config.OTP_SIGNUP && to.channel === 'sms'
       // An email nobody proved may be someone else's inbox: its code would sign them into this

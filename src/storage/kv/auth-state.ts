@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { type Lru, lru } from '../../lib/lru'
 
 /**
  * What the auth middleware needs on every request, read in ONE KV operation (a bulk get):
@@ -34,7 +35,6 @@ export interface AuthState {
 }
 
 interface Memo {
-  at: number
   state: AuthState
 }
 
@@ -70,9 +70,9 @@ export function authStateStore(
       await kv.put(key, value, opts)
     }
   }
-  // userId → sessionId → what KV said. A Map keeps insertion order: re-inserting a user on each
-  // read makes the first key the least recently read.
-  const memo = new Map<string, Map<string, Memo>>()
+  // userId → sessionId → what KV said, for memoMs: users forgotten least recently read first,
+  // a user's sessions oldest remembered first.
+  const memo = lru<string, Lru<string, Memo>>({ max: MEMO_USERS })
   // Bumped by every write: a lookup that raced a write does not remember what it read.
   let generation = 0
 
@@ -88,26 +88,17 @@ export function authStateStore(
     forget(userId)
   }
 
-  /** The user's sessions, re-inserted last: the most recently used. */
-  function touch(userId: string, sessions: Map<string, Memo>) {
-    memo.delete(userId)
-    memo.set(userId, sessions)
-  }
-
   /** The isolate's copies of a user's sessions take a new profile. */
   function setProfile(userId: string, profile: unknown) {
     generation++
-    for (const m of memo.get(userId)?.values() ?? []) m.state = { ...m.state, profile }
+    for (const m of memo.peek(userId)?.values() ?? []) m.state = { ...m.state, profile }
   }
 
   function remember(userId: string, sessionId: string, state: AuthState) {
     if (memoMs <= 0) return
-    const sessions = memo.get(userId) ?? new Map<string, Memo>()
-    touch(userId, sessions)
-    sessions.delete(sessionId)
-    sessions.set(sessionId, { at: clock(), state })
-    if (sessions.size > MEMO_SESSIONS_PER_USER) sessions.delete(sessions.keys().next().value as string)
-    if (memo.size > MEMO_USERS) memo.delete(memo.keys().next().value as string)
+    const sessions = memo.peek(userId) ?? lru<string, Memo>({ max: MEMO_SESSIONS_PER_USER, ttlMs: memoMs, clock })
+    memo.set(userId, sessions) // the most recently read user
+    sessions.set(sessionId, { state })
   }
 
   return {
@@ -116,10 +107,9 @@ export function authStateStore(
     markSession: (userId: string, sessionId: string) => writing(userId, putMark(sessionKey(sessionId), '1')),
 
     async lookup(userId: string, sessionId: string): Promise<AuthState> {
-      const sessions = memo.get(userId)
-      const known = sessions?.get(sessionId)
-      if (sessions && known && clock() - known.at < memoMs) {
-        touch(userId, sessions)
+      const known = memo.peek(userId)?.peek(sessionId) // unexpired only
+      if (known) {
+        memo.get(userId) // the most recently read user
         return known.state
       }
       const before = generation

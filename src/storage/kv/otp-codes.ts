@@ -1,4 +1,6 @@
 import { z } from 'zod'
+import { lru } from '../../lib/lru'
+import { SECOND_MS } from '../../time'
 
 // `uid`: the account the code was sent to, when there was one (lets verify sign it in in one D1 batch).
 const Entry = z.object({ id: z.string(), mac: z.string(), uid: z.string().optional() })
@@ -23,26 +25,19 @@ export interface OtpCodesOptions {
  * the D1 challenge decides, and a caller whose recalled challenge did not take the guess reads KV.
  */
 export function otpCodesStore(kv: KVNamespace, { clock = Date.now }: OtpCodesOptions = {}) {
-  const written = new Map<string, { entry: OtpCodeEntry; expiresAt: number }>()
+  const written = lru<string, OtpCodeEntry>({ max: MEMO_CODES, clock })
 
   return {
     async put(purpose: string, destination: string, entry: OtpCodeEntry, ttlSeconds: number) {
       const k = key(purpose, destination)
       written.delete(k)
       await kv.put(k, JSON.stringify(entry), { expirationTtl: Math.max(60, ttlSeconds) })
-      written.delete(k) // re-inserted last: a Map keeps insertion order, so the first key is the oldest
-      written.set(k, { entry, expiresAt: clock() + ttlSeconds * 1000 })
-      if (written.size > MEMO_CODES) written.delete(written.keys().next().value as string)
+      written.set(k, entry, ttlSeconds * SECOND_MS) // the newest; past MEMO_CODES the oldest goes
     },
 
     /** The entry this isolate wrote last for (purpose, destination), while unexpired; no I/O. */
     recall(purpose: string, destination: string): OtpCodeEntry | null {
-      const k = key(purpose, destination)
-      const memo = written.get(k)
-      if (!memo) return null
-      if (memo.expiresAt > clock()) return memo.entry
-      written.delete(k)
-      return null
+      return written.peek(key(purpose, destination)) ?? null
     },
 
     /** Drops the isolate's copy (its challenge is used, or proved stale). */

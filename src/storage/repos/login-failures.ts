@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm'
+import { DAY_MS } from '../../time'
 import { type BatchStatement, once, preparedSql } from '../db/prepared'
 
-const DAY_MS = 86_400_000
 /** An attempt still "being checked" after this long died with its isolate: its slot is forgotten. */
 export const IN_FLIGHT_TTL_MS = 15_000
 

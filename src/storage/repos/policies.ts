@@ -1,6 +1,7 @@
-import { desc, eq, inArray, lt } from 'drizzle-orm'
+import { eq, inArray } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { type PolicyRow, policies, userPolicies } from '../db/schema'
+import { newestFirst } from './pages'
 
 export type NewPolicy = typeof policies.$inferInsert
 
@@ -12,14 +13,7 @@ export function policiesRepo(db: Db) {
       ids.length === 0 ? Promise.resolve([]) : db.select().from(policies).where(inArray(policies.id, ids)).all(),
 
     /** Newest first; `cursor` is the last id of the previous page. */
-    page: (limit: number, cursor?: string): Promise<PolicyRow[]> =>
-      db
-        .select()
-        .from(policies)
-        .where(cursor ? lt(policies.id, cursor) : undefined)
-        .orderBy(desc(policies.id))
-        .limit(limit)
-        .all(),
+    page: newestFirst(db, policies, policies.id),
 
     update: (id: string, patch: Partial<Omit<NewPolicy, 'id' | 'createdAt'>>) =>
       db.update(policies).set(patch).where(eq(policies.id, id)).returning().get(),

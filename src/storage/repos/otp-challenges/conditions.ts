@@ -1,7 +1,9 @@
 import { and, eq, gt, isNull, type Placeholder, sql } from 'drizzle-orm'
+import { DAY_MS } from '../../../time'
 import { otpChallenges } from '../../db/schema'
 
-export const DAY_MS = 86_400_000
+export { DAY_MS }
+
 const t = otpChallenges
 
 export type Value<T> = T | Placeholder
