@@ -126,9 +126,9 @@ export const auth = router
       tags,
       summary: 'Change the password; every other session is revoked',
       security: SECURITY,
-      middleware: [requireAuth, requireLiveSession] as const,
+      middleware: [rateLimit('account'), requireAuth, requireLiveSession] as const,
       request: { body: jsonBody(ChangePasswordBody) },
-      responses: { 200: jsonContent(MessageResponse, 'Password changed'), ...errorResponses(400, 401) },
+      responses: { 200: jsonContent(MessageResponse, 'Password changed'), ...errorResponses(400, 401, 429) },
     }),
     async (c) => {
       const { userId, sessionId } = c.var.auth

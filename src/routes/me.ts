@@ -1,5 +1,6 @@
 import { createRoute } from '@hono/zod-openapi'
 import { requireAuth, requireLiveSession } from '../middleware/auth'
+import { rateLimit } from '../middleware/rate-limit'
 import { requireTurnstile } from '../middleware/turnstile'
 import { TurnstileOnlyBody } from '../schemas/auth'
 import { errorResponses, jsonBody, jsonContent, MessageResponse, SECURITY } from '../schemas/fields'
@@ -26,6 +27,12 @@ const sensitive = requireLiveSession
 const router = newRouter()
 // SPEC §5 bot defence: it texts a code; checked before anything else, authentication included.
 router.use('/phone/verify-request', requireTurnstile())
+// A new email or phone gets a code and a link (SPEC §5): the same check, before anything else.
+router.on(
+  'PATCH',
+  '/',
+  requireTurnstile((body) => 'email' in body || 'phone' in body),
+)
 router.use('*', requireAuth)
 
 /** Chained, so `hono/client` sees every route's request and response types. */
@@ -90,7 +97,8 @@ export const me = router
       path: '/',
       tags,
       security,
-      middleware: sensitive,
+      // Per-IP limit before the password is hashed (a token holder cannot hash without bound).
+      middleware: [rateLimit('account'), sensitive] as const,
       summary: 'Delete the account (password required); every session ends',
       request: { body: jsonBody(DeleteMeBody) },
       responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401, 403, 429) },

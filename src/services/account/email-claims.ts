@@ -17,6 +17,18 @@ export function emailIsTaken(holder: UserRow | undefined): boolean {
   return holder.emailVerified || isStaff(holder.role) || (!holder.phone && !holder.username)
 }
 
+/** An account holding a phone or email, and whether a `register` code sent for it (as it is) still lives. */
+export interface Held {
+  user: UserRow
+  liveCode: number
+}
+
+/**
+ * A pending registration whose `register` code is still unexpired: its phone and email are not
+ * taken over, by a registration (SPEC §6.1) nor by another account's change (SPEC §6.2).
+ */
+export const isLivePending = (h: Held) => h.user.status === 'pending' && h.liveCode === 1
+
 /**
  * Takes an unproven email from the accounts holding it (see `emailIsTaken`), before `keep`
  * stores it: their cached profiles are dropped, and each loss is audited.

@@ -9,7 +9,7 @@ import { normalizeEmail, parsePhone } from '../identifiers'
 import { type Channel, type Destination, deliverOtp, type Reservation, releaseOtp, reserveWith } from '../otp'
 import { assertPasswordAllowed, checkPassword, scryptParams } from '../passwords'
 import type { ClientInfo } from '../sessions'
-import { emailIsTaken, forgetReleased } from './email-claims'
+import { emailIsTaken, forgetReleased, type Held, isLivePending } from './email-claims'
 
 export interface RegisterInput {
   name?: string | undefined
@@ -29,12 +29,6 @@ export interface RegisterResult {
 
 const phoneTaken = () => new AppError('phone_taken', 'This phone number is already registered')
 const emailTaken = () => new AppError('email_taken', 'This email is already registered')
-
-/** An account holding the phone or email, and whether a code sent for it (as it is) still lives. */
-interface Held {
-  user: UserRow
-  liveCode: number
-}
 
 /**
  * Creates a pending account (or replaces a pending one whose codes have all expired) and sends
@@ -118,8 +112,6 @@ function holdersOf(held: Held[], phone: string | null, email: string | null) {
       : undefined
   return { primary, emailHolder: byEmail && byEmail !== primary ? byEmail : undefined }
 }
-
-const isLivePending = (h: Held) => h.user.status === 'pending' && h.liveCode === 1
 
 const settled = (deps: Deps, r: Reservation) => ({
   id: r.id,

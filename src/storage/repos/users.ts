@@ -111,6 +111,11 @@ export function usersRepo(db: Db) {
      * for it (as it is now) is still unexpired (SPEC §6.1: such an account is not replaced).
      */
     registrationStatement: (phone: string | null, email: string | null, now: number) => registration()({ phone, email, now }),
+    /** `registrationStatement`, read on its own (a contact change's confirmation, SPEC §6.2). */
+    async registrationHolders(phone: string | null, email: string | null, now: number) {
+      const [held] = await runBatch(db.$client, [registration()({ phone, email, now })])
+      return held
+    },
 
     /**
      * Writes a registration in one D1 batch: takes `claimEmail` from the accounts holding it
@@ -246,6 +251,19 @@ export function usersRepo(db: Db) {
         .returning()
         .get()
     },
+
+    /**
+     * Deletes the pending registration holding `phone` once its `register` code has expired (a
+     * phone change confirmed by its code takes it over, SPEC §6.2); one conditional statement, so a
+     * registration renewed meanwhile is kept.
+     */
+    releaseStalePendingPhone: (phone: string, exceptId: string, now: number) =>
+      db
+        .delete(users)
+        .where(
+          and(eq(users.phone, phone), ne(users.id, exceptId), eq(users.status, 'pending'), sql`NOT ${liveRegisterCode(now)}`),
+        )
+        .run(),
 
     /** Sets the password hash only if it is still `expected` (no lost update when two logins rehash). */
     replacePasswordHash: (id: string, expected: string, next: string) =>
