@@ -10,7 +10,7 @@ import { assertHuman } from '../services/limits'
 export function requireTurnstile(when: (body: Record<string, unknown>) => boolean = () => true) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const deps = c.var.deps
-    if (deps.config.TURNSTILE_SECRET_KEY !== undefined && c.req.method === 'POST') {
+    if (deps.config.TURNSTILE_SECRET_KEY !== undefined && (c.req.method === 'POST' || c.req.method === 'PATCH')) {
       // parseJsonBody already read and checked the text; a non-object body has no token.
       const parsed: unknown = await c.req.json().catch(() => null)
       const body = parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : {}

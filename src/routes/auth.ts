@@ -108,7 +108,7 @@ export const auth = router
       summary: 'Change the password; every other session is revoked',
       middleware: [requireAuth, requireLiveSession] as const,
       request: { body: jsonBody(ChangePasswordBody) },
-      responses: { 200: jsonContent(MessageResponse, 'Password changed'), ...errorResponses(400, 401) },
+      responses: { 200: jsonContent(MessageResponse, 'Password changed'), ...errorResponses(400, 401, 429) },
     }),
     async (c) => {
       const { userId, sessionId } = c.var.auth

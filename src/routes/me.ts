@@ -1,4 +1,5 @@
 import { requireAuth, requireLiveSession } from '../middleware/auth'
+import { rateLimit } from '../middleware/rate-limit'
 import { requireTurnstile } from '../middleware/turnstile'
 import { TurnstileOnlyBody } from '../schemas/auth'
 import { errorResponses, jsonBody, jsonContent, MessageResponse } from '../schemas/fields'
@@ -25,6 +26,14 @@ const sensitive = requireLiveSession
 const router = newRouter()
 // SPEC §5 bot defence: it texts a code; checked before anything else, authentication included.
 router.use('/phone/verify-request', requireTurnstile())
+// A new email or phone gets a code and a link (SPEC §5): the same check, before anything else.
+router.on(
+  'PATCH',
+  '/',
+  requireTurnstile((body) => 'email' in body || 'phone' in body),
+)
+// The per-IP request limits REQUEST_LIMITS gives these routes (DELETE /me), before the password is hashed.
+router.use('*', rateLimit)
 router.use('*', requireAuth)
 
 /** Chained, so `hono/client` sees every route's request and response types. */

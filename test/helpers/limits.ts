@@ -10,11 +10,14 @@ export function retryAfter(res: Response): number {
 
 const digits = (n: number) => Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => String(b % 10)).join('')
 
+let nextPrefix = Number(digits(3))
+
 /**
- * A random number prefix (the E.164 number without its last 4 digits) of a Tunisian mobile:
- * `+2169` and 3 digits. Random, so tests of one file do not share a range by chance.
+ * A number prefix (the E.164 number without its last 4 digits) of a Tunisian mobile: `+2169` and
+ * 3 digits, a new one at each call (from a random start), so tests of one file (storage is per
+ * file) never share a range by chance: random ones collided about once in a hundred runs.
  */
-export const tnPrefix = () => `+2169${digits(3)}`
+export const tnPrefix = () => `+2169${String(nextPrefix++ % 1000).padStart(3, '0')}`
 
 /** A random Tunisian mobile number, in E.164. */
 export const tnMobile = () => `${tnPrefix()}${digits(4)}`

@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createApp } from '../../src/app'
 import { REQUEST_LIMITS } from '../../src/services/limits'
 import { call } from '../helpers/app'
-import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
+import { newEmail, newPhone, PASSWORD, signUp } from '../helpers/factories'
 import { newIp } from '../helpers/otp'
 import { outbox } from '../helpers/outbox'
 
@@ -27,7 +27,7 @@ async function groupsCounted(ip: string): Promise<Record<string, number>> {
 }
 
 /** A request each endpoint counts its limit for (a plausible body: intents count before deciding). */
-const requests: Record<keyof typeof REQUEST_LIMITS, { body?: () => unknown; form?: string; query?: string }> = {
+const requests: Record<keyof typeof REQUEST_LIMITS, { body?: () => unknown; form?: string; query?: string; signedIn?: true }> = {
   'POST /auth/register': { body: () => ({ phone: newPhone(), password: PASSWORD }) },
   'POST /auth/verify': { body: () => ({ phone: newPhone(), code: '123456' }) },
   'POST /auth/login': { body: () => ({ phone: newPhone(), password: PASSWORD }) },
@@ -42,13 +42,17 @@ const requests: Record<keyof typeof REQUEST_LIMITS, { body?: () => unknown; form
   'POST /auth/change-password': { body: () => ({ old_password: PASSWORD, new_password: `${PASSWORD}!` }) },
   'POST /auth/logout': { body: () => ({}) },
   'POST /auth/email/verify-request': { body: () => ({}) },
+  'DELETE /me': { body: () => ({ password: 'Not-The-Pass1' }) },
+  'PATCH /me': { body: () => ({ email: newEmail(), current_password: PASSWORD }), signedIn: true },
 }
 
-function send(endpoint: keyof typeof REQUEST_LIMITS, ip: string): Promise<Response> {
+async function send(endpoint: keyof typeof REQUEST_LIMITS, ip: string): Promise<Response> {
   const [method = '', path] = endpoint.split(' ')
   const r = requests[endpoint]
   if (r.form !== undefined) return call(method, `${API}${path}`, { body: r.form, headers: FORM, ip })
-  return call(method, `${API}${path}${r.query ?? ''}`, { json: r.body?.(), ip })
+  // A signed-in endpoint counted by its service: a token from elsewhere, so only the request itself counts here.
+  const token = r.signedIn ? (await signUp(box)).access_token : undefined
+  return call(method, `${API}${path}${r.query ?? ''}`, { json: r.body?.(), ip, ...(token ? { token } : {}) })
 }
 
 describe('the request-limit table', () => {

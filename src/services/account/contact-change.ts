@@ -5,11 +5,12 @@ import type { UserRow } from '../../storage/db/schema'
 import type { UserPatch } from '../../storage/repos/users'
 import { MINUTE_MS } from '../../time'
 import { audit } from '../audit'
-import { deliverOtp, invalidCode, reserveOtp, verifyOtp } from '../otp'
+import { groupOf } from '../limits'
+import { deliverOtp, invalidCode, releaseOtp, reserveOtp, reserveOtpForRequest, verifyOtp } from '../otp'
 import { type ClientInfo, isLiveSession } from '../sessions'
 import { assertReenteredPassword } from '../sign-in'
-import { sendEmailVerification } from './email-links'
-import { assertEmailFree, assertPhoneFree, promotePending } from './pending-contact'
+import { deliverEmailVerification } from './email-links'
+import { assertContactFreeNow, type NewContact, promotePending } from './pending-contact'
 import { toUserView, type UserView } from './view'
 
 /**
@@ -23,17 +24,21 @@ export const RECENT_SIGN_IN_MS = 5 * MINUTE_MS
 
 const invalidToken = () => new AppError('invalid_token', 'The access token is invalid, expired or revoked')
 
+/** 401 unless the session row is live in D1: a revoked session cannot move the account. */
+async function assertLiveSessionOf(deps: Deps, user: UserRow, sessionId: string): Promise<void> {
+  if (!isLiveSession(await deps.sessions.byId(sessionId), user.id, deps.now())) throw invalidToken()
+}
+
 /**
- * Re-authenticates a change of email or phone: the session row must be live in D1 (a revoked
- * session cannot move the account), and the password re-entered; an account without one must
- * have signed in within RECENT_SIGN_IN_MS. 403 `reauthentication_required` otherwise.
+ * Re-authenticates a change of email or phone: the password re-entered (counted like a login);
+ * an account without one must have signed in within RECENT_SIGN_IN_MS. 403
+ * `reauthentication_required` otherwise.
  */
-export async function assertCanMoveAccount(
+async function assertReauthenticated(
   deps: Deps,
   user: UserRow,
   r: { sessionId: string; password: string | undefined; client: ClientInfo },
 ): Promise<void> {
-  if (!isLiveSession(await deps.sessions.byId(r.sessionId), user.id, deps.now())) throw invalidToken()
   if (user.passwordHash) {
     if (r.password === undefined) {
       throw new AppError('reauthentication_required', 'Send current_password to change the email or phone')
@@ -54,9 +59,39 @@ export async function sendPhoneCode(deps: Deps, user: UserRow, phone: string, cl
 }
 
 /**
- * PATCH /me's email and phone: a new one is re-authenticated (`assertCanMoveAccount`), checked
- * free, sent a code (an email also a link; a failed send is a 503 before anything is stored) and
- * returned as the pending columns to store; the current one again drops the pending one.
+ * The sends of a change, reserved before anything costly: the per-IP `account` request limit and
+ * the send limits (cooldown, caps) in one D1 batch, then the email's reservation when both
+ * change. Throws 429 (nothing left reserved).
+ */
+async function reserveChange(deps: Deps, to: NewContact, client: ClientInfo) {
+  const { phone, email } = to
+  const first = phone !== undefined ? PHONE(phone) : EMAIL(email as string)
+  const { reservation } = await reserveOtpForRequest(deps, { ...first, client, requestGroup: groupOf('PATCH /me') })
+  const reservations = {
+    phone: phone !== undefined ? reservation : undefined,
+    email: phone === undefined ? reservation : undefined,
+  }
+  if (phone !== undefined && email !== undefined) {
+    try {
+      reservations.email = await reserveOtp(deps, { ...EMAIL(email), client })
+    } catch (err) {
+      await releaseOtp(deps, reservation)
+      throw err
+    }
+  }
+  return reservations
+}
+
+const PHONE = (address: string) => ({ purpose: 'phone_change' as const, to: { channel: 'sms' as const, address } })
+const EMAIL = (address: string) => ({ purpose: 'email_change' as const, to: { channel: 'email' as const, address } })
+
+/**
+ * PATCH /me's email and phone (SPEC §6.2): a new one needs a live session, then its sends are
+ * reserved (per-IP limit, send limits: a refused change costs no hash), then the password is
+ * re-entered and the address checked free (`assertContactFree`; 409 only to the password's
+ * holder), then it gets a code (an email also a link; a failed send is a 503 before anything is
+ * stored), and it is returned as the pending columns to store. The current one again drops the
+ * pending one.
  */
 export async function requestContactChange(
   deps: Deps,
@@ -76,15 +111,27 @@ export async function requestContactChange(
   const email = r.email !== undefined && r.email !== user.email ? r.email : undefined
   const phone = r.phone !== undefined && r.phone !== user.phone ? r.phone : undefined
   if (email === undefined && phone === undefined) return changes
-  await assertCanMoveAccount(deps, user, r)
-  if (phone !== undefined) await assertPhoneFree(deps, user.id, phone)
-  if (email !== undefined) await assertEmailFree(deps, user.id, email)
-  if (phone !== undefined) {
-    await sendPhoneCode(deps, user, phone, r.client)
+  await assertLiveSessionOf(deps, user, r.sessionId)
+  const sends = await reserveChange(deps, { phone, email }, r.client)
+  try {
+    await assertReauthenticated(deps, user, r)
+    await assertContactFreeNow(deps, user.id, { phone, email })
+  } catch (err) {
+    // Refused: the reservations must not count against the owner's cooldown or caps.
+    await Promise.all([sends.phone, sends.email].map((s) => s && releaseOtp(deps, s)))
+    throw err
+  }
+  if (sends.phone) {
+    try {
+      await deliverOtp(deps, sends.phone, { userId: user.id })
+    } catch (err) {
+      if (sends.email) await releaseOtp(deps, sends.email)
+      throw err
+    }
     Object.assign(changes, { pendingPhone: phone, pendingPhoneAt: now })
   }
-  if (email !== undefined) {
-    await sendEmailVerification(deps, user, email, r.client)
+  if (sends.email) {
+    await deliverEmailVerification(deps, user, sends.email)
     Object.assign(changes, { pendingEmail: email, pendingEmailAt: now })
   }
   return changes
@@ -112,6 +159,8 @@ export async function confirmPhone(deps: Deps, userId: string, code: string, cli
   if (!user) throw invalidToken()
   const phone = phoneToConfirm(user)
   if (!phone) throw invalidCode()
+  // A refused confirmation must not burn the code: the holders are checked before it is used.
+  if (phone === user.pendingPhone) await assertContactFreeNow(deps, user.id, { phone })
   await verifyOtp(deps, { purpose: 'phone_change', to: { channel: 'sms', address: phone }, code, ip: client.ip })
   let updated: UserRow | undefined
   if (phone === user.pendingPhone) {

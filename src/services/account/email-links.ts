@@ -8,10 +8,10 @@ import type { LinkPurpose } from '../../storage/repos/link-tokens'
 import { type NoticeKind, noticeEmail } from '../../templates/email'
 import { HOUR_MS, MINUTE_MS } from '../../time'
 import { audit } from '../audit'
-import { deliverOtp, reserveOtp, verifyOtp } from '../otp'
+import { deliverOtp, type Reservation, reserveOtp, verifyOtp } from '../otp'
 import { assertPasswordAllowed, endResetCredentials, scryptParams } from '../passwords'
 import { type ClientInfo, revokeUserSessions } from '../sessions'
-import { promotePending } from './pending-contact'
+import { assertContactFreeNow, promotePending } from './pending-contact'
 import { toUserView, type UserView } from './view'
 
 const LINKS: Record<LinkPurpose, { path: string; ttlMs: number }> = {
@@ -46,8 +46,13 @@ export async function createLink(
  */
 export async function sendEmailVerification(deps: Deps, user: UserRow, email: string, client: ClientInfo): Promise<void> {
   const reservation = await reserveOtp(deps, { purpose: 'email_change', to: { channel: 'email', address: email }, client })
+  await deliverEmailVerification(deps, user, reservation)
+}
+
+/** Sends a reserved `email_change` code with a verification link (see `sendEmailVerification`). */
+export async function deliverEmailVerification(deps: Deps, user: UserRow, reservation: Reservation): Promise<void> {
   // Older links are retired only once this one is sent: a failed change leaves the pending one working.
-  const link = await createLink(deps, 'email_verify', user.id, email, { retireOlder: false })
+  const link = await createLink(deps, 'email_verify', user.id, reservation.to.address, { retireOlder: false })
   try {
     // No name: the address is not proved yet, so the mail carries only our own words (SPEC §6.6).
     await deliverOtp(deps, reservation, { userId: user.id, link: link.url, linkMinutes: link.minutes })
@@ -91,9 +96,19 @@ async function markEmailVerified(deps: Deps, userId: string, email: string, clie
   return updated ?? user
 }
 
-/** `GET /auth/email/verify?token=`: uses the link. */
+/** 409 before a link is used when the pending email it confirms is held against the change (`assertContactFree`). */
+async function assertPendingEmailFree(deps: Deps, userId: string, email: string): Promise<void> {
+  const user = await deps.users.byId(userId)
+  if (user?.pendingEmail === email) await assertContactFreeNow(deps, user.id, { email })
+}
+
+/** `POST /auth/email/verify` (token in the form): uses the link. */
 export async function confirmEmailLink(deps: Deps, token: string, client: ClientInfo): Promise<UserView> {
-  const row = await deps.linkTokens.consume(await sha256Hex(token), 'email_verify', deps.now())
+  const hash = await sha256Hex(token)
+  // A refused confirmation must not burn the link: the holders are checked before it is used.
+  const live = await deps.linkTokens.peek(hash, 'email_verify', deps.now())
+  if (live) await assertPendingEmailFree(deps, live.userId, live.email)
+  const row = await deps.linkTokens.consume(hash, 'email_verify', deps.now())
   if (!row) throw invalidLink()
   const user = await markEmailVerified(deps, row.userId, row.email, client)
   audit(deps, { type: 'email_verified', actorId: user.id, subjectId: user.id, ...client, detail: { method: 'link' } })
@@ -105,6 +120,7 @@ export async function confirmEmailCode(deps: Deps, userId: string, code: string,
   const user = await deps.users.byId(userId)
   const email = user && emailToConfirm(user)
   if (!user || !email) throw new AppError('invalid_code', 'The code is invalid or has expired')
+  if (email === user.pendingEmail) await assertContactFreeNow(deps, user.id, { email })
   await verifyOtp(deps, { purpose: 'email_change', to: { channel: 'email', address: email }, code, ip: client.ip })
   const updated = await markEmailVerified(deps, user.id, email, client)
   audit(deps, { type: 'email_verified', actorId: user.id, subjectId: user.id, ...client, detail: { method: 'code' } })

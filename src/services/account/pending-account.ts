@@ -29,7 +29,10 @@ export function holdersOf(held: Held[], phone: string | null, email: string | nu
   return { primary, emailHolder: byEmail && byEmail !== primary ? byEmail : undefined }
 }
 
-/** A pending account a `register` code sent for it (as it is) still lives for: not taken over. */
+/**
+ * A pending registration whose `register` code is still unexpired: its phone and email are not
+ * taken over, by a registration (SPEC §6.1) nor by another account's change (SPEC §6.2).
+ */
 export const isLivePending = (h: Held) => h.user.status === 'pending' && h.liveCode === 1
 
 /** The registration's challenge, to bind to the account holding its destination. */

@@ -1,6 +1,7 @@
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
+import type { Held } from '../../storage/repos/registrations'
 import { isUniqueViolation } from '../../storage/repos/users'
 import { noticeEmail } from '../../templates/email'
 import { audit } from '../audit'
@@ -9,6 +10,7 @@ import { invalidCode } from '../otp'
 import { endResetCredentials } from '../passwords'
 import type { ClientInfo } from '../sessions'
 import { claimEmail, emailIsTaken } from './email-claims'
+import { isLivePending } from './pending-account'
 
 /** SPEC §6.2: a pending email or phone becomes the account's own once confirmed; the old one is told. */
 
@@ -17,22 +19,36 @@ const taken = (which: 'email' | 'phone') =>
     ? new AppError('email_taken', 'This email is already registered')
     : new AppError('phone_taken', 'This phone number is already registered')
 
-/** 409 when another account holds `phone` (a phone is proved when its account is created). */
-export async function assertPhoneFree(deps: Deps, userId: string, phone: string): Promise<void> {
-  const holder = await deps.users.byPhone(phone)
-  if (holder && holder.id !== userId) throw taken('phone')
+/** The new phone and/or email of a change. */
+export interface NewContact {
+  phone?: string | undefined
+  email?: string | undefined
 }
 
-/** 409 when another account holds `email` against a claim (`emailIsTaken`). */
-export async function assertEmailFree(deps: Deps, userId: string, email: string): Promise<void> {
-  const holder = await deps.users.byEmail(email)
-  if (holder && holder.id !== userId && emailIsTaken(holder)) throw taken('email')
+/**
+ * 409 when another account holds the new phone or email against a change (the same rule as
+ * /register, SPEC §6.1): a phone held by an account that is not pending (a phone is proved when
+ * its account is created), an email it has proved (`emailIsTaken`), or either held by a pending
+ * registration whose `register` code still lives (`isLivePending`). A pending registration whose
+ * code expired reserves nothing: the change takes the address over once confirmed.
+ */
+function assertContactFree(held: readonly Held[], userId: string, to: NewContact): void {
+  const others = held.filter((h) => h.user.id !== userId)
+  const phoneHolder = to.phone === undefined ? undefined : others.find((h) => h.user.phone === to.phone)
+  if (phoneHolder && (phoneHolder.user.status !== 'pending' || isLivePending(phoneHolder))) throw taken('phone')
+  const emailHolder = to.email === undefined ? undefined : others.find((h) => h.user.email === to.email)
+  if (emailHolder && (emailIsTaken(emailHolder.user) || isLivePending(emailHolder))) throw taken('email')
+}
+
+/** `assertContactFree` against the holders as they are now (one D1 read): at PATCH, and before a code or link is used. */
+export async function assertContactFreeNow(deps: Deps, userId: string, to: NewContact): Promise<void> {
+  assertContactFree(await deps.registrations.holders(to.phone ?? null, to.email ?? null, deps.now()), userId, to)
 }
 
 /**
  * Makes a confirmed pending address the account's own, verified; the address it replaces, if
- * verified, gets a notice. 409 when another account proved it meanwhile (an unproven email is
- * taken from its holder, as at registration); 400 `invalid_code` when it is no longer pending.
+ * verified, gets a notice. 409 when another account holds it against the change
+ * (`assertContactFree`; an unproven email or a stale pending registration is taken over); 400 `invalid_code` when it is no longer pending.
  */
 export async function promotePending(
   deps: Deps,
@@ -40,12 +56,10 @@ export async function promotePending(
   r: { which: 'email' | 'phone'; address: string; client: ClientInfo },
 ): Promise<UserRow> {
   const { which, address } = r
-  if (which === 'email') {
-    await assertEmailFree(deps, user.id, address)
-    await claimEmail(deps, address, { id: user.id })
-  } else {
-    await assertPhoneFree(deps, user.id, address)
-  }
+  await assertContactFreeNow(deps, user.id, { [which]: address })
+  if (which === 'email') await claimEmail(deps, address, { id: user.id })
+  // A pending registration of the phone whose code expired is released, like an unproven email.
+  else await deps.users.releaseStalePendingPhone(address, user.id, deps.now())
   let updated: UserRow | undefined
   try {
     updated = await deps.users.promotePending(user.id, which, address, deps.now())

@@ -71,6 +71,12 @@ export function registrationsRepo(db: Db) {
       return { reserved, holders: holders ?? [] }
     },
 
+    /** The accounts holding a phone or email, each with whether its `register` code lives (a contact change's check, SPEC §6.2). */
+    async holders(phone: string | null, email: string | null, now: number): Promise<Held[]> {
+      const [found] = await runBatch(db.$client, [held()({ phone, email, now })])
+      return found
+    },
+
     /**
      * Writes a registration in one D1 batch: takes `claimEmail` from the accounts holding it
      * unproven (see users.releaseUnprovenEmail), creates the pending account or replaces a pending

@@ -1,8 +1,8 @@
-import { and, desc, eq, getTableColumns, inArray, lt, or, sql } from 'drizzle-orm'
+import { and, desc, eq, getTableColumns, inArray, lt, ne, or, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { once } from '../db/prepared'
 import { type UserRow, users } from '../db/schema'
-import { type HolderColumn, preparedHolder, releaseEmailQueries } from './user-queries'
+import { type HolderColumn, liveRegisterCode, preparedHolder, releaseEmailQueries } from './user-queries'
 
 export { preparedHolder } from './user-queries'
 
@@ -139,6 +139,19 @@ export function usersRepo(db: Db) {
         .returning()
         .get()
     },
+
+    /**
+     * Deletes the pending registration holding `phone` once its `register` code has expired (a
+     * phone change confirmed by its code takes it over, SPEC §6.2); one conditional statement, so a
+     * registration renewed meanwhile is kept.
+     */
+    releaseStalePendingPhone: (phone: string, exceptId: string, now: number) =>
+      db
+        .delete(users)
+        .where(
+          and(eq(users.phone, phone), ne(users.id, exceptId), eq(users.status, 'pending'), sql`NOT ${liveRegisterCode(now)}`),
+        )
+        .run(),
 
     /** Sets the password hash only if it is still `expected` (no lost update when two logins rehash). */
     replacePasswordHash: (id: string, expected: string, next: string) =>
