@@ -16,7 +16,12 @@ const PORT = 8791
 const BASE = `http://localhost:${PORT}`
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const OUT = 'bench/out'
-const SHOTS = { form: join(OUT, 'reset-form.png'), done: join(OUT, 'reset-page.png') }
+const SHOTS = {
+  form: join(OUT, 'reset-form.png'),
+  done: join(OUT, 'reset-page.png'),
+  confirm: join(OUT, 'verify-confirm.png'),
+  verified: join(OUT, 'verify-done.png'),
+}
 const PASSWORD = 'Tunis-Sol4r-2026'
 const NEW_PASSWORD = 'Carthage-Vent7-2027'
 const WRANGLER = `node_modules/.bin/${process.platform === 'win32' ? 'wrangler.cmd' : 'wrangler'}`
@@ -109,6 +114,70 @@ function emailText(to, n) {
   const body = after.slice(after.indexOf('\n') + 1)
   // The text part ends where the next log line starts (wrangler prints "[wrangler:…]" request lines).
   return body.split(/\n(?=\[(?:wrangler|email|sms)\b)/)[0]
+}
+
+/** The body of the last text the console SMS provider printed for `to`, once there is one. */
+function smsText(to) {
+  const lines = log.split('\n').filter((l) => l.includes(`[sms] to=${to} `))
+  return lines.at(-1)?.split(' body=')[1]
+}
+
+/** A headless Chromium page with JavaScript off, collecting every console error, page error and failed request. */
+async function newPage(browser) {
+  const context = await browser.newContext({ viewport: { width: 412, height: 760 }, javaScriptEnabled: false })
+  const page = await context.newPage()
+  const problems = []
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`console ${msg.type()}: ${msg.text()}`)
+  })
+  page.on('pageerror', (err) => problems.push(`page error: ${err.message}`))
+  page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`))
+  return { context, page, problems }
+}
+
+/**
+ * The email verification link (SPEC §6.6): opening it shows a confirm page and changes nothing
+ * (mail scanners fetch links); only its button verifies the address.
+ */
+async function checkVerifyLink(browser) {
+  const phone = `+2169${String(Date.now()).slice(-7)}`
+  const email = `browser-verify-${Date.now()}@example.com`
+  await expectStatus('register by phone', api('POST', '/api/v1/auth/register', { phone, email, password: PASSWORD }), 201)
+  const text = await waitFor('the registration text', () => smsText(phone))
+  const code = /\b(\d{4,10})\b/.exec(text)?.[1]
+  assert(code, `no code in the text: ${text}`)
+  const session = await expectStatus('verify the phone', api('POST', '/api/v1/auth/verify', { phone, code }), 200)
+  await expectStatus('verify-request', api('POST', '/api/v1/auth/email/verify-request', {}, session.access_token), 202)
+  const mail = await waitFor('the verification email', () => emailText(email, 0))
+  const found = /https?:\/\/\S+\/api\/v1\/auth\/email\/verify\?token=[A-Za-z0-9_-]+/.exec(mail)?.[0]
+  assert(found, `no verification link in the email: ${mail}`)
+  const emailed = new URL(found)
+  const link = new URL(`${emailed.pathname}${emailed.search}`, BASE).href
+
+  const { context, page, problems } = await newPage(browser)
+  const opened = await page.goto(link)
+  assert(opened?.status() === 200, `GET verify link: expected 200, got ${opened?.status()}`)
+  const csp = opened.headers()['content-security-policy'] ?? ''
+  assert(csp.includes("default-src 'none'") && !csp.includes('script-src'), `unexpected CSP: ${csp}`)
+  await page.getByRole('heading', { level: 1, name: 'Confirm your email' }).waitFor({ timeout: 10_000 })
+  const before = await expectStatus('GET /me after opening', api('GET', '/api/v1/me', undefined, session.access_token), 200)
+  assert(before.email_verified === false, 'opening the link verified the email: a mail scanner would too')
+  mkdirSync(OUT, { recursive: true })
+  await page.screenshot({ path: SHOTS.confirm, fullPage: true })
+  step(`the link shows a confirm page and changes nothing; screenshot ${SHOTS.confirm}`)
+
+  const [posted] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/auth/email/verify'),
+    page.getByRole('button', { name: 'Confirm my email' }).click(),
+  ])
+  assert(posted.status() === 200, `confirm: expected 200, got ${posted.status()}`)
+  await page.getByRole('heading', { level: 1, name: 'Email verified' }).waitFor({ timeout: 10_000 })
+  await page.screenshot({ path: SHOTS.verified, fullPage: true })
+  const after = await expectStatus('GET /me after confirming', api('GET', '/api/v1/me', undefined, session.access_token), 200)
+  assert(after.email_verified === true, 'the button did not verify the email')
+  assert(problems.length === 0, `the browser reported problems:\n  ${problems.join('\n  ')}`)
+  step(`"Email verified" after the button, not before; screenshot ${SHOTS.verified}`)
+  await context.close()
 }
 
 // --- the check
@@ -205,6 +274,7 @@ async function check() {
     assert(problems.length === 0, `the browser reported problems:\n  ${problems.join('\n  ')}`)
     step('no console errors, page errors or failed requests')
     await context.close()
+    await checkVerifyLink(browser)
   } finally {
     await browser.close()
   }
