@@ -111,8 +111,7 @@ export const auth = router
       responses: { 200: jsonContent(MessageResponse, 'Password changed'), ...errorResponses(400, 401, 429) },
     }),
     async (c) => {
-      const { userId, sessionId } = c.var.auth
-      await changePassword(c.var.deps, userId, sessionId, c.req.valid('json'), clientInfo(c))
+      await changePassword(c.var.deps, c.var.auth, { ...c.req.valid('json'), client: clientInfo(c) })
       return c.json({ message: 'Password changed', detail: 'Your other sessions have been signed out' }, 200)
     },
   )
@@ -131,7 +130,7 @@ export const auth = router
       responses: { 204: { description: 'Logged out' }, ...errorResponses(401) },
     }),
     async (c) => {
-      await logout(c.var.deps, c.var.auth.userId, c.var.auth.sessionId, clientInfo(c))
+      await logout(c.var.deps, c.var.auth, clientInfo(c))
       return c.body(null, 204)
     },
   )

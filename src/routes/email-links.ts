@@ -138,7 +138,7 @@ emailLinks.post('/reset', async (c) => {
   const minLength = c.var.deps.config.PASSWORD_MIN_LENGTH
   try {
     if (!body.success) throw new AppError('validation_error', 'Request validation failed', { fields: fieldErrors(body.error) })
-    await resetWithLink(c.var.deps, body.data.token, body.data.new_password, clientInfo(c))
+    await resetWithLink(c.var.deps, { token: body.data.token, newPassword: body.data.new_password, client: clientInfo(c) })
   } catch (err) {
     if (!html || !(err instanceof AppError)) throw err
     if (err.code === 'invalid_code' || !Token.safeParse(token).success)

@@ -37,7 +37,7 @@ email.post('/verify', requireAuth, async (c) => {
   }
   const body = CodeBody.safeParse(await c.req.json())
   if (!body.success) throw new AppError('validation_error', 'Request validation failed', { fields: fieldErrors(body.error) })
-  return c.json(await confirmEmailCode(c.var.deps, c.var.auth.userId, body.data.code, clientInfo(c)), 200)
+  return c.json(await confirmEmailCode(c.var.deps, c.var.auth.userId, { code: body.data.code, client: clientInfo(c) }), 200)
 })
 email.openAPIRegistry.registerPath({
   method: 'post',

@@ -54,7 +54,7 @@ export const me = router
         ...errorResponses(400, 401, 403, 409, 429, 503),
       },
     }),
-    async (c) => c.json(await updateMe(c.var.deps, c.var.auth, c.req.valid('json'), clientInfo(c)), 200),
+    async (c) => c.json(await updateMe(c.var.deps, c.var.auth, { ...c.req.valid('json'), client: clientInfo(c) }), 200),
   )
   .openapi(
     signedIn('post', '/phone/verify-request', {
@@ -74,7 +74,8 @@ export const me = router
       request: { body: jsonBody(PhoneCodeBody) },
       responses: { 200: jsonContent(UserResponse, 'The user, phone confirmed'), ...errorResponses(400, 401, 409, 429) },
     }),
-    async (c) => c.json(await confirmPhone(c.var.deps, c.var.auth.userId, c.req.valid('json').code, clientInfo(c)), 200),
+    async (c) =>
+      c.json(await confirmPhone(c.var.deps, c.var.auth.userId, { code: c.req.valid('json').code, client: clientInfo(c) }), 200),
   )
   .openapi(
     signedIn('delete', '/', {
@@ -84,7 +85,7 @@ export const me = router
       responses: { 204: { description: 'Deleted' }, ...errorResponses(400, 401, 403, 429) },
     }),
     async (c) => {
-      await deleteMe(c.var.deps, c.var.auth.userId, c.req.valid('json').password, clientInfo(c))
+      await deleteMe(c.var.deps, c.var.auth.userId, { password: c.req.valid('json').password, client: clientInfo(c) })
       return c.body(null, 204)
     },
   )
@@ -96,8 +97,7 @@ export const me = router
       responses: { 200: jsonContent(SessionList, 'Sessions, newest first'), ...errorResponses(400, 401) },
     }),
     async (c) => {
-      const { userId, sessionId } = c.var.auth
-      return c.json(await listSessions(c.var.deps, userId, sessionId, c.req.valid('query')), 200)
+      return c.json(await listSessions(c.var.deps, c.var.auth, c.req.valid('query')), 200)
     },
   )
   .openapi(
@@ -107,7 +107,7 @@ export const me = router
       responses: { 204: { description: 'Other sessions ended' }, ...errorResponses(401) },
     }),
     async (c) => {
-      await endOtherSessions(c.var.deps, c.var.auth.userId, c.var.auth.sessionId, clientInfo(c))
+      await endOtherSessions(c.var.deps, c.var.auth, clientInfo(c))
       return c.body(null, 204)
     },
   )
@@ -119,7 +119,8 @@ export const me = router
       responses: { 204: { description: 'Session ended' }, ...errorResponses(401, 404) },
     }),
     async (c) => {
-      await endSession(c.var.deps, c.var.auth.userId, c.req.valid('param').id, clientInfo(c))
+      const target = { userId: c.var.auth.userId, sessionId: c.req.valid('param').id }
+      await endSession(c.var.deps, target, clientInfo(c))
       return c.body(null, 204)
     },
   )

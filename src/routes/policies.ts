@@ -19,7 +19,7 @@ export const policies = router
       request: { body: jsonBody(PolicyBody) },
       responses: { 201: jsonContent(PolicyResponse, 'The policy'), ...errorResponses(400, 401, 403) },
     }),
-    async (c) => c.json(await createPolicy(c.var.deps, actorOf(c), c.req.valid('json'), clientInfo(c)), 201),
+    async (c) => c.json(await createPolicy(c.var.deps, actorOf(c), { ...c.req.valid('json'), client: clientInfo(c) }), 201),
   )
   .openapi(
     signedIn('get', '/', {
@@ -44,7 +44,14 @@ export const policies = router
       responses: { 200: jsonContent(PolicyResponse, 'The policy'), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) =>
-      c.json(await updatePolicy(c.var.deps, actorOf(c), c.req.valid('param').id, c.req.valid('json'), clientInfo(c)), 200),
+      c.json(
+        await updatePolicy(c.var.deps, actorOf(c), {
+          id: c.req.valid('param').id,
+          patch: c.req.valid('json'),
+          client: clientInfo(c),
+        }),
+        200,
+      ),
   )
   .openapi(
     signedIn('delete', '/{id}', {
@@ -53,7 +60,7 @@ export const policies = router
       responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
-      await deletePolicy(c.var.deps, actorOf(c), c.req.valid('param').id, clientInfo(c))
+      await deletePolicy(c.var.deps, actorOf(c), { id: c.req.valid('param').id, client: clientInfo(c) })
       return c.body(null, 204)
     },
   )

@@ -23,7 +23,8 @@ for (const kind of ['admin', 'client'] as const) {
         request: { body: jsonBody(StaffBody) },
         responses: { 201: jsonContent(UserResponse, `The new ${kind}`), ...errorResponses(400, 401, 403, 409) },
       }),
-      async (c) => c.json(await createStaff(c.var.deps, actorOf(c), kind, c.req.valid('json'), clientInfo(c)), 201),
+      async (c) =>
+        c.json(await createStaff(c.var.deps, actorOf(c), { ...c.req.valid('json'), kind, client: clientInfo(c) }), 201),
     )
     .openapi(
       signedIn('get', `/${kind}s`, {
@@ -31,7 +32,7 @@ for (const kind of ['admin', 'client'] as const) {
         request: { query: PageQuery },
         responses: { 200: jsonContent(UserList, `${kind}s, newest first`), ...errorResponses(401, 403) },
       }),
-      async (c) => c.json(await listStaff(c.var.deps, actorOf(c), kind, c.req.valid('query')), 200),
+      async (c) => c.json(await listStaff(c.var.deps, actorOf(c), { ...c.req.valid('query'), kind }), 200),
     )
 }
 
@@ -42,7 +43,11 @@ staff
       request: { body: jsonBody(SubclientBody) },
       responses: { 201: jsonContent(UserResponse, 'The new sub-client'), ...errorResponses(400, 401, 403, 404, 409) },
     }),
-    async (c) => c.json(await createStaff(c.var.deps, actorOf(c), 'subclient', c.req.valid('json'), clientInfo(c)), 201),
+    async (c) =>
+      c.json(
+        await createStaff(c.var.deps, actorOf(c), { ...c.req.valid('json'), kind: 'subclient', client: clientInfo(c) }),
+        201,
+      ),
   )
   .openapi(
     signedIn('get', '/subclients', {
@@ -50,5 +55,5 @@ staff
       request: { query: SubclientQuery },
       responses: { 200: jsonContent(UserList, 'Sub-clients, newest first'), ...errorResponses(401, 403) },
     }),
-    async (c) => c.json(await listStaff(c.var.deps, actorOf(c), 'subclient', c.req.valid('query')), 200),
+    async (c) => c.json(await listStaff(c.var.deps, actorOf(c), { ...c.req.valid('query'), kind: 'subclient' }), 200),
   )

@@ -37,7 +37,14 @@ export const users = router
       responses: { 200: jsonContent(UserResponse, 'The user'), ...errorResponses(400, 401, 403, 404, 409) },
     }),
     async (c) =>
-      c.json(await patchUser(c.var.deps, actorOf(c), c.req.valid('param').id, c.req.valid('json'), clientInfo(c)), 200),
+      c.json(
+        await patchUser(c.var.deps, actorOf(c), {
+          id: c.req.valid('param').id,
+          patch: c.req.valid('json'),
+          client: clientInfo(c),
+        }),
+        200,
+      ),
   )
   .openapi(
     signedIn('delete', '/{id}', {
@@ -46,7 +53,7 @@ export const users = router
       responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
     }),
     async (c) => {
-      await deleteUser(c.var.deps, actorOf(c), c.req.valid('param').id, clientInfo(c))
+      await deleteUser(c.var.deps, actorOf(c), { id: c.req.valid('param').id, client: clientInfo(c) })
       return c.body(null, 204)
     },
   )
@@ -61,7 +68,11 @@ export const users = router
     }),
     async (c) =>
       c.json(
-        await assignPolicies(c.var.deps, actorOf(c), c.req.valid('param').id, c.req.valid('json').policy_ids, clientInfo(c)),
+        await assignPolicies(c.var.deps, actorOf(c), {
+          userId: c.req.valid('param').id,
+          policyIds: c.req.valid('json').policy_ids,
+          client: clientInfo(c),
+        }),
         200,
       ),
   )
@@ -77,6 +88,7 @@ for (const [action, status] of [
       request: { params: IdParam },
       responses: { 200: jsonContent(UserResponse, 'The user'), ...errorResponses(401, 403, 404) },
     }),
-    async (c) => c.json(await setStatus(c.var.deps, actorOf(c), c.req.valid('param').id, status, clientInfo(c)), 200),
+    async (c) =>
+      c.json(await setStatus(c.var.deps, actorOf(c), { id: c.req.valid('param').id, status, client: clientInfo(c) }), 200),
   )
 }

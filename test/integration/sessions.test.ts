@@ -269,7 +269,7 @@ describe('a mark that keeps a session, racing a suspension', () => {
         },
       },
     }
-    await revokeUserSessions(racing, user.user.id, sid)
+    await revokeUserSessions(racing, { userId: user.user.id, keep: sid })
     expect(marks.map((m) => m.keep)).toEqual([sid, null])
     expect(await env.KV.get(`rv:u:${user.user.id}`, 'json')).toMatchObject({ keep: null })
     // Another isolate, which has never seen this token, refuses it too.
@@ -280,7 +280,7 @@ describe('a mark that keeps a session, racing a suspension', () => {
     const user = await activeUser(box)
     const other = await logInWith(user.phone)
     const base = buildDeps(envWith(), () => {})
-    await revokeUserSessions(base, user.user.id, sidOf(user.access_token))
+    await revokeUserSessions(base, { userId: user.user.id, keep: sidOf(user.access_token) })
     expect(await env.KV.get(`rv:u:${user.user.id}`, 'json')).toMatchObject({ keep: sidOf(user.access_token) })
     await expectSessionDead(other)
     await expectSessionAlive(user, { APP_NAME: 'edge-auth (isolate b)' })

@@ -108,7 +108,7 @@ describe('assertPasswordAllowed', () => {
   it('throws 400 validation_error naming the field', () => {
     const err = (() => {
       try {
-        assertPasswordAllowed('short', config, {}, 'new_password')
+        assertPasswordAllowed({ password: 'short', field: 'new_password' }, config, {})
       } catch (e) {
         return e
       }
@@ -122,6 +122,6 @@ describe('assertPasswordAllowed', () => {
   })
 
   it('returns quietly for an allowed password', () => {
-    expect(() => assertPasswordAllowed('Tunis-Sol4r-2026', config, ctx)).not.toThrow()
+    expect(() => assertPasswordAllowed({ password: 'Tunis-Sol4r-2026' }, config, ctx)).not.toThrow()
   })
 })

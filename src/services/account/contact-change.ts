@@ -43,7 +43,7 @@ async function assertReauthenticated(
     if (r.password === undefined) {
       throw new AppError('reauthentication_required', 'Send current_password to change the email or phone')
     }
-    await assertReenteredPassword(deps, user, r.password, r.client)
+    await assertReenteredPassword(deps, user, { password: r.password, client: r.client })
     return
   }
   // The session id carries its creation time: the moment its holder signed in.
@@ -53,7 +53,11 @@ async function assertReauthenticated(
 }
 
 /** Sends a `phone_change` code to `phone` before answering (a failed send is a 503). */
-export async function sendPhoneCode(deps: Deps, user: UserRow, phone: string, client: ClientInfo): Promise<void> {
+export async function sendPhoneCode(
+  deps: Deps,
+  user: UserRow,
+  { phone, client }: { phone: string; client: ClientInfo },
+): Promise<void> {
   const reservation = await reserveOtp(deps, { purpose: 'phone_change', to: { channel: 'sms', address: phone }, client })
   await deliverOtp(deps, reservation, { userId: user.id })
 }
@@ -150,11 +154,15 @@ export async function requestPhoneVerification(deps: Deps, userId: string, clien
       fields: { phone: 'No new or unverified phone to confirm (PATCH /me first)' },
     })
   }
-  await sendPhoneCode(deps, user, phone, client)
+  await sendPhoneCode(deps, user, { phone, client })
 }
 
 /** `POST /me/phone/verify`: the code confirms the pending phone (it replaces the old one) or the unverified one. */
-export async function confirmPhone(deps: Deps, userId: string, code: string, client: ClientInfo): Promise<UserView> {
+export async function confirmPhone(
+  deps: Deps,
+  userId: string,
+  { code, client }: { code: string; client: ClientInfo },
+): Promise<UserView> {
   const user = await deps.users.byId(userId)
   if (!user) throw invalidToken()
   const phone = phoneToConfirm(user)

@@ -9,7 +9,7 @@ export async function listDevices(
   userId: string,
   q: { limit: number; cursor?: string | undefined },
 ): Promise<{ items: DeviceView[]; next_cursor: string | null }> {
-  return page(await deps.devices.pageOf(userId, q), q.limit, view, (d) => d.deviceId)
+  return page(await deps.devices.pageOf(userId, q), q.limit, { view, keyOf: (d) => d.deviceId })
 }
 
 /** Registers a device to the user; a device id already registered (to anyone) is a 409. */

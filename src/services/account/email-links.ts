@@ -21,6 +21,13 @@ const LINKS: Record<LinkPurpose, { path: string; ttlMs: number }> = {
 
 export const invalidLink = () => new AppError('invalid_code', 'This link is invalid, expired or already used')
 
+/** Whom a link is for: the account and the email it is sent to (`retireOlder`: see `createLink`). */
+export interface LinkTarget {
+  userId: string
+  email: string
+  retireOlder?: boolean
+}
+
 /**
  * Creates a single-use link for `email`; only its hash is stored. The user's older links of the
  * same purpose stop working, unless `retireOlder` is false (the caller retires them once sent).
@@ -28,9 +35,7 @@ export const invalidLink = () => new AppError('invalid_code', 'This link is inva
 export async function createLink(
   deps: Deps,
   purpose: LinkPurpose,
-  userId: string,
-  email: string,
-  opts: { retireOlder?: boolean } = {},
+  { userId, email, ...opts }: LinkTarget,
 ): Promise<{ url: string; hash: string; minutes: number }> {
   const token = randomToken(32)
   const hash = await sha256Hex(token)
@@ -44,7 +49,11 @@ export async function createLink(
  * Sends `email` a verification code and link before answering, so a failed send is reported
  * (503) and leaves neither a valid code nor a valid link.
  */
-export async function sendEmailVerification(deps: Deps, user: UserRow, email: string, client: ClientInfo): Promise<void> {
+export async function sendEmailVerification(
+  deps: Deps,
+  user: UserRow,
+  { email, client }: { email: string; client: ClientInfo },
+): Promise<void> {
   const reservation = await reserveOtp(deps, { purpose: 'email_change', to: { channel: 'email', address: email }, client })
   await deliverEmailVerification(deps, user, reservation)
 }
@@ -52,7 +61,8 @@ export async function sendEmailVerification(deps: Deps, user: UserRow, email: st
 /** Sends a reserved `email_change` code with a verification link (see `sendEmailVerification`). */
 export async function deliverEmailVerification(deps: Deps, user: UserRow, reservation: Reservation): Promise<void> {
   // Older links are retired only once this one is sent: a failed change leaves the pending one working.
-  const link = await createLink(deps, 'email_verify', user.id, reservation.to.address, { retireOlder: false })
+  const to = { userId: user.id, email: reservation.to.address, retireOlder: false }
+  const link = await createLink(deps, 'email_verify', to)
   try {
     // No name: the address is not proved yet, so the mail carries only our own words (SPEC §6.6).
     await deliverOtp(deps, reservation, { userId: user.id, link: link.url, linkMinutes: link.minutes })
@@ -75,7 +85,7 @@ export async function requestEmailVerification(deps: Deps, userId: string, clien
     const why = user.email ? 'Already verified' : 'Add an email first (PATCH /me)'
     throw new AppError('validation_error', 'Request validation failed', { fields: { email: why } })
   }
-  await sendEmailVerification(deps, user, email, client)
+  await sendEmailVerification(deps, user, { email, client })
 }
 
 /**
@@ -83,7 +93,11 @@ export async function requestEmailVerification(deps: Deps, userId: string, clien
  * or its own unverified email is marked verified (a pending email-only account becomes active).
  * Anything else (the email changed since the code or link was sent) is refused.
  */
-async function markEmailVerified(deps: Deps, userId: string, email: string, client: ClientInfo): Promise<UserRow> {
+async function markEmailVerified(
+  deps: Deps,
+  userId: string,
+  { email, client }: { email: string; client: ClientInfo },
+): Promise<UserRow> {
   const user = await deps.users.byId(userId)
   if (user && user.pendingEmail === email) return promotePending(deps, user, { which: 'email', address: email, client })
   if (!user || user.email !== email) throw invalidLink()
@@ -110,19 +124,23 @@ export async function confirmEmailLink(deps: Deps, token: string, client: Client
   if (live) await assertPendingEmailFree(deps, live.userId, live.email)
   const row = await deps.linkTokens.consume(hash, 'email_verify', deps.now())
   if (!row) throw invalidLink()
-  const user = await markEmailVerified(deps, row.userId, row.email, client)
+  const user = await markEmailVerified(deps, row.userId, { email: row.email, client })
   audit(deps, { type: 'email_verified', actorId: user.id, subjectId: user.id, ...client, detail: { method: 'link' } })
   return toUserView(user, await deps.devices.of(user.id))
 }
 
 /** `POST /auth/email/verify` (signed in): the code from the same email. */
-export async function confirmEmailCode(deps: Deps, userId: string, code: string, client: ClientInfo): Promise<UserView> {
+export async function confirmEmailCode(
+  deps: Deps,
+  userId: string,
+  { code, client }: { code: string; client: ClientInfo },
+): Promise<UserView> {
   const user = await deps.users.byId(userId)
   const email = user && emailToConfirm(user)
   if (!user || !email) throw new AppError('invalid_code', 'The code is invalid or has expired')
   if (email === user.pendingEmail) await assertContactFreeNow(deps, user.id, { email })
   await verifyOtp(deps, { purpose: 'email_change', to: { channel: 'email', address: email }, code, ip: client.ip })
-  const updated = await markEmailVerified(deps, user.id, email, client)
+  const updated = await markEmailVerified(deps, user.id, { email, client })
   audit(deps, { type: 'email_verified', actorId: user.id, subjectId: user.id, ...client, detail: { method: 'code' } })
   return toUserView(updated, await deps.devices.of(user.id))
 }
@@ -139,14 +157,21 @@ export async function resetLinkIsLive(deps: Deps, token: string): Promise<boolea
   return (await liveResetLink(deps, await sha256Hex(token))) !== undefined
 }
 
+/** A reset link used: its token, the new password, and the client using it. */
+export interface LinkReset {
+  token: string
+  newPassword: string
+  client: ClientInfo
+}
+
 /** `POST /auth/email/reset`: sets the password with a reset link; every session ends. */
-export async function resetWithLink(deps: Deps, token: string, newPassword: string, client: ClientInfo): Promise<void> {
+export async function resetWithLink(deps: Deps, { token, newPassword, client }: LinkReset): Promise<void> {
   const hash = await sha256Hex(token)
   // A dead link is reported before the password: asking for another password would lead nowhere.
   const owner = await liveResetLink(deps, hash)
   if (!owner) throw invalidLink()
   // The policy is checked before the link is used, so a refused password does not burn it.
-  assertPasswordAllowed(newPassword, deps.config, owner, 'new_password')
+  assertPasswordAllowed({ password: newPassword, field: 'new_password' }, deps.config, owner)
   const row = await deps.linkTokens.consume(hash, 'password_reset', deps.now())
   if (!row) throw invalidLink()
   const user = await deps.users.byId(row.userId)
@@ -154,7 +179,7 @@ export async function resetWithLink(deps: Deps, token: string, newPassword: stri
   const passwordHash = await hashPassword(newPassword, scryptParams(deps.config))
   await deps.users.update(user.id, { passwordHash, updatedAt: deps.now() })
   await endResetCredentials(deps, user)
-  await revokeUserSessions(deps, user.id, undefined, { reason: 'password_reset', client })
+  await revokeUserSessions(deps, { userId: user.id }, { reason: 'password_reset', client })
   audit(deps, { type: 'password_reset', actorId: user.id, subjectId: user.id, ...client, detail: { method: 'link' } })
   sendNotice(deps, user, 'password_reset')
 }

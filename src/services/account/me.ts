@@ -3,7 +3,7 @@ import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
 import { assertNoSubclients } from '../iam'
 import { normalizeEmail, parsePhone } from '../identifiers'
-import { type ClientInfo, revokeUserSessions } from '../sessions'
+import { type ClientInfo, revokeUserSessions, type UserSession } from '../sessions'
 import { assertReenteredPassword } from '../sign-in'
 import { requestContactChange } from './contact-change'
 import { toUserView, type UserView } from './view'
@@ -49,12 +49,8 @@ export interface ProfilePatch {
  * send is a 503 and changes nothing), and replaces the current one once confirmed. An address
  * another account has proved is a 409; asking for the current one again drops the pending one.
  */
-export async function updateMe(
-  deps: Deps,
-  auth: { userId: string; sessionId: string },
-  patch: ProfilePatch,
-  client: ClientInfo,
-): Promise<UserView> {
+export async function updateMe(deps: Deps, auth: UserSession, patch: ProfilePatch & { client: ClientInfo }): Promise<UserView> {
+  const { client } = patch
   const user = await deps.users.byId(auth.userId)
   if (!user) throw gone()
   const now = deps.now()
@@ -84,13 +80,17 @@ const lastSuperAdmin = () =>
  * active super admin is refused (403): nobody could administer the service any more; so is a
  * client that still has sub-clients (400, like a role change).
  */
-export async function deleteMe(deps: Deps, userId: string, password: string, client: ClientInfo): Promise<void> {
+export async function deleteMe(
+  deps: Deps,
+  userId: string,
+  { password, client }: { password: string; client: ClientInfo },
+): Promise<void> {
   const user = await deps.users.byId(userId)
   if (!user) throw gone()
-  await assertReenteredPassword(deps, user, password, client) // counted like a login (SPEC §6.1)
+  await assertReenteredPassword(deps, user, { password, client }) // counted like a login (SPEC §6.1)
   if (user.role === 'super_admin' && !(await deps.users.otherActiveSuperAdmin(userId))) throw lastSuperAdmin()
   await assertNoSubclients(deps, user)
-  await revokeUserSessions(deps, userId, undefined, { reason: 'account_deleted', client })
+  await revokeUserSessions(deps, { userId }, { reason: 'account_deleted', client })
   // The delete checks both again, in its own statement (two super admins deleting themselves at once).
   if (!(await deps.users.delete(userId))) {
     if (user.role === 'super_admin') throw lastSuperAdmin()

@@ -53,7 +53,7 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
       fields: { role: `Must be one of: ${config.END_USER_ROLES.join(', ')}` },
     })
   }
-  assertPasswordAllowed(input.password, config, { phone, email })
+  assertPasswordAllowed({ password: input.password }, config, { phone, email })
 
   const channel: Channel = phone ? 'sms' : 'email'
   const to: Destination = { channel, address: (phone ?? email) as string }

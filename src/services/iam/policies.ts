@@ -35,12 +35,16 @@ const adminsOnly = (actor: Actor) => {
 }
 const isNameConflict = (err: unknown) => String((err as Error)?.cause ?? err).includes('policies.name')
 
-export async function createPolicy(
-  deps: Deps,
-  actor: Actor,
-  input: { name: string; description?: string | undefined; permissions: string[] },
-  client: ClientInfo,
-): Promise<PolicyView> {
+/** A policy to create, and the client asking. */
+export interface NewPolicyRequest {
+  name: string
+  description?: string | undefined
+  permissions: string[]
+  client: ClientInfo
+}
+
+export async function createPolicy(deps: Deps, actor: Actor, input: NewPolicyRequest): Promise<PolicyView> {
+  const { client } = input
   adminsOnly(actor)
   const now = deps.now()
   try {
@@ -91,13 +95,14 @@ export async function getPolicy(deps: Deps, actor: Actor, id: string): Promise<P
   return view(own)
 }
 
-export async function updatePolicy(
-  deps: Deps,
-  actor: Actor,
-  id: string,
-  patch: { name?: string | undefined; description?: string | null | undefined; permissions?: string[] | undefined },
-  client: ClientInfo,
-): Promise<PolicyView> {
+/** A change to policy `id`: the fields given in `patch` change, the others stay. */
+export interface PolicyPatchRequest {
+  id: string
+  patch: { name?: string | undefined; description?: string | null | undefined; permissions?: string[] | undefined }
+  client: ClientInfo
+}
+
+export async function updatePolicy(deps: Deps, actor: Actor, { id, patch, client }: PolicyPatchRequest): Promise<PolicyView> {
   adminsOnly(actor)
   try {
     const row = await deps.policies.update(id, {
@@ -115,7 +120,7 @@ export async function updatePolicy(
   }
 }
 
-export async function deletePolicy(deps: Deps, actor: Actor, id: string, client: ClientInfo): Promise<void> {
+export async function deletePolicy(deps: Deps, actor: Actor, { id, client }: { id: string; client: ClientInfo }): Promise<void> {
   adminsOnly(actor)
   if (!(await deps.policies.delete(id))) throw notFound()
   audit(deps, { type: 'policy_deleted', actorId: actor.id, ...client, detail: { policy_id: id } })
@@ -129,9 +134,7 @@ export async function deletePolicy(deps: Deps, actor: Actor, id: string, client:
 export async function assignPolicies(
   deps: Deps,
   actor: Actor,
-  userId: string,
-  policyIds: string[],
-  client: ClientInfo,
+  { userId, policyIds, client }: { userId: string; policyIds: string[]; client: ClientInfo },
 ): Promise<{ policies: PolicyView[]; permissions: string[] }> {
   const target = await deps.users.byId(userId)
   if (!target || !canManage(actor, target)) throw new AppError('not_found', 'No such user')

@@ -54,20 +54,21 @@ async function parentFor(deps: Deps, actor: Actor, clientId: string | undefined)
   return parent.id
 }
 
+/** A staff account to create: its kind, the body that describes it, and the client asking. */
+export interface StaffRequest extends StaffInput {
+  kind: StaffKind
+  client: ClientInfo
+}
+
 /** Creates an active staff account with a username and password. */
-export async function createStaff(
-  deps: Deps,
-  actor: Actor,
-  kind: StaffKind,
-  input: StaffInput,
-  client: ClientInfo,
-): Promise<UserView> {
+export async function createStaff(deps: Deps, actor: Actor, input: StaffRequest): Promise<UserView> {
+  const { kind, client } = input
   assertMayCreate(actor, kind)
   const { config } = deps
   const username = normalizeUsername(input.username)
   const phone = input.phone !== undefined ? parsePhone(input.phone, config) : null
   const email = input.email !== undefined ? normalizeEmail(input.email) : null
-  assertPasswordAllowed(input.password, config, { phone, email, username })
+  assertPasswordAllowed({ password: input.password }, config, { phone, email, username })
   const parentId = kind === 'subclient' ? await parentFor(deps, actor, input.client_id) : null
 
   const [byUsername, byPhone, byEmail] = await Promise.all([
@@ -117,9 +118,9 @@ export async function createStaff(
 export async function listStaff(
   deps: Deps,
   actor: Actor,
-  kind: StaffKind,
-  q: { limit: number; cursor?: string | undefined; client_id?: string | undefined },
+  q: { kind: StaffKind; limit: number; cursor?: string | undefined; client_id?: string | undefined },
 ) {
+  const { kind } = q
   assertMayCreate(actor, kind)
   const parentId = kind === 'subclient' ? (actor.role === 'client' ? actor.id : q.client_id) : undefined
   const rows = await deps.users.page({ role: kind, parentId, limit: q.limit + 1, cursor: q.cursor })

@@ -68,7 +68,14 @@ const stillHasSubclients = () =>
   new AppError('validation_error', 'Request validation failed', { fields: { role: 'This client still has sub-clients' } })
 
 /** Edits a user below the actor. A role change ends the user's sessions, so the new role applies at once. */
-export async function patchUser(deps: Deps, actor: Actor, id: string, patch: AdminPatch, client: ClientInfo): Promise<UserView> {
+/** A change to user `id`: the fields given in `patch` change (audited by name), the others stay. */
+export interface AdminPatchRequest {
+  id: string
+  patch: AdminPatch
+  client: ClientInfo
+}
+
+export async function patchUser(deps: Deps, actor: Actor, { id, patch, client }: AdminPatchRequest): Promise<UserView> {
   if (id === actor.id && patch.role !== undefined) throw new AppError('forbidden', 'Nobody changes their own role')
   adminsOnly(actor)
   const target = await managed(deps, actor, id)
@@ -112,7 +119,7 @@ export async function patchUser(deps: Deps, actor: Actor, id: string, patch: Adm
   }
   if (!updated) throw notFound()
   if (roleChanged) {
-    await revokeUserSessions(deps, id, undefined, { reason: 'role_changed', actorId: actor.id, client })
+    await revokeUserSessions(deps, { userId: id }, { reason: 'role_changed', actorId: actor.id, client })
     audit(deps, {
       type: 'role_changed',
       actorId: actor.id,
@@ -136,11 +143,11 @@ const hasSubclients = () =>
     fields: { id: 'This client still has sub-clients; delete them first' },
   })
 
-export async function deleteUser(deps: Deps, actor: Actor, id: string, client: ClientInfo): Promise<void> {
+export async function deleteUser(deps: Deps, actor: Actor, { id, client }: { id: string; client: ClientInfo }): Promise<void> {
   adminsOnly(actor)
   const target = await managed(deps, actor, id)
   await assertNoSubclients(deps, target)
-  await revokeUserSessions(deps, id, undefined, { reason: 'user_deleted', actorId: actor.id, client })
+  await revokeUserSessions(deps, { userId: id }, { reason: 'user_deleted', actorId: actor.id, client })
   // The delete checks again, in its own statement (a sub-client created in between).
   if (!(await deps.users.delete(id))) {
     await assertNoSubclients(deps, target)
@@ -153,15 +160,13 @@ export async function deleteUser(deps: Deps, actor: Actor, id: string, client: C
 export async function setStatus(
   deps: Deps,
   actor: Actor,
-  id: string,
-  status: 'active' | 'deactivated' | 'suspended',
-  client: ClientInfo,
+  { id, status, client }: { id: string; status: 'active' | 'deactivated' | 'suspended'; client: ClientInfo },
 ): Promise<UserView> {
   adminsOnly(actor)
   const target = await managed(deps, actor, id)
   const updated = await deps.users.update(id, { status, updatedAt: deps.now() })
   if (!updated) throw notFound()
-  if (status !== 'active') await revokeUserSessions(deps, id, undefined, { reason: `user_${status}`, actorId: actor.id, client })
+  if (status !== 'active') await revokeUserSessions(deps, { userId: id }, { reason: `user_${status}`, actorId: actor.id, client })
   audit(deps, {
     type: 'status_changed',
     actorId: actor.id,

@@ -40,7 +40,7 @@ async function sendSms(deps: Deps, r: Reservation, text: string): Promise<void> 
 }
 
 /** Stores a code's MAC (never the code) in KV under its purpose and destination, until it expires. */
-async function storeCode(deps: Deps, r: Reservation, code: string, uid: string | undefined): Promise<void> {
+async function storeCode(deps: Deps, r: Reservation, { code, uid }: { code: string; uid: string | undefined }): Promise<void> {
   const mac = await codeMac(deps, { challengeId: r.id, purpose: r.purpose, to: r.to, code })
   const entry = { id: r.id, mac: bytesToBase64(mac), ...(uid ? { uid } : {}) }
   await deps.otpCodes.put(r.purpose, destinationKey(r.to), entry, deps.config.OTP_EXPIRE_MINUTES * 60)
@@ -89,7 +89,7 @@ export async function deliverOtp(deps: Deps, r: Reservation, extras: DeliveryExt
       ? new AppError('sms_delivery_failed', 'The text message could not be sent; try again shortly')
       : new AppError('email_delivery_failed', 'The email could not be sent; try again shortly')
   }
-  await storeCode(deps, r, code, userId)
+  await storeCode(deps, r, { code, uid: userId })
   audit(deps, { type: 'otp_sent', subjectId: userId, ...r.client, detail: { purpose: r.purpose, channel: r.to.channel } })
 }
 
@@ -99,7 +99,7 @@ export async function deliverOtp(deps: Deps, r: Reservation, extras: DeliveryExt
  * for a known account (SPEC §5: no observable tells them apart). Its `uid` is no account's.
  */
 export async function storeUnsentOtp(deps: Deps, r: Reservation): Promise<void> {
-  await storeCode(deps, r, randomDigits(deps.config.OTP_LENGTH), newId(deps.now()))
+  await storeCode(deps, r, { code: randomDigits(deps.config.OTP_LENGTH), uid: newId(deps.now()) })
 }
 
 const providerOf = (deps: Deps, r: Reservation) => (r.to.channel === 'sms' ? deps.sms.name : deps.email.name)

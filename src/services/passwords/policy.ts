@@ -45,8 +45,18 @@ export function passwordProblem(password: string, config: Config, ctx: PasswordC
   return null
 }
 
+/** A password to check, and the request field a refusal names (`password` unless given). */
+export interface PasswordCandidate {
+  password: string
+  field?: string
+}
+
 /** Throws a 400 `validation_error` on `field` when the password breaks the policy. */
-export function assertPasswordAllowed(password: string, config: Config, ctx: PasswordContext = {}, field = 'password'): void {
+export function assertPasswordAllowed(
+  { password, field = 'password' }: PasswordCandidate,
+  config: Config,
+  ctx: PasswordContext = {},
+): void {
   const problem = passwordProblem(password, config, ctx)
   if (problem) throw new AppError('validation_error', 'Request validation failed', { fields: { [field]: problem } })
 }

@@ -14,7 +14,7 @@ import {
   type IdentifierInput,
   requestOtpInBackground,
 } from '../otp'
-import { type ClientInfo, revokeUserSessions } from '../sessions'
+import { type ClientInfo, revokeUserSessions, type UserSession } from '../sessions'
 import { assertReenteredPassword } from '../sign-in'
 import { scryptParams } from './check'
 import { assertPasswordAllowed } from './policy'
@@ -40,7 +40,7 @@ export function requestPasswordReset(deps: Deps, input: IdentifierInput, client:
     // By email, the code comes with a one-time link to the reset page.
     extrasFor: async (user) => {
       if (to.channel !== 'email' || !user) return {}
-      const link = await createLink(deps, 'password_reset', user.id, to.address)
+      const link = await createLink(deps, 'password_reset', { userId: user.id, email: to.address })
       return { link: link.url, linkMinutes: link.minutes }
     },
   })
@@ -62,12 +62,12 @@ export async function confirmPasswordReset(
   const right = await checkOtp(deps, { purpose: 'reset', to, code: input.code, ip: client.ip })
   // A code sent before the address stopped being this account's verified one is dead.
   if (!user || !isVerifiedAddress(user, to)) throw new AppError('invalid_code', 'The code is invalid or has expired')
-  assertPasswordAllowed(input.new_password, deps.config, user, 'new_password')
+  assertPasswordAllowed({ password: input.new_password, field: 'new_password' }, deps.config, user)
   await consumeOtp(deps, right)
   const passwordHash = await hashPassword(input.new_password, scryptParams(deps.config))
   await deps.users.update(user.id, { passwordHash, updatedAt: deps.now() })
   await endResetCredentials(deps, user)
-  await revokeUserSessions(deps, user.id, undefined, { reason: 'password_reset', client })
+  await revokeUserSessions(deps, { userId: user.id }, { reason: 'password_reset', client })
   audit(deps, { type: 'password_reset', actorId: user.id, subjectId: user.id, ...client, detail: { channel: to.channel } })
   sendNotice(deps, user, 'password_reset')
 }
@@ -75,19 +75,18 @@ export async function confirmPasswordReset(
 /** Changes the signed-in user's password; every other session is revoked, this one lives. */
 export async function changePassword(
   deps: Deps,
-  userId: string,
-  sessionId: string,
-  input: { old_password: string; new_password: string },
-  client: ClientInfo,
+  { userId, sessionId }: UserSession,
+  input: { old_password: string; new_password: string; client: ClientInfo },
 ): Promise<void> {
+  const { client } = input
   const user = await deps.users.byId(userId)
   if (!user) throw new AppError('invalid_token', 'The access token is invalid, expired or revoked')
   // Counted like a login: a stolen token cannot guess the password (SPEC §6.1).
-  await assertReenteredPassword(deps, user, input.old_password, client)
-  assertPasswordAllowed(input.new_password, deps.config, user, 'new_password')
+  await assertReenteredPassword(deps, user, { password: input.old_password, client })
+  assertPasswordAllowed({ password: input.new_password, field: 'new_password' }, deps.config, user)
   const passwordHash = await hashPassword(input.new_password, scryptParams(deps.config))
   await deps.users.update(user.id, { passwordHash, updatedAt: deps.now() })
-  await revokeUserSessions(deps, user.id, sessionId, { reason: 'password_changed', client })
+  await revokeUserSessions(deps, { userId: user.id, keep: sessionId }, { reason: 'password_changed', client })
   audit(deps, { type: 'password_changed', actorId: user.id, subjectId: user.id, ...client })
   sendNotice(deps, user, 'password_changed')
 }

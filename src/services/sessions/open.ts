@@ -28,30 +28,35 @@ export function assertCanSignIn(user: UserRow): void {
   if (user.status !== 'active') throw new AppError('account_disabled', 'This account is disabled')
 }
 
+/** Whom a token response is for: the account and its devices (for the profile it carries). */
+export interface SessionHolder {
+  user: UserRow
+  devices: DeviceRow[]
+}
+
+/** The session a token response is for: its id (the access token's `sid`) and its current refresh token. */
+export interface SessionTokens {
+  id: string
+  refreshToken: string
+}
+
 /** The token response for a session: a fresh access token and the given refresh token. */
-export async function tokenResponse(
-  deps: Deps,
-  user: UserRow,
-  devices: DeviceRow[],
-  sessionId: string,
-  refreshToken: string,
-): Promise<TokenResponse> {
+export async function tokenResponse(deps: Deps, holder: SessionHolder, session: SessionTokens): Promise<TokenResponse> {
+  const { user, devices } = holder
   const now = deps.now()
   const [keyring, perms] = await Promise.all([deps.keyring(), effectivePermissions(deps, user)])
-  const accessToken = await keyring.sign({ sub: user.id, sid: sessionId, jti: newId(now), role: user.role, perms }, now)
+  const accessToken = await keyring.sign({ sub: user.id, sid: session.id, jti: newId(now), role: user.role, perms }, now)
   return {
     access_token: accessToken,
     token_type: 'bearer',
     expires_in: deps.config.ACCESS_TOKEN_EXPIRE_MINUTES * 60,
-    refresh_token: refreshToken,
+    refresh_token: session.refreshToken,
     user: toUserView(user, devices),
   }
 }
 
 /** A session about to open: its id, its refresh token, and the row that stores its hash. */
-export interface SessionDraft {
-  id: string
-  refreshToken: string
+export interface SessionDraft extends SessionTokens {
   row: NewSession
 }
 
@@ -82,10 +87,16 @@ export async function openedResponse(
   user: UserRow,
   devices: DeviceRow[],
 ): Promise<TokenResponse> {
-  const response = await tokenResponse(deps, user, devices, session.id, session.refreshToken)
+  const response = await tokenResponse(deps, { user, devices }, session)
   // The profile just built carries the new last_login: a cached profile older than it is refused anyway.
   deps.authState.sessionOpened(user.id, session.id, response.user)
   return response
+}
+
+/** How a user just signed in: the client they came from, and the sign-in's audit event. */
+export interface SignIn {
+  client: ClientInfo
+  event: AuditEvent
 }
 
 /**
@@ -93,7 +104,7 @@ export async function openedResponse(
  * refresh token's hash, an access token bound to it, and the user's last login. The sign-in's
  * audit event is written in the same D1 batch.
  */
-export async function startSession(deps: Deps, user: UserRow, client: ClientInfo, event: AuditEvent): Promise<TokenResponse> {
+export async function startSession(deps: Deps, user: UserRow, { client, event }: SignIn): Promise<TokenResponse> {
   const session = await newSession(deps, user.id, client)
   // The login stamp is not a profile-invalidating write: a cached profile older than this
   // session's login is refused by GET /me anyway.
@@ -113,18 +124,24 @@ export interface RevokeContext {
   client?: ClientInfo | undefined
 }
 
+/** The sessions to end: every one of `userId`'s, but `keep` when given (the caller's own). */
+export interface UserSessions {
+  userId: string
+  keep?: string | undefined
+}
+
 /**
- * Ends a user's sessions (all, or all but `keepSessionId`) in D1 and marks them in KV so their
+ * Ends a user's sessions (all, or all but `keep`) in D1 and marks them in KV so their
  * access tokens fail at the next request (SPEC §6.3).
  */
-export async function revokeUserSessions(deps: Deps, userId: string, keepSessionId?: string, why?: RevokeContext): Promise<void> {
+export async function revokeUserSessions(deps: Deps, { userId, keep }: UserSessions, why?: RevokeContext): Promise<void> {
   const now = deps.now()
-  const ended = await deps.sessions.revokeAllOfUser(userId, now, keepSessionId)
-  await deps.authState.markUser(userId, { before: now, keep: keepSessionId ?? null })
+  const ended = await deps.sessions.revokeAllOfUser(userId, now, keep)
+  await deps.authState.markUser(userId, { before: now, keep: keep ?? null })
   // A mark replaces the user's previous one. The kept session was live when the caller checked it,
   // but a revocation of it racing this call (a suspension) may have been marked just before this
   // mark replaced it: read it again, and if it is gone, spare nothing.
-  if (keepSessionId && !isLiveSession(await deps.sessions.byId(keepSessionId), userId, deps.now())) {
+  if (keep && !isLiveSession(await deps.sessions.byId(keep), userId, deps.now())) {
     await deps.authState.markUser(userId, { before: deps.now(), keep: null })
   }
   if (why) {
@@ -133,13 +150,19 @@ export async function revokeUserSessions(deps: Deps, userId: string, keepSession
       actorId: why.actorId ?? userId,
       subjectId: userId,
       ...why.client,
-      detail: { reason: why.reason, count: ended.length, kept: keepSessionId ?? null },
+      detail: { reason: why.reason, count: ended.length, kept: keep ?? null },
     })
   }
 }
 
+/** One session of a user: `sessionId` counts only if it is `userId`'s. */
+export interface UserSession {
+  userId: string
+  sessionId: string
+}
+
 /** Ends one session of a user (logout, the user ending it elsewhere, refresh-token reuse). */
-export async function revokeSession(deps: Deps, userId: string, sessionId: string, why?: RevokeContext): Promise<boolean> {
+export async function revokeSession(deps: Deps, { userId, sessionId }: UserSession, why?: RevokeContext): Promise<boolean> {
   const revoked = await deps.sessions.revoke(sessionId, userId, deps.now())
   // Only the owner's own live session is marked: an id guessed by someone else changes nothing.
   if (revoked) {

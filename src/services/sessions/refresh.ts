@@ -28,7 +28,7 @@ export async function refreshSession(deps: Deps, refreshToken: string, client: C
     const { session, user, devices } = swapped
     if (!user) throw invalidRefresh()
     assertCanSignIn(user)
-    return tokenResponse(deps, user, devices, session.id, next)
+    return tokenResponse(deps, { user, devices }, { id: session.id, refreshToken: next })
   }
 
   const rotated = await deps.sessions.rotatedAway(oldHash)
@@ -38,7 +38,7 @@ export async function refreshSession(deps: Deps, refreshToken: string, client: C
   if (now - rotated.rotatedAt <= deps.config.REFRESH_REUSE_GRACE_SECONDS * 1000) {
     throw new AppError('refresh_conflict', 'This refresh token was just rotated; use the newest one')
   }
-  await revokeSession(deps, owner.userId, owner.id, { reason: 'refresh_token_reused', client })
+  await revokeSession(deps, { userId: owner.userId, sessionId: owner.id }, { reason: 'refresh_token_reused', client })
   audit(deps, { type: 'refresh_token_reused', subjectId: owner.userId, ...client, detail: { session_id: owner.id } })
   throw new AppError('refresh_token_reused', 'This refresh token was already used; the session has been revoked')
 }

@@ -60,12 +60,9 @@ export async function loginWithPassword(
     throw invalidCredentials()
   }
   assertCanSignIn(user)
-  return startSession(deps, user, client, {
-    type: 'login_succeeded',
-    subjectId: user.id,
-    actorId: user.id,
-    ...client,
-    detail: { method: 'password' },
+  return startSession(deps, user, {
+    client,
+    event: { type: 'login_succeeded', subjectId: user.id, actorId: user.id, ...client, detail: { method: 'password' } },
   })
 }
 

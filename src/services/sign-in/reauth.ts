@@ -24,7 +24,11 @@ export async function passwordMatches(
 }
 
 /** Checks a password re-entered for a sensitive call, counted like a login (SPEC §6.1): 401 invalid_credentials when wrong, 429 rate_limited after LOGIN_LOCKOUT_THRESHOLD wrong ones. */
-export async function assertReenteredPassword(deps: Deps, user: UserRow, password: string, client: ClientInfo): Promise<void> {
+export async function assertReenteredPassword(
+  deps: Deps,
+  user: UserRow,
+  { password, client }: { password: string; client: ClientInfo },
+): Promise<void> {
   // Keyed by the account (a stolen token names no identifier); one round trip, and a refused attempt costs no hash.
   if (!(await passwordMatches(deps, { identifier: `user:${user.id}`, user, password, client }))) {
     throw new AppError('invalid_credentials', 'The current password is incorrect')
