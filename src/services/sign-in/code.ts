@@ -1,5 +1,6 @@
 import { newId } from '../../crypto/random'
 import type { Deps } from '../../deps'
+import type { AppError } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import type { OtpCodeEntry } from '../../storage/kv/otp-codes'
 import type { SignInPurpose } from '../../storage/repos/code-sign-in'
@@ -79,10 +80,10 @@ export async function verifyCode(
     if (current.some((c) => !recalled.some((r) => r.entry.id === c.entry.id))) {
       const again = await tryCodes(deps, a, current, false)
       if ('response' in again) return again.response
-      throw await refusal(deps, again.refused)
+      throw await refusalOf(deps, again.refused)
     }
   }
-  throw await refusal(deps, first.refused)
+  throw await refusalOf(deps, first.refused)
 }
 
 /** Whether the typed code is one of these (compared in constant time; nothing is written). */
@@ -93,7 +94,8 @@ async function typedOneOf(deps: Deps, a: Attempt, sent: SentCode[]): Promise<boo
   return guesses.some((g) => g.right)
 }
 
-type Tried = { response: TokenResponse } | { refused: Awaited<ReturnType<typeof guessCode>> }
+type Guess = Awaited<ReturnType<typeof guessCode>>
+type Tried = { response: TokenResponse } | { refused: Guess[] }
 
 /** Tries the guess on the codes sent, in one D1 batch; `countLimit` false when this request already counted it. */
 async function tryCodes(deps: Deps, a: Attempt, sent: SentCode[], countLimit: boolean): Promise<Tried> {
@@ -130,15 +132,18 @@ async function tryCodes(deps: Deps, a: Attempt, sent: SentCode[], countLimit: bo
   // A right code consumed for nobody (no sign-up here), or a wrong guess spent.
   if (result.taken) throw invalidCode()
   if (chosen) await assertLiveForEnabled(deps, result.holder, { userId, challengeId: chosen.entry.id })
-  // Which challenge refused: the right one's, else the one the holder's state calls for.
-  const wanted = result.holder?.status === 'pending' ? 'register' : 'login'
-  const at = chosen
-    ? rightAt
-    : Math.max(
-        0,
-        sent.findIndex((s) => s.purpose === wanted),
-      )
-  return { refused: guesses[at] ?? guess }
+  // Which challenge refused: the right one's, else the ones the holder's state calls for (a
+  // pending holder's register code, then its login code, which takes the guesses once that one is dead).
+  if (chosen) return { refused: [guess] }
+  const wanted: SignInPurpose[] = result.holder?.status === 'pending' ? ['register', 'login'] : ['login']
+  const refused = wanted.flatMap((p) => guesses.filter((_, i) => sent[i]?.purpose === p))
+  return { refused: refused.length > 0 ? refused : [guess] }
+}
+
+/** The refusal of the first of these challenges that says more than 400 `invalid_code`, else that. */
+async function refusalOf(deps: Deps, refused: Guess[]): Promise<AppError> {
+  const errors = await Promise.all(refused.map((g) => refusal(deps, g)))
+  return errors.find((e) => e.code !== 'invalid_code') ?? (errors[0] as AppError)
 }
 
 /**

@@ -13,7 +13,8 @@ import { type Attempt, admitted, waitForSettle } from './in-flight'
  * LOGIN_LOCKOUT_THRESHOLD on, each row is locked for 1, 2, 4 … minutes, never more than
  * LOGIN_LOCKOUT_MAX_MINUTES. A locked pair refuses its bucket. A locked identifier refuses every
  * bucket except one that signed in to the account in the last 30 days, or an attempt carrying a
- * valid Turnstile token: failures from elsewhere never lock the owner out.
+ * valid Turnstile token: failures from elsewhere never lock the owner out. The same two pass an
+ * identifier whose in-flight slots are full, so abandoned attempts do not lock the owner out either.
  *
  * Failures are counted when they fail, but an attempt takes an in-flight slot of each row before
  * its password is hashed, and failures plus slots never pass the threshold: concurrent wrong
@@ -86,11 +87,15 @@ async function admit(deps: Deps, a: Admitting, first: Admission): Promise<Attemp
     if (!held.pair && isLocked(pairRow, now)) throw refuse(pairRow.lockedUntil)
     const idRow = row(keys.identifier)
     let identifierOk = held.identifier
-    if (!identifierOk && isLocked(idRow, now)) {
-      // Only a locked identifier costs these look-ups; a normal login never makes them.
+    const locked = isLocked(idRow, now)
+    // A locked identifier, or one whose slots others hold (abandoned attempts keep theirs for
+    // IN_FLIGHT_TTL_MS, #7 of the issue 14 review), lets the owner's bucket or a Turnstile token
+    // pass; the pair's own slot still bounds that bucket's guesses in flight. Only then do these
+    // look-ups run; a normal login never makes them.
+    if (!identifierOk && (locked || held.pair)) {
       exempt ??= await passesIdentifierLock(deps, a)
-      if (!exempt) throw refuse(idRow.lockedUntil)
-      identifierOk = true
+      if (!exempt && locked) throw refuse(idRow.lockedUntil)
+      identifierOk = exempt
     }
     if (identifierOk && held.pair) return admitted(deps, keys, held)
     // Refused only because other attempts are still being checked: wait for them, then ask again.

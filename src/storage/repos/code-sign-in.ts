@@ -26,7 +26,7 @@ export interface CodeSignInInput {
   channel: Channel
   /** The phone or email the code was sent to. */
   address: string
-  /** One right candidate, or the wrong ones (a `register` one counts only for a pending holder, if both). */
+  /** One right candidate, or the wrong ones (if both: the `register` one counts for a pending holder while it lives, else the `login` one). */
   candidates: CodeCandidate[]
   /** The guesser's per-IP-bucket daily failure counter for this destination, and its cap. */
   failKey: string
@@ -77,7 +77,10 @@ export function codeSignInRepo(db: Db) {
       register: { right: holderIs('pending', sql`id = ${t.userId}`), wrong: holderIs('pending', byAddress) },
       login: {
         right: sql`(${t.userId} IS NULL OR ${holderIs('active', sql`id = ${t.userId}`)})`,
-        wrong: sql`NOT ${holderIs('pending', byAddress)}`,
+        // A pending holder's guesses count on its login code once its register code is dead (#9 of
+        // the issue 14 review: else they count nowhere, and a pending phone answers unlike an unknown one).
+        wrong: sql`(NOT ${holderIs('pending', byAddress)} OR NOT EXISTS (SELECT 1 FROM otp_challenges
+          WHERE id = ${at('registerId')} AND closed_at IS NULL AND expires_at > ${at('now')}))`,
       },
     }
     const take = (purpose: SignInPurpose, right: boolean) =>
@@ -159,6 +162,7 @@ export function codeSignInRepo(db: Db) {
         alone: tried.length === 1 ? 1 : 0,
         firstId: tried[0]?.challengeId ?? null,
         lastId: tried.at(-1)?.challengeId ?? null,
+        registerId: tried.find((c) => c.purpose === 'register')?.challengeId ?? null,
       }
       const hit = i.countLimit === false ? undefined : q.hit(values)
       const holder = q.holder[i.channel]({ value: i.address })
