@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
+import ts from 'typescript'
 import { describe, expect, it } from 'vitest'
 
 // The layout of STYLE.md, kept by a test over the import graph: a feature folder of services/
@@ -105,5 +106,33 @@ describe('the import graph (STYLE.md: a folder per feature)', () => {
       'services/account/me.ts -> services/otp/otp.ts',
       'routes/me.ts -> services/account/me.ts',
     ])
+  })
+})
+
+describe('service functions (STYLE.md: more than three parameters take an object)', () => {
+  /** `file:line (n)` of every function in `files` with more than three parameters. */
+  function longSignatures(files: string[]): string[] {
+    return files.flatMap((file) => {
+      const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true)
+      const found: string[] = []
+      const visit = (node: ts.Node) => {
+        if (ts.isFunctionLike(node) && node.parameters.length > 3) {
+          const line = source.getLineAndCharacterOfPosition(node.getStart()).line + 1
+          found.push(`${relative(SRC, file)}:${line} (${node.parameters.length})`)
+        }
+        ts.forEachChild(node, visit)
+      }
+      visit(source)
+      return found
+    })
+  }
+
+  it('have at most three positional parameters', () => {
+    expect(longSignatures(filesUnder(SERVICES))).toEqual([])
+  })
+
+  it('would catch one with four', () => {
+    const probe = join(ROOT, 'test/node/fixtures/four-parameters.ts')
+    expect(longSignatures([probe])).toEqual(['../test/node/fixtures/four-parameters.ts:2 (4)'])
   })
 })

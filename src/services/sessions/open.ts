@@ -84,8 +84,7 @@ export async function newSession(deps: Deps, userId: string, client: ClientInfo)
 export async function openedResponse(
   deps: Deps,
   session: SessionDraft,
-  user: UserRow,
-  devices: DeviceRow[],
+  { user, devices }: SessionHolder,
 ): Promise<TokenResponse> {
   const response = await tokenResponse(deps, { user, devices }, session)
   // The profile just built carries the new last_login: a cached profile older than it is refused anyway.
@@ -109,7 +108,7 @@ export async function startSession(deps: Deps, user: UserRow, { client, event }:
   // The login stamp is not a profile-invalidating write: a cached profile older than this
   // session's login is refused by GET /me anyway.
   const opened = await deps.sessions.open(session.row, auditRow(deps, event))
-  return openedResponse(deps, session, opened.user ?? user, opened.devices)
+  return openedResponse(deps, session, { user: opened.user ?? user, devices: opened.devices })
 }
 
 /** Whether a session row is the user's, unrevoked and unexpired. */

@@ -38,13 +38,14 @@ interface Attempt {
   client: ClientInfo
 }
 
-const signedInEvent = (userId: string, a: Attempt, purpose: OtpPurpose, created: boolean) =>
+/** The audit event of a code sign-in of `userId` (`created`: an OTP sign-up made the account). */
+const signedInEvent = (a: Attempt, e: { userId: string; purpose: OtpPurpose; created: boolean }) =>
   ({
     type: 'login_succeeded',
-    actorId: userId,
-    subjectId: userId,
+    actorId: e.userId,
+    subjectId: e.userId,
     ...a.client,
-    detail: { method: 'otp', purpose, channel: a.to.channel, created },
+    detail: { method: 'otp', purpose: e.purpose, channel: a.to.channel, created: e.created },
   }) as const
 
 /**
@@ -70,7 +71,7 @@ export async function verifyCode(
   const remembered = recalled.length > 0 && (await typedOneOf(deps, a, recalled))
   const sent = remembered ? recalled : await deps.otpCodes.getMany(SIGN_IN, a.destination)
   if (sent.length === 0) return noCode(deps, a)
-  const first = await tryCodes(deps, a, sent, true)
+  const first = await tryCodes(deps, a, { sent, countLimit: true })
   if ('response' in first) return first.response
   if (remembered) {
     // The remembered code typed is used, expired or out of attempts: if another isolate sent a
@@ -78,7 +79,7 @@ export async function verifyCode(
     for (const { purpose } of recalled) deps.otpCodes.forget(purpose, a.destination)
     const current = await deps.otpCodes.getMany(SIGN_IN, a.destination)
     if (current.some((c) => !recalled.some((r) => r.entry.id === c.entry.id))) {
-      const again = await tryCodes(deps, a, current, false)
+      const again = await tryCodes(deps, a, { sent: current, countLimit: false })
       if ('response' in again) return again.response
       throw await refusalOf(deps, again.refused)
     }
@@ -98,7 +99,7 @@ type Guess = Awaited<ReturnType<typeof guessCode>>
 type Tried = { response: TokenResponse } | { refused: Guess[] }
 
 /** Tries the guess on the codes sent, in one D1 batch; `countLimit` false when this request already counted it. */
-async function tryCodes(deps: Deps, a: Attempt, sent: SentCode[], countLimit: boolean): Promise<Tried> {
+async function tryCodes(deps: Deps, a: Attempt, { sent, countLimit }: { sent: SentCode[]; countLimit: boolean }): Promise<Tried> {
   const guesses = await Promise.all(
     sent.map((s) => guessCode(deps, s.entry, { purpose: s.purpose, to: a.to, code: a.code, ip: a.client.ip })),
   )
@@ -121,13 +122,13 @@ async function tryCodes(deps: Deps, a: Attempt, sent: SentCode[], countLimit: bo
     maxFailuresPerDay: deps.config.OTP_MAX_FAILURES_PER_DAY,
     now: guess.now,
     session: session.row,
-    audit: auditRow(deps, signedInEvent(userId, a, chosen?.purpose ?? 'login', created)),
+    audit: auditRow(deps, signedInEvent(a, { userId, purpose: chosen?.purpose ?? 'login', created })),
     signUp: signUp ? { role: deps.config.END_USER_ROLES[0] as string } : undefined,
   })
   if (result.limit) assertUnderRequestLimit(deps, result.limit, guess.now)
   if (result.opened && chosen) {
     deps.otpCodes.forget(chosen.purpose, a.destination)
-    return { response: await openedResponse(deps, session, result.opened.user, result.opened.devices) }
+    return { response: await openedResponse(deps, session, result.opened) }
   }
   // A right code consumed for nobody (no sign-up here), or a wrong guess spent.
   if (result.taken) throw invalidCode()
