@@ -1,9 +1,10 @@
 import { env as testEnv } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { scryptRuns } from '../../src/crypto/password'
+import { confirmPhone, patchMe } from '../helpers/account'
 import { call, expectError, json } from '../helpers/app'
 import { newEmail, newPhone, PASSWORD, signUp } from '../helpers/factories'
-import { newIp } from '../helpers/otp'
+import { activeUser, newIp, verify, wrongCode } from '../helpers/otp'
 import { useOutbox } from '../helpers/outbox'
 
 // Holes an attacker's review of issue 14 found after it landed, each replayed as it was reported
@@ -80,6 +81,9 @@ describe('/register over a live pending account is no uncounted password oracle'
     await expectError(await registerAs(phone, PASSWORD, ip), 429, 'rate_limited') // the right one is not told apart
     expect(scryptRuns.count - before).toBe(0)
     expect(box.to(phone)).toHaveLength(1) // the victim's own code only
+    // Counted per client IP bucket: the registrant, from their own address, is not locked out.
+    expect((await registerAs(phone, PASSWORD)).status).toBe(201)
+    expect(box.to(phone)).toHaveLength(2)
   })
 })
 
@@ -108,5 +112,46 @@ describe('OTP sign-up is not hijacked by a registration of the same phone', () =
     expect((await json(res)).user).toMatchObject({ phone, name: null })
     const login = { json: { phone, password: 'Attacker-Pass9-2026' }, ip: newIp(), env: SIGNUP }
     await expectError(await call('POST', '/api/v1/auth/login', login), 401, 'invalid_credentials')
+  })
+})
+
+describe('found by the final review', () => {
+  it('a refused PATCH /me of another account does not kill a pending phone change’s code', async () => {
+    const vars = { OTP_RESEND_COOLDOWN_SECONDS: '0' }
+    const victim = await activeUser(box, { env: vars })
+    const attacker = await activeUser(box, { env: vars })
+    const phone = newPhone()
+    expect((await patchMe(victim.access_token, { phone, current_password: PASSWORD }, vars)).status).toBe(200)
+    const code = box.lastCode(phone)
+    // Without the password: refused before anything is sent, and the victim's code lives on.
+    await expectError(await patchMe(attacker.access_token, { phone }, vars), 403, 'reauthentication_required')
+    const confirmed = await confirmPhone(victim.access_token, code, vars)
+    expect(confirmed.status).toBe(200)
+    expect((await json(confirmed)).phone).toBe(phone)
+  })
+
+  it('an accepted PATCH /me still replaces the address’s older code', async () => {
+    const vars = { OTP_RESEND_COOLDOWN_SECONDS: '0' }
+    const user = await activeUser(box, { env: vars })
+    const phone = newPhone()
+    expect((await patchMe(user.access_token, { phone, current_password: PASSWORD }, vars)).status).toBe(200)
+    const first = box.lastCode(phone)
+    expect((await patchMe(user.access_token, { phone, current_password: PASSWORD }, vars)).status).toBe(200)
+    await expectError(await confirmPhone(user.access_token, first, vars), 400, 'invalid_code')
+    expect((await confirmPhone(user.access_token, box.lastCode(phone), vars)).status).toBe(200)
+  })
+
+  it('with OTP_SIGNUP, a dead sign-up code (out of guesses) no longer blocks a registration', async () => {
+    const vars = { OTP_RESEND_COOLDOWN_SECONDS: '0', OTP_SIGNUP: 'true' }
+    const phone = newPhone()
+    expect((await call('POST', '/api/v1/auth/login', { json: { phone, use_otp: true }, env: vars, ip: newIp() })).status).toBe(
+      202,
+    )
+    const code = box.lastCode(phone)
+    const statuses: number[] = []
+    for (let i = 0; i < 4; i++) statuses.push((await verify(phone, wrongCode(code), vars)).status)
+    expect(statuses).toEqual([400, 400, 400, 429])
+    const reg = await call('POST', '/api/v1/auth/register', { json: { phone, password: PASSWORD }, env: vars, ip: newIp() })
+    expect(reg.status).toBe(201)
   })
 })

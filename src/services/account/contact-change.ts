@@ -6,7 +6,7 @@ import type { UserPatch } from '../../storage/repos/users'
 import { MINUTE_MS } from '../../time'
 import { audit } from '../audit'
 import { groupOf } from '../limits'
-import { deliverOtp, invalidCode, releaseOtp, reserveOtp, reserveOtpForRequest, verifyOtp } from '../otp'
+import { acceptReservation, deliverOtp, invalidCode, releaseOtp, reserveOtp, reserveOtpForRequest, verifyOtp } from '../otp'
 import { type ClientInfo, isLiveSession } from '../sessions'
 import { assertReenteredPassword } from '../sign-in'
 import { deliverEmailVerification } from './email-links'
@@ -70,14 +70,19 @@ export async function sendPhoneCode(
 async function reserveChange(deps: Deps, to: NewContact, client: ClientInfo) {
   const { phone, email } = to
   const first = phone !== undefined ? PHONE(phone) : EMAIL(email as string)
-  const { reservation } = await reserveOtpForRequest(deps, { ...first, client, requestGroup: groupOf('PATCH /me') })
+  const { reservation } = await reserveOtpForRequest(deps, {
+    ...first,
+    client,
+    requestGroup: groupOf('PATCH /me'),
+    keepOlder: true,
+  })
   const reservations = {
     phone: phone !== undefined ? reservation : undefined,
     email: phone === undefined ? reservation : undefined,
   }
   if (phone !== undefined && email !== undefined) {
     try {
-      reservations.email = await reserveOtp(deps, { ...EMAIL(email), client })
+      reservations.email = await reserveOtp(deps, { ...EMAIL(email), client, keepOlder: true })
     } catch (err) {
       await releaseOtp(deps, reservation)
       throw err
@@ -125,6 +130,9 @@ export async function requestContactChange(
     await Promise.all([sends.phone, sends.email].map((s) => s && releaseOtp(deps, s)))
     throw err
   }
+  // Accepted: only now does a new code replace the address's older one (a refused request,
+  // without the password say, must not kill the code another account is about to confirm).
+  await Promise.all([sends.phone, sends.email].map((s) => s && acceptReservation(deps, s)))
   if (sends.phone) {
     try {
       await deliverOtp(deps, sends.phone, { userId: user.id })

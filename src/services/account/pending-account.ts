@@ -5,7 +5,7 @@ import { AppError } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import type { BindInput, Held } from '../../storage/repos/registrations'
 import { isUniqueViolation } from '../../storage/repos/users'
-import { destinationKey, type Reservation, releaseOtp } from '../otp'
+import { destinationKey, type Reservation } from '../otp'
 import { scryptParams } from '../passwords'
 import { emailIsTaken, forgetReleased } from './email-claims'
 
@@ -52,7 +52,7 @@ export interface NewPending {
   claimEmail: string | null
 }
 
-/** Hashes the password and writes the pending account with its code's binding: one D1 batch. */
+/** Hashes the password and writes the pending account with its code's binding: one D1 batch. A refusal throws; the caller releases the reservation. */
 export async function savePending(deps: Deps, p: NewPending): Promise<UserRow> {
   const passwordHash = await hashPassword(p.input.password, scryptParams(deps.config))
   const now = deps.now()
@@ -82,15 +82,12 @@ export async function savePending(deps: Deps, p: NewPending): Promise<UserRow> {
       bind: { ...bindingOf(deps, p.reservation), stamp: now },
     })
   } catch (err) {
-    await releaseOtp(deps, p.reservation)
+    // The caller releases the reservation of a refused registration.
     if (isUniqueViolation(err, 'email')) throw emailTaken()
     if (isUniqueViolation(err, 'phone')) throw phoneTaken()
     throw err
   }
-  if (!saved.user) {
-    await releaseOtp(deps, p.reservation)
-    throw p.phone ? phoneTaken() : emailTaken()
-  }
+  if (!saved.user) throw p.phone ? phoneTaken() : emailTaken()
   await forgetReleased(deps, saved.released)
   return saved.user
 }

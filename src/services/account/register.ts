@@ -1,9 +1,10 @@
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
+import type { Held } from '../../storage/repos/registrations'
 import { audit } from '../audit'
 import { normalizeEmail, parsePhone } from '../identifiers'
-import { groupOf } from '../limits'
+import { groupOf, ipBucket } from '../limits'
 import {
   accepted,
   type Channel,
@@ -18,7 +19,7 @@ import { assertPasswordAllowed } from '../passwords'
 import type { ClientInfo } from '../sessions'
 import { passwordMatches } from '../sign-in'
 import { emailIsTaken } from './email-claims'
-import { bindingOf, emailTaken, holdersOf, isLivePending, phoneTaken, savePending } from './pending-account'
+import { bindingOf, emailTaken, holdersOf, isLivePending, type NewPending, phoneTaken, savePending } from './pending-account'
 
 export interface RegisterInput {
   name?: string | undefined
@@ -82,32 +83,12 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
   // A pending account whose code lives is not taken over (SPEC §5/§6.1), nor a proved email.
   if (emailHolder && (emailIsTaken(emailHolder.user) || isLivePending(emailHolder))) throw await refuse(emailTaken())
 
-  // OTP_SIGNUP: a sign-up code sent to this phone still lives. Registering over it would text the
-  // owner a register code that activates an account whose password this request chose (review of
-  // issue 14): it changes nothing, like a live pending account. (Only here: one more D1 read.)
-  if (!primary && phone && config.OTP_SIGNUP && (await deps.otpChallenges.liveUnbound(destinationKey(to), 'login', deps.now()))) {
-    throw await refuse(phoneTaken())
-  }
-
   let user: UserRow
-  if (primary && isLivePending(primary)) {
-    // SPEC §6.1: a registration over a pending account whose code lives changes nothing of it;
-    // its own password gets a new code (limits applied above), another one 409.
-    // Counted like a login under the same identifier: /register is no uncounted password oracle.
-    const same = await passwordMatches(deps, {
-      identifier: destinationKey(to),
-      user: primary.user,
-      password: input.password,
-      client,
-    }).catch(async (err: unknown) => {
-      await releaseOtp(deps, reservation)
-      throw err
-    })
-    if (!same) throw await refuse(taken())
-    await deps.registrations.keep(bindingOf(deps, reservation))
-    user = primary.user
-  } else {
-    user = await savePending(deps, { input, phone, email, role, reservation, claimEmail: emailHolder ? email : null })
+  try {
+    user = await keepOrSave(deps, { input, phone, email, role, reservation, primary, emailHolder, to, client })
+  } catch (err) {
+    await releaseOtp(deps, reservation) // nothing is sent: the refused request charges no cooldown
+    throw err
   }
 
   // Mail to an address nobody has verified carries only the service's own words (SPEC §6.6): no name.
@@ -119,4 +100,39 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
     channel,
     expires_in: config.OTP_EXPIRE_MINUTES * 60,
   }
+}
+
+interface Accepted extends Omit<NewPending, 'claimEmail'> {
+  primary: Held | undefined
+  emailHolder: Held | undefined
+  to: Destination
+  client: ClientInfo
+}
+
+/** The account a registration that passed the limits sends its code for: the live pending one it names, or a new one. */
+async function keepOrSave(deps: Deps, r: Accepted): Promise<UserRow> {
+  const { primary, phone, to } = r
+  // OTP_SIGNUP: a sign-up code sent to this phone can still be used. Registering over it would
+  // text the owner a register code that activates an account whose password this request chose
+  // (review of issue 14): it changes nothing, like a live pending account. (Only here: one more D1 read.)
+  if (
+    !primary &&
+    phone &&
+    deps.config.OTP_SIGNUP &&
+    (await deps.otpChallenges.liveUnbound(destinationKey(to), 'login', deps.now()))
+  ) {
+    throw phoneTaken()
+  }
+  if (primary && isLivePending(primary)) {
+    // SPEC §6.1: a registration over a pending account whose code lives changes nothing of it;
+    // its own password gets a new code (limits applied above), another one 409. The password
+    // check is counted like a login, per destination and client IP bucket: /register is no
+    // uncounted password oracle, and nobody elsewhere can lock the registrant out of asking again.
+    const identifier = `register:${destinationKey(to)}|${ipBucket(r.client.ip)}`
+    const same = await passwordMatches(deps, { identifier, user: primary.user, password: r.input.password, client: r.client })
+    if (!same) throw phone ? phoneTaken() : emailTaken()
+    await deps.registrations.keep(bindingOf(deps, r.reservation))
+    return primary.user
+  }
+  return savePending(deps, { ...r, claimEmail: r.emailHolder ? r.email : null })
 }

@@ -26,6 +26,8 @@ export interface CodeRequest {
   client: ClientInfo
   /** The endpoint's per-IP request limit, counted first with the reservation (over it, nothing else is). */
   requestGroup?: RequestGroup
+  /** Leave the destination's older code open (`acceptReservation` closes it once the request is accepted). */
+  keepOlder?: boolean
 }
 
 export interface Reservation {
@@ -42,7 +44,7 @@ export interface Reservation {
  * destination's cooldown and daily cap, a text's range and country counters, and the endpoint's
  * request limit when it has one. For a repository intent (`otpChallenges.reserve…`, `registrations.begin`).
  */
-export function challengeFor(deps: Deps, { purpose, to, client, requestGroup }: CodeRequest): ReserveInput {
+export function challengeFor(deps: Deps, { purpose, to, client, requestGroup, keepOlder }: CodeRequest): ReserveInput {
   const now = deps.now()
   const c = deps.config
   return {
@@ -57,7 +59,13 @@ export function challengeFor(deps: Deps, { purpose, to, client, requestGroup }: 
     sender: { key: `otp-send:ip:${ipBucket(client.ip)}`, windowMs: HOUR_MS, limit: c.OTP_SENDS_PER_IP_PER_HOUR },
     charged: { keys: to.channel === 'sms' ? smsChargeKeys(to.address) : [], windowMs: SMS_CHARGE_WINDOW_MS },
     ...(requestGroup ? { limit: requestCounter(deps, requestGroup, client.ip) } : {}),
+    ...(keepOlder ? { closeOlder: false } : {}),
   }
+}
+
+/** Closes the older code a `keepOlder` reservation left open: the request that made it was accepted. */
+export async function acceptReservation(deps: Deps, r: Reservation): Promise<void> {
+  await deps.otpChallenges.closeOlder({ id: r.id, destination: destinationKey(r.to), purpose: r.purpose, now: deps.now() })
 }
 
 export interface Reserved {

@@ -31,6 +31,14 @@ export function otpChallengesRepo(db: Db) {
       return { ...result, holder: read?.[0] }
     },
 
+    /**
+     * Closes the destination's other open codes of the purpose, once a reservation made with
+     * `closeOlder: false` is accepted (a refused request must not kill someone else's code).
+     */
+    async closeOlder(r: { id: string; destination: string; purpose: string; now: number }): Promise<void> {
+      await runBatch(db.$client, [challengeQueries(db).closeOlder(r)])
+    },
+
     /** Forgets a challenge whose code could not be delivered: it must not count against the cooldown. */
     release: (id: string) => db.delete(t).where(eq(t.id, id)).run(),
 
@@ -76,12 +84,21 @@ export function otpChallengesRepo(db: Db) {
 
     byId: (id: string) => db.select().from(t).where(eq(t.id, id)).get(),
 
-    /** Whether a code of `purpose` sent to `destination` for no account (an OTP sign-up) is still unexpired. */
+    /** Whether a code of `purpose` sent to `destination` for no account (an OTP sign-up) can still be used. */
     async liveUnbound(destination: string, purpose: string, now: number): Promise<boolean> {
       const row = await db
         .select({ id: t.id })
         .from(t)
-        .where(and(eq(t.destination, destination), eq(t.purpose, purpose), isNull(t.userId), gt(t.expiresAt, now)))
+        .where(
+          and(
+            eq(t.destination, destination),
+            eq(t.purpose, purpose),
+            isNull(t.userId),
+            isNull(t.closedAt),
+            sql`${t.attempts} < ${t.maxAttempts}`,
+            gt(t.expiresAt, now),
+          ),
+        )
         .get()
       return row !== undefined
     },
