@@ -8,7 +8,7 @@ import type { LinkPurpose } from '../../storage/repos/link-tokens'
 import { type NoticeKind, noticeEmail } from '../../templates/email'
 import { HOUR_MS, MINUTE_MS } from '../../time'
 import { audit } from '../audit'
-import { deliverOtp, type Reservation, reserveOtp, verifyOtp } from '../otp'
+import { deliverOtp, type Reservation, releaseOtp, reserveOtp, verifyOtp } from '../otp'
 import { assertPasswordAllowed, endResetCredentials, scryptParams } from '../passwords'
 import { type ClientInfo, revokeUserSessions } from '../sessions'
 import { assertContactFreeNow, promotePending } from './pending-contact'
@@ -62,7 +62,10 @@ export async function sendEmailVerification(
 export async function deliverEmailVerification(deps: Deps, user: UserRow, reservation: Reservation): Promise<void> {
   // Older links are retired only once this one is sent: a failed change leaves the pending one working.
   const to = { userId: user.id, email: reservation.to.address, retireOlder: false }
-  const link = await createLink(deps, 'email_verify', to)
+  const link = await createLink(deps, 'email_verify', to).catch(async (err: unknown) => {
+    await releaseOtp(deps, reservation) // nothing was sent: no cooldown is charged
+    throw err
+  })
   try {
     // No name: the address is not proved yet, so the mail carries only our own words (SPEC §6.6).
     await deliverOtp(deps, reservation, { userId: user.id, link: link.url, linkMinutes: link.minutes })
