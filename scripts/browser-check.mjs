@@ -122,7 +122,7 @@ function smsText(to) {
   return lines.at(-1)?.split(' body=')[1]
 }
 
-/** A headless Chromium page with JavaScript off, collecting every console error, page error and failed request. */
+/** A phone-sized headless Chromium page with JavaScript off, collecting every console error, page error and failed request. */
 async function newPage(browser) {
   const context = await browser.newContext({ viewport: { width: 412, height: 760 }, javaScriptEnabled: false })
   const page = await context.newPage()
@@ -236,14 +236,7 @@ async function check() {
   })
   try {
     // A phone-sized window, and no JavaScript: the page must work without it.
-    const context = await browser.newContext({ viewport: { width: 412, height: 760 }, javaScriptEnabled: false })
-    const page = await context.newPage()
-    const problems = []
-    page.on('console', (msg) => {
-      if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`console ${msg.type()}: ${msg.text()}`)
-    })
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`))
-    page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()} ${req.failure()?.errorText}`))
+    const { context, page, problems } = await newPage(browser)
 
     const opened = await page.goto(link)
     assert(opened?.status() === 200, `GET reset link: expected 200, got ${opened?.status()}`)

@@ -1,17 +1,10 @@
 import { env } from 'cloudflare:workers'
+import type { AuditView } from '../../src/services/audit/audit'
 import { call, json } from './app'
 import { newIp } from './otp'
 
-export interface AuditItem {
-  id: string
-  at: string
-  type: string
-  actor_id: string | null
-  subject_id: string | null
-  ip: string | null
-  user_agent: string | null
-  detail: Record<string, unknown> | null
-}
+/** An audit event as GET /audit answers it. */
+export type AuditItem = AuditView
 
 let agents = 0
 /**

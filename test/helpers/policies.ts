@@ -1,4 +1,5 @@
 import { decodeJwt } from 'jose'
+import type { PolicyView } from '../../src/services/iam/policies'
 import { call, json } from './app'
 
 let n = 0
@@ -8,14 +9,8 @@ export function newPolicyName(prefix = 'policy'): string {
   return `${prefix}-${Date.now().toString(36)}-${n}`
 }
 
-export interface Policy {
-  id: string
-  name: string
-  description: string | null
-  permissions: string[]
-  created_at: string
-  updated_at: string
-}
+/** A policy as the API answers it. */
+export type Policy = PolicyView
 
 /** POST /policies as `token`; throws unless 201. */
 export async function createPolicy(token: string, permissions: string[], extra: Record<string, unknown> = {}): Promise<Policy> {
