@@ -59,6 +59,9 @@ export class AppError extends Error {
 }
 
 /** RFC 6749 §5.2 error codes of the OAuth 2.0 token endpoint. */
+/** 401 `invalid_token`: the access token is bad, or its user or session is gone (one wording everywhere). */
+export const invalidAccessToken = () => new AppError('invalid_token', 'The access token is invalid, expired or revoked')
+
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'

@@ -1,12 +1,12 @@
 import { createMiddleware } from 'hono/factory'
 import { idTime } from '../crypto/random'
 import type { AppEnv } from '../env'
-import { AppError } from '../errors'
+import { AppError, invalidAccessToken } from '../errors'
 import { isLiveSession } from '../services/sessions'
 
 // The scheme name is case-insensitive (RFC 7235 §2.1).
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i
-const invalidToken = () => new AppError('invalid_token', 'The access token is invalid, expired or revoked')
+const invalidToken = invalidAccessToken
 
 /**
  * Verifies the bearer access token and its revocation marks: one signature check and at most

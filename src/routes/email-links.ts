@@ -5,14 +5,13 @@ import { AppError } from '../errors'
 import { confirmEmailPage, linkFailedPage, resetDonePage, resetFormPage, verifiedPage } from '../pages/email-pages'
 import { PAGE_CSP } from '../pages/layout'
 import { errorResponses, MessageResponse, PasswordField } from '../schemas/fields'
-import { confirmEmailLink, resetLinkIsLive, resetWithLink, verifyLinkIsLive } from '../services/account'
+import { confirmEmailLink, invalidLink, resetLinkIsLive, resetWithLink, verifyLinkIsLive } from '../services/account'
 import { clientInfo, fieldErrors, newRouter } from './router'
 
 const tags = ['email']
 export const Token = z.string().regex(/^[A-Za-z0-9_-]{20,100}$/)
 const ResetBody = z.strictObject({ token: Token, new_password: PasswordField }).openapi('EmailResetBody')
 export const LinkBody = z.strictObject({ token: Token }).openapi('EmailLinkBody')
-const deadLink = () => new AppError('invalid_code', 'This link is invalid, expired or already used')
 
 const wantsJson = (c: Context<AppEnv>) => (c.req.header('accept') ?? '').includes('application/json')
 const app = (c: Context<AppEnv>) => c.var.deps.config.APP_NAME
@@ -51,7 +50,7 @@ const openLink =
     const token = Token.safeParse(c.req.query('token'))
     const live = token.success && (await isLive(c.var.deps, token.data))
     if (wantsJson(c)) {
-      if (!live) throw deadLink()
+      if (!live) throw invalidLink()
       return c.json({ valid: true }, 200)
     }
     if (!live || !token.success) return page(c, linkFailedPage(app(c), failedTitle), 400)
@@ -91,7 +90,7 @@ emailLinks.post('/verify', async (c, next) => {
   const body = LinkBody.safeParse(raw)
   try {
     if (!body.success) {
-      if (hasToken(raw) && !Token.safeParse(raw.token).success) throw deadLink()
+      if (hasToken(raw) && !Token.safeParse(raw.token).success) throw invalidLink()
       throw new AppError('validation_error', 'Request validation failed', { fields: fieldErrors(body.error) })
     }
     const user = await confirmEmailLink(c.var.deps, body.data.token, clientInfo(c))

@@ -1,6 +1,6 @@
 import { idTime } from '../../crypto/random'
 import type { Deps } from '../../deps'
-import { AppError } from '../../errors'
+import { AppError, invalidAccessToken } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import type { UserPatch } from '../../storage/repos/users'
 import { MINUTE_MS } from '../../time'
@@ -22,7 +22,7 @@ import { toUserView, type UserView } from './view'
 /** How recent a passwordless account's sign-in must be to change its email or phone. */
 export const RECENT_SIGN_IN_MS = 5 * MINUTE_MS
 
-const invalidToken = () => new AppError('invalid_token', 'The access token is invalid, expired or revoked')
+const invalidToken = invalidAccessToken
 
 /** 401 unless the session row is live in D1: a revoked session cannot move the account. */
 async function assertLiveSessionOf(deps: Deps, user: UserRow, sessionId: string): Promise<void> {

@@ -2,13 +2,13 @@ import { sha256Hex } from '../../crypto/hash'
 import { hashPassword } from '../../crypto/password'
 import { randomToken } from '../../crypto/random'
 import type { Deps } from '../../deps'
-import { AppError } from '../../errors'
+import { AppError, invalidAccessToken } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import type { LinkPurpose } from '../../storage/repos/link-tokens'
 import { type NoticeKind, noticeEmail } from '../../templates/email'
 import { HOUR_MS, MINUTE_MS } from '../../time'
 import { audit } from '../audit'
-import { deliverOtp, type Reservation, releaseOtp, reserveOtp, verifyOtp } from '../otp'
+import { deliverOtp, invalidCode, type Reservation, releaseOtp, reserveOtp, verifyOtp } from '../otp'
 import { assertPasswordAllowed, endResetCredentials, scryptParams } from '../passwords'
 import { type ClientInfo, revokeUserSessions } from '../sessions'
 import { assertContactFreeNow, promotePending } from './pending-contact'
@@ -82,7 +82,7 @@ const emailToConfirm = (u: UserRow) => u.pendingEmail ?? (u.email && !u.emailVer
 /** `POST /auth/email/verify-request`: a new code and link to the user's pending or unverified email. */
 export async function requestEmailVerification(deps: Deps, userId: string, client: ClientInfo): Promise<void> {
   const user = await deps.users.byId(userId)
-  if (!user) throw new AppError('invalid_token', 'The access token is invalid, expired or revoked')
+  if (!user) throw invalidAccessToken()
   const email = emailToConfirm(user)
   if (!email) {
     const why = user.email ? 'Already verified' : 'Add an email first (PATCH /me)'
@@ -140,7 +140,7 @@ export async function confirmEmailCode(
 ): Promise<UserView> {
   const user = await deps.users.byId(userId)
   const email = user && emailToConfirm(user)
-  if (!user || !email) throw new AppError('invalid_code', 'The code is invalid or has expired')
+  if (!user || !email) throw invalidCode()
   if (email === user.pendingEmail) await assertContactFreeNow(deps, user.id, { email })
   await verifyOtp(deps, { purpose: 'email_change', to: { channel: 'email', address: email }, code, ip: client.ip })
   const updated = await markEmailVerified(deps, user.id, { email, client })

@@ -4,6 +4,7 @@ export {
   confirmEmailCode,
   confirmEmailLink,
   createLink,
+  invalidLink,
   requestEmailVerification,
   resetLinkIsLive,
   resetWithLink,

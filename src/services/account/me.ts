@@ -1,6 +1,6 @@
 import { idTime } from '../../crypto/random'
 import type { Deps } from '../../deps'
-import { AppError } from '../../errors'
+import { AppError, invalidAccessToken } from '../../errors'
 import { assertNoSubclients } from '../iam'
 import { normalizeEmail, parsePhone } from '../identifiers'
 import { type ClientInfo, revokeUserSessions, type UserSession } from '../sessions'
@@ -8,7 +8,7 @@ import { assertReenteredPassword } from '../sign-in'
 import { requestContactChange } from './contact-change'
 import { toUserView, type UserView } from './view'
 
-const gone = () => new AppError('invalid_token', 'The access token is invalid, expired or revoked')
+const gone = invalidAccessToken
 
 /**
  * The signed-in user's profile: from the copy the auth middleware already read (KV, or the

@@ -1,7 +1,7 @@
 import type { Deps } from '../../deps'
 import { AppError, retryAfterSeconds } from '../../errors'
-import { DAY_MS } from '../../storage/repos/otp-challenges'
 import type { Hit } from '../../storage/repos/rate-limits'
+import { DAY_MS } from '../../time'
 import { audit } from '../audit'
 import { validMobile } from '../identifiers'
 import type { ClientInfo } from '../sessions'

@@ -4,7 +4,7 @@ import { AppError, retryAfterSeconds } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import type { ReserveInput, ReserveResult } from '../../storage/repos/otp-challenges'
 import type { Hit } from '../../storage/repos/rate-limits'
-import { HOUR_MS } from '../../time'
+import { HOUR_MS, MINUTE_MS } from '../../time'
 import {
   assertSmsRangeLimits,
   assertUnderRequestLimit,
@@ -53,7 +53,7 @@ export function challengeFor(deps: Deps, { purpose, to, client, requestGroup, ke
     purpose,
     maxAttempts: c.OTP_MAX_ATTEMPTS,
     now,
-    expiresAt: now + c.OTP_EXPIRE_MINUTES * 60_000,
+    expiresAt: now + c.OTP_EXPIRE_MINUTES * MINUTE_MS,
     cooldownMs: c.OTP_RESEND_COOLDOWN_SECONDS * 1000,
     dailyLimit: c.OTP_DAILY_LIMIT,
     sender: { key: `otp-send:ip:${ipBucket(client.ip)}`, windowMs: HOUR_MS, limit: c.OTP_SENDS_PER_IP_PER_HOUR },

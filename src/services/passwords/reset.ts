@@ -1,6 +1,6 @@
 import { hashPassword } from '../../crypto/password'
 import type { Deps } from '../../deps'
-import { AppError } from '../../errors'
+import { invalidAccessToken } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import { createLink, sendNotice } from '../account'
 import { audit } from '../audit'
@@ -12,6 +12,7 @@ import {
   destinationOf,
   findByDestination,
   type IdentifierInput,
+  invalidCode,
   requestOtpInBackground,
 } from '../otp'
 import { type ClientInfo, revokeUserSessions, type UserSession } from '../sessions'
@@ -61,7 +62,7 @@ export async function confirmPasswordReset(
   const user = await findByDestination(deps, to)
   const right = await checkOtp(deps, { purpose: 'reset', to, code: input.code, ip: client.ip })
   // A code sent before the address stopped being this account's verified one is dead.
-  if (!user || !isVerifiedAddress(user, to)) throw new AppError('invalid_code', 'The code is invalid or has expired')
+  if (!user || !isVerifiedAddress(user, to)) throw invalidCode()
   assertPasswordAllowed({ password: input.new_password, field: 'new_password' }, deps.config, user)
   await consumeOtp(deps, right)
   const passwordHash = await hashPassword(input.new_password, scryptParams(deps.config))
@@ -80,7 +81,7 @@ export async function changePassword(
 ): Promise<void> {
   const { client } = input
   const user = await deps.users.byId(userId)
-  if (!user) throw new AppError('invalid_token', 'The access token is invalid, expired or revoked')
+  if (!user) throw invalidAccessToken()
   // Counted like a login: a stolen token cannot guess the password (SPEC §6.1).
   await assertReenteredPassword(deps, user, { password: input.old_password, client })
   assertPasswordAllowed({ password: input.new_password, field: 'new_password' }, deps.config, user)

@@ -2,8 +2,6 @@ import { and, eq, gt, isNull, type Placeholder, sql } from 'drizzle-orm'
 import { DAY_MS } from '../../../time'
 import { otpChallenges } from '../../db/schema'
 
-export { DAY_MS }
-
 const t = otpChallenges
 
 export type Value<T> = T | Placeholder

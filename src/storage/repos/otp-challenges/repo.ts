@@ -1,10 +1,11 @@
 import { and, eq, gt, inArray, isNull, or, sql } from 'drizzle-orm'
+import { DAY_MS } from '../../../time'
 import type { Db } from '../../db/client'
 import { once, runBatch } from '../../db/prepared'
 import { otpChallenges as t, type UserRow } from '../../db/schema'
 import { hitValues } from '../rate-limits'
 import { preparedHolder } from '../users'
-import { boundToHolder, DAY_MS, type GuessInput, holderValues, live } from './conditions'
+import { boundToHolder, type GuessInput, holderValues, live } from './conditions'
 import { challengeQueries } from './queries'
 import { type RequestLimit, type ReserveInput, type ReserveResult, reserveChallenge } from './reserve'
 

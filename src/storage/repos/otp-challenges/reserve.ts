@@ -1,9 +1,10 @@
 import { and, eq, gt } from 'drizzle-orm'
+import { DAY_MS } from '../../../time'
 import type { Db } from '../../db/client'
 import type { BatchStatement } from '../../db/prepared'
 import { otpChallenges as t } from '../../db/schema'
 import { type Hit, type HitRow, hitValues, toHit } from '../rate-limits'
-import { DAY_MS, holderValues } from './conditions'
+import { holderValues } from './conditions'
 import { challengeQueries } from './queries'
 
 /** A per-IP request counter (`RequestCounter` of services/limits). */
