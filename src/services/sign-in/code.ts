@@ -68,10 +68,12 @@ export async function verifyCode(
   })
   // None of the remembered codes is the one typed: another isolate may have sent one since, and
   // KV holds every code of the destination (a wrong guess must not be spent on a stale one).
-  const remembered = recalled.length > 0 && (await typedOneOf(deps, a, recalled))
+  const recalledGuesses = await guessAll(deps, a, recalled)
+  const remembered = recalledGuesses.some((g) => g.right)
   const sent = remembered ? recalled : await deps.otpCodes.getMany(SIGN_IN, a.destination)
   if (sent.length === 0) return noCode(deps, a)
-  const first = await tryCodes(deps, a, { sent, countLimit: true })
+  const guesses = remembered ? recalledGuesses : await guessAll(deps, a, sent)
+  const first = await tryCodes(deps, a, { sent, guesses, countLimit: true })
   if ('response' in first) return first.response
   if (remembered) {
     // The remembered code typed is used, expired or out of attempts: if another isolate sent a
@@ -79,7 +81,7 @@ export async function verifyCode(
     for (const { purpose } of recalled) deps.otpCodes.forget(purpose, a.destination)
     const current = await deps.otpCodes.getMany(SIGN_IN, a.destination)
     if (current.some((c) => !recalled.some((r) => r.entry.id === c.entry.id))) {
-      const again = await tryCodes(deps, a, { sent: current, countLimit: false })
+      const again = await tryCodes(deps, a, { sent: current, guesses: await guessAll(deps, a, current), countLimit: false })
       if ('response' in again) return again.response
       throw await refusalOf(deps, again.refused)
     }
@@ -87,22 +89,24 @@ export async function verifyCode(
   throw await refusalOf(deps, first.refused)
 }
 
-/** Whether the typed code is one of these (compared in constant time; nothing is written). */
-async function typedOneOf(deps: Deps, a: Attempt, sent: SentCode[]): Promise<boolean> {
-  const guesses = await Promise.all(
-    sent.map((s) => guessCode(deps, s.entry, { purpose: s.purpose, to: a.to, code: a.code, ip: a.client.ip })),
-  )
-  return guesses.some((g) => g.right)
+/** The typed code compared with each code sent, in constant time; nothing is written. */
+function guessAll(deps: Deps, a: Attempt, sent: SentCode[]): Promise<Guess[]> {
+  return Promise.all(sent.map((s) => guessCode(deps, s.entry, { purpose: s.purpose, to: a.to, code: a.code, ip: a.client.ip })))
 }
 
 type Guess = Awaited<ReturnType<typeof guessCode>>
 type Tried = { response: TokenResponse } | { refused: Guess[] }
 
-/** Tries the guess on the codes sent, in one D1 batch; `countLimit` false when this request already counted it. */
-async function tryCodes(deps: Deps, a: Attempt, { sent, countLimit }: { sent: SentCode[]; countLimit: boolean }): Promise<Tried> {
-  const guesses = await Promise.all(
-    sent.map((s) => guessCode(deps, s.entry, { purpose: s.purpose, to: a.to, code: a.code, ip: a.client.ip })),
-  )
+interface Try {
+  sent: SentCode[]
+  /** The typed code compared with each of `sent` (`guessAll`). */
+  guesses: Guess[]
+  /** False when this request already counted its limit. */
+  countLimit: boolean
+}
+
+/** Tries the guess on the codes sent, in one D1 batch. */
+async function tryCodes(deps: Deps, a: Attempt, { sent, guesses, countLimit }: Try): Promise<Tried> {
   const rightAt = guesses.findIndex((g) => g.right)
   const chosen = sent[rightAt]
   const guess = guesses[Math.max(rightAt, 0)]
