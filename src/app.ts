@@ -4,6 +4,7 @@ import { buildDeps } from './deps'
 import type { AppEnv } from './env'
 import { AppError } from './errors'
 import { limitBody, parseJsonBody } from './middleware/body'
+import { selectPool } from './middleware/pool'
 import { requestId } from './middleware/request-id'
 import { corsFromConfig, securityHeaders } from './middleware/security-headers'
 import { renderError } from './render-error'
@@ -52,6 +53,11 @@ export function createApp() {
     .route('/places', places)
     .route('/audit', audit)
     .route('/', staff)
+    // SPEC §12: a pool's end users, served by the same routers as `default`'s.
+    .use('/pools/:pool/*', selectPool)
+    .route('/pools/:pool/auth', auth)
+    .route('/pools/:pool/auth/email', email)
+    .route('/pools/:pool/me', me)
   const routes = app.route('/', service).route('/api/v1', api)
   app.route('/api/v1', docsRoutes(app, VERSION))
 

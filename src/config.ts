@@ -9,6 +9,33 @@ const list = z.string().transform((s) =>
     .filter(Boolean),
 )
 const url = z.url({ protocol: /^https?$/ })
+export const STAFF_ROLES = ['super_admin', 'admin', 'client', 'subclient'] as const
+export type StaffRole = (typeof STAFF_ROLES)[number]
+
+const role = z.string().regex(/^[a-z][a-z0-9_]{1,31}$/)
+const endUserRoles = z
+  .array(role)
+  .min(1)
+  .refine((roles) => !roles.some((r) => STAFF_ROLES.includes(r as StaffRole)), {
+    message: 'END_USER_ROLES cannot contain a staff role',
+  })
+const country = z.string().regex(/^[A-Z]{2}$/)
+export const POOL_ID = /^[a-z0-9-]{1,32}$/
+
+/** SPEC §12: what one user pool may set for itself (the global var of the same name otherwise). */
+const PoolSettings = z.strictObject({
+  app_name: z.string().min(1).max(60).optional(),
+  end_user_roles: endUserRoles.optional(),
+  otp_signup: z.boolean().optional(),
+  password_min_length: z.number().int().min(8).max(128).optional(),
+  password_require_classes: z.boolean().optional(),
+  default_country: country.optional(),
+  allowed_countries: z.array(country).optional(),
+  access_token_expire_minutes: z.number().int().min(1).max(1440).optional(),
+  refresh_token_expire_days: z.number().int().min(1).max(365).optional(),
+})
+export type PoolSettings = z.infer<typeof PoolSettings>
+
 const SMS_PROVIDERS = ['console', 'twilio', 'infobip', 'vonage'] as const
 
 /** SPEC §10: every var and secret, validated once per isolate. */
@@ -37,21 +64,9 @@ const ConfigSchema = z
     LOGIN_LOCKOUT_THRESHOLD: int(1, 1_000_000).default(5),
     LOGIN_LOCKOUT_MAX_MINUTES: int(1, 1440).default(60),
     OTP_SIGNUP: bool.default(false),
-    DEFAULT_COUNTRY: z
-      .string()
-      .regex(/^[A-Z]{2}$/)
-      .default('TN'),
-    ALLOWED_COUNTRIES: list.pipe(z.array(z.string().regex(/^[A-Z]{2}$/))).default([]),
-    END_USER_ROLES: list
-      .pipe(
-        z
-          .array(z.string().regex(/^[a-z][a-z0-9_]{1,31}$/))
-          .min(1)
-          .refine((roles) => !roles.some((r) => STAFF_ROLES.includes(r as StaffRole)), {
-            message: 'END_USER_ROLES cannot contain a staff role',
-          }),
-      )
-      .default(['particulier']),
+    DEFAULT_COUNTRY: country.default('TN'),
+    ALLOWED_COUNTRIES: list.pipe(z.array(country)).default([]),
+    END_USER_ROLES: list.pipe(endUserRoles).default(['particulier']),
     PASSWORD_MIN_LENGTH: int(8, 128).default(8),
     PASSWORD_REQUIRE_CLASSES: bool.default(true),
     SCRYPT_LOG_N: int(1, 20).default(15),
@@ -86,6 +101,19 @@ const ConfigSchema = z
     TURNSTILE_SECRET_KEY: z.string().optional(),
     TURNSTILE_SITE_KEY: z.string().optional(),
     TURNSTILE_API_BASE: url.default('https://challenges.cloudflare.com'),
+    // SPEC §12: `{ "<pool id>": { settings } }`; absent, the one pool `default`.
+    USER_POOLS: z
+      .string()
+      .transform((s, ctx) => {
+        try {
+          return JSON.parse(s) as unknown
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be a JSON object' })
+          return z.NEVER
+        }
+      })
+      .pipe(z.record(z.string().regex(POOL_ID, 'pool ids are [a-z0-9-]{1,32}'), PoolSettings))
+      .default({}),
   })
   .superRefine((c, ctx) => {
     if (!c.JWT_PRIVATE_KEYS && !c.JWT_SECRET_KEY) {
@@ -127,8 +155,6 @@ const ConfigSchema = z
   })
   .transform((c) => ({ ...c, SMS_PROVIDER: c.SMS_PROVIDER ?? 'console', EMAIL_PROVIDER: c.EMAIL_PROVIDER ?? 'console' }))
 
-export const STAFF_ROLES = ['super_admin', 'admin', 'client', 'subclient'] as const
-export type StaffRole = (typeof STAFF_ROLES)[number]
 export type Config = z.output<typeof ConfigSchema>
 
 export class ConfigError extends Error {

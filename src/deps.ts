@@ -1,6 +1,7 @@
 import { type Config, loadConfig } from './config'
 import { type Keyring, loadKeyring } from './crypto/jwt'
 import { log } from './log'
+import { DEFAULT_POOL, isPool, type Pool, poolConfig, poolIds, poolOf } from './pools'
 import { type EmailSender, emailSenderFor } from './providers/email'
 import { type SmsSender, smsSenderFor } from './providers/sms'
 import { createDb, type Db } from './storage/db/client'
@@ -23,7 +24,14 @@ import { type UsersRepo, usersRepo } from './storage/repos/users'
 
 /** What services receive: typed config, storage, providers, clock. Never a Hono Context. */
 export interface Deps {
+  /** The pool's configuration (SPEC §12: its settings over the global vars). */
   config: Config
+  /** The user pool this request serves; every repository below reads and writes that pool only. */
+  pool: Pool
+  /** The same dependencies for another pool (staff acting on its users); throws for an unknown pool. */
+  inPool: (id: string) => Deps
+  /** Every pool of the deployment: `default` and those of USER_POOLS. */
+  pools: () => string[]
   db: Db
   users: UsersRepo
   sessions: SessionsRepo
@@ -60,47 +68,85 @@ export interface Bindings {
   KV: KVNamespace
 }
 
-type IsolateDeps = Omit<Deps, 'defer'>
-const isolateDeps = new WeakMap<object, IsolateDeps>()
+type Shared = Pick<Deps, 'db' | 'audit' | 'policies' | 'places' | 'rateLimits' | 'authState' | 'sms' | 'smsFallback' | 'email' | 'now' | 'health'>
+type PoolDeps = Omit<Deps, 'defer' | 'inPool' | 'pools'>
+interface Isolate {
+  config: Config
+  shared: Shared
+  pools: Map<string, PoolDeps>
+}
+const isolates = new WeakMap<object, Isolate>()
 
-/** The composition root: the only place that reads `env`. Built once per isolate. */
-export function buildDeps(env: Bindings, waitUntil: (p: Promise<unknown>) => void): Deps {
-  let base = isolateDeps.get(env)
-  if (!base) {
-    const config = loadConfig(env)
-    const db = createDb(env.DB)
-    const authState = authStateStore(env.KV, {
-      markTtlSeconds: config.ACCESS_TOKEN_EXPIRE_MINUTES * 60 + 60,
-      memoMs: config.AUTH_STATE_CACHE_SECONDS * 1000,
-    })
-    base = {
-      config,
-      db,
-      users: invalidatingUsers(usersRepo(db), authState),
-      sessions: sessionsRepo(db),
-      devices: invalidatingDevices(devicesRepo(db), authState),
-      policies: policiesRepo(db),
-      places: placesRepo(db),
-      audit: auditRepo(db),
-      linkTokens: linkTokensRepo(db),
-      passwordAttempts: passwordAttemptsRepo(db),
-      otpChallenges: otpChallengesRepo(db),
-      rateLimits: rateLimitsRepo(db),
-      registrations: registrationsRepo(db),
-      codeSignIn: codeSignInRepo(db),
-      otpCodes: otpCodesStore(env.KV),
-      authState,
-      sms: smsSenderFor(config),
-      smsFallback: config.SMS_FALLBACK_PROVIDER ? smsSenderFor(config, config.SMS_FALLBACK_PROVIDER) : null,
-      email: emailSenderFor(config),
-      keyring: () => loadKeyring(config),
-      now: () => Date.now(),
-      health: healthProbe(db, env.KV),
-    }
-    isolateDeps.set(env, base)
-  }
+function sharedDeps(env: Bindings, config: Config): Shared {
+  const db = createDb(env.DB)
   return {
-    ...base,
-    defer: (work) => waitUntil(work().catch((err: unknown) => log.error('deferred work failed', { error: String(err) }))),
+    db,
+    audit: auditRepo(db),
+    policies: policiesRepo(db),
+    places: placesRepo(db),
+    rateLimits: rateLimitsRepo(db),
+    authState: authStateStore(env.KV, {
+      markTtlSeconds: Math.max(...poolIds(config).map((id) => poolConfig(config, id).ACCESS_TOKEN_EXPIRE_MINUTES)) * 60 + 60,
+      memoMs: config.AUTH_STATE_CACHE_SECONDS * 1000,
+    }),
+    sms: smsSenderFor(config),
+    smsFallback: config.SMS_FALLBACK_PROVIDER ? smsSenderFor(config, config.SMS_FALLBACK_PROVIDER) : null,
+    email: emailSenderFor(config),
+    now: () => Date.now(),
+    health: healthProbe(db, env.KV),
   }
+}
+
+/** A pool's repositories: each reads and writes that pool's rows only (SPEC §12). */
+function poolDeps(env: Bindings, isolate: Isolate, id: string): PoolDeps {
+  const { shared } = isolate
+  const { db, authState } = shared
+  const config = poolConfig(isolate.config, id)
+  const pool = poolOf(isolate.config, id)
+  return {
+    ...shared,
+    config,
+    pool,
+    users: invalidatingUsers(usersRepo(db, id), authState),
+    sessions: sessionsRepo(db, id),
+    devices: invalidatingDevices(devicesRepo(db), authState),
+    
+    linkTokens: linkTokensRepo(db, id),
+    passwordAttempts: passwordAttemptsRepo(db, id),
+    otpChallenges: otpChallengesRepo(db, id),
+    registrations: registrationsRepo(db, id),
+    codeSignIn: codeSignInRepo(db, id),
+    otpCodes: otpCodesStore(env.KV, { scope: id === DEFAULT_POOL ? '' : `${id}/` }),
+    keyring: () => loadKeyring(config, id),
+  }
+}
+
+/**
+ * The composition root: the only place that reads `env`. Built once per isolate, each pool's
+ * part on its first request; `pool` is the pool the request serves (`default` unless a
+ * `/pools/{pool}` route says otherwise).
+ */
+export function buildDeps(env: Bindings, waitUntil: (p: Promise<unknown>) => void, pool = DEFAULT_POOL): Deps {
+  let isolate = isolates.get(env)
+  if (!isolate) {
+    const config = loadConfig(env)
+    isolate = { config, shared: sharedDeps(env, config), pools: new Map() }
+    isolates.set(env, isolate)
+  }
+  const known = isolate
+  const inPool = (id: string): Deps => {
+    if (!isPool(known.config, id)) throw new Error(`unknown user pool: ${id}`)
+    let base = known.pools.get(id)
+    if (!base) {
+      base = poolDeps(env, known, id)
+      known.pools.set(id, base)
+    }
+    return {
+      ...base,
+      inPool,
+      pools: () => poolIds(known.config),
+      defer: (work) => waitUntil(work().catch((err: unknown) => log.error('deferred work failed', { error: String(err) }))),
+    }
+  }
+  return inPool(pool)
 }

@@ -54,6 +54,8 @@ const Claims = z.object({
   jti: z.string(),
   role: z.string(),
   perms: z.array(z.string()),
+  /** Absent from tokens issued before pools existed: those are `default`'s. */
+  pool: z.string().optional(),
   iat: z.number(),
   exp: z.number(),
 })
@@ -79,7 +81,7 @@ function publicJwk(jwk: z.infer<typeof PrivateJwk>): JWK {
   return { kty, crv, x, ...(y ? { y } : {}), kid, alg: crv === 'Ed25519' ? 'EdDSA' : 'ES256', use: 'sig' }
 }
 
-async function buildKeyring(config: Config): Promise<Keyring> {
+async function buildKeyring(config: Config, pool: string): Promise<Keyring> {
   const keys = await importKeys(config)
   const signer = keys[0] as KeyPair
   const byKid = new Map(keys.map((k) => [k.kid, k]))
@@ -94,7 +96,7 @@ async function buildKeyring(config: Config): Promise<Keyring> {
     jwks: { keys: jwks },
     async sign(claims, now) {
       const iat = Math.floor(now / 1000)
-      return new SignJWT({ sid: claims.sid, role: claims.role, perms: claims.perms })
+      return new SignJWT({ sid: claims.sid, role: claims.role, perms: claims.perms, pool })
         .setProtectedHeader({ alg: signer.alg, typ: ACCESS_TOKEN_TYPE, ...(signer.kid ? { kid: signer.kid } : {}) })
         .setIssuer(config.JWT_ISSUER)
         .setAudience(config.JWT_AUDIENCE)
@@ -131,7 +133,7 @@ async function buildKeyring(config: Config): Promise<Keyring> {
           },
         )
         const claims = Claims.safeParse(payload)
-        if (!claims.success) return null
+        if (!claims.success || (claims.data.pool ?? 'default') !== pool) return null
         verified.set(token, Object.freeze(claims.data))
         return claims.data
       } catch {
@@ -143,11 +145,14 @@ async function buildKeyring(config: Config): Promise<Keyring> {
 
 const keyrings = new WeakMap<Config, Promise<Keyring>>()
 
-/** Keys are imported once per isolate (per parsed config). */
-export function loadKeyring(config: Config): Promise<Keyring> {
+/**
+ * Keys are imported once per isolate (per parsed config: a pool's config is its own, with its
+ * issuer, SPEC §12). Tokens carry `pool` and verify only against their pool's issuer.
+ */
+export function loadKeyring(config: Config, pool = 'default'): Promise<Keyring> {
   let ring = keyrings.get(config)
   if (!ring) {
-    ring = buildKeyring(config)
+    ring = buildKeyring(config, pool)
     ring.catch(() => keyrings.delete(config))
     keyrings.set(config, ring)
   }

@@ -3,14 +3,14 @@ import { layout } from './layout'
 
 /**
  * The page an email verification link opens: it changes nothing (mail scanners fetch links); the
- * button posts the token, which stands only in a hidden field.
+ * button posts the token, which stands only in a hidden field. `base`: the pool's API base (SPEC §12).
  */
-export function confirmEmailPage(app: string, token: string): string {
+export function confirmEmailPage(app: string, token: string, base = '/api/v1'): string {
   return layout(
     app,
     'Confirm your email',
     `<p id="why">To finish verifying your email address for ${escapeHtml(app)}, confirm it below.</p>
-<form method="post" action="/api/v1/auth/email/verify">
+<form method="post" action="${escapeHtml(base)}/auth/email/verify">
 <input type="hidden" name="token" value="${escapeHtml(token)}">
 <button type="submit" aria-describedby="why">Confirm my email</button>
 </form>`,
@@ -29,12 +29,12 @@ export function linkFailedPage(app: string, title: string): string {
   )
 }
 
-export function resetFormPage(app: string, token: string, minLength: number, error?: string): string {
+export function resetFormPage(app: string, token: string, minLength: number, error?: string, base = '/api/v1'): string {
   return layout(
     app,
     'Choose a new password',
     `${error ? `<p class="error" role="alert" id="err">${escapeHtml(error)}</p>` : ''}
-<form method="post" action="/api/v1/auth/email/reset">
+<form method="post" action="${escapeHtml(base)}/auth/email/reset">
 <input type="hidden" name="token" value="${escapeHtml(token)}">
 <label for="new_password">New password</label>
 <input id="new_password" name="new_password" type="password" autocomplete="new-password" required minlength="${minLength}" maxlength="128"${error ? ' aria-invalid="true" aria-describedby="err hint"' : ' aria-describedby="hint"'}>

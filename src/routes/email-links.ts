@@ -77,7 +77,7 @@ linkPage(
     summary: 'Open an email verification link: a page whose button POSTs the token. Changes nothing (nor does HEAD)',
     answer: 'The confirm page, or { valid: true }',
   },
-  { isLive: verifyLinkIsLive, failedTitle: 'Email not verified', pageOf: (c, token) => confirmEmailPage(app(c), token) },
+  { isLive: verifyLinkIsLive, failedTitle: 'Email not verified', pageOf: (c, token) => confirmEmailPage(app(c), token, c.var.deps.pool.basePath) },
 )
 
 // POST /verify with a link token (a form, or JSON `{ token }`) verifies without a sign-in; any
@@ -110,7 +110,7 @@ linkPage(
   {
     isLive: resetLinkIsLive,
     failedTitle: 'Reset link not valid',
-    pageOf: (c, token) => resetFormPage(app(c), token, c.var.deps.config.PASSWORD_MIN_LENGTH),
+    pageOf: (c, token) => resetFormPage(app(c), token, c.var.deps.config.PASSWORD_MIN_LENGTH, undefined, c.var.deps.pool.basePath),
   },
 )
 
@@ -144,7 +144,7 @@ emailLinks.post('/reset', async (c) => {
       return page(c, linkFailedPage(app(c), 'Reset link not valid'), 400)
     if (err.code === 'validation_error') {
       const problem = err.extra.fields?.new_password ?? Object.values(err.extra.fields ?? {})[0] ?? err.detail
-      return page(c, resetFormPage(app(c), token, minLength, problem), 400)
+      return page(c, resetFormPage(app(c), token, minLength, problem, c.var.deps.pool.basePath), 400)
     }
     throw err
   }

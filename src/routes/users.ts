@@ -18,7 +18,7 @@ export const users = router
     signedIn('get', '/', {
       summary: 'List users, filtered and searched (admin or above)',
       request: { query: UsersQuery },
-      responses: { 200: jsonContent(UserList, 'Users, newest first'), ...errorResponses(400, 401, 403) },
+      responses: { 200: jsonContent(UserList, 'Users, newest first'), ...errorResponses(400, 401, 403, 404) },
     }),
     async (c) => c.json(await listUsers(c.var.deps, actorOf(c), c.req.valid('query')), 200),
   )

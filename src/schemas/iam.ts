@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { PERMISSION } from '../services/iam'
+import { POOL_ID } from '../config'
 import { EmailField, NameField, PasswordField, PhoneField, UsernameField } from './fields'
 import { UserResponse } from './user'
 
@@ -45,6 +46,11 @@ export const SubclientBody = StaffBody.extend({ client_id: z.string().max(64).op
 export const SubclientQuery = PageQuery.extend({ client_id: z.string().max(64).optional() })
 
 export const UsersQuery = PageQuery.extend({
+  pool: z
+    .string()
+    .regex(POOL_ID)
+    .optional()
+    .openapi({ description: "One user pool's users (SPEC §12); every pool's when absent. An unknown pool: 404" }),
   role: z.string().max(32).optional(),
   status: z.enum(['pending', 'active', 'deactivated', 'suspended']).optional(),
   q: z.string().trim().min(1).max(100).optional(),
@@ -130,6 +136,7 @@ export const AuditEventResponse = z
     type: z.string(),
     actor_id: z.string().nullable(),
     subject_id: z.string().nullable(),
+    pool: z.string().openapi({ description: 'The pool of the account the event is about (SPEC §12)' }),
     ip: z.string().nullable(),
     user_agent: z.string().nullable(),
     detail: z.record(z.string(), z.unknown()).nullable(),

@@ -5,6 +5,7 @@ export const DeviceResponse = z.object({ device_id: z.string(), type: z.string()
 export const UserResponse = z
   .object({
     id: z.string(),
+    pool: z.string().openapi({ example: 'default', description: 'The user pool the account belongs to (SPEC §12)' }),
     name: z.string().nullable(),
     surname: z.string().nullable(),
     phone: z.string().nullable().openapi({ example: '+21698765432' }),

@@ -94,7 +94,7 @@ describe('prepared queries (built once, bound per call, run in one D1 batch)', (
 describe('prepared inserts of JSON columns (audit rows)', () => {
   it('store a missing detail as SQL NULL and a detail as its JSON text, as drizzle would', async () => {
     const audit = auditRepo(db)
-    const row = { at: Date.now(), type: 'otp_sent', actorId: null, subjectId: null, ip: null, userAgent: null }
+    const row = { at: Date.now(), type: 'otp_sent', actorId: null, subjectId: null, pool: 'default', ip: null, userAgent: null }
     const [bare, detailed] = [newId(), newId()]
     await audit.insert({ ...row, id: bare, detail: null })
     await audit.insert({ ...row, id: detailed, detail: { purpose: 'login', n: 1 } })

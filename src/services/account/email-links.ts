@@ -15,8 +15,8 @@ import { assertContactFreeNow, promotePending } from './pending-contact'
 import { toUserView, type UserView } from './view'
 
 const LINKS: Record<LinkPurpose, { path: string; ttlMs: number }> = {
-  email_verify: { path: '/api/v1/auth/email/verify', ttlMs: 24 * HOUR_MS },
-  password_reset: { path: '/api/v1/auth/email/reset', ttlMs: HOUR_MS },
+  email_verify: { path: '/auth/email/verify', ttlMs: 24 * HOUR_MS },
+  password_reset: { path: '/auth/email/reset', ttlMs: HOUR_MS },
 }
 
 export const invalidLink = () => new AppError('invalid_code', 'This link is invalid, expired or already used')
@@ -42,7 +42,9 @@ export async function createLink(
   const now = deps.now()
   const { path, ttlMs } = LINKS[purpose]
   await deps.linkTokens.issue({ hash, purpose, userId, email, createdAt: now, expiresAt: now + ttlMs }, opts)
-  return { url: `${deps.config.PUBLIC_URL.replace(/\/$/, '')}${path}?token=${token}`, hash, minutes: ttlMs / MINUTE_MS }
+  // The pool's own page (SPEC §12: a link works in its pool only).
+  const base = `${deps.config.PUBLIC_URL.replace(/\/$/, '')}${deps.pool.basePath}`
+  return { url: `${base}${path}?token=${token}`, hash, minutes: ttlMs / MINUTE_MS }
 }
 
 /**

@@ -13,6 +13,7 @@ export type DeviceView = ReturnType<typeof toDeviceView>
 export function toUserView(u: UserRow, devices: DeviceRow[]) {
   return {
     id: u.id,
+    pool: u.pool,
     name: u.name,
     surname: u.surname,
     phone: u.phone,

@@ -36,6 +36,8 @@ export interface AuditEvent {
   subjectId?: string | null
   ip?: string | null
   userAgent?: string | null
+  /** The pool of the account the event is about; the request's pool when not given. */
+  pool?: string
   /** Context only: never a password, code, token or hash. */
   detail?: Record<string, unknown>
 }
@@ -49,6 +51,7 @@ export function auditRow(deps: Deps, event: AuditEvent): AuditRow {
     type: event.type,
     actorId: event.actorId ?? null,
     subjectId: event.subjectId ?? null,
+    pool: event.pool ?? deps.pool.id,
     ip: event.ip ?? null,
     userAgent: event.userAgent?.slice(0, 512) ?? null,
     detail: event.detail ?? null,
@@ -67,6 +70,7 @@ export interface AuditView {
   type: string
   actor_id: string | null
   subject_id: string | null
+  pool: string
   ip: string | null
   user_agent: string | null
   detail: Record<string, unknown> | null
@@ -86,6 +90,7 @@ export async function listAudit(
     type: r.type,
     actor_id: r.actorId,
     subject_id: r.subjectId,
+    pool: r.pool,
     ip: r.ip,
     user_agent: r.userAgent,
     detail: r.detail,

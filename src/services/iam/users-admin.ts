@@ -1,6 +1,7 @@
 import { STAFF_ROLES } from '../../config'
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
+import { DEFAULT_POOL } from '../../pools'
 import type { UserRow } from '../../storage/db/schema'
 import { isUniqueViolation } from '../../storage/repos/users'
 import { toUserView, type UserView } from '../account'
@@ -27,6 +28,8 @@ async function withDevices(deps: Deps, user: UserRow): Promise<UserView> {
 }
 
 export interface UserQuery {
+  /** One pool's users; every pool's when absent (SPEC §12: staff administer every pool). */
+  pool?: string | undefined
   role?: string | undefined
   status?: UserRow['status'] | undefined
   q?: string | undefined
@@ -40,7 +43,10 @@ export interface UserQuery {
  */
 export async function listUsers(deps: Deps, actor: Actor, q: UserQuery) {
   adminsOnly(actor)
-  const roles = [...STAFF_ROLES.filter((r) => rank(r) < rank(actor.role)), ...deps.config.END_USER_ROLES]
+  if (q.pool !== undefined && !deps.pools().includes(q.pool)) throw new AppError('not_found', 'No such user pool')
+  const pools = q.pool === undefined ? deps.pools() : [q.pool]
+  const endUserRoles = pools.flatMap((id) => deps.inPool(id).config.END_USER_ROLES)
+  const roles = [...new Set([...STAFF_ROLES.filter((r) => rank(r) < rank(actor.role)), ...endUserRoles])]
   const rows = await deps.users.page({ ...q, roles, limit: q.limit + 1 })
   const devices = await deps.devices.ofUsers(rows.slice(0, q.limit).map((u) => u.id))
   return page(rows, q.limit, (u) => toUserView(u, devices.get(u.id) ?? []))
@@ -79,7 +85,9 @@ export async function patchUser(deps: Deps, actor: Actor, { id, patch, client }:
   if (id === actor.id && patch.role !== undefined) throw new AppError('forbidden', 'Nobody changes their own role')
   adminsOnly(actor)
   const target = await managed(deps, actor, id)
-  const changes: Partial<UserRow> = { updatedAt: deps.now() }
+  // The user's pool's rules (its countries and end-user roles), and its pool in the audit log (SPEC §12).
+  const own = deps.inPool(target.pool)
+  const changes: Partial<UserRow> = { updatedAt: own.now() }
   if (patch.name !== undefined) changes.name = patch.name
   if (patch.surname !== undefined) changes.surname = patch.surname
   if (patch.email !== undefined) {
@@ -87,20 +95,25 @@ export async function patchUser(deps: Deps, actor: Actor, { id, patch, client }:
     if (changes.email !== target.email) changes.emailVerified = false
   }
   if (patch.phone !== undefined) {
-    changes.phone = patch.phone === null ? null : parsePhone(patch.phone, deps.config)
+    changes.phone = patch.phone === null ? null : parsePhone(patch.phone, own.config)
     if (changes.phone !== target.phone) changes.phoneVerified = false
   }
   const roleChanged = patch.role !== undefined && patch.role !== target.role
   if (roleChanged) {
-    const known = [...STAFF_ROLES, ...deps.config.END_USER_ROLES]
+    const known = [...STAFF_ROLES, ...own.config.END_USER_ROLES]
     if (!known.includes(patch.role as string)) {
       throw new AppError('validation_error', 'Request validation failed', {
         fields: { role: `Unknown role; one of: ${known.join(', ')}` },
       })
     }
-    if (!canAssignRole(actor, patch.role as string, deps.config.END_USER_ROLES))
+    if (!canAssignRole(actor, patch.role as string, own.config.END_USER_ROLES))
       throw new AppError('forbidden', `You cannot give the role ${patch.role}`)
-    if (target.role === 'client' && (await deps.users.page({ parentId: target.id, limit: 1 })).length > 0) {
+    if (target.pool !== DEFAULT_POOL && !own.config.END_USER_ROLES.includes(patch.role as string)) {
+      throw new AppError('validation_error', 'Request validation failed', {
+        fields: { role: `Staff belong to the default pool; one of: ${own.config.END_USER_ROLES.join(', ')}` },
+      })
+    }
+    if (target.role === 'client' && (await own.users.page({ parentId: target.id, limit: 1 })).length > 0) {
       throw stillHasSubclients()
     }
     changes.role = patch.role as string
@@ -110,8 +123,8 @@ export async function patchUser(deps: Deps, actor: Actor, { id, patch, client }:
   try {
     // A client's demotion re-checks "no sub-clients" in its own statement (one created meanwhile).
     const demotesClient = roleChanged && target.role === 'client'
-    updated = demotesClient ? await deps.users.updateChildless(id, changes) : await deps.users.update(id, changes)
-    if (!updated && demotesClient && (await deps.users.byId(id))) throw stillHasSubclients()
+    updated = demotesClient ? await own.users.updateChildless(id, changes) : await own.users.update(id, changes)
+    if (!updated && demotesClient && (await own.users.byId(id))) throw stillHasSubclients()
   } catch (err) {
     if (isUniqueViolation(err, 'email')) throw new AppError('email_taken', 'This email is already registered')
     if (isUniqueViolation(err, 'phone')) throw new AppError('phone_taken', 'This phone number is already registered')
@@ -119,8 +132,8 @@ export async function patchUser(deps: Deps, actor: Actor, { id, patch, client }:
   }
   if (!updated) throw notFound()
   if (roleChanged) {
-    await revokeUserSessions(deps, { userId: id }, { reason: 'role_changed', actorId: actor.id, client })
-    audit(deps, {
+    await revokeUserSessions(own, { userId: id }, { reason: 'role_changed', actorId: actor.id, client })
+    audit(own, {
       type: 'role_changed',
       actorId: actor.id,
       subjectId: id,
@@ -128,9 +141,9 @@ export async function patchUser(deps: Deps, actor: Actor, { id, patch, client }:
       detail: { from: target.role, to: updated.role },
     })
   } else {
-    audit(deps, { type: 'user_updated', actorId: actor.id, subjectId: id, ...client, detail: { fields: Object.keys(patch) } })
+    audit(own, { type: 'user_updated', actorId: actor.id, subjectId: id, ...client, detail: { fields: Object.keys(patch) } })
   }
-  return withDevices(deps, updated)
+  return withDevices(own, updated)
 }
 
 /** A client's sub-clients need it (their permissions are capped by its own): they go first. */
@@ -146,14 +159,15 @@ const hasSubclients = () =>
 export async function deleteUser(deps: Deps, actor: Actor, { id, client }: { id: string; client: ClientInfo }): Promise<void> {
   adminsOnly(actor)
   const target = await managed(deps, actor, id)
-  await assertNoSubclients(deps, target)
-  await revokeUserSessions(deps, { userId: id }, { reason: 'user_deleted', actorId: actor.id, client })
+  const own = deps.inPool(target.pool)
+  await assertNoSubclients(own, target)
+  await revokeUserSessions(own, { userId: id }, { reason: 'user_deleted', actorId: actor.id, client })
   // The delete checks again, in its own statement (a sub-client created in between).
-  if (!(await deps.users.delete(id))) {
-    await assertNoSubclients(deps, target)
+  if (!(await own.users.delete(id))) {
+    await assertNoSubclients(own, target)
     throw notFound() // deleted by someone else in between
   }
-  audit(deps, { type: 'user_deleted', actorId: actor.id, subjectId: id, ...client })
+  audit(own, { type: 'user_deleted', actorId: actor.id, subjectId: id, ...client })
 }
 
 /** activate / deactivate / suspend; the two last end every session of the user at once. */
@@ -164,15 +178,16 @@ export async function setStatus(
 ): Promise<UserView> {
   adminsOnly(actor)
   const target = await managed(deps, actor, id)
-  const updated = await deps.users.update(id, { status, updatedAt: deps.now() })
+  const own = deps.inPool(target.pool)
+  const updated = await own.users.update(id, { status, updatedAt: own.now() })
   if (!updated) throw notFound()
-  if (status !== 'active') await revokeUserSessions(deps, { userId: id }, { reason: `user_${status}`, actorId: actor.id, client })
-  audit(deps, {
+  if (status !== 'active') await revokeUserSessions(own, { userId: id }, { reason: `user_${status}`, actorId: actor.id, client })
+  audit(own, {
     type: 'status_changed',
     actorId: actor.id,
     subjectId: id,
     ...client,
     detail: { from: target.status, to: status },
   })
-  return withDevices(deps, updated)
+  return withDevices(own, updated)
 }

@@ -4,6 +4,7 @@ import { hmacSha256 } from '../../crypto/hash'
 import { newId } from '../../crypto/random'
 import type { Deps } from '../../deps'
 import { AppError, retryAfterSeconds } from '../../errors'
+import { type Pool, poolKey } from '../../pools'
 import type { OtpCodeEntry } from '../../storage/kv/otp-codes'
 import { ipBucket } from '../limits'
 import { type Destination, destinationKey, type OtpPurpose } from './destination'
@@ -26,7 +27,7 @@ export const tooManyAttempts = (retryAfterMs: number) =>
   })
 
 /** The daily failure counter of a destination for one client IP bucket (SPEC §5). */
-export const failKeyOf = (destination: string, ip: string) => `otp-fail:${destination}:${ipBucket(ip)}`
+export const failKeyOf = (pool: Pool, destination: string, ip: string) => poolKey(pool, `otp-fail:${destination}:${ipBucket(ip)}`)
 
 /**
  * 429 `too_many_attempts` while this IP bucket has more than OTP_MAX_FAILURES_PER_DAY wrong
@@ -65,7 +66,7 @@ export async function guessCode(deps: Deps, entry: OtpCodeEntry, c: CodeCheck): 
   const mac = await codeMac(deps, { challengeId: entry.id, purpose: c.purpose, to: c.to, code: c.code })
   const right = timingSafeEqual(mac, base64ToBytes(entry.mac))
   const destination = destinationKey(c.to)
-  return { challengeId: entry.id, destination, failKey: failKeyOf(destination, c.ip), now: deps.now(), right }
+  return { challengeId: entry.id, destination, failKey: failKeyOf(deps.pool, destination, c.ip), now: deps.now(), right }
 }
 
 const guessInput = (deps: Deps, r: RightCode) => ({
@@ -85,7 +86,7 @@ export async function checkOtp(deps: Deps, c: CodeCheck): Promise<RightCode> {
   const now = deps.now()
   const destination = destinationKey(c.to)
   const entry = await deps.otpCodes.get(c.purpose, destination)
-  if (!entry) throw (await overDailyFailures(deps, failKeyOf(destination, c.ip), now)) ?? invalidCode()
+  if (!entry) throw (await overDailyFailures(deps, failKeyOf(deps.pool, destination, c.ip), now)) ?? invalidCode()
   const { right, ...checked } = await guessCode(deps, entry, c)
   if (right) return checked
   if (await deps.otpChallenges.spendAttempt(guessInput(deps, checked), newId(checked.now))) throw invalidCode()

@@ -167,7 +167,7 @@ async function assertLiveForEnabled(deps: Deps, holder: UserRow | undefined, c: 
  */
 async function noCode(deps: Deps, a: Attempt): Promise<never> {
   const now = deps.now()
-  const failKey = failKeyOf(a.destination, a.client.ip)
+  const failKey = failKeyOf(deps.pool, a.destination, a.client.ip)
   const { limit, failures } = await deps.codeSignIn.countGuess({
     limit: requestCounter(deps, groupOf('POST /auth/verify'), a.client.ip),
     failKey,

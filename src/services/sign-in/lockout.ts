@@ -1,5 +1,6 @@
 import type { Deps } from '../../deps'
 import { AppError, retryAfterSeconds } from '../../errors'
+import { poolKey } from '../../pools'
 import type { UserRow } from '../../storage/db/schema'
 import type { Admission, AttemptKeys, BeginInput, LockRow } from '../../storage/repos/password-attempts'
 import { DAY_MS } from '../../time'
@@ -47,7 +48,8 @@ export interface AttemptInput {
  */
 export async function beginAttempt(deps: Deps, input: AttemptInput): Promise<{ attempt: Attempt; user: UserRow | undefined }> {
   const now = deps.now()
-  const keys: AttemptKeys = { identifier: input.identifier, pair: `bucket:${ipBucket(input.client.ip)}|${input.identifier}` }
+  const identifier = poolKey(deps.pool, input.identifier)
+  const keys: AttemptKeys = { identifier, pair: `bucket:${ipBucket(input.client.ip)}|${identifier}` }
   const threshold = deps.config.LOGIN_LOCKOUT_THRESHOLD
   const begun = await deps.passwordAttempts.begin({ keys, now, threshold, limit: input.limit, lookup: input.lookup })
   if (input.limit) assertUnderRequestLimit(deps, begun.limit, now)

@@ -7,6 +7,8 @@ export const users = sqliteTable(
   'users',
   {
     id: text('id').primaryKey(),
+    /** The user pool (SPEC §12); identifiers are unique within it. Staff are in `default`. */
+    pool: text('pool').notNull().default('default'),
     phone: text('phone'),
     email: text('email'),
     /** Always stored lower-cased, so the unique index is case-insensitive. */
@@ -31,9 +33,10 @@ export const users = sqliteTable(
     pendingPhoneAt: integer('pending_phone_at'),
   },
   (t) => [
-    uniqueIndex('users_phone_unique').on(t.phone),
-    uniqueIndex('users_email_unique').on(t.email),
-    uniqueIndex('users_username_unique').on(t.username),
+    uniqueIndex('users_pool_phone_unique').on(t.pool, t.phone),
+    uniqueIndex('users_pool_email_unique').on(t.pool, t.email),
+    uniqueIndex('users_pool_username_unique').on(t.pool, t.username),
+    index('users_pool_idx').on(t.pool, t.id),
     index('users_role_idx').on(t.role),
     index('users_parent_idx').on(t.parentId),
   ],
@@ -43,13 +46,15 @@ export const devices = sqliteTable(
   'devices',
   {
     deviceId: text('device_id').notNull(),
+    /** Its account's pool: a device id is unique within a pool (SPEC §12: pools share nothing). */
+    pool: text('pool').notNull().default('default'),
     userId: text('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
     type: text('type').notNull(),
     registeredAt: integer('registered_at').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.deviceId] }), index('devices_user_idx').on(t.userId)],
+  (t) => [primaryKey({ columns: [t.pool, t.deviceId] }), index('devices_user_idx').on(t.userId)],
 )
 
 export const sessions = sqliteTable(
@@ -59,6 +64,8 @@ export const sessions = sqliteTable(
     userId: text('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    /** Its account's pool: a refresh token works only on its pool's routes. */
+    pool: text('pool').notNull().default('default'),
     /** SHA-256 (hex) of the current refresh token; the token itself is never stored. */
     refreshHash: text('refresh_hash').notNull(),
     createdAt: integer('created_at').notNull(),
@@ -97,6 +104,8 @@ export const otpChallenges = sqliteTable(
   {
     id: text('id').primaryKey(),
     destination: text('destination').notNull(),
+    /** The pool the code was sent for: it works there only, while the send limits count every pool's codes. */
+    pool: text('pool').notNull().default('default'),
     purpose: text('purpose').notNull(),
     attempts: integer('attempts').notNull().default(0),
     failures: integer('failures').notNull().default(0),
@@ -181,6 +190,8 @@ export const auditEvents = sqliteTable(
     type: text('type').notNull(),
     actorId: text('actor_id'),
     subjectId: text('subject_id'),
+    /** The pool of the account the event is about (SPEC §12). */
+    pool: text('pool').notNull().default('default'),
     ip: text('ip'),
     userAgent: text('user_agent'),
     detail: text('detail', { mode: 'json' }).$type<Record<string, unknown>>(),

@@ -6,13 +6,14 @@ import { SECOND_MS } from '../../time'
 const Entry = z.object({ id: z.string(), mac: z.string(), uid: z.string().optional() })
 export type OtpCodeEntry = z.infer<typeof Entry>
 
-const key = (purpose: string, destination: string) => `otp:${purpose}:${destination}`
 
 /** Entries one isolate remembers writing; the oldest are forgotten first. */
 export const MEMO_CODES = 1000
 
 export interface OtpCodesOptions {
   clock?: () => number
+  /** Put before each destination: a pool's codes under keys of their own (`user1/`; none for `default`). */
+  scope?: string
 }
 
 /**
@@ -24,7 +25,8 @@ export interface OtpCodesOptions {
  * propagated the write. A remembered entry can be stale (another isolate sent a newer code since):
  * the D1 challenge decides, and a caller whose recalled challenge did not take the guess reads KV.
  */
-export function otpCodesStore(kv: KVNamespace, { clock = Date.now }: OtpCodesOptions = {}) {
+export function otpCodesStore(kv: KVNamespace, { clock = Date.now, scope = '' }: OtpCodesOptions = {}) {
+  const key = (purpose: string, destination: string) => `otp:${purpose}:${scope}${destination}`
   const written = lru<string, OtpCodeEntry>({ max: MEMO_CODES, clock })
 
   return {

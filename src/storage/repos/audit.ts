@@ -25,6 +25,7 @@ export function auditRepo(db: Db) {
           type: at('type'),
           actorId: at('actorId'),
           subjectId: at('subjectId'),
+          pool: at('pool'),
           ip: at('ip'),
           userAgent: at('userAgent'),
           // Bound as text by insert() below: a placeholder in a json column would store null as 'null'.

@@ -54,7 +54,7 @@ export interface CodeSignInResult {
 const at = sql.placeholder
 const t = otpChallenges
 const holderIs = (status: string, of: SQL) => sql`EXISTS (SELECT 1 FROM users WHERE ${of} AND status = ${status})`
-const byAddress = sql`(phone = ${at('holderPhone')} OR email = ${at('holderEmail')})`
+const byAddress = sql`pool = ${at('pool')} AND (phone = ${at('holderPhone')} OR email = ${at('holderEmail')})`
 // The right candidate, consumed by this batch's session, for the account the session is for.
 const consumed = sql`EXISTS (SELECT 1 FROM otp_challenges WHERE id = ${at('rightId')} AND consumed_by = ${at('sessionId')}
   AND coalesce(user_id, ${at('userId')}) = ${at('userId')})`
@@ -70,7 +70,8 @@ const consumed = sql`EXISTS (SELECT 1 FROM otp_challenges WHERE id = ${at('right
  * that account is pending for a `register` code, active (or none) for a `login` one. A wrong guess
  * spends an attempt and counts a failure under the same limit, whoever holds the address.
  */
-export function codeSignInRepo(db: Db) {
+/** Sign-in by code in one pool (SPEC §12: its codes, accounts and sessions only). */
+export function codeSignInRepo(db: Db, pool: string) {
   const d1 = db.$client
   const statements = once(() => {
     const underLimit = sql`(SELECT count FROM rate_limits WHERE key = ${at('key')}) <= ${at('limitMax')}`
@@ -98,10 +99,11 @@ export function codeSignInRepo(db: Db) {
             and(
               liveChallenge(at('challengeId'), at('failKey'), at('now'), at('dayAgo'), at('maxFailures')),
               underLimit,
+              eq(t.pool, pool),
               eq(t.purpose, purpose),
               right
                 ? // A code serves only the account it was sent for, as it was then (SPEC §5).
-                  sql`${boundToHolder(at('holderPhone'), at('holderEmail'))} AND ${fits[purpose].right}`
+                  sql`${boundToHolder(at('holderPhone'), at('holderEmail'), pool)} AND ${fits[purpose].right}`
                 : sql`(${at('alone')} = 1 OR ${fits[purpose].wrong})`,
             ),
           )
@@ -122,19 +124,19 @@ export function codeSignInRepo(db: Db) {
         d1,
         sql`EXISTS (SELECT 1 FROM otp_challenges WHERE id IN (${at('firstId')}, ${at('lastId')}) AND last_guess = ${at('sessionId')})`,
       ),
-      holder: { sms: preparedHolder(db, 'phone'), email: preparedHolder(db, 'email') },
+      holder: { sms: preparedHolder(db, 'phone', pool), email: preparedHolder(db, 'email', pool) },
       take: {
         register: { right: take('register', true), wrong: take('register', false) },
         login: { right: take('login', true), wrong: take('login', false) },
       },
       signUp: preparedSql(
         d1,
-        sql`INSERT INTO users (id, phone, role, status, phone_verified, email_verified, created_at, updated_at)
-        SELECT ${at('userId')}, ${at('address')}, ${at('role')}, 'active', 1, 0, ${at('now')}, ${at('now')}
-        WHERE ${consumed} AND NOT EXISTS (SELECT 1 FROM users WHERE phone = ${at('address')})`,
+        sql`INSERT INTO users (id, pool, phone, role, status, phone_verified, email_verified, created_at, updated_at)
+        SELECT ${at('userId')}, ${pool}, ${at('address')}, ${at('role')}, 'active', 1, 0, ${at('now')}, ${at('now')}
+        WHERE ${consumed} AND NOT EXISTS (SELECT 1 FROM users WHERE pool = ${pool} AND phone = ${at('address')})`,
       ),
       activate: { sms: activate('phone_verified'), email: activate('email_verified') },
-      opening: sessionOpening(db, sql`${consumed} AND ${holderIs('active', sql`id = ${at('userId')}`)}`),
+      opening: sessionOpening(db, sql`${consumed} AND ${holderIs('active', sql`id = ${at('userId')}`)}`, pool),
       failures: preparedSql<{ count: number; windowStart: number }>(
         d1,
         sql`SELECT count, window_start AS windowStart FROM rate_limits WHERE key = ${at('failKey')} AND window_start > ${at('dayAgo')}`,
@@ -152,6 +154,7 @@ export function codeSignInRepo(db: Db) {
         limitMax: i.limit.max,
         ...holderValues(`${i.channel}:${i.address}`),
         address: i.address,
+        pool,
         failKey: i.failKey,
         dayAgo: i.now - DAY_MS,
         maxFailures: i.maxFailuresPerDay,

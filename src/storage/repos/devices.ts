@@ -38,8 +38,14 @@ export function devicesRepo(db: Db) {
     },
 
     /** Registers a device; undefined when its id is already registered (to anyone). */
-    add: (row: DeviceRow): Promise<DeviceRow | undefined> =>
-      db.insert(devices).values(row).onConflictDoNothing().returning().get(),
+    /** Registers a device in its account's pool; undefined when the pool has it already. */
+    add: (row: Omit<DeviceRow, 'pool'>): Promise<DeviceRow | undefined> =>
+      db
+        .insert(devices)
+        .values({ ...row, pool: sql`(SELECT pool FROM users WHERE id = ${row.userId})` })
+        .onConflictDoNothing()
+        .returning()
+        .get(),
 
     /** True when the user had that device. */
     async remove(userId: string, deviceId: string): Promise<boolean> {

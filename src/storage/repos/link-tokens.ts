@@ -1,11 +1,13 @@
-import { and, eq, gt, isNull, ne } from 'drizzle-orm'
+import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { type LinkTokenRow, linkTokens } from '../db/schema'
 
 export type LinkPurpose = LinkTokenRow['purpose']
 
-export function linkTokensRepo(db: Db) {
+/** One pool's emailed links: a link works on its account's pool's routes only (SPEC §12). */
+export function linkTokensRepo(db: Db, pool: string) {
   const t = linkTokens
+  const ofPool = sql`${t.userId} IN (SELECT id FROM users WHERE pool = ${pool})`
   return {
     /**
      * Stores a new link token and, unless told to keep them, retires the user's older unused ones
@@ -39,7 +41,7 @@ export function linkTokensRepo(db: Db) {
       db
         .select()
         .from(t)
-        .where(and(eq(t.hash, hash), eq(t.purpose, purpose), isNull(t.usedAt), gt(t.expiresAt, now)))
+        .where(and(eq(t.hash, hash), eq(t.purpose, purpose), isNull(t.usedAt), gt(t.expiresAt, now), ofPool))
         .get(),
 
     /** Uses the token: exactly one caller gets the row, and only while it is live. */
@@ -47,7 +49,7 @@ export function linkTokensRepo(db: Db) {
       db
         .update(t)
         .set({ usedAt: now })
-        .where(and(eq(t.hash, hash), eq(t.purpose, purpose), isNull(t.usedAt), gt(t.expiresAt, now)))
+        .where(and(eq(t.hash, hash), eq(t.purpose, purpose), isNull(t.usedAt), gt(t.expiresAt, now), ofPool))
         .returning()
         .get(),
 

@@ -37,14 +37,14 @@ export interface Begun {
  * Password attempts under the lockout (SPEC §6.1), one intent per call: each call is one D1 round
  * trip (one batch), whatever it counts, admits or looks up.
  */
-export function passwordAttemptsRepo(db: Db) {
+export function passwordAttemptsRepo(db: Db, pool: string) {
   const d1 = db.$client
   const rows = loginFailureStatements(d1)
   const built = once(() => ({
     hit: preparedHit(d1),
-    phone: preparedHolder(db, 'phone'),
-    email: preparedHolder(db, 'email'),
-    username: preparedHolder(db, 'username'),
+    phone: preparedHolder(db, 'phone', pool),
+    email: preparedHolder(db, 'email', pool),
+    username: preparedHolder(db, 'username', pool),
     recentIps: preparedSql<{ ip: string }>(
       d1,
       sql`SELECT ip FROM sessions WHERE user_id = ${sql.placeholder('userId')} AND created_at >= ${sql.placeholder('since')}

@@ -1,4 +1,4 @@
-import { eq, or, sql } from 'drizzle-orm'
+import { and, eq, or, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { type BatchStatement, once, prepared, runBatch } from '../db/prepared'
 import { type UserRow, users } from '../db/schema'
@@ -37,21 +37,21 @@ export interface SaveInput {
  * Registration's intents (SPEC §6.1), each one D1 batch: `begin` before the password is hashed,
  * then `save` (a new or replaced pending account) or `keep` (a live pending account, unchanged).
  */
-export function registrationsRepo(db: Db) {
+export function registrationsRepo(db: Db, pool: string) {
   const held = once(() =>
     prepared(
       db.$client,
       db
         .select({ user: users, liveCode: sql<number>`${liveRegisterCode(sql.placeholder('now'))}` })
         .from(users)
-        .where(or(eq(users.phone, sql.placeholder('phone')), eq(users.email, sql.placeholder('email'))))
+        .where(and(eq(users.pool, pool), or(eq(users.phone, sql.placeholder('phone')), eq(users.email, sql.placeholder('email')))))
         .prepare(),
     ),
   )
   // The challenge is bound to the account now holding its destination, and that destination's older open codes close.
   const bindStatements = (i: BindInput): BatchStatement<unknown>[] => {
     const q = challengeQueries(db)
-    const values = { ...i, stamp: i.stamp ?? null, ...holderValues(i.destination) }
+    const values = { ...i, pool, stamp: i.stamp ?? null, ...holderValues(i.destination) }
     return [q.bind(values), q.closeBound(values)]
   }
   return {
@@ -67,7 +67,7 @@ export function registrationsRepo(db: Db) {
       reserve: ReserveInput
     }): Promise<{ reserved: ReserveResult; holders: Held[] }> {
       const read = held()({ phone: i.phone, email: i.email, now: i.reserve.now })
-      const { read: holders, ...reserved } = await reserveChallenge(db, { ...i.reserve, closeOlder: false }, read)
+      const { read: holders, ...reserved } = await reserveChallenge(db, { ...i.reserve, pool, closeOlder: false }, read)
       return { reserved, holders: holders ?? [] }
     },
 
@@ -89,12 +89,12 @@ export function registrationsRepo(db: Db) {
       const { id: _id, ...replace } = i.row
       const d1 = db.$client
       const bind = <R>(q: { prepare(): Parameters<typeof prepared<R>>[1] }) => prepared<R>(d1, q.prepare())({})
-      const claim = i.claimEmail ? releaseEmailQueries(db, i.claimEmail, { phone: i.row.phone ?? null }, i.now) : []
+      const claim = i.claimEmail ? releaseEmailQueries(db, { email: i.claimEmail, pool }, { phone: i.row.phone ?? null }, i.now) : []
       const upsert = db
         .insert(users)
-        .values(i.row)
+        .values({ ...i.row, pool })
         .onConflictDoUpdate({
-          target: users[i.by],
+          target: [users.pool, users[i.by]],
           set: replace,
           setWhere: sql`${users.status} = 'pending' AND NOT ${liveRegisterCode(i.now, i.bind.id)}`,
         })

@@ -14,13 +14,13 @@ const at = sql.placeholder
  * the stamp and the audit row exist only if that session does, so a batch that decides in SQL
  * whether a sign-in succeeds (a code consumed) writes all of them or none.
  */
-export function sessionOpening(db: Db, when: SQL) {
+export function sessionOpening(db: Db, when: SQL, pool: string) {
   const d1 = db.$client
   const opened = sql`EXISTS (SELECT 1 FROM sessions WHERE id = ${at('sessionId')})`
   const insert = preparedSql(
     d1,
-    sql`INSERT INTO sessions (id, user_id, refresh_hash, created_at, last_used_at, expires_at, user_agent, ip)
-    SELECT ${at('sessionId')}, ${at('userId')}, ${at('refreshHash')}, ${at('sessionAt')}, ${at('lastUsedAt')}, ${at('expiresAt')},
+    sql`INSERT INTO sessions (id, user_id, pool, refresh_hash, created_at, last_used_at, expires_at, user_agent, ip)
+    SELECT ${at('sessionId')}, ${at('userId')}, ${pool}, ${at('refreshHash')}, ${at('sessionAt')}, ${at('lastUsedAt')}, ${at('expiresAt')},
       ${at('userAgent')}, ${at('ip')}
     WHERE ${when}`,
   )
@@ -44,8 +44,8 @@ export function sessionOpening(db: Db, when: SQL) {
   )
   const record = preparedSql(
     d1,
-    sql`INSERT INTO audit_events (id, at, type, actor_id, subject_id, ip, user_agent, detail)
-    SELECT ${at('auditId')}, ${at('auditAt')}, ${at('auditType')}, ${at('actorId')}, ${at('subjectId')}, ${at('auditIp')},
+    sql`INSERT INTO audit_events (id, at, type, actor_id, subject_id, pool, ip, user_agent, detail)
+    SELECT ${at('auditId')}, ${at('auditAt')}, ${at('auditType')}, ${at('actorId')}, ${at('subjectId')}, ${pool}, ${at('auditIp')},
       ${at('auditUserAgent')}, ${at('auditDetail')}
     WHERE ${opened}`,
   )

@@ -24,10 +24,11 @@ export interface RotateInput {
   limit: { key: string; windowMs: number; max: number }
 }
 
-export function sessionsRepo(db: Db) {
+/** One pool's sessions: opened there, and a refresh token rotates on its pool's routes only (SPEC §12). */
+export function sessionsRepo(db: Db, pool: string) {
   const at = sql.placeholder
   // The statements every sign-in opens its session with (session-opening.ts), here unconditional.
-  const opening = once(() => sessionOpening(db, sql`1`))
+  const opening = once(() => sessionOpening(db, sql`1`, pool))
   // The refresh's statements, built once (see prepared.ts): the per-IP request counter, the swap
   // (only under that limit), the old hash filed in the history, and the session's user and
   // devices, found through the new hash.
@@ -47,6 +48,7 @@ export function sessionsRepo(db: Db) {
           .where(
             and(
               eq(sessions.refreshHash, at('oldHash')),
+              eq(sessions.pool, pool),
               isNull(sessions.revokedAt),
               gt(sessions.expiresAt, at('now')),
               // A request over the limit must not rotate (consume) the token.
@@ -94,7 +96,11 @@ export function sessionsRepo(db: Db) {
     byId: (id: string): Promise<SessionRow | undefined> => db.select().from(sessions).where(eq(sessions.id, id)).get(),
 
     byRefreshHash: (hash: string): Promise<SessionRow | undefined> =>
-      db.select().from(sessions).where(eq(sessions.refreshHash, hash)).get(),
+      db
+        .select()
+        .from(sessions)
+        .where(and(eq(sessions.refreshHash, hash), eq(sessions.pool, pool)))
+        .get(),
 
     /**
      * Compare-and-swap of the refresh token, in one round trip: counts the caller's per-IP request
@@ -130,7 +136,12 @@ export function sessionsRepo(db: Db) {
       db
         .select({ sessionId: refreshTokenHistory.sessionId, rotatedAt: refreshTokenHistory.rotatedAt })
         .from(refreshTokenHistory)
-        .where(eq(refreshTokenHistory.hash, hash))
+        .where(
+          and(
+            eq(refreshTokenHistory.hash, hash),
+            sql`EXISTS (SELECT 1 FROM sessions WHERE id = ${refreshTokenHistory.sessionId} AND pool = ${pool})`,
+          ),
+        )
         .get(),
 
     /** Revokes one session of a user; true when it was live. */

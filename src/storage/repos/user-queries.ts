@@ -6,14 +6,14 @@ import { type UserRow, users } from '../db/schema'
 
 export type HolderColumn = 'phone' | 'email' | 'username'
 
-/** The account holding a phone, email or username, as a statement built once; bound with `value`. */
-export function preparedHolder(db: Db, column: HolderColumn): Bind<UserRow[]> {
+/** The account of `pool` holding a phone, email or username, as a statement built once; bound with `value`. */
+export function preparedHolder(db: Db, column: HolderColumn, pool: string): Bind<UserRow[]> {
   return prepared(
     db.$client,
     db
       .select()
       .from(users)
-      .where(eq(users[column], sql.placeholder('value')))
+      .where(and(eq(users.pool, pool), eq(users[column], sql.placeholder('value'))))
       .limit(1)
       .prepare(),
   )
@@ -25,8 +25,14 @@ export const liveRegisterCode = (now: number | Placeholder, except: string | Pla
     AND c.purpose = 'register' AND c.expires_at > ${now} AND c.id <> ${except})`
 
 /** The three statements of `releaseUnprovenEmail`: drop, clear, and release (returning ids). */
-export function releaseEmailQueries(db: Db, email: string, keep: { id?: string; phone?: string | null }, now: number) {
+export function releaseEmailQueries(
+  db: Db,
+  { email, pool }: { email: string; pool: string },
+  keep: { id?: string; phone?: string | null },
+  now: number,
+) {
   const others = and(
+    eq(users.pool, pool),
     eq(users.email, email),
     keep.id ? ne(users.id, keep.id) : undefined,
     keep.phone ? or(isNull(users.phone), ne(users.phone, keep.phone)) : undefined,

@@ -8,6 +8,7 @@ export { preparedHolder } from './user-queries'
 
 export type NewUser = typeof users.$inferInsert
 export interface UserFilter {
+  pool?: string | undefined
   role?: string | undefined
   roles?: string[] | undefined
   status?: UserRow['status'] | undefined
@@ -28,17 +29,19 @@ export function isUniqueViolation(err: unknown, column?: string): boolean {
 const otherActiveSuperAdmin = (id: string) =>
   sql`EXISTS (SELECT 1 FROM users AS other WHERE other.role = 'super_admin' AND other.status = 'active' AND other.id <> ${id})`
 
-export function usersRepo(db: Db) {
+/** The accounts of one user pool (SPEC §12): lookups by identifier and inserts are that pool's; by id, any. */
+export function usersRepo(db: Db, pool: string) {
   const holders = once(() => ({
-    phone: preparedHolder(db, 'phone'),
-    email: preparedHolder(db, 'email'),
-    username: preparedHolder(db, 'username'),
+    phone: preparedHolder(db, 'phone', pool),
+    email: preparedHolder(db, 'email', pool),
+    username: preparedHolder(db, 'username', pool),
   }))
+  const inPool = eq(users.pool, pool)
   return {
     byId: (id: string) => db.select().from(users).where(eq(users.id, id)).get(),
-    byPhone: (phone: string) => db.select().from(users).where(eq(users.phone, phone)).get(),
-    byEmail: (email: string) => db.select().from(users).where(eq(users.email, email)).get(),
-    byUsername: (username: string) => db.select().from(users).where(eq(users.username, username)).get(),
+    byPhone: (phone: string) => db.select().from(users).where(and(inPool, eq(users.phone, phone))).get(),
+    byEmail: (email: string) => db.select().from(users).where(and(inPool, eq(users.email, email))).get(),
+    byUsername: (username: string) => db.select().from(users).where(and(inPool, eq(users.username, username))).get(),
     /** The account holding a phone, email or username, as a statement for a `runBatch` (at most one row). */
     holderStatement: (column: HolderColumn, value: string) => holders()[column]({ value }),
     /**
@@ -49,12 +52,12 @@ export function usersRepo(db: Db) {
      * left with no identifier are dropped. Returns the other accounts that lost it.
      */
     async releaseUnprovenEmail(email: string, keep: { id?: string; phone?: string | null }, now: number): Promise<string[]> {
-      const [drop, clear, release] = releaseEmailQueries(db, email, keep, now)
+      const [drop, clear, release] = releaseEmailQueries(db, { email, pool }, keep, now)
       const [, , released] = await db.batch([drop, clear, release])
       return released.map((r) => r.id)
     },
 
-    /** Newest first, filtered; `q` matches phone, email, username, name or surname (a substring). */
+    /** Newest first, filtered (every pool's unless `pool` names one); `q` matches phone, email, username, name or surname (a substring). */
     page(f: UserFilter): Promise<UserRow[]> {
       const like = f.q ? `%${f.q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%` : undefined
       return db
@@ -62,6 +65,7 @@ export function usersRepo(db: Db) {
         .from(users)
         .where(
           and(
+            f.pool ? eq(users.pool, f.pool) : undefined,
             f.role ? eq(users.role, f.role) : undefined,
             f.roles ? inArray(users.role, f.roles) : undefined,
             f.status ? eq(users.status, f.status) : undefined,
@@ -83,7 +87,12 @@ export function usersRepo(db: Db) {
         .all()
     },
 
-    insert: (row: NewUser) => db.insert(users).values(row).returning().get(),
+    insert: (row: NewUser) =>
+      db
+        .insert(users)
+        .values({ ...row, pool })
+        .returning()
+        .get(),
 
     /**
      * Inserts a sub-client only while its parent is an active client: the check and the insert
@@ -91,7 +100,7 @@ export function usersRepo(db: Db) {
      * disabling or deletion of the parent slips between them. Undefined when the parent is not one.
      */
     insertUnderClient(row: NewUser & { parentId: string }): Promise<UserRow | undefined> {
-      const given = row as Record<string, unknown>
+      const given = { ...row, pool } as Record<string, unknown>
       const values = Object.entries(getTableColumns(users)).map(([key, column]) => {
         // Every column, in the table's order: what was given, else its default (as drizzle's insert would).
         const value = given[key] !== undefined ? given[key] : (column.default ?? column.defaultFn?.() ?? null)
@@ -149,7 +158,7 @@ export function usersRepo(db: Db) {
       db
         .delete(users)
         .where(
-          and(eq(users.phone, phone), ne(users.id, exceptId), eq(users.status, 'pending'), sql`NOT ${liveRegisterCode(now)}`),
+          and(inPool, eq(users.phone, phone), ne(users.id, exceptId), eq(users.status, 'pending'), sql`NOT ${liveRegisterCode(now)}`),
         )
         .run(),
 

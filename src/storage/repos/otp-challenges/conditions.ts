@@ -47,14 +47,18 @@ export function holderValues(destination: string): { holderPhone: string | null;
   return channel === 'sms' ? { holderPhone: address, holderEmail: null } : { holderPhone: null, holderEmail: address }
 }
 
-/** A column of the account holding a phone or an email, as a subquery. */
-export const holderOf = (column: 'id' | 'created_at', phone: Value<string | null>, email: Value<string | null>) =>
-  sql`(SELECT ${sql.raw(column)} FROM users WHERE phone = ${phone} OR email = ${email})`
+/** A column of the account of `pool` holding a phone or an email, as a subquery. */
+export const holderOf = (
+  column: 'id' | 'created_at',
+  phone: Value<string | null>,
+  email: Value<string | null>,
+  pool: Value<string>,
+) => sql`(SELECT ${sql.raw(column)} FROM users WHERE pool = ${pool} AND (phone = ${phone} OR email = ${email}))`
 
 /**
  * SPEC §5: the challenge is bound to the account holding its destination now, as it was when the
  * code was sent (same id, same `created_at`), or both are none. A code never serves another account.
  */
-export const boundToHolder = (phone: Value<string | null>, email: Value<string | null>) =>
-  sql`coalesce(${t.userId}, '') = coalesce(${holderOf('id', phone, email)}, '')
-    AND coalesce(${t.userStamp}, -1) = coalesce(${holderOf('created_at', phone, email)}, -1)`
+export const boundToHolder = (phone: Value<string | null>, email: Value<string | null>, pool: Value<string>) =>
+  sql`${t.pool} = ${pool} AND coalesce(${t.userId}, '') = coalesce(${holderOf('id', phone, email, pool)}, '')
+    AND coalesce(${t.userStamp}, -1) = coalesce(${holderOf('created_at', phone, email, pool)}, -1)`

@@ -13,12 +13,12 @@ function build(db: Db) {
   // `gated` statements are made only while the endpoint's request counter (`requestKey`, `requestMax`) is under its limit.
   const underRequestLimit = sql`(SELECT count FROM rate_limits WHERE key = ${at('requestKey')}) <= ${at('requestMax')}`
   const created = sql`EXISTS (SELECT 1 FROM otp_challenges WHERE id = ${at('id')})`
-  const holder = (column: 'id' | 'created_at') => holderOf(column, at('holderPhone'), at('holderEmail'))
+  const holder = (column: 'id' | 'created_at') => holderOf(column, at('holderPhone'), at('holderEmail'), at('pool'))
   const insert = (gated: boolean) =>
     preparedSql<{ id: string }>(
       d1,
-      sql`INSERT INTO otp_challenges (id, destination, purpose, max_attempts, created_at, expires_at, user_id, user_stamp)
-      SELECT ${at('id')}, ${at('destination')}, ${at('purpose')}, ${at('maxAttempts')}, ${at('now')}, ${at('expiresAt')},
+      sql`INSERT INTO otp_challenges (id, destination, pool, purpose, max_attempts, created_at, expires_at, user_id, user_stamp)
+      SELECT ${at('id')}, ${at('destination')}, ${at('pool')}, ${at('purpose')}, ${at('maxAttempts')}, ${at('now')}, ${at('expiresAt')},
         ${holder('id')}, ${holder('created_at')}
       WHERE ${gated ? underRequestLimit : sql`1`}
         AND (SELECT count FROM rate_limits WHERE key = ${at('senderKey')}) <= ${at('senderLimit')}
@@ -34,7 +34,8 @@ function build(db: Db) {
     closeOlder: preparedSql(
       d1,
       sql`UPDATE otp_challenges SET closed_at = ${at('now')}
-      WHERE destination = ${at('destination')} AND purpose = ${at('purpose')} AND closed_at IS NULL AND id <> ${at('id')} AND ${created}`,
+      WHERE destination = ${at('destination')} AND pool = ${at('pool')} AND purpose = ${at('purpose')} AND closed_at IS NULL
+        AND id <> ${at('id')} AND ${created}`,
     ),
     chargedHit: preparedHit(d1, created),
     bind: preparedSql(
@@ -45,7 +46,8 @@ function build(db: Db) {
     closeBound: preparedSql(
       d1,
       sql`UPDATE otp_challenges SET closed_at = ${at('now')}
-      WHERE destination = ${at('destination')} AND purpose = ${at('purpose')} AND closed_at IS NULL AND id <> ${at('id')}
+      WHERE destination = ${at('destination')} AND pool = ${at('pool')} AND purpose = ${at('purpose')} AND closed_at IS NULL
+        AND id <> ${at('id')}
         AND EXISTS (SELECT 1 FROM otp_challenges n WHERE n.id = ${at('id')} AND (${at('stamp')} IS NULL OR n.user_stamp = ${at('stamp')}))`,
     ),
     spend: prepared(

@@ -11,12 +11,13 @@ import { type RequestLimit, type ReserveInput, type ReserveResult, reserveChalle
 
 const CHANGE_PURPOSES = ['email_change', 'phone_change']
 
-export function otpChallengesRepo(db: Db) {
-  const holders = once(() => ({ phone: preparedHolder(db, 'phone'), email: preparedHolder(db, 'email') }))
+/** One pool's codes (SPEC §12: a code works in its pool only). */
+export function otpChallengesRepo(db: Db, pool: string) {
+  const holders = once(() => ({ phone: preparedHolder(db, 'phone', pool), email: preparedHolder(db, 'email', pool) }))
   return {
     /** Applies the send limits and reserves a challenge (see `reserveChallenge`): one D1 batch. */
     async reserve(i: ReserveInput): Promise<ReserveResult> {
-      const { read: _, ...result } = await reserveChallenge(db, i)
+      const { read: _, ...result } = await reserveChallenge(db, { ...i, pool })
       return result
     },
 
@@ -28,7 +29,7 @@ export function otpChallengesRepo(db: Db) {
     async reserveForRequest(i: ReserveInput & { limit: RequestLimit }): Promise<ReserveResult & { holder: UserRow | undefined }> {
       const { holderPhone, holderEmail } = holderValues(i.destination)
       const holder = holderPhone !== null ? holders().phone({ value: holderPhone }) : holders().email({ value: holderEmail })
-      const { read, ...result } = await reserveChallenge(db, i, holder)
+      const { read, ...result } = await reserveChallenge(db, { ...i, pool }, holder)
       return { ...result, holder: read?.[0] }
     },
 
@@ -37,7 +38,7 @@ export function otpChallengesRepo(db: Db) {
      * `closeOlder: false` is accepted (a refused request must not kill someone else's code).
      */
     async closeOlder(r: { id: string; destination: string; purpose: string; now: number }): Promise<void> {
-      await runBatch(db.$client, [challengeQueries(db).closeOlder(r)])
+      await runBatch(db.$client, [challengeQueries(db).closeOlder({ ...r, pool })])
     },
 
     /** Forgets a challenge whose code could not be delivered: it must not count against the cooldown. */
@@ -78,7 +79,7 @@ export function otpChallengesRepo(db: Db) {
         .set({ attempts: sql`${t.attempts} + 1`, closedAt: g.now })
         // A contact change's code confirms an address nobody may hold yet: it is bound to the account
         // asking for the change by that account's pending column, checked where the change is applied.
-        .where(and(live(g), or(inArray(t.purpose, CHANGE_PURPOSES), boundToHolder(holderPhone, holderEmail))))
+        .where(and(live(g), or(inArray(t.purpose, CHANGE_PURPOSES), boundToHolder(holderPhone, holderEmail, pool))))
         .returning({ id: t.id })
       return used.length === 1
     },
@@ -93,6 +94,7 @@ export function otpChallengesRepo(db: Db) {
         .where(
           and(
             eq(t.destination, destination),
+            eq(t.pool, pool),
             eq(t.purpose, purpose),
             isNull(t.userId),
             isNull(t.closedAt),
@@ -111,7 +113,7 @@ export function otpChallengesRepo(db: Db) {
         : db
             .update(t)
             .set({ closedAt: now })
-            .where(and(inArray(t.destination, destinations), eq(t.purpose, purpose), isNull(t.closedAt)))
+            .where(and(inArray(t.destination, destinations), eq(t.pool, pool), eq(t.purpose, purpose), isNull(t.closedAt)))
             .run(),
 
     /**

@@ -44,7 +44,8 @@ export type ReserveResult = ({ ok: true; charged: Hit[] } | { ok: false; limit: 
 }
 
 /**
- * Hits the sender's counter and creates a challenge only if the sender is under its limit and the
+ * Hits the sender's counter and creates a challenge (for `pool`'s account, its cooldown and cap
+ * counted over every pool's codes to the destination, SPEC §12) only if the sender is under its limit and the
  * destination outside its resend cooldown and under its daily cap; closes the destination's older
  * open challenge of the same purpose and hits the `charged` counters. One D1 batch of conditional
  * statements (one transaction), so concurrent requests cannot both pass a limit, and a refused
@@ -54,7 +55,7 @@ export type ReserveResult = ({ ok: true; charged: Hit[] } | { ok: false; limit: 
  */
 export async function reserveChallenge<R>(
   db: Db,
-  i: ReserveInput,
+  i: ReserveInput & { pool: string },
   read?: BatchStatement<R>,
 ): Promise<ReserveResult & { read: R | undefined }> {
   const q = challengeQueries(db)
@@ -63,6 +64,7 @@ export async function reserveChallenge<R>(
   const values = {
     id: i.id,
     destination: i.destination,
+    pool: i.pool,
     purpose: i.purpose,
     maxAttempts: i.maxAttempts,
     now: i.now,
