@@ -68,7 +68,10 @@ export interface Bindings {
   KV: KVNamespace
 }
 
-type Shared = Pick<Deps, 'db' | 'audit' | 'policies' | 'places' | 'rateLimits' | 'authState' | 'sms' | 'smsFallback' | 'email' | 'now' | 'health'>
+type Shared = Pick<
+  Deps,
+  'db' | 'audit' | 'policies' | 'places' | 'rateLimits' | 'authState' | 'sms' | 'smsFallback' | 'email' | 'now' | 'health'
+>
 type PoolDeps = Omit<Deps, 'defer' | 'inPool' | 'pools'>
 interface Isolate {
   config: Config
@@ -110,7 +113,7 @@ function poolDeps(env: Bindings, isolate: Isolate, id: string): PoolDeps {
     users: invalidatingUsers(usersRepo(db, id), authState),
     sessions: sessionsRepo(db, id),
     devices: invalidatingDevices(devicesRepo(db), authState),
-    
+
     linkTokens: linkTokensRepo(db, id),
     passwordAttempts: passwordAttemptsRepo(db, id),
     otpChallenges: otpChallengesRepo(db, id),

@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi'
 import { Hono } from 'hono'
+import { POOL_ID } from '../config'
 import type { AppEnv } from '../env'
 
 const SCALAR = 'https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.34.6/dist/browser/standalone.js'
@@ -18,6 +19,38 @@ const PAGE = `<!doctype html>
 </body>
 </html>`
 
+type Document = ReturnType<OpenAPIHono<AppEnv>['getOpenAPI31Document']>
+
+const POOL_PARAMETER = {
+  name: 'pool',
+  in: 'path' as const,
+  required: true,
+  description: 'A user pool of USER_POOLS (SPEC §12); an unknown pool is 404 `not_found`',
+  schema: { type: 'string' as const, pattern: POOL_ID.source, example: 'user1' },
+}
+
+const NOT_FOUND = {
+  description: 'Not found (an unknown user pool among others)',
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Error' } } },
+}
+
+/**
+ * The `/pools/{pool}/…` routes are the default pool's routers mounted again (app.ts): their
+ * operations gain the `pool` path parameter, and the 404 an unknown pool answers.
+ */
+function withPoolParameter(doc: Document): Document {
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    if (!path.includes('{pool}') || !item) continue
+    for (const method of ['get', 'put', 'post', 'delete', 'patch', 'head'] as const) {
+      const op = item[method]
+      if (!op) continue
+      op.parameters = [POOL_PARAMETER, ...(op.parameters ?? [])]
+      if (op.responses && !op.responses['404']) op.responses['404'] = NOT_FOUND
+    }
+  }
+  return doc
+}
+
 /**
  * `/api/v1/openapi.json`, generated from the zod schemas that validate requests, and
  * `/api/v1/docs`, an interactive reference (Scalar, loaded from a pinned CDN URL).
@@ -32,14 +65,16 @@ export function docsRoutes(app: OpenAPIHono<AppEnv>, version: string) {
   const docs = new Hono<AppEnv>()
   docs.get('/openapi.json', (c) =>
     c.json(
-      app.getOpenAPI31Document({
-        openapi: '3.1.0',
-        info: {
-          title: 'edge-auth',
-          version,
-          description: 'Phone-first authentication and identity service on Cloudflare Workers.',
-        },
-      }),
+      withPoolParameter(
+        app.getOpenAPI31Document({
+          openapi: '3.1.0',
+          info: {
+            title: 'edge-auth',
+            version,
+            description: 'Phone-first authentication and identity service on Cloudflare Workers.',
+          },
+        }),
+      ),
     ),
   )
   docs.get('/docs', (c) => {

@@ -77,7 +77,11 @@ linkPage(
     summary: 'Open an email verification link: a page whose button POSTs the token. Changes nothing (nor does HEAD)',
     answer: 'The confirm page, or { valid: true }',
   },
-  { isLive: verifyLinkIsLive, failedTitle: 'Email not verified', pageOf: (c, token) => confirmEmailPage(app(c), token, c.var.deps.pool.basePath) },
+  {
+    isLive: verifyLinkIsLive,
+    failedTitle: 'Email not verified',
+    pageOf: (c, token) => confirmEmailPage(app(c), token, c.var.deps.pool.basePath),
+  },
 )
 
 // POST /verify with a link token (a form, or JSON `{ token }`) verifies without a sign-in; any
@@ -110,7 +114,8 @@ linkPage(
   {
     isLive: resetLinkIsLive,
     failedTitle: 'Reset link not valid',
-    pageOf: (c, token) => resetFormPage(app(c), token, c.var.deps.config.PASSWORD_MIN_LENGTH, undefined, c.var.deps.pool.basePath),
+    pageOf: (c, token) =>
+      resetFormPage(app(c), token, c.var.deps.config.PASSWORD_MIN_LENGTH, undefined, c.var.deps.pool.basePath),
   },
 )
 

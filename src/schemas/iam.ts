@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
-import { PERMISSION } from '../services/iam'
 import { POOL_ID } from '../config'
+import { PERMISSION } from '../services/iam'
 import { EmailField, NameField, PasswordField, PhoneField, UsernameField } from './fields'
 import { UserResponse } from './user'
 

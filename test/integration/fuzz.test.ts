@@ -71,6 +71,8 @@ const ENDPOINTS: Endpoint[] = Object.entries<Record<string, Doc>>(doc.paths).fla
 )
 
 const TOKEN_ENDPOINT = '/api/v1/auth/token'
+/** A pool's endpoint (SPEC §12) answers as the same endpoint of `default` (a `..` pool segment even reaches it). */
+const generic = (keyOrPath: string) => keyOrPath.replace('/api/v1/pools/{pool}/', '/api/v1/')
 /** Pages answer HTML, also when they refuse (SPEC §6.6). */
 const PAGES = new Set([
   'GET /api/v1/auth/email/verify',
@@ -159,7 +161,7 @@ async function send(ep: Endpoint, r: FuzzRequest): Promise<Response> {
   const body = typeof r.body === 'function' ? r.body() : r.body
   const url = `${r.path}${r.query ? `?${r.query}` : ''}`
   const res = await call(ep.method, url, { headers, ...(body !== undefined ? { body } : {}) })
-  if (res.status < 300 && SESSION_ENDING.has(ep.key)) await renew(r.auth)
+  if (res.status < 300 && SESSION_ENDING.has(generic(ep.key))) await renew(r.auth)
   return res
 }
 
@@ -210,14 +212,14 @@ async function check(ep: Endpoint, r: FuzzRequest, res: Response): Promise<void>
     if (res.status === 429 && !/^\d+$/.test(res.headers.get('retry-after') ?? '')) fail('429 without Retry-After')
     return
   }
-  if (ep.path === TOKEN_ENDPOINT && type.startsWith('application/json')) {
+  if (generic(ep.path) === TOKEN_ENDPOINT && type.startsWith('application/json')) {
     const body = JSON.parse(text)
     if (!OAUTH_ERRORS.includes(body.error) || typeof body.error_description !== 'string') fail('not an RFC 6749 error')
     if (Object.keys(body).some((k) => k !== 'error' && k !== 'error_description')) fail('extra members in an RFC 6749 error')
     if (res.headers.get('cache-control') !== 'no-store') fail('RFC 6749 error without no-store')
     return
   }
-  if (PAGES.has(ep.key) && type.startsWith('text/html') && res.status === 400) {
+  if (PAGES.has(generic(ep.key)) && type.startsWith('text/html') && res.status === 400) {
     if (!/default-src 'none'/.test(res.headers.get('content-security-policy') ?? '')) fail('page without its CSP')
     return
   }

@@ -6,7 +6,6 @@ import { SECOND_MS } from '../../time'
 const Entry = z.object({ id: z.string(), mac: z.string(), uid: z.string().optional() })
 export type OtpCodeEntry = z.infer<typeof Entry>
 
-
 /** Entries one isolate remembers writing; the oldest are forgotten first. */
 export const MEMO_CODES = 1000
 

@@ -44,7 +44,9 @@ export function registrationsRepo(db: Db, pool: string) {
       db
         .select({ user: users, liveCode: sql<number>`${liveRegisterCode(sql.placeholder('now'))}` })
         .from(users)
-        .where(and(eq(users.pool, pool), or(eq(users.phone, sql.placeholder('phone')), eq(users.email, sql.placeholder('email')))))
+        .where(
+          and(eq(users.pool, pool), or(eq(users.phone, sql.placeholder('phone')), eq(users.email, sql.placeholder('email')))),
+        )
         .prepare(),
     ),
   )
@@ -89,7 +91,9 @@ export function registrationsRepo(db: Db, pool: string) {
       const { id: _id, ...replace } = i.row
       const d1 = db.$client
       const bind = <R>(q: { prepare(): Parameters<typeof prepared<R>>[1] }) => prepared<R>(d1, q.prepare())({})
-      const claim = i.claimEmail ? releaseEmailQueries(db, { email: i.claimEmail, pool }, { phone: i.row.phone ?? null }, i.now) : []
+      const claim = i.claimEmail
+        ? releaseEmailQueries(db, { email: i.claimEmail, pool }, { phone: i.row.phone ?? null }, i.now)
+        : []
       const upsert = db
         .insert(users)
         .values({ ...i.row, pool })

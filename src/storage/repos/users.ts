@@ -39,9 +39,24 @@ export function usersRepo(db: Db, pool: string) {
   const inPool = eq(users.pool, pool)
   return {
     byId: (id: string) => db.select().from(users).where(eq(users.id, id)).get(),
-    byPhone: (phone: string) => db.select().from(users).where(and(inPool, eq(users.phone, phone))).get(),
-    byEmail: (email: string) => db.select().from(users).where(and(inPool, eq(users.email, email))).get(),
-    byUsername: (username: string) => db.select().from(users).where(and(inPool, eq(users.username, username))).get(),
+    byPhone: (phone: string) =>
+      db
+        .select()
+        .from(users)
+        .where(and(inPool, eq(users.phone, phone)))
+        .get(),
+    byEmail: (email: string) =>
+      db
+        .select()
+        .from(users)
+        .where(and(inPool, eq(users.email, email)))
+        .get(),
+    byUsername: (username: string) =>
+      db
+        .select()
+        .from(users)
+        .where(and(inPool, eq(users.username, username)))
+        .get(),
     /** The account holding a phone, email or username, as a statement for a `runBatch` (at most one row). */
     holderStatement: (column: HolderColumn, value: string) => holders()[column]({ value }),
     /**
@@ -158,7 +173,13 @@ export function usersRepo(db: Db, pool: string) {
       db
         .delete(users)
         .where(
-          and(inPool, eq(users.phone, phone), ne(users.id, exceptId), eq(users.status, 'pending'), sql`NOT ${liveRegisterCode(now)}`),
+          and(
+            inPool,
+            eq(users.phone, phone),
+            ne(users.id, exceptId),
+            eq(users.status, 'pending'),
+            sql`NOT ${liveRegisterCode(now)}`,
+          ),
         )
         .run(),
 
