@@ -14,6 +14,8 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: './wrangler.toml' },
         miniflare: {
+          // UPGRADE_DB: an empty database a test migrates step by step (test/integration/pools-migration.test.ts).
+          d1Databases: { DB: '00000000-0000-0000-0000-000000000000', UPGRADE_DB: 'upgrade-test' },
           bindings: {
             TEST_MIGRATIONS: migrations,
             // Fresh secrets per run; two keys so rotation can be tested (the first signs).
