@@ -1,4 +1,4 @@
-export { effectivePermissions } from './effective-permissions'
+export { effectivePermissions, type PermissionGrant, permissionsFrom } from './effective-permissions'
 export { grants, intersect, normalize, PERMISSION } from './permissions'
 export { assignPolicies, createPolicy, deletePolicy, getPolicy, listPolicies, updatePolicy } from './policies'
 export type { Actor, Target } from './roles'
