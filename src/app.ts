@@ -16,6 +16,7 @@ import { me } from './routes/me'
 import { methodsServed } from './routes/method-not-allowed'
 import { places } from './routes/places'
 import { policies } from './routes/policies'
+import { roles } from './routes/roles'
 import { newRouter } from './routes/router'
 import { service } from './routes/service'
 import { staff } from './routes/staff'
@@ -50,6 +51,7 @@ export function createApp() {
     .route('/me', me)
     .route('/users', users)
     .route('/policies', policies)
+    .route('/roles', roles)
     .route('/places', places)
     .route('/audit', audit)
     .route('/', staff)

@@ -1,14 +1,25 @@
 import { requireAuth, requireLiveSession } from '../middleware/auth'
-import { errorResponses, jsonBody, jsonContent } from '../schemas/fields'
-import { AdminPatchBody, AssignPoliciesBody, AssignPoliciesResponse, IdParam, UserList, UsersQuery } from '../schemas/iam'
+import { errorResponses, jsonBody, jsonContent, MessageResponse } from '../schemas/fields'
+import {
+  AdminPatchBody,
+  AssignPoliciesBody,
+  AssignPoliciesResponse,
+  IdParam,
+  SetPasswordBody,
+  UserList,
+  UsersQuery,
+} from '../schemas/iam'
 import { UserResponse } from '../schemas/user'
-import { assignPolicies, deleteUser, getUser, listUsers, patchUser, setStatus } from '../services/iam'
+import { assignPolicies, deleteUser, getUser, listUsers, patchUser, setStatus, setUserPassword } from '../services/iam'
 import { actorOf, clientInfo, newRouter, routesOf } from './router'
 
 const tags = ['users']
 const { signedIn } = routesOf(tags)
 
-/** User administration (SPEC §6.4): admins and super admins; hierarchy rules in the services. */
+/**
+ * User administration (SPEC §6.4): admins and super admins, and clients for their own sub-clients
+ * (SPEC §13); hierarchy rules in the services.
+ */
 const router = newRouter()
 router.use('*', requireAuth, requireLiveSession)
 
@@ -32,7 +43,7 @@ export const users = router
   )
   .openapi(
     signedIn('patch', '/{id}', {
-      summary: 'Edit a user below you; a role change ends their sessions',
+      summary: 'Edit a user below you (a client: its own sub-clients, not their role); a role change ends their sessions',
       request: { params: IdParam, body: jsonBody(AdminPatchBody) },
       responses: { 200: jsonContent(UserResponse, 'The user'), ...errorResponses(400, 401, 403, 404, 409) },
     }),
@@ -48,7 +59,7 @@ export const users = router
   )
   .openapi(
     signedIn('delete', '/{id}', {
-      summary: 'Delete a user below you',
+      summary: 'Delete a user below you (a client: its own sub-clients)',
       request: { params: IdParam },
       responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 403, 404) },
     }),
@@ -76,6 +87,24 @@ export const users = router
         200,
       ),
   )
+  .openapi(
+    signedIn('post', '/{id}/password', {
+      summary: 'Set a new password for staff below you (a client: its own sub-clients); every session of theirs ends',
+      request: { params: IdParam, body: jsonBody(SetPasswordBody) },
+      responses: {
+        200: jsonContent(MessageResponse, 'Password set'),
+        ...errorResponses(400, 401, 403, 404, 413, 415),
+      },
+    }),
+    async (c) => {
+      await setUserPassword(c.var.deps, actorOf(c), {
+        id: c.req.valid('param').id,
+        newPassword: c.req.valid('json').new_password,
+        client: clientInfo(c),
+      })
+      return c.json({ message: 'Password set', detail: 'Every session of the account has been signed out' }, 200)
+    },
+  )
 
 for (const [action, status] of [
   ['activate', 'active'],
@@ -84,7 +113,10 @@ for (const [action, status] of [
 ] as const) {
   router.openapi(
     signedIn('patch', `/{id}/${action}`, {
-      summary: status === 'active' ? 'Activate a user' : `Set a user ${status}; every session ends`,
+      summary:
+        status === 'active'
+          ? 'Activate a user below you (a client: its own sub-clients)'
+          : `Set a user below you ${status} (a client: its own sub-clients); every session ends`,
       request: { params: IdParam },
       responses: { 200: jsonContent(UserResponse, 'The user'), ...errorResponses(401, 403, 404) },
     }),

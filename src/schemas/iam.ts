@@ -105,6 +105,20 @@ export const AssignPoliciesResponse = z
   .object({ policies: z.array(PolicyResponse), permissions: z.array(z.string()) })
   .openapi('AssignedPolicies')
 
+export const RoleParam = z.object({
+  role: z.string().min(1).max(32).openapi({ example: 'particulier', description: 'A staff role or one of END_USER_ROLES' }),
+})
+export const RolePoliciesBody = z.strictObject({ policy_ids: z.array(z.string().max(64)).max(50) }).openapi('RolePoliciesBody')
+export const RolePoliciesResponse = z
+  .object({
+    role: z.string(),
+    policies: z.array(PolicyResponse),
+    permissions: z.array(z.string()).openapi({ description: 'The union of the policies’ permissions' }),
+  })
+  .openapi('RolePolicies')
+
+export const SetPasswordBody = z.strictObject({ new_password: PasswordField }).openapi('SetPasswordBody')
+
 export const PlaceBody = z
   .strictObject({
     name: z.string().trim().min(1).max(200),

@@ -66,6 +66,21 @@ export async function grant(actor: Caller, userId: string, policyIds: string[]):
   if (res.status !== 200) throw new Error(`assign policies failed: ${res.status} ${await res.text()}`)
 }
 
+/** PUT /roles/{role}/policies as `actor` (SPEC §13). */
+export function putRolePolicies(actor: Caller, role: string, policyIds: string[], env?: Record<string, string>) {
+  return call('PUT', `/api/v1/roles/${role}/policies`, { token: actor.access_token, json: { policy_ids: policyIds }, env })
+}
+
+/** PUT /roles/{role}/policies that must succeed. */
+export async function grantRole(actor: Caller, role: string, policyIds: string[]): Promise<void> {
+  const res = await putRolePolicies(actor, role, policyIds)
+  if (res.status !== 200) throw new Error(`role policies failed: ${res.status} ${await res.text()}`)
+}
+
+/** GET /roles/{role}/policies as `actor`. */
+export const getRolePolicies = (actor: Caller, role: string, env?: Record<string, string>) =>
+  call('GET', `/api/v1/roles/${role}/policies`, { token: actor.access_token, env })
+
 /** A staff account's next token (a new login), which carries its permissions as they are now. */
 export const relogin = (s: Staff) => staffLogin(s.username)
 

@@ -365,14 +365,15 @@ describe("a client reaching another client's sub-client", () => {
     expect((await putPolicies(c.client, c.subclient.id, [])).status).toBe(200)
   })
 
-  it('cannot suspend it: 403 forbidden, the same answer as for its own sub-client (clients change no status)', async () => {
+  it('cannot suspend it: 404 not_found, as for an unknown id, while its own sub-client can be (SPEC §13)', async () => {
     const c = await newCast(box)
-    for (const id of [c.other_subclient.id, c.subclient.id, 'no-such-id']) {
-      await expectError(await call('PATCH', `/api/v1/users/${id}/suspend`, { token: c.client.access_token }), 403, 'forbidden')
+    for (const id of [c.other_subclient.id, 'no-such-id']) {
+      await expectError(await call('PATCH', `/api/v1/users/${id}/suspend`, { token: c.client.access_token }), 404, 'not_found')
     }
     expect(await userRow(c.other_subclient.id)).toMatchObject({ status: 'active' })
-    expect(await userRow(c.subclient.id)).toMatchObject({ status: 'active' })
     expect((await relogin(c.other_subclient)).role).toBe('subclient')
+    expect((await call('PATCH', `/api/v1/users/${c.subclient.id}/suspend`, { token: c.client.access_token })).status).toBe(200)
+    expect(await userRow(c.subclient.id)).toMatchObject({ status: 'suspended' })
   })
 })
 
@@ -516,13 +517,14 @@ describe('no privilege escalation', () => {
     },
   )
 
-  it('refuses a client editing anyone, its own sub-client included (403)', async () => {
+  it('refuses a client editing anyone but its own sub-clients (404), and their role (403)', async () => {
     const c = await newCast(box)
-    for (const id of [c.subclient.id, c.other_subclient.id, c.end_user.id, c.client.id]) {
-      await expectError(await patch(c.client, id, { name: 'Mallory' }), 403, 'forbidden')
+    for (const id of [c.other_subclient.id, c.end_user.id, c.client.id, c.other_client.id, c.admin.id]) {
+      await expectError(await patch(c.client, id, { name: 'Mallory' }), 404, 'not_found')
     }
     await expectError(await patch(c.client, c.subclient.id, { role: 'client' }), 403, 'forbidden')
     expect(await userRow(c.subclient.id)).toMatchObject({ role: 'subclient', parent_id: c.client.id })
+    expect((await patch(c.client, c.subclient.id, { name: 'Amira' })).status).toBe(200)
   })
 
   it('refuses a sub-client or an end user editing anyone (403)', async () => {

@@ -349,13 +349,23 @@ describe('activate, deactivate, suspend', () => {
     expect((await getMe(c.super_admin.access_token)).status).toBe(200)
   })
 
-  it.each(['client', 'subclient', 'end_user'] as const)('refuses a %s changing anyone’s status with 403', async (who) => {
+  it.each(['subclient', 'end_user'] as const)('refuses a %s changing anyone’s status with 403', async (who) => {
     const c = await newCast(box)
     for (const action of ['activate', 'deactivate', 'suspend'] as const) {
       await expectError(await setStatus(c[who], c.subclient.id, action), 403, 'forbidden')
       await expectError(await setStatus(c[who], c.end_user.id, action), 403, 'forbidden')
     }
     expect(await userRow(c.subclient.id)).toMatchObject({ status: 'active' })
+    expect(await userRow(c.end_user.id)).toMatchObject({ status: 'active' })
+  })
+
+  it('refuses a client changing the status of anyone but its own sub-clients with 404 (SPEC §13)', async () => {
+    const c = await newCast(box)
+    for (const action of ['activate', 'deactivate', 'suspend'] as const) {
+      await expectError(await setStatus(c.client, c.other_subclient.id, action), 404, 'not_found')
+      await expectError(await setStatus(c.client, c.end_user.id, action), 404, 'not_found')
+    }
+    expect(await userRow(c.other_subclient.id)).toMatchObject({ status: 'active' })
     expect(await userRow(c.end_user.id)).toMatchObject({ status: 'active' })
   })
 })
@@ -408,9 +418,13 @@ describe('DELETE /api/v1/users/{id}', () => {
     )
   })
 
-  it('refuses a client deleting its own sub-client with 403', async () => {
+  it("refuses a client deleting another client's sub-client or an end user with 404; its own goes (SPEC §13)", async () => {
     const c = await newCast(box)
-    await expectError(await deleteUser(c.client, c.subclient.id), 403, 'forbidden')
-    expect((await staffLogin(c.subclient.username)).id).toBe(c.subclient.id)
+    await expectError(await deleteUser(c.client, c.other_subclient.id), 404, 'not_found')
+    await expectError(await deleteUser(c.client, c.end_user.id), 404, 'not_found')
+    expect((await staffLogin(c.other_subclient.username)).id).toBe(c.other_subclient.id)
+    expect(await userRow(c.end_user.id)).toMatchObject({ status: 'active' })
+    expect((await deleteUser(c.client, c.subclient.id)).status).toBe(204)
+    expect(await userRow(c.subclient.id)).toBeNull()
   })
 })

@@ -16,6 +16,7 @@ export type AuditType =
   | 'sms_fallback_used'
   | 'password_changed'
   | 'password_reset'
+  | 'password_set'
   | 'email_verified'
   | 'session_revoked'
   | 'sessions_revoked'
@@ -29,6 +30,7 @@ export type AuditType =
   | 'policy_updated'
   | 'policy_deleted'
   | 'policies_assigned'
+  | 'role_policies_set'
 
 export interface AuditEvent {
   type: AuditType

@@ -18,7 +18,8 @@ export interface PolicyView {
   updated_at: string
 }
 
-const view = (p: PolicyRow): PolicyView => ({
+/** A policy as the API shows it. */
+export const policyView = (p: PolicyRow): PolicyView => ({
   id: p.id,
   name: p.name,
   description: p.description,
@@ -63,7 +64,7 @@ export async function createPolicy(deps: Deps, actor: Actor, input: NewPolicyReq
       ...client,
       detail: { policy_id: row.id, permissions: row.permissions },
     })
-    return view(row)
+    return policyView(row)
   } catch (err) {
     if (isNameConflict(err)) throw nameTaken()
     throw err
@@ -72,13 +73,13 @@ export async function createPolicy(deps: Deps, actor: Actor, input: NewPolicyReq
 
 /** Admins see every policy; a client sees the policies attached to it. */
 export async function listPolicies(deps: Deps, actor: Actor, q: { limit: number; cursor?: string | undefined }) {
-  if (isAdmin(actor.role)) return page(await deps.policies.page(q.limit + 1, q.cursor), q.limit, view)
+  if (isAdmin(actor.role)) return page(await deps.policies.page(q.limit + 1, q.cursor), q.limit, policyView)
   if (actor.role === 'client') {
     // A client holds few policies: they are paged in memory, newest first, like the admin list.
     const own = (await deps.policies.ofUser(actor.id))
       .filter((p) => q.cursor === undefined || p.id < q.cursor)
       .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
-    return page(own, q.limit, view)
+    return page(own, q.limit, policyView)
   }
   throw new AppError('forbidden', 'Only admins and clients read policies')
 }
@@ -87,12 +88,12 @@ export async function getPolicy(deps: Deps, actor: Actor, id: string): Promise<P
   if (isAdmin(actor.role)) {
     const row = await deps.policies.byId(id)
     if (!row) throw notFound()
-    return view(row)
+    return policyView(row)
   }
   if (actor.role !== 'client') throw new AppError('forbidden', 'Only admins and clients read policies')
   const own = (await deps.policies.ofUser(actor.id)).find((p) => p.id === id)
   if (!own) throw notFound()
-  return view(own)
+  return policyView(own)
 }
 
 /** A change to policy `id`: the fields given in `patch` change, the others stay. */
@@ -113,7 +114,7 @@ export async function updatePolicy(deps: Deps, actor: Actor, { id, patch, client
     })
     if (!row) throw notFound()
     audit(deps, { type: 'policy_updated', actorId: actor.id, ...client, detail: { policy_id: id, permissions: row.permissions } })
-    return view(row)
+    return policyView(row)
   } catch (err) {
     if (isNameConflict(err)) throw nameTaken()
     throw err
@@ -140,7 +141,9 @@ export async function assignPolicies(
   if (!target || !canManage(actor, target)) throw new AppError('not_found', 'No such user')
   if (target.role !== 'client' && target.role !== 'subclient') {
     throw new AppError('validation_error', 'Request validation failed', {
-      fields: { policy_ids: 'Policies apply to clients and sub-clients' },
+      fields: {
+        policy_ids: 'Policies apply to clients and sub-clients; others hold those of their role (PUT /roles/{role}/policies)',
+      },
     })
   }
   const ids = [...new Set(policyIds)]
@@ -156,5 +159,5 @@ export async function assignPolicies(
   }
   await deps.policies.setForUser(target.id, ids)
   audit(deps, { type: 'policies_assigned', actorId: actor.id, subjectId: target.id, ...client, detail: { policy_ids: ids } })
-  return { policies: found.map(view), permissions: await effectivePermissions(deps, target) }
+  return { policies: found.map(policyView), permissions: await effectivePermissions(deps, target) }
 }

@@ -16,8 +16,18 @@ const adminsOnly = (actor: Actor) => {
   if (!isAdmin(actor.role)) throw new AppError('forbidden', 'Only admins manage users')
 }
 
+/**
+ * Roles that act on others through /users/{id}: admins on those below them, a client on its own
+ * sub-clients (SPEC §13); sub-clients and end users manage nobody (403).
+ */
+export function managersOnly(actor: Actor): void {
+  if (!isAdmin(actor.role) && actor.role !== 'client') {
+    throw new AppError('forbidden', 'Only admins and clients manage users')
+  }
+}
+
 /** The user `actor` may act on, or 404 (never telling a forbidden user from a missing one). */
-async function managed(deps: Deps, actor: Actor, id: string): Promise<UserRow> {
+export async function managed(deps: Deps, actor: Actor, id: string): Promise<UserRow> {
   const target = await deps.users.byId(id)
   if (!target || !canManage(actor, target)) throw notFound()
   return target
@@ -73,7 +83,6 @@ export interface AdminPatch {
 const stillHasSubclients = () =>
   new AppError('validation_error', 'Request validation failed', { fields: { role: 'This client still has sub-clients' } })
 
-/** Edits a user below the actor. A role change ends the user's sessions, so the new role applies at once. */
 /** A change to user `id`: the fields given in `patch` change (audited by name), the others stay. */
 export interface AdminPatchRequest {
   id: string
@@ -81,9 +90,13 @@ export interface AdminPatchRequest {
   client: ClientInfo
 }
 
+/**
+ * Edits a user below the actor (a client: its own sub-clients, never their role). A role change
+ * ends the user's sessions, so the new role applies at once.
+ */
 export async function patchUser(deps: Deps, actor: Actor, { id, patch, client }: AdminPatchRequest): Promise<UserView> {
   if (id === actor.id && patch.role !== undefined) throw new AppError('forbidden', 'Nobody changes their own role')
-  adminsOnly(actor)
+  managersOnly(actor)
   const target = await managed(deps, actor, id)
   // The user's pool's rules (its countries and end-user roles), and its pool in the audit log (SPEC §12).
   const own = deps.inPool(target.pool)
@@ -156,8 +169,9 @@ const hasSubclients = () =>
     fields: { id: 'This client still has sub-clients; delete them first' },
   })
 
+/** Deletes a user below the actor (a client: one of its own sub-clients); its sessions end first. */
 export async function deleteUser(deps: Deps, actor: Actor, { id, client }: { id: string; client: ClientInfo }): Promise<void> {
-  adminsOnly(actor)
+  managersOnly(actor)
   const target = await managed(deps, actor, id)
   const own = deps.inPool(target.pool)
   await assertNoSubclients(own, target)
@@ -170,13 +184,16 @@ export async function deleteUser(deps: Deps, actor: Actor, { id, client }: { id:
   audit(own, { type: 'user_deleted', actorId: actor.id, subjectId: id, ...client })
 }
 
-/** activate / deactivate / suspend; the two last end every session of the user at once. */
+/**
+ * activate / deactivate / suspend a user below the actor (a client: its own sub-clients); the two
+ * last end every session of the user at once.
+ */
 export async function setStatus(
   deps: Deps,
   actor: Actor,
   { id, status, client }: { id: string; status: 'active' | 'deactivated' | 'suspended'; client: ClientInfo },
 ): Promise<UserView> {
-  adminsOnly(actor)
+  managersOnly(actor)
   const target = await managed(deps, actor, id)
   const own = deps.inPool(target.pool)
   const updated = await own.users.update(id, { status, updatedAt: own.now() })

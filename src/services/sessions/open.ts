@@ -7,7 +7,7 @@ import type { NewSession } from '../../storage/repos/sessions'
 import { DAY_MS } from '../../time'
 import { toUserView, type UserView } from '../account'
 import { type AuditEvent, audit, auditRow } from '../audit'
-import { effectivePermissions } from '../iam'
+import { type PermissionGrant, permissionsFrom } from '../iam'
 
 export interface ClientInfo {
   ip: string
@@ -28,10 +28,14 @@ export function assertCanSignIn(user: UserRow): void {
   if (user.status !== 'active') throw new AppError('account_disabled', 'This account is disabled')
 }
 
-/** Whom a token response is for: the account and its devices (for the profile it carries). */
+/**
+ * Whom a token response is for: the account and its devices (for the profile it carries), and
+ * the policies its permissions come from, read in the batch that opened or refreshed the session.
+ */
 export interface SessionHolder {
   user: UserRow
   devices: DeviceRow[]
+  grants: readonly PermissionGrant[]
 }
 
 /** The session a token response is for: its id (the access token's `sid`) and its current refresh token. */
@@ -44,7 +48,8 @@ export interface SessionTokens {
 export async function tokenResponse(deps: Deps, holder: SessionHolder, session: SessionTokens): Promise<TokenResponse> {
   const { user, devices } = holder
   const now = deps.now()
-  const [keyring, perms] = await Promise.all([deps.keyring(), effectivePermissions(deps, user)])
+  const keyring = await deps.keyring()
+  const perms = permissionsFrom(user.role, holder.grants)
   const accessToken = await keyring.sign({ sub: user.id, sid: session.id, jti: newId(now), role: user.role, perms }, now)
   return {
     access_token: accessToken,
@@ -81,12 +86,9 @@ export async function newSession(deps: Deps, userId: string, client: ClientInfo)
 }
 
 /** The token response of a session just opened; this isolate then serves GET /me with its profile. */
-export async function openedResponse(
-  deps: Deps,
-  session: SessionDraft,
-  { user, devices }: SessionHolder,
-): Promise<TokenResponse> {
-  const response = await tokenResponse(deps, { user, devices }, session)
+export async function openedResponse(deps: Deps, session: SessionDraft, holder: SessionHolder): Promise<TokenResponse> {
+  const { user } = holder
+  const response = await tokenResponse(deps, holder, session)
   // The profile just built carries the new last_login: a cached profile older than it is refused anyway.
   deps.authState.sessionOpened(user.id, session.id, response.user)
   return response
@@ -108,7 +110,7 @@ export async function startSession(deps: Deps, user: UserRow, { client, event }:
   // The login stamp is not a profile-invalidating write: a cached profile older than this
   // session's login is refused by GET /me anyway.
   const opened = await deps.sessions.open(session.row, auditRow(deps, event))
-  return openedResponse(deps, session, { user: opened.user ?? user, devices: opened.devices })
+  return openedResponse(deps, session, { user: opened.user ?? user, devices: opened.devices, grants: opened.grants })
 }
 
 /** Whether a session row is the user's, unrevoked and unexpired. */

@@ -25,10 +25,10 @@ export async function refreshSession(deps: Deps, refreshToken: string, client: C
   assertUnderRequestLimit(deps, rotation.limit, now)
   const { swapped } = rotation
   if (swapped) {
-    const { session, user, devices } = swapped
+    const { session, user, devices, grants } = swapped
     if (!user) throw invalidRefresh()
     assertCanSignIn(user)
-    return tokenResponse(deps, { user, devices }, { id: session.id, refreshToken: next })
+    return tokenResponse(deps, { user, devices, grants }, { id: session.id, refreshToken: next })
   }
 
   const rotated = await deps.sessions.rotatedAway(oldHash)

@@ -169,6 +169,21 @@ export const userPolicies = sqliteTable(
   (t) => [primaryKey({ columns: [t.userId, t.policyId] }), index('user_policies_policy_idx').on(t.policyId)],
 )
 
+/**
+ * Policies attached to a role (SPEC §13): everyone of the role holds them, end-user roles included.
+ * `role` is a staff role or one of END_USER_ROLES, checked by the service (roles are configuration).
+ */
+export const rolePolicies = sqliteTable(
+  'role_policies',
+  {
+    role: text('role').notNull(),
+    policyId: text('policy_id')
+      .notNull()
+      .references(() => policies.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.role, t.policyId] }), index('role_policies_policy_idx').on(t.policyId)],
+)
+
 /** Seed 004's directory of EV chargers and swap stations: the example protected resource. */
 export const places = sqliteTable('places', {
   id: text('id').primaryKey(),

@@ -4,6 +4,7 @@ import type { Db } from '../db/client'
 import { type BatchStatement, once, prepared, preparedSql } from '../db/prepared'
 import { type AuditRow, type DeviceRow, otpChallenges, type UserRow } from '../db/schema'
 import { boundToHolder, holderValues, liveChallenge } from './otp-challenges'
+import type { PermissionGrant } from './permission-grants'
 import { type HitRow, hitValues, preparedHit } from './rate-limits'
 import { type NewSession, sessionOpening } from './session-opening'
 import { preparedHolder } from './users'
@@ -47,8 +48,8 @@ export interface CodeSignInResult {
   holder: UserRow | undefined
   /** A challenge took the guess: consumed by this session if right, an attempt spent if wrong. */
   taken: boolean
-  /** The user as stamped with this login, and its devices, when the session opened. */
-  opened: { user: UserRow; devices: DeviceRow[] } | undefined
+  /** The user as stamped with this login, its devices and permission grants, when the session opened. */
+  opened: { user: UserRow; devices: DeviceRow[]; grants: PermissionGrant[] } | undefined
 }
 
 const at = sql.placeholder
@@ -173,10 +174,10 @@ export function codeSignInRepo(db: Db, pool: string) {
       const takes = tried.map((c) => q.take[c.purpose][c.right ? 'right' : 'wrong']({ ...values, challengeId: c.challengeId }))
       const failHit = q.failHit({ ...values, ...hitValues(i.failKey, DAY_MS, i.now) })
       const signUp = right && i.signUp && i.channel === 'sms' ? q.signUp(values) : undefined
-      const [insert, stamp, devices, ...record] = q.opening.statements(i.session, i.audit, values)
+      const [insert, stamp, devices, grants, ...record] = q.opening.statements(i.session, i.audit, values)
       // In this order: the account is written before the session that needs it active.
       const all: BatchStatement<unknown>[] = [...(hit ? [hit] : []), holder, ...takes, failHit, ...(signUp ? [signUp] : [])]
-      all.push(q.activate[i.channel](values), insert, stamp, devices, ...record)
+      all.push(q.activate[i.channel](values), insert, stamp, devices, grants, ...record)
       const results = await d1.batch(all.map((s) => s.statement))
       const read = <R>(s: BatchStatement<R>): R => s.read(results[all.indexOf(s)] as D1Result)
       const user = read(stamp)[0]
@@ -184,7 +185,7 @@ export function codeSignInRepo(db: Db, pool: string) {
         limit: hit && read(hit)[0],
         holder: read(holder)[0],
         taken: takes.some((s) => read(s).length === 1),
-        opened: user && { user, devices: read(devices) },
+        opened: user && { user, devices: read(devices), grants: read(grants) },
       }
     },
 

@@ -2,6 +2,7 @@ import { and, eq, type SQL, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { prepared, preparedSql } from '../db/prepared'
 import { type AuditRow, devices, type sessions, users } from '../db/schema'
+import { preparedGrants } from './permission-grants'
 
 export type NewSession = typeof sessions.$inferInsert
 
@@ -9,7 +10,8 @@ const at = sql.placeholder
 
 /**
  * The one place that opens a session: the session row, the user's last-login stamp, the user's
- * devices and the sign-in's audit row, as statements of a D1 batch. The session row is inserted
+ * devices, the policies its access token's `perms` come from (its own, its role's, and a
+ * sub-client's parent's) and the sign-in's audit row, as statements of a D1 batch. The session row is inserted
  * only where `when` holds (an SQL condition over the same placeholders, `sql\`1\`` for always);
  * the stamp and the audit row exist only if that session does, so a batch that decides in SQL
  * whether a sign-in succeeds (a code consumed) writes all of them or none.
@@ -42,6 +44,7 @@ export function sessionOpening(db: Db, when: SQL, pool: string) {
       .orderBy(devices.registeredAt)
       .prepare(),
   )
+  const granted = preparedGrants(db, sql`${at('userId')}`)
   const record = preparedSql(
     d1,
     sql`INSERT INTO audit_events (id, at, type, actor_id, subject_id, pool, ip, user_agent, detail)
@@ -52,12 +55,12 @@ export function sessionOpening(db: Db, when: SQL, pool: string) {
 
   return {
     /**
-     * The batch's statements for one session: insert, stamp, devices, then the audit row if any.
+     * The batch's statements for one session: insert, stamp, devices, grants, then the audit row if any.
      * `extra` are the values of the caller's own placeholders in `when`.
      */
     statements(row: NewSession, audit: AuditRow | undefined, extra: Record<string, unknown> = {}) {
       const values = { ...extra, ...openingValues(row, audit) }
-      const head = [insert(values), stamp(values), owned(values)] as const
+      const head = [insert(values), stamp(values), owned(values), granted(values)] as const
       return audit ? ([...head, record(values)] as const) : head
     },
   }

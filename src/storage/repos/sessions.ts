@@ -11,6 +11,7 @@ import {
   type UserRow,
   users,
 } from '../db/schema'
+import { type PermissionGrant, preparedGrants } from './permission-grants'
 import { type HitRow, hitValues, preparedHit } from './rate-limits'
 import { type NewSession, sessionOpening } from './session-opening'
 
@@ -30,8 +31,8 @@ export function sessionsRepo(db: Db, pool: string) {
   // The statements every sign-in opens its session with (session-opening.ts), here unconditional.
   const opening = once(() => sessionOpening(db, sql`1`, pool))
   // The refresh's statements, built once (see prepared.ts): the per-IP request counter, the swap
-  // (only under that limit), the old hash filed in the history, and the session's user and
-  // devices, found through the new hash.
+  // (only under that limit), the old hash filed in the history, and the session's user, devices
+  // and permission grants, found through the new hash.
   const rotation = once(() => {
     const underLimit = sql`(SELECT count FROM rate_limits WHERE key = ${at('key')}) <= ${at('limitMax')}`
     const ownerId = db
@@ -79,18 +80,22 @@ export function sessionsRepo(db: Db, pool: string) {
         db.$client,
         db.select().from(devices).where(eq(devices.userId, ownerId)).orderBy(devices.registeredAt).prepare(),
       ),
+      grants: preparedGrants(db, sql`(${ownerId})`),
     }
   })
 
   return {
     /**
-     * Opens a session, stamps the user's last login, reads the user's devices and records the
-     * audit event, in one round trip (a D1 batch); `user` is the row as updated, undefined if
-     * the user is gone.
+     * Opens a session, stamps the user's last login, reads the user's devices and permission
+     * grants and records the audit event, in one round trip (a D1 batch); `user` is the row as
+     * updated, undefined if the user is gone.
      */
-    async open(row: NewSession, audit?: AuditRow): Promise<{ user: UserRow | undefined; devices: DeviceRow[] }> {
-      const [, stamped, found] = await runBatch(db.$client, opening().statements(row, audit))
-      return { user: stamped[0], devices: found }
+    async open(
+      row: NewSession,
+      audit?: AuditRow,
+    ): Promise<{ user: UserRow | undefined; devices: DeviceRow[]; grants: PermissionGrant[] }> {
+      const [, stamped, found, grants] = await runBatch(db.$client, opening().statements(row, audit))
+      return { user: stamped[0], devices: found, grants }
     },
 
     byId: (id: string): Promise<SessionRow | undefined> => db.select().from(sessions).where(eq(sessions.id, id)).get(),
@@ -106,11 +111,12 @@ export function sessionsRepo(db: Db, pool: string) {
      * Compare-and-swap of the refresh token, in one round trip: counts the caller's per-IP request
      * `limit` first, then succeeds (under that limit only) for exactly one caller presenting the
      * current token of a live session, files the old hash in the history in the same transaction,
-     * and reads the session's user and devices. `swapped` is undefined when the swap did not happen.
+     * and reads the session's user, devices and permission grants. `swapped` is undefined when the
+     * swap did not happen.
      */
     async rotate(i: RotateInput): Promise<{
       limit: HitRow
-      swapped: { session: SessionRow; user: UserRow | undefined; devices: DeviceRow[] } | undefined
+      swapped: { session: SessionRow; user: UserRow | undefined; devices: DeviceRow[]; grants: PermissionGrant[] } | undefined
     }> {
       const q = rotation()
       const values = {
@@ -119,16 +125,17 @@ export function sessionsRepo(db: Db, pool: string) {
         ...hitValues(i.limit.key, i.limit.windowMs, i.now),
         limitMax: i.limit.max,
       }
-      const [hit, swapped, , owner, owned] = await runBatch(db.$client, [
+      const [hit, swapped, , owner, owned, grants] = await runBatch(db.$client, [
         q.hit(values),
         q.swap(values),
         q.fileOld(values),
         q.owner(values),
         q.devices(values),
+        q.grants(values),
       ])
       if (!hit[0]) throw new Error('rate limit upsert returned no row')
       const session = swapped[0]
-      return { limit: hit[0], swapped: session && { session, user: owner[0], devices: owned } }
+      return { limit: hit[0], swapped: session && { session, user: owner[0], devices: owned, grants } }
     },
 
     /** The session a rotated-away refresh token belonged to, and when it was rotated. */
