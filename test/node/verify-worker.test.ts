@@ -9,6 +9,7 @@ import { createApp, type Env } from '../../examples/verify-worker/src'
 import { grants as exampleGrants } from '../../examples/verify-worker/src/edge-auth'
 import { loadConfig } from '../../src/config'
 import { type AccessClaims, loadKeyring } from '../../src/crypto/jwt'
+import { poolConfig } from '../../src/pools'
 import { grants } from '../../src/services/iam'
 
 // examples/verify-worker against tokens signed by edge-auth's own keyring (src/crypto/jwt.ts),
@@ -50,10 +51,10 @@ function fakeAuthServer(jwks: () => object, status = 200) {
   return { fetchJwks, app: createApp(fetchJwks as typeof fetch) }
 }
 
-async function call(app: ReturnType<typeof createApp>, path: string, token?: string, init: RequestInit = {}) {
+async function call(app: ReturnType<typeof createApp>, path: string, token?: string, init: RequestInit = {}, env = ENV) {
   const headers = new Headers(init.headers)
   if (token) headers.set('authorization', `Bearer ${token}`)
-  const res = await app.request(path, { ...init, headers }, ENV)
+  const res = await app.request(path, { ...init, headers }, env)
   return {
     status: res.status,
     body: (await res.json()) as Record<string, unknown>,
@@ -206,5 +207,33 @@ describe('examples/verify-worker', () => {
     } finally {
       rmSync(outdir, { recursive: true, force: true })
     }
+  })
+})
+
+describe('examples/verify-worker and user pools (SPEC §12)', () => {
+  it("verifies a pool's token with EDGE_AUTH_ISSUER pinned to the pool's issuer, and nothing else there", async () => {
+    const config = loadConfig({
+      OTP_PEPPER: randomBytes(32).toString('hex'),
+      JWT_PRIVATE_KEYS: JSON.stringify([newKey('k1')]),
+      JWT_ISSUER: ISSUER,
+      JWT_AUDIENCE: AUDIENCE,
+      USER_POOLS: JSON.stringify({ user1: {} }),
+    })
+    const [pooled, plain] = await Promise.all([loadKeyring(poolConfig(config, 'user1'), 'user1'), loadKeyring(config)])
+    // One JWKS serves every pool: the issuer tells them apart.
+    expect(pooled.jwks).toEqual(plain.jwks)
+    // Two deployments of the example: one trusting the pool, one trusting `default` (a verifier is built once per Worker).
+    const { app } = fakeAuthServer(() => plain.jwks)
+    const { app: forDefault } = fakeAuthServer(() => plain.jwks)
+    const poolEnv: Env = { ...ENV, EDGE_AUTH_ISSUER: `${ISSUER}/pools/user1` }
+    const poolToken = await pooled.sign(claims(['places:read'], 'particulier'), Date.now())
+    const whoami = await call(app, '/api/whoami', poolToken, {}, poolEnv)
+    expect(whoami.status).toBe(200)
+    expect(whoami.body).toMatchObject({ id: 'user-1', role: 'particulier' })
+    // The default pool's verifier refuses the pool's token, and the pool's verifier default's.
+    expect((await call(forDefault, '/api/whoami', poolToken)).status).toBe(401)
+    const plainToken = await plain.sign(claims(['places:read']), Date.now())
+    expect((await call(forDefault, '/api/whoami', plainToken)).status).toBe(200)
+    expect((await call(app, '/api/whoami', plainToken, {}, poolEnv)).status).toBe(401)
   })
 })
