@@ -37,6 +37,11 @@ const ConfigSchema = z
     LOGIN_LOCKOUT_THRESHOLD: int(1, 1_000_000).default(5),
     LOGIN_LOCKOUT_MAX_MINUTES: int(1, 1440).default(60),
     OTP_SIGNUP: bool.default(false),
+    // SPEC §13: `required` keeps an email its holder has not verified out of sign-in (read it from
+    // the deps a service receives: a user pool may override it per request, §12).
+    EMAIL_VERIFICATION: z.enum(['optional', 'required']).default('optional'),
+    // SPEC §13: a welcome email once an account is active with a verified email.
+    WELCOME_EMAIL: bool.default(false),
     DEFAULT_COUNTRY: z
       .string()
       .regex(/^[A-Z]{2}$/)

@@ -17,6 +17,7 @@ export type AuditType =
   | 'password_changed'
   | 'password_reset'
   | 'email_verified'
+  | 'welcome_email_sent'
   | 'session_revoked'
   | 'sessions_revoked'
   | 'refresh_token_reused'

@@ -3,7 +3,7 @@ import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import { isUniqueViolation } from '../../storage/repos/users'
-import { toUserView, type UserView } from '../account'
+import { toUserView, type UserView, welcomeIfNew } from '../account'
 import { audit } from '../audit'
 import { normalizeEmail, parsePhone } from '../identifiers'
 import { page } from '../pagination'
@@ -166,6 +166,8 @@ export async function setStatus(
   const target = await managed(deps, actor, id)
   const updated = await deps.users.update(id, { status, updatedAt: deps.now() })
   if (!updated) throw notFound()
+  // An admin vouching for a pending account completes its registration: the welcome email, if due.
+  if (target.status === 'pending') welcomeIfNew(deps, target, updated)
   if (status !== 'active') await revokeUserSessions(deps, { userId: id }, { reason: `user_${status}`, actorId: actor.id, client })
   audit(deps, {
     type: 'status_changed',
