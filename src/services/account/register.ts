@@ -1,5 +1,6 @@
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
+import { log } from '../../log'
 import type { UserRow } from '../../storage/db/schema'
 import type { Held } from '../../storage/repos/registrations'
 import { audit } from '../audit'
@@ -114,7 +115,13 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
 function alsoVerifyEmail(deps: Deps, user: UserRow, client: ClientInfo): void {
   const { email } = user
   if (deps.config.EMAIL_VERIFICATION !== 'required' || !user.phone || !email || user.emailVerified) return
-  deps.defer(() => sendEmailVerification(deps, user, { email, client }))
+  deps.defer(() =>
+    sendEmailVerification(deps, user, { email, client }).catch((err: unknown) => {
+      // Held back by a send limit (the email's cooldown or caps, the client's hourly sends).
+      if (!(err instanceof AppError) || err.status !== 429) throw err
+      log.warn('registration email verification not sent', { reason: err.code, user_id: user.id })
+    }),
+  )
 }
 
 interface Accepted extends Omit<NewPending, 'claimEmail'> {
