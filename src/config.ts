@@ -33,6 +33,7 @@ const PoolSettings = z.strictObject({
   allowed_countries: z.array(country).optional(),
   access_token_expire_minutes: z.number().int().min(1).max(1440).optional(),
   refresh_token_expire_days: z.number().int().min(1).max(365).optional(),
+  email_verification: z.enum(['optional', 'required']).optional(),
 })
 export type PoolSettings = z.infer<typeof PoolSettings>
 
@@ -64,6 +65,11 @@ const ConfigSchema = z
     LOGIN_LOCKOUT_THRESHOLD: int(1, 1_000_000).default(5),
     LOGIN_LOCKOUT_MAX_MINUTES: int(1, 1440).default(60),
     OTP_SIGNUP: bool.default(false),
+    // SPEC §13: `required` keeps an email its holder has not verified out of sign-in (read it from
+    // the deps a service receives: a user pool may override it per request, §12).
+    EMAIL_VERIFICATION: z.enum(['optional', 'required']).default('optional'),
+    // SPEC §13: a welcome email once an account is active with a verified email.
+    WELCOME_EMAIL: bool.default(false),
     DEFAULT_COUNTRY: country.default('TN'),
     ALLOWED_COUNTRIES: list.pipe(z.array(country)).default([]),
     END_USER_ROLES: list.pipe(endUserRoles).default(['particulier']),

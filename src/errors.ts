@@ -12,6 +12,8 @@ export const ERRORS = {
   forbidden: 403,
   unverified_account: 403,
   account_disabled: 403,
+  // Not in SPEC §9: EMAIL_VERIFICATION=required refuses an email its holder has not verified (§13).
+  email_not_verified: 403,
   reauthentication_required: 403,
   not_found: 404,
   method_not_allowed: 405,

@@ -22,6 +22,7 @@ const OVERRIDES = {
   allowed_countries: 'ALLOWED_COUNTRIES',
   access_token_expire_minutes: 'ACCESS_TOKEN_EXPIRE_MINUTES',
   refresh_token_expire_days: 'REFRESH_TOKEN_EXPIRE_DAYS',
+  email_verification: 'EMAIL_VERIFICATION',
 } as const satisfies Record<keyof PoolSettings, keyof Config>
 
 /** The pools a deployment serves: `default` always, plus those of USER_POOLS. */

@@ -144,6 +144,8 @@ auth.openAPIRegistry.registerPath({
   path: '/token',
   tags,
   summary: 'OAuth 2.0 token endpoint: password and refresh_token grants (RFC 6749)',
+  description:
+    'Without `grant_type`, a form with `username` and `password` is taken as the password grant (FastAPI OAuth2PasswordRequestForm clients).',
   request: { body: { required: true, content: { 'application/x-www-form-urlencoded': { schema: OAuthTokenForm } } } },
   responses: {
     200: jsonContent(OAuthTokenResponse, 'Tokens'),

@@ -3,8 +3,18 @@ import { rateLimit } from '../middleware/rate-limit'
 import { requireTurnstile } from '../middleware/turnstile'
 import { TurnstileOnlyBody } from '../schemas/auth'
 import { errorResponses, jsonBody, jsonContent, MessageResponse } from '../schemas/fields'
-import { DevicePageQuery, PageQuery } from '../schemas/iam'
-import { DeleteMeBody, DeviceBody, DeviceIdParam, PatchMeBody, PhoneCodeBody, SessionIdParam, SessionList } from '../schemas/me'
+import { DevicePageQuery } from '../schemas/iam'
+import {
+  DeleteMeBody,
+  DeviceBody,
+  DeviceIdParam,
+  PatchMeBody,
+  PhoneCodeBody,
+  SessionIdParam,
+  SessionList,
+  SessionResponse,
+  SessionsQuery,
+} from '../schemas/me'
 import { DeviceList, DeviceResponse, UserResponse } from '../schemas/user'
 import {
   addDevice,
@@ -16,7 +26,7 @@ import {
   requestPhoneVerification,
   updateMe,
 } from '../services/account'
-import { endOtherSessions, endSession, listSessions } from '../services/sessions'
+import { endOtherSessions, endSession, getSession, listSessions } from '../services/sessions'
 import { clientInfo, newRouter, routesOf } from './router'
 
 const tags = ['me']
@@ -92,13 +102,22 @@ export const me = router
   .openapi(
     signedIn('get', '/sessions', {
       middleware: sensitive,
-      summary: 'Live sessions of the user',
-      request: { query: PageQuery },
+      summary: 'Live sessions of the user; with include=ended, those that ended in the last 30 days too',
+      request: { query: SessionsQuery },
       responses: { 200: jsonContent(SessionList, 'Sessions, newest first'), ...errorResponses(400, 401) },
     }),
     async (c) => {
       return c.json(await listSessions(c.var.deps, c.var.auth, c.req.valid('query')), 200)
     },
+  )
+  .openapi(
+    signedIn('get', '/sessions/{id}', {
+      middleware: sensitive,
+      summary: 'One session of the user, live or ended in the last 30 days (with ended_at)',
+      request: { params: SessionIdParam },
+      responses: { 200: jsonContent(SessionResponse, 'The session'), ...errorResponses(401, 404) },
+    }),
+    async (c) => c.json(await getSession(c.var.deps, c.var.auth, c.req.valid('param').id), 200),
   )
   .openapi(
     signedIn('delete', '/sessions', {

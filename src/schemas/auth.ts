@@ -70,7 +70,10 @@ export const RefreshBody = z.strictObject({ refresh_token: z.string().min(1).max
 
 export const OAuthTokenForm = z
   .object({
-    grant_type: z.enum(['password', 'refresh_token']),
+    grant_type: z.enum(['password', 'refresh_token']).optional().openapi({
+      description:
+        'Required by RFC 6749. Left out (or empty) with `username` and `password` given, the request is the password grant (SPEC §13: FastAPI OAuth2PasswordRequestForm clients); left out otherwise: 400 invalid_request',
+    }),
     username: z.string().optional().openapi({ description: 'phone, email or username (password grant)' }),
     password: z.string().max(PASSWORD_MAX_LENGTH).optional().openapi({ description: 'password grant' }),
     refresh_token: z.string().optional(),

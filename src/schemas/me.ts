@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { CodeField, EmailField, NameField, PasswordField, PhoneField, TurnstileTokenField } from './fields'
+import { PageQuery } from './iam'
 
 export const PatchMeBody = z
   .strictObject({
@@ -24,11 +25,22 @@ export const SessionResponse = z
     created_at: z.string(),
     last_used_at: z.string(),
     expires_at: z.string(),
+    ended_at: z
+      .string()
+      .nullable()
+      .openapi({ description: 'When it was revoked (or expired, if that came first); null while it lives' }),
     user_agent: z.string().nullable(),
     ip: z.string().nullable(),
     current: z.boolean(),
   })
   .openapi('Session')
+
+export const SessionsQuery = PageQuery.extend({
+  include: z
+    .enum(['ended'])
+    .optional()
+    .openapi({ description: '`ended`: also the sessions that ended in the last 30 days (revoked or expired), with `ended_at`' }),
+})
 
 export const SessionList = z
   .object({ items: z.array(SessionResponse), next_cursor: z.string().nullable() })

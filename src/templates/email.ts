@@ -111,3 +111,21 @@ export function noticeEmail(n: { app: string; to: string; name?: string | null |
     ),
   }
 }
+
+/**
+ * The welcome email (SPEC §13, seed 001's registration.html): sent once an account is active
+ * with a verified email, so the address is proved and may be greeted by name.
+ */
+export function welcomeEmail(w: { app: string; to: string; name?: string | null | undefined }): EmailMessage {
+  const greeting = w.name ? `Hello ${w.name},` : 'Hello,'
+  const lines = [
+    `Welcome to ${w.app}! Your account is ready and this email address is confirmed.`,
+    `You can sign in with it, and password resets for your ${w.app} account will come here.`,
+  ]
+  return {
+    to: w.to,
+    subject: `Welcome to ${w.app}`,
+    text: [greeting, '', ...lines].join('\n'),
+    html: page(w.app, `<p>${escapeHtml(greeting)}</p>${lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('')}`, ''),
+  }
+}

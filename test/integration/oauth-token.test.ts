@@ -2,48 +2,14 @@ import { env } from 'cloudflare:workers'
 import { describe, expect, it } from 'vitest'
 import { call, json } from '../helpers/app'
 import { newEmail, newPhone, PASSWORD } from '../helpers/factories'
+import { expectOAuthError, expectTokens, token } from '../helpers/oauth'
 import { activeUser, newIp, registerPending } from '../helpers/otp'
 import { useOutbox } from '../helpers/outbox'
 import { getMe, sleep } from '../helpers/sessions'
 
 const box = useOutbox()
 
-type Vars = Record<string, string>
 const NO_GRACE = { REFRESH_REUSE_GRACE_SECONDS: '0' }
-
-/** POST /auth/token with a form-encoded body, as an OAuth 2.0 client sends it. */
-function token(params: Record<string, string>, vars?: Vars): Promise<Response> {
-  return call('POST', '/api/v1/auth/token', {
-    body: new URLSearchParams(params).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    env: vars,
-  })
-}
-
-/** Asserts an RFC 6749 §5.2 error: plain JSON with exactly `error` and `error_description`. */
-async function expectOAuthError(res: Response, status: number, error: string) {
-  const body = await json(res)
-  expect({ status: res.status, error: body.error }).toEqual({ status, error })
-  expect(res.headers.get('content-type')).toMatch(/^application\/json\b/)
-  expect(res.headers.get('cache-control')).toBe('no-store')
-  expect(Object.keys(body).sort()).toEqual(['error', 'error_description'])
-  expect(typeof body.error_description).toBe('string')
-  expect(body.error_description.length).toBeGreaterThan(0)
-  return body
-}
-
-/** Asserts an RFC 6749 §5.1 token response and returns it. */
-async function expectTokens(res: Response) {
-  expect(res.status, await res.clone().text()).toBe(200)
-  expect(res.headers.get('cache-control')).toBe('no-store')
-  expect(res.headers.get('content-type')).toMatch(/^application\/json\b/)
-  const body = await json(res)
-  expect(Object.keys(body).sort()).toEqual(['access_token', 'expires_in', 'refresh_token', 'token_type'])
-  expect(body).toMatchObject({ token_type: 'bearer', expires_in: 900 })
-  expect(body.access_token.split('.')).toHaveLength(3)
-  expect(typeof body.refresh_token).toBe('string')
-  return body as { access_token: string; refresh_token: string }
-}
 
 describe('POST /api/v1/auth/token, grant_type=password', () => {
   it('signs in with the phone as username, in any accepted format', async () => {
@@ -158,14 +124,78 @@ describe('POST /api/v1/auth/token, grant_type=refresh_token', () => {
   })
 })
 
+describe('POST /api/v1/auth/token without grant_type (FastAPI OAuth2PasswordRequestForm, seed 001)', () => {
+  it('takes username and password as the password grant, by phone or email', async () => {
+    const phone = newPhone()
+    const email = newEmail()
+    expect(
+      (await call('POST', '/api/v1/auth/register', { json: { phone, email, password: PASSWORD }, ip: newIp() })).status,
+    ).toBe(201)
+    const verified = await call('POST', '/api/v1/auth/verify', { json: { phone, code: box.lastCode(phone) } })
+    const { user } = await json(verified)
+    for (const username of [phone, email]) {
+      const tokens = await expectTokens(await token({ username, password: PASSWORD }))
+      expect((await json(await getMe(tokens.access_token))).id).toBe(user.id)
+    }
+  })
+
+  it('takes an empty grant_type with username and password as the password grant too', async () => {
+    const { phone, user } = await activeUser(box)
+    const tokens = await expectTokens(await token({ grant_type: '', username: phone, password: PASSWORD, scope: '' }))
+    expect((await json(await getMe(tokens.access_token))).id).toBe(user.id)
+  })
+
+  it('applies every rule of the password grant: a wrong password or an unknown user is invalid_grant, alike', async () => {
+    const { phone } = await activeUser(box)
+    const wrong = await expectOAuthError(await token({ username: phone, password: 'Wrong-Passw0rd' }), 400, 'invalid_grant')
+    const unknown = await expectOAuthError(await token({ username: newPhone(), password: PASSWORD }), 400, 'invalid_grant')
+    expect(unknown).toEqual(wrong)
+    const pending = await registerPending(box)
+    await expectOAuthError(await token({ username: pending.phone, password: PASSWORD }), 400, 'invalid_grant')
+  })
+
+  it('still refuses a password over 128 characters with 400 invalid_request', async () => {
+    const { phone } = await activeUser(box)
+    const body = await expectOAuthError(
+      await token({ username: phone, password: `Aa1${'x'.repeat(126)}` }),
+      400,
+      'invalid_request',
+    )
+    expect(body.error_description).toMatch(/128/)
+  })
+})
+
 describe('POST /api/v1/auth/token, malformed requests', () => {
   it('answers grant_type=client_credentials with 400 unsupported_grant_type', async () => {
     await expectOAuthError(await token({ grant_type: 'client_credentials' }), 400, 'unsupported_grant_type')
   })
 
-  it('answers a missing grant_type with 400 invalid_request', async () => {
+  it('answers a missing grant_type with 400 invalid_request when the form is not a password grant', async () => {
+    const user = await activeUser(box)
+    // RFC 6749 §3.1: a parameter without a value is an omitted one.
+    const forms: Record<string, string>[] = [
+      {},
+      { grant_type: '' },
+      { refresh_token: user.refresh_token },
+      { username: user.phone },
+      { password: PASSWORD },
+    ]
+    for (const form of forms) {
+      const body = await expectOAuthError(await token(form), 400, 'invalid_request')
+      expect(body.error_description).toBe('Missing parameter: grant_type')
+    }
+    // The refresh token was not used: it still rotates.
+    await expectTokens(await token({ grant_type: 'refresh_token', refresh_token: user.refresh_token }))
+  })
+
+  it('answers a repeated grant_type with 400 invalid_request, even with a username and password', async () => {
     const { phone } = await activeUser(box)
-    await expectOAuthError(await token({ username: phone, password: PASSWORD }), 400, 'invalid_request')
+    const body = `grant_type=password&grant_type=password&username=${encodeURIComponent(phone)}&password=${PASSWORD}`
+    const res = await call('POST', '/api/v1/auth/token', {
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    })
+    expect((await expectOAuthError(res, 400, 'invalid_request')).error_description).toMatch(/Repeated parameter: grant_type/)
   })
 
   it('answers a JSON body with 400 invalid_request', async () => {
@@ -185,6 +215,14 @@ describe('the OpenAPI document', () => {
     expect(paths['/api/v1/auth/token']?.post).toBeDefined()
     expect(paths['/api/v1/auth/refresh']?.post).toBeDefined()
     expect(paths['/api/v1/auth/logout']?.post).toBeDefined()
+  })
+
+  it('documents grant_type as optional, and what leaving it out means', async () => {
+    const { components, paths } = await json(await call('GET', '/api/v1/openapi.json'))
+    const form = components.schemas.OAuthTokenForm
+    expect(form.required ?? []).not.toContain('grant_type')
+    expect(form.properties.grant_type.description).toMatch(/username.*password.*password grant/)
+    expect(paths['/api/v1/auth/token'].post.description).toMatch(/Without `grant_type`/)
   })
 
   it('documents the 128-character password limit where a password is sent', async () => {

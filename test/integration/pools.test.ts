@@ -14,6 +14,7 @@ const vars = {
   USER_POOLS: JSON.stringify({
     user1: {},
     user2: { app_name: 'Rides', end_user_roles: ['driver', 'rider'], password_min_length: 12, otp_signup: true },
+    strict: { email_verification: 'required' },
   }),
   OTP_RESEND_COOLDOWN_SECONDS: '0',
 }
@@ -176,6 +177,15 @@ describe("each pool's settings", () => {
     expect((await send('user2', 'POST', '/auth/login', { json: { phone, use_otp: true } })).status).toBe(202)
     const res = await send('user2', 'POST', '/auth/verify', { json: { phone, code: box.lastCode(phone) } })
     expect((await json(res)).user).toMatchObject({ pool: 'user2', phone, role: 'driver', status: 'active' })
+  })
+
+  it("applies the pool's email_verification", async () => {
+    const [phone, email] = [newPhone(), newEmail()]
+    await signUpIn('strict', { phone, email })
+    await signUpIn('user1', { phone, email })
+    const byEmail = (pool: string) => send(pool, 'POST', '/auth/login', { json: { email, password: PASSWORD } })
+    await expectError(await byEmail('strict'), 403, 'email_not_verified')
+    expect((await byEmail('user1')).status).toBe(200)
   })
 
   it("names the pool's app in its texts", async () => {

@@ -139,7 +139,17 @@ describe('GET /api/v1/me/sessions', () => {
     expect(body.next_cursor).toBeNull()
     expect(body.items).toHaveLength(2)
     for (const item of body.items) {
-      expect(Object.keys(item).sort()).toEqual(['created_at', 'current', 'expires_at', 'id', 'ip', 'last_used_at', 'user_agent'])
+      expect(Object.keys(item).sort()).toEqual([
+        'created_at',
+        'current',
+        'ended_at',
+        'expires_at',
+        'id',
+        'ip',
+        'last_used_at',
+        'user_agent',
+      ])
+      expect(item.ended_at).toBeNull()
       for (const at of ['created_at', 'last_used_at', 'expires_at']) expect(new Date(item[at]).toISOString()).toBe(item[at])
       // Absolute lifetime: REFRESH_TOKEN_EXPIRE_DAYS (30) from creation.
       expect(Date.parse(item.expires_at) - Date.parse(item.created_at)).toBe(30 * 86_400_000)

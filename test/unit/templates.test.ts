@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { linkFailedPage, resetDonePage, resetFormPage, verifiedPage } from '../../src/pages/email-pages'
 import { layout, PAGE_CSP, PAGE_STYLE, PAGE_STYLE_HASH } from '../../src/pages/layout'
-import { type CodePurpose, codeEmail, noticeEmail } from '../../src/templates/email'
+import { type CodePurpose, codeEmail, noticeEmail, welcomeEmail } from '../../src/templates/email'
 import { escapeHtml } from '../../src/templates/escape'
 import { parsePage } from '../helpers/html'
 
@@ -98,6 +98,25 @@ describe('noticeEmail', () => {
   it('escapes the name in the HTML part', async () => {
     const mail = noticeEmail({ app: APP, to: 'a@example.tn', name: EVIL, what: 'password_changed' })
     expect(mail.html).toContain('&lt;img src=x onerror=alert(1)&gt;')
+    expect(mail.html).not.toContain('<img')
+    expect((await parsePage(mail.html)).all('img')).toHaveLength(0)
+  })
+})
+
+describe('welcomeEmail', () => {
+  it('welcomes by name to the app, in the subject, text and HTML, with no code or link', () => {
+    const mail = welcomeEmail({ app: APP, to: 'a@example.tn', name: 'Leila' })
+    expect(mail.to).toBe('a@example.tn')
+    expect(mail.subject).toBe(`Welcome to ${APP}`)
+    expect(mail.text).toMatch(/^Hello Leila,\n/)
+    expect(mail.text).toContain(`Welcome to ${APP}!`)
+    expect(mail.html).toContain(`Welcome to ${APP}!`)
+    expect(mail.html).not.toMatch(/<a |<script/i)
+  })
+
+  it('greets plainly without a name, and escapes a name in the HTML part', async () => {
+    expect(welcomeEmail({ app: APP, to: 'a@example.tn', name: null }).text).toMatch(/^Hello,\n/)
+    const mail = welcomeEmail({ app: APP, to: 'a@example.tn', name: EVIL })
     expect(mail.html).not.toContain('<img')
     expect((await parsePage(mail.html)).all('img')).toHaveLength(0)
   })

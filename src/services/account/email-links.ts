@@ -13,6 +13,7 @@ import { assertPasswordAllowed, endResetCredentials, scryptParams } from '../pas
 import { type ClientInfo, revokeUserSessions } from '../sessions'
 import { assertContactFreeNow, promotePending } from './pending-contact'
 import { toUserView, type UserView } from './view'
+import { welcomeIfNew } from './welcome'
 
 const LINKS: Record<LinkPurpose, { path: string; ttlMs: number }> = {
   email_verify: { path: '/auth/email/verify', ttlMs: 24 * HOUR_MS },
@@ -104,7 +105,11 @@ async function markEmailVerified(
   { email, client }: { email: string; client: ClientInfo },
 ): Promise<UserRow> {
   const user = await deps.users.byId(userId)
-  if (user && user.pendingEmail === email) return promotePending(deps, user, { which: 'email', address: email, client })
+  if (user && user.pendingEmail === email) {
+    const promoted = await promotePending(deps, user, { which: 'email', address: email, client })
+    welcomeIfNew(deps, user, promoted)
+    return promoted
+  }
   if (!user || user.email !== email) throw invalidLink()
   const activate = user.status === 'pending' && !user.phone
   const updated = await deps.users.update(user.id, {
@@ -112,6 +117,7 @@ async function markEmailVerified(
     ...(activate ? { status: 'active' } : {}),
     updatedAt: deps.now(),
   })
+  if (updated) welcomeIfNew(deps, user, updated)
   return updated ?? user
 }
 

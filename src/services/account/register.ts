@@ -1,5 +1,6 @@
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
+import { log } from '../../log'
 import type { UserRow } from '../../storage/db/schema'
 import type { Held } from '../../storage/repos/registrations'
 import { audit } from '../audit'
@@ -19,6 +20,7 @@ import { assertPasswordAllowed } from '../passwords'
 import type { ClientInfo } from '../sessions'
 import { passwordMatches } from '../sign-in'
 import { emailIsTaken } from './email-claims'
+import { sendEmailVerification } from './email-links'
 import { bindingOf, emailTaken, holdersOf, isLivePending, type NewPending, phoneTaken, savePending } from './pending-account'
 
 export interface RegisterInput {
@@ -94,12 +96,32 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
   // Mail to an address nobody has verified carries only the service's own words (SPEC §6.6): no name.
   await deliverOtp(deps, reservation, { userId: user.id })
   audit(deps, { type: 'user_registered', actorId: user.id, subjectId: user.id, ...client, detail: { channel, role } })
+  alsoVerifyEmail(deps, user, client)
   return {
     message: 'Registration successful',
     detail: `A verification code has been sent to ${reservation.to.address}`,
     channel,
     expires_in: config.OTP_EXPIRE_MINUTES * 60,
   }
+}
+
+/**
+ * EMAIL_VERIFICATION=required (SPEC §13): a registration by phone that also gives an email sends
+ * that email a verification code and link too (as `/auth/email/verify-request` does), after the
+ * answer: the phone's code is the registration's, and a mail that fails (or meets the email's
+ * send limits) does not fail it; the user asks again once signed in. Read from `deps`: a user
+ * pool may override the setting.
+ */
+function alsoVerifyEmail(deps: Deps, user: UserRow, client: ClientInfo): void {
+  const { email } = user
+  if (deps.config.EMAIL_VERIFICATION !== 'required' || !user.phone || !email || user.emailVerified) return
+  deps.defer(() =>
+    sendEmailVerification(deps, user, { email, client }).catch((err: unknown) => {
+      // Held back by a send limit (the email's cooldown or caps, the client's hourly sends).
+      if (!(err instanceof AppError) || err.status !== 429) throw err
+      log.warn('registration email verification not sent', { reason: err.code, user_id: user.id })
+    }),
+  )
 }
 
 interface Accepted extends Omit<NewPending, 'claimEmail'> {

@@ -18,6 +18,7 @@ export type AuditType =
   | 'password_reset'
   | 'password_set'
   | 'email_verified'
+  | 'welcome_email_sent'
   | 'session_revoked'
   | 'sessions_revoked'
   | 'refresh_token_reused'

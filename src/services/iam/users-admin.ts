@@ -4,7 +4,7 @@ import { AppError } from '../../errors'
 import { DEFAULT_POOL } from '../../pools'
 import type { UserRow } from '../../storage/db/schema'
 import { isUniqueViolation } from '../../storage/repos/users'
-import { toUserView, type UserView } from '../account'
+import { toUserView, type UserView, welcomeIfNew } from '../account'
 import { audit } from '../audit'
 import { normalizeEmail, parsePhone } from '../identifiers'
 import { page } from '../pagination'
@@ -198,6 +198,8 @@ export async function setStatus(
   const own = deps.inPool(target.pool)
   const updated = await own.users.update(id, { status, updatedAt: own.now() })
   if (!updated) throw notFound()
+  // An admin vouching for a pending account completes its registration: the welcome email, if due.
+  if (target.status === 'pending') welcomeIfNew(own, target, updated)
   if (status !== 'active') await revokeUserSessions(own, { userId: id }, { reason: `user_${status}`, actorId: actor.id, client })
   audit(own, {
     type: 'status_changed',

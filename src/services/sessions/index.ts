@@ -1,4 +1,5 @@
-export { endOtherSessions, endSession, listSessions, logout } from './list'
+export type { SessionQuery, SessionView } from './list'
+export { endOtherSessions, endSession, getSession, listSessions, logout } from './list'
 export type { ClientInfo, TokenResponse, UserSession } from './open'
 export { assertCanSignIn, isLiveSession, newSession, openedResponse, revokeUserSessions, startSession } from './open'
 export { refreshSession } from './refresh'

@@ -113,6 +113,15 @@ export async function startSession(deps: Deps, user: UserRow, { client, event }:
   return openedResponse(deps, session, { user: opened.user ?? user, devices: opened.devices, grants: opened.grants })
 }
 
+/**
+ * How long an ended (revoked or expired) session stays readable in the user's session history
+ * (`GET /me/sessions?include=ended`, seed 003) before it is dropped, whenever the user's sessions
+ * are next listed or ended. Not shorter than the lockout's 30 days of known sign-in addresses
+ * (sign-in/lockout.ts), which reads sessions opened in that window, ended ones included: a
+ * session ends after it opens, so none of those is dropped.
+ */
+export const ENDED_SESSIONS_KEPT_MS = 30 * DAY_MS
+
 /** Whether a session row is the user's, unrevoked and unexpired. */
 export function isLiveSession(session: SessionRow | undefined, userId: string, now: number): session is SessionRow {
   return session !== undefined && session.userId === userId && session.revokedAt === null && session.expiresAt > now
@@ -137,7 +146,7 @@ export interface UserSessions {
  */
 export async function revokeUserSessions(deps: Deps, { userId, keep }: UserSessions, why?: RevokeContext): Promise<void> {
   const now = deps.now()
-  const ended = await deps.sessions.revokeAllOfUser(userId, now, keep)
+  const ended = await deps.sessions.revokeAllOfUser({ userId, now, keep, pruneBefore: now - ENDED_SESSIONS_KEPT_MS })
   await deps.authState.markUser(userId, { before: now, keep: keep ?? null })
   // A mark replaces the user's previous one. The kept session was live when the caller checked it,
   // but a revocation of it racing this call (a suspension) may have been marked just before this
@@ -164,7 +173,8 @@ export interface UserSession {
 
 /** Ends one session of a user (logout, the user ending it elsewhere, refresh-token reuse). */
 export async function revokeSession(deps: Deps, { userId, sessionId }: UserSession, why?: RevokeContext): Promise<boolean> {
-  const revoked = await deps.sessions.revoke(sessionId, userId, deps.now())
+  const now = deps.now()
+  const revoked = await deps.sessions.revoke({ id: sessionId, userId, now, pruneBefore: now - ENDED_SESSIONS_KEPT_MS })
   // Only the owner's own live session is marked: an id guessed by someone else changes nothing.
   if (revoked) {
     await deps.authState.markSession(userId, sessionId)

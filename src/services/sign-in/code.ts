@@ -5,6 +5,7 @@ import type { UserRow } from '../../storage/db/schema'
 import type { OtpCodeEntry } from '../../storage/kv/otp-codes'
 import type { SignInPurpose } from '../../storage/repos/code-sign-in'
 import { DAY_MS } from '../../time'
+import { welcomeIfNew } from '../account'
 import { auditRow } from '../audit'
 import { assertUnderRequestLimit, groupOf, requestCounter } from '../limits'
 import type { Destination, OtpPurpose } from '../otp'
@@ -132,6 +133,8 @@ async function tryCodes(deps: Deps, a: Attempt, { sent, guesses, countLimit }: T
   if (result.limit) assertUnderRequestLimit(deps, result.limit, guess.now)
   if (result.opened && chosen) {
     deps.otpCodes.forget(chosen.purpose, a.destination)
+    // A registration completed (or an email proved) by this code: the welcome email, if due (after the answer).
+    welcomeIfNew(deps, result.holder, result.opened.user)
     return { response: await openedResponse(deps, session, result.opened) }
   }
   // A right code consumed for nobody (no sign-up here), or a wrong guess spent.

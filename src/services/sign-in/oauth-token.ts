@@ -45,6 +45,7 @@ const GRANT_REFUSALS = new Set([
   'invalid_credentials',
   'unverified_account',
   'account_disabled',
+  'email_not_verified',
   'invalid_token',
   'refresh_token_reused',
   'refresh_conflict',
@@ -52,11 +53,23 @@ const GRANT_REFUSALS = new Set([
 ])
 
 /**
+ * The grant asked for. Without `grant_type` (RFC 6749 §3.1: an empty parameter is an omitted
+ * one), a form with `username` and `password` is the password grant (SPEC §13: FastAPI's
+ * OAuth2PasswordRequestForm clients, seed 001, send none); anything else without it stays
+ * RFC 6749's `invalid_request`.
+ */
+function grantTypeOf(form: Form): string {
+  if (form.grant_type !== undefined && form.grant_type !== '') return field(form, 'grant_type')
+  if (form.username !== undefined && form.password !== undefined) return 'password'
+  throw new OAuthError('invalid_request', 'Missing parameter: grant_type')
+}
+
+/**
  * The OAuth 2.0 token endpoint (RFC 6749 §4.3 password grant, §6 refresh): the same rules as
  * `/login` and `/refresh`, with RFC 6749 error bodies.
  */
 export async function oauthToken(deps: Deps, form: Form, client: ClientInfo): Promise<OAuthTokenResponse> {
-  const grantType = field(form, 'grant_type')
+  const grantType = grantTypeOf(form)
   let result: TokenResponse
   try {
     if (grantType === 'password') {

@@ -1,5 +1,6 @@
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
+import type { UserRow } from '../../storage/db/schema'
 import { audit } from '../audit'
 import { normalizeUsername } from '../identifiers'
 import { groupOf, requestCounter } from '../limits'
@@ -26,6 +27,17 @@ function passwordIdentifier(deps: Deps, input: IdentifierInput & { username?: st
 }
 
 const invalidCredentials = () => new AppError('invalid_credentials', 'Phone, email, username or password is incorrect')
+
+/**
+ * EMAIL_VERIFICATION=required (SPEC §13): an email its holder has not verified does not sign in.
+ * Read from the row the attempt already read (no round trip), and only after the right password,
+ * so it tells nothing to whoever does not hold it. Read from `deps`: a user pool may override it.
+ */
+function assertEmailMaySignIn(deps: Deps, user: UserRow, by: 'phone' | 'email' | 'username'): void {
+  if (by === 'email' && deps.config.EMAIL_VERIFICATION === 'required' && !user.emailVerified) {
+    throw new AppError('email_not_verified', 'Verify this email before signing in with it, or sign in with your phone')
+  }
+}
 
 /**
  * Password login. Unknown identifier and wrong password give the same 401 after the same work;
@@ -60,6 +72,7 @@ export async function loginWithPassword(
     throw invalidCredentials()
   }
   assertCanSignIn(user)
+  assertEmailMaySignIn(deps, user, lookup?.column ?? 'username')
   return startSession(deps, user, {
     client,
     event: { type: 'login_succeeded', subjectId: user.id, actorId: user.id, ...client, detail: { method: 'password' } },

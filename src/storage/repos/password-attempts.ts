@@ -107,7 +107,7 @@ export function passwordAttemptsRepo(db: Db, pool: string) {
       if (keys.length) await runBatch(d1, keys.map(rows.release))
     },
 
-    /** The addresses a user opened sessions from since `since`, newest first (sessions are kept when they end). */
+    /** The addresses a user opened sessions from since `since`, newest first (ended sessions are kept 30 days: services/sessions ENDED_SESSIONS_KEPT_MS). */
     async recentSignInIps(userId: string, since: number): Promise<string[]> {
       const [found] = await runBatch(d1, [built().recentIps({ userId, since })])
       return found.map((r) => r.ip)

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm'
+import { and, desc, eq, gt, gte, isNull, lt, ne, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { once, prepared, runBatch } from '../db/prepared'
 import {
@@ -25,9 +25,15 @@ export interface RotateInput {
   limit: { key: string; windowMs: number; max: number }
 }
 
+/** When a session ended: its revocation, or its expiry if that came first (a future time while it lives). */
+const endedAt = sql<number>`min(coalesce(${sessions.revokedAt}, ${sessions.expiresAt}), ${sessions.expiresAt})`
+
 /** One pool's sessions: opened there, and a refresh token rotates on its pool's routes only (SPEC §12). */
 export function sessionsRepo(db: Db, pool: string) {
   const at = sql.placeholder
+  // A user's sessions that ended before `before` (through the user index).
+  const pruneOf = (userId: string, before: number) =>
+    db.delete(sessions).where(and(eq(sessions.userId, userId), lt(endedAt, before)))
   // The statements every sign-in opens its session with (session-opening.ts), here unconditional.
   const opening = once(() => sessionOpening(db, sql`1`, pool))
   // The refresh's statements, built once (see prepared.ts): the per-IP request counter, the swap
@@ -151,50 +157,64 @@ export function sessionsRepo(db: Db, pool: string) {
         )
         .get(),
 
-    /** Revokes one session of a user; true when it was live. */
-    async revoke(id: string, userId: string, now: number): Promise<boolean> {
-      const row = await db
-        .update(sessions)
-        .set({ revokedAt: now })
-        .where(and(eq(sessions.id, id), eq(sessions.userId, userId), isNull(sessions.revokedAt)))
-        .returning({ id: sessions.id })
-        .get()
-      return row !== undefined
+    /**
+     * Revokes one session of a user (true when it was live) and drops the user's sessions that
+     * ended before `pruneBefore`: one round trip.
+     */
+    async revoke(i: { id: string; userId: string; now: number; pruneBefore: number }): Promise<boolean> {
+      const [rows] = await db.batch([
+        db
+          .update(sessions)
+          .set({ revokedAt: i.now })
+          .where(and(eq(sessions.id, i.id), eq(sessions.userId, i.userId), isNull(sessions.revokedAt)))
+          .returning({ id: sessions.id }),
+        pruneOf(i.userId, i.pruneBefore),
+      ])
+      return rows.length > 0
     },
 
-    /** Revokes every live session of a user, optionally keeping one; returns the revoked ids. */
-    async revokeAllOfUser(userId: string, now: number, keepId?: string): Promise<string[]> {
-      const rows = await db
-        .update(sessions)
-        .set({ revokedAt: now })
-        .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt), keepId ? ne(sessions.id, keepId) : undefined))
-        .returning({ id: sessions.id })
-        .all()
+    /**
+     * Revokes every live session of a user but `keep` (if given), and drops the user's sessions
+     * that ended before `pruneBefore`: one round trip. Returns the revoked ids.
+     */
+    async revokeAllOfUser(i: { userId: string; now: number; keep?: string | undefined; pruneBefore: number }): Promise<string[]> {
+      const [rows] = await db.batch([
+        db
+          .update(sessions)
+          .set({ revokedAt: i.now })
+          .where(and(eq(sessions.userId, i.userId), isNull(sessions.revokedAt), i.keep ? ne(sessions.id, i.keep) : undefined))
+          .returning({ id: sessions.id }),
+        pruneOf(i.userId, i.pruneBefore),
+      ])
       return rows.map((r) => r.id)
     },
 
     /**
-     * A page of a user's live (unrevoked, unexpired) sessions, newest first (ids are
-     * time-ordered): up to `limit` + 1 rows after the `cursor` id, so the caller knows if more follow.
+     * A page of a user's sessions, newest first (ids are time-ordered): up to `limit` + 1 rows
+     * after the `cursor` id, so the caller knows if more follow. Live ones (unrevoked, unexpired)
+     * only, or with `endedSince` also those that ended at or after it; the sessions that ended
+     * before `pruneBefore` are dropped in the same round trip.
      */
-    liveOf: (userId: string, now: number, page: { limit: number; cursor?: string | undefined }): Promise<SessionRow[]> =>
-      db
-        .select()
-        .from(sessions)
-        .where(
-          and(
-            eq(sessions.userId, userId),
-            isNull(sessions.revokedAt),
-            gt(sessions.expiresAt, now),
-            page.cursor ? lt(sessions.id, page.cursor) : undefined,
-          ),
-        )
-        .orderBy(desc(sessions.id))
-        .limit(page.limit + 1)
-        .all(),
-
-    /** Drops sessions that ended long ago (housekeeping). */
-    purgeEndedBefore: (cutoff: number) => db.delete(sessions).where(lt(sessions.expiresAt, cutoff)).run(),
+    async ofUser(i: {
+      userId: string
+      now: number
+      page: { limit: number; cursor?: string | undefined }
+      endedSince?: number | undefined
+      pruneBefore: number
+    }): Promise<SessionRow[]> {
+      const shown =
+        i.endedSince === undefined ? and(isNull(sessions.revokedAt), gt(sessions.expiresAt, i.now)) : gte(endedAt, i.endedSince)
+      const [, rows] = await db.batch([
+        pruneOf(i.userId, i.pruneBefore),
+        db
+          .select()
+          .from(sessions)
+          .where(and(eq(sessions.userId, i.userId), shown, i.page.cursor ? lt(sessions.id, i.page.cursor) : undefined))
+          .orderBy(desc(sessions.id))
+          .limit(i.page.limit + 1),
+      ])
+      return rows
+    },
   }
 }
 
