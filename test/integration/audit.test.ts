@@ -67,8 +67,9 @@ async function eventFrom(type: string, o: Origin): Promise<AuditItem> {
 /** The fields every event carries, with the request's address and User-Agent. */
 function expectEvent(event: AuditItem, expected: Partial<AuditItem> & { from: Origin }) {
   const { from, ...rest } = expected
-  expect(Object.keys(event).sort()).toEqual(['actor_id', 'at', 'detail', 'id', 'ip', 'subject_id', 'type', 'user_agent'])
+  expect(Object.keys(event).sort()).toEqual(['actor_id', 'at', 'detail', 'id', 'ip', 'pool', 'subject_id', 'type', 'user_agent'])
   expect(event.at).toMatch(ISO)
+  expect(event.pool).toBe('default') // SPEC §12: without USER_POOLS, every event is default's
   expect(event).toMatchObject({ ...rest, ip: from.ip, user_agent: from.headers['user-agent'] })
 }
 
