@@ -9,7 +9,7 @@ const list = z.string().transform((s) =>
     .filter(Boolean),
 )
 const url = z.url({ protocol: /^https?$/ })
-const SMS_PROVIDERS = ['console', 'twilio', 'infobip', 'vonage'] as const
+const SMS_PROVIDERS = ['console', 'twilio', 'infobip', 'vonage', 'fast2sms'] as const
 
 /** SPEC §10: every var and secret, validated once per isolate. */
 const ConfigSchema = z
@@ -75,6 +75,13 @@ const ConfigSchema = z
     VONAGE_API_KEY: z.string().optional(),
     VONAGE_API_SECRET: z.string().optional(),
     VONAGE_FROM: z.string().optional(),
+    FAST2SMS_API_BASE: url.default('https://www.fast2sms.com'),
+    FAST2SMS_API_KEY: z.string().optional(),
+    FAST2SMS_ROUTE: z.enum(['q', 'dlt_manual']).default('q'),
+    FAST2SMS_SENDER_ID: z
+      .string()
+      .regex(/^[A-Za-z]{3,6}$/, 'a 3-6 letter DLT sender ID')
+      .optional(),
     RESEND_API_BASE: url.default('https://api.resend.com'),
     RESEND_API_KEY: z.string().optional(),
     SENDGRID_API_BASE: url.default('https://api.sendgrid.com'),
@@ -119,6 +126,18 @@ const ConfigSchema = z
     }
     need(sms.includes('infobip'), 'SMS_PROVIDER=infobip', ['INFOBIP_BASE_URL', 'INFOBIP_API_KEY', 'INFOBIP_SENDER'])
     need(sms.includes('vonage'), 'SMS_PROVIDER=vonage', ['VONAGE_API_KEY', 'VONAGE_API_SECRET', 'VONAGE_FROM'])
+    need(sms.includes('fast2sms'), 'SMS_PROVIDER=fast2sms', ['FAST2SMS_API_KEY'])
+    need(sms.includes('fast2sms') && c.FAST2SMS_ROUTE === 'dlt_manual', 'FAST2SMS_ROUTE=dlt_manual', ['FAST2SMS_SENDER_ID'])
+    // SPEC §8: Fast2SMS reaches Indian numbers only; alone, it may only serve a deployment that
+    // accepts nothing else (the others would register and never get their code).
+    const indiaOnly = c.ALLOWED_COUNTRIES.length === 1 && c.ALLOWED_COUNTRIES[0] === 'IN'
+    if (c.SMS_PROVIDER === 'fast2sms' && !c.SMS_FALLBACK_PROVIDER && !indiaOnly) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ALLOWED_COUNTRIES'],
+        message: 'SMS_PROVIDER=fast2sms sends to Indian numbers only: set ALLOWED_COUNTRIES=IN, or an SMS_FALLBACK_PROVIDER',
+      })
+    }
     if (c.SMS_FALLBACK_PROVIDER && c.SMS_FALLBACK_PROVIDER === c.SMS_PROVIDER) {
       ctx.addIssue({ code: 'custom', path: ['SMS_FALLBACK_PROVIDER'], message: 'must differ from SMS_PROVIDER' })
     }
