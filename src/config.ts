@@ -61,7 +61,7 @@ const ConfigSchema = z
     // No default in production (below): console, the development default, sends nothing.
     SMS_PROVIDER: z.enum(SMS_PROVIDERS).optional(),
     SMS_FALLBACK_PROVIDER: z.enum(SMS_PROVIDERS).optional(),
-    EMAIL_PROVIDER: z.enum(['console', 'resend', 'sendgrid']).optional(),
+    EMAIL_PROVIDER: z.enum(['console', 'resend', 'sendgrid', 'smtp']).optional(),
     EMAIL_FROM: z.string().default('edge-auth <no-reply@localhost>'),
     TWILIO_API_BASE: url.default('https://api.twilio.com'),
     TWILIO_ACCOUNT_SID: z.string().optional(),
@@ -86,6 +86,16 @@ const ConfigSchema = z
     RESEND_API_KEY: z.string().optional(),
     SENDGRID_API_BASE: url.default('https://api.sendgrid.com'),
     SENDGRID_API_KEY: z.string().optional(),
+    SMTP_HOST: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/, 'a host name or address')
+      .optional(),
+    SMTP_PORT: int(1, 65535).optional(),
+    // SPEC §8: `tls` (implicit, port 465) or `starttls`; `none` for a local mail catcher in development.
+    SMTP_SECURE: z.enum(['tls', 'starttls', 'none']).optional(),
+    SMTP_AUTH: z.enum(['plain', 'login']).default('plain'),
+    SMTP_USERNAME: z.string().optional(),
+    SMTP_PASSWORD: z.string().optional(),
     JWT_PRIVATE_KEYS: z.string().optional(),
     JWT_SECRET_KEY: z.string().min(32, 'JWT_SECRET_KEY must be at least 32 characters').optional(),
     OTP_PEPPER: z.string().min(32, 'OTP_PEPPER must be at least 32 characters'),
@@ -143,8 +153,40 @@ const ConfigSchema = z
     }
     need(c.EMAIL_PROVIDER === 'resend', 'EMAIL_PROVIDER=resend', ['RESEND_API_KEY'])
     need(c.EMAIL_PROVIDER === 'sendgrid', 'EMAIL_PROVIDER=sendgrid', ['SENDGRID_API_KEY'])
+    for (const [key, message] of c.EMAIL_PROVIDER === 'smtp' ? smtpIssues(c) : []) {
+      ctx.addIssue({ code: 'custom', path: [key], message })
+    }
   })
-  .transform((c) => ({ ...c, SMS_PROVIDER: c.SMS_PROVIDER ?? 'console', EMAIL_PROVIDER: c.EMAIL_PROVIDER ?? 'console' }))
+  .transform((c) => ({
+    ...c,
+    SMS_PROVIDER: c.SMS_PROVIDER ?? 'console',
+    EMAIL_PROVIDER: c.EMAIL_PROVIDER ?? 'console',
+    ...smtpDefaults(c),
+  }))
+
+/** SMTP_PORT 587 unless set; SMTP_SECURE by the port unless set: 465 is implicit TLS, others STARTTLS. */
+function smtpDefaults(c: { SMTP_PORT?: number | undefined; SMTP_SECURE?: 'tls' | 'starttls' | 'none' | undefined }) {
+  const port = c.SMTP_PORT ?? 587
+  return { SMTP_PORT: port, SMTP_SECURE: c.SMTP_SECURE ?? (port === 465 ? 'tls' : 'starttls') }
+}
+
+type SmtpVars = {
+  [K in 'ENVIRONMENT' | 'SMTP_HOST' | 'SMTP_PORT' | 'SMTP_SECURE' | 'SMTP_USERNAME' | 'SMTP_PASSWORD']?: string | number
+}
+
+/** What is wrong with EMAIL_PROVIDER=smtp's settings, as [key, message] pairs. */
+function smtpIssues(c: SmtpVars): [string, string][] {
+  const issues: [string, string][] = []
+  if (!c.SMTP_HOST) issues.push(['SMTP_HOST', 'required when EMAIL_PROVIDER=smtp'])
+  // Cloudflare blocks outbound port 25: submission is 587 (STARTTLS) or 465 (TLS).
+  if (c.SMTP_PORT === 25) issues.push(['SMTP_PORT', 'port 25 is blocked for Workers: use 587 or 465'])
+  if (!c.SMTP_USERNAME !== !c.SMTP_PASSWORD) issues.push(['SMTP_PASSWORD', 'set SMTP_USERNAME and SMTP_PASSWORD together'])
+  if (c.SMTP_SECURE === 'none' && c.ENVIRONMENT === 'production') {
+    issues.push(['SMTP_SECURE', 'none is for a local mail catcher in development: use tls or starttls'])
+  }
+  if (c.SMTP_SECURE === 'none' && c.SMTP_USERNAME) issues.push(['SMTP_SECURE', 'credentials are never sent without TLS'])
+  return issues
+}
 
 export const STAFF_ROLES = ['super_admin', 'admin', 'client', 'subclient'] as const
 export type StaffRole = (typeof STAFF_ROLES)[number]
