@@ -366,6 +366,49 @@ describe('sendgridEmailSender', () => {
   })
 })
 
+describe('EMAIL_PROVIDER=smtp configuration', () => {
+  const SMTP = { EMAIL_PROVIDER: 'smtp', SMTP_HOST: 'smtp.gmail.com', SMTP_USERNAME: 'me@gmail.com', SMTP_PASSWORD: 'app-pass' }
+  const problems = (vars: Record<string, string>) => {
+    try {
+      testConfig(vars)
+      return ''
+    } catch (err) {
+      return (err as Error).message
+    }
+  }
+
+  it('defaults to port 587 with STARTTLS, and to implicit TLS on port 465', () => {
+    expect(testConfig(SMTP)).toMatchObject({ SMTP_PORT: 587, SMTP_SECURE: 'starttls', SMTP_AUTH: 'plain' })
+    expect(testConfig({ ...SMTP, SMTP_PORT: '465' })).toMatchObject({ SMTP_PORT: 465, SMTP_SECURE: 'tls' })
+    expect(testConfig({ ...SMTP, SMTP_PORT: '2465', SMTP_SECURE: 'tls', SMTP_AUTH: 'login' })).toMatchObject({
+      SMTP_PORT: 2465,
+      SMTP_SECURE: 'tls',
+      SMTP_AUTH: 'login',
+    })
+    expect(emailSenderFor(testConfig(SMTP)).name).toBe('smtp')
+  })
+
+  it('needs a host, both credentials or none, and a port Workers may use', () => {
+    expect(problems({ ...SMTP, SMTP_HOST: '' })).toContain('SMTP_HOST: required when EMAIL_PROVIDER=smtp')
+    expect(problems({ ...SMTP, SMTP_HOST: 'smtp.gmail.com\r\nX' })).toContain('SMTP_HOST')
+    expect(problems({ ...SMTP, SMTP_PASSWORD: '' })).toContain('SMTP_PASSWORD: set SMTP_USERNAME and SMTP_PASSWORD together')
+    expect(problems({ ...SMTP, SMTP_PORT: '25' })).toContain('SMTP_PORT: port 25 is blocked for Workers')
+    expect(problems({ ...SMTP, SMTP_SECURE: 'ssl' })).toContain('SMTP_SECURE')
+    expect(problems({ ...SMTP, SMTP_AUTH: 'cram-md5' })).toContain('SMTP_AUTH')
+    expect(problems({ EMAIL_PROVIDER: 'smtp', SMTP_HOST: 'relay.internal' })).toBe('')
+  })
+
+  it('allows SMTP_SECURE=none only in development and never with credentials', () => {
+    const local = { EMAIL_PROVIDER: 'smtp', SMTP_HOST: 'localhost', SMTP_PORT: '1025', SMTP_SECURE: 'none' }
+    expect(problems(local)).toBe('')
+    expect(problems({ ...local, SMTP_USERNAME: 'u', SMTP_PASSWORD: 'p' })).toContain(
+      'SMTP_SECURE: credentials are never sent without TLS',
+    )
+    const production = { ...local, ENVIRONMENT: 'production', SMS_PROVIDER: 'console' }
+    expect(problems(production)).toContain('SMTP_SECURE: none is for a local mail catcher in development')
+  })
+})
+
 describe('parseMailbox', () => {
   it('splits "Name <address>" and accepts a bare address', () => {
     expect(parseMailbox('edge-auth <no-reply@localhost>')).toStrictEqual({ email: 'no-reply@localhost', name: 'edge-auth' })
