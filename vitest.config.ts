@@ -39,6 +39,7 @@ export default defineConfig(async () => {
     ],
     test: {
       setupFiles: ['./test/setup.ts'],
+      globalSetup: ['./test/smtp-server.global.ts'],
       // Every core: each worker is its own workerd with per-file storage, and most of a file's
       // time is its setup. On the 2-core CI machine vitest's default ran one worker (261 s);
       // two ran the same suite in 182 s.

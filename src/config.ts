@@ -37,7 +37,7 @@ const PoolSettings = z.strictObject({
 })
 export type PoolSettings = z.infer<typeof PoolSettings>
 
-const SMS_PROVIDERS = ['console', 'twilio', 'infobip', 'vonage'] as const
+const SMS_PROVIDERS = ['console', 'twilio', 'infobip', 'vonage', 'fast2sms'] as const
 
 /** SPEC §10: every var and secret, validated once per isolate. */
 const ConfigSchema = z
@@ -82,7 +82,7 @@ const ConfigSchema = z
     // No default in production (below): console, the development default, sends nothing.
     SMS_PROVIDER: z.enum(SMS_PROVIDERS).optional(),
     SMS_FALLBACK_PROVIDER: z.enum(SMS_PROVIDERS).optional(),
-    EMAIL_PROVIDER: z.enum(['console', 'resend', 'sendgrid']).optional(),
+    EMAIL_PROVIDER: z.enum(['console', 'resend', 'sendgrid', 'smtp']).optional(),
     EMAIL_FROM: z.string().default('edge-auth <no-reply@localhost>'),
     TWILIO_API_BASE: url.default('https://api.twilio.com'),
     TWILIO_ACCOUNT_SID: z.string().optional(),
@@ -96,10 +96,27 @@ const ConfigSchema = z
     VONAGE_API_KEY: z.string().optional(),
     VONAGE_API_SECRET: z.string().optional(),
     VONAGE_FROM: z.string().optional(),
+    FAST2SMS_API_BASE: url.default('https://www.fast2sms.com'),
+    FAST2SMS_API_KEY: z.string().optional(),
+    FAST2SMS_ROUTE: z.enum(['q', 'dlt_manual']).default('q'),
+    FAST2SMS_SENDER_ID: z
+      .string()
+      .regex(/^[A-Za-z]{3,6}$/, 'a 3-6 letter DLT sender ID')
+      .optional(),
     RESEND_API_BASE: url.default('https://api.resend.com'),
     RESEND_API_KEY: z.string().optional(),
     SENDGRID_API_BASE: url.default('https://api.sendgrid.com'),
     SENDGRID_API_KEY: z.string().optional(),
+    SMTP_HOST: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+$|^\[[0-9A-Fa-f:.]+\]$/, 'a host name or address')
+      .optional(),
+    SMTP_PORT: int(1, 65535).optional(),
+    // SPEC §8: `tls` (implicit, port 465) or `starttls`; `none` for a local mail catcher in development.
+    SMTP_SECURE: z.enum(['tls', 'starttls', 'none']).optional(),
+    SMTP_AUTH: z.enum(['plain', 'login']).default('plain'),
+    SMTP_USERNAME: z.string().optional(),
+    SMTP_PASSWORD: z.string().optional(),
     JWT_PRIVATE_KEYS: z.string().optional(),
     JWT_SECRET_KEY: z.string().min(32, 'JWT_SECRET_KEY must be at least 32 characters').optional(),
     OTP_PEPPER: z.string().min(32, 'OTP_PEPPER must be at least 32 characters'),
@@ -153,13 +170,57 @@ const ConfigSchema = z
     }
     need(sms.includes('infobip'), 'SMS_PROVIDER=infobip', ['INFOBIP_BASE_URL', 'INFOBIP_API_KEY', 'INFOBIP_SENDER'])
     need(sms.includes('vonage'), 'SMS_PROVIDER=vonage', ['VONAGE_API_KEY', 'VONAGE_API_SECRET', 'VONAGE_FROM'])
+    need(sms.includes('fast2sms'), 'SMS_PROVIDER=fast2sms', ['FAST2SMS_API_KEY'])
+    need(sms.includes('fast2sms') && c.FAST2SMS_ROUTE === 'dlt_manual', 'FAST2SMS_ROUTE=dlt_manual', ['FAST2SMS_SENDER_ID'])
+    // SPEC §8: Fast2SMS reaches Indian numbers only; alone, it may only serve a deployment that
+    // accepts nothing else (the others would register and never get their code).
+    const indiaOnly = c.ALLOWED_COUNTRIES.length === 1 && c.ALLOWED_COUNTRIES[0] === 'IN'
+    if (c.SMS_PROVIDER === 'fast2sms' && !c.SMS_FALLBACK_PROVIDER && !indiaOnly) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ALLOWED_COUNTRIES'],
+        message: 'SMS_PROVIDER=fast2sms sends to Indian numbers only: set ALLOWED_COUNTRIES=IN, or an SMS_FALLBACK_PROVIDER',
+      })
+    }
     if (c.SMS_FALLBACK_PROVIDER && c.SMS_FALLBACK_PROVIDER === c.SMS_PROVIDER) {
       ctx.addIssue({ code: 'custom', path: ['SMS_FALLBACK_PROVIDER'], message: 'must differ from SMS_PROVIDER' })
     }
     need(c.EMAIL_PROVIDER === 'resend', 'EMAIL_PROVIDER=resend', ['RESEND_API_KEY'])
     need(c.EMAIL_PROVIDER === 'sendgrid', 'EMAIL_PROVIDER=sendgrid', ['SENDGRID_API_KEY'])
+    for (const [key, message] of c.EMAIL_PROVIDER === 'smtp' ? smtpIssues(c) : []) {
+      ctx.addIssue({ code: 'custom', path: [key], message })
+    }
   })
-  .transform((c) => ({ ...c, SMS_PROVIDER: c.SMS_PROVIDER ?? 'console', EMAIL_PROVIDER: c.EMAIL_PROVIDER ?? 'console' }))
+  .transform((c) => ({
+    ...c,
+    SMS_PROVIDER: c.SMS_PROVIDER ?? 'console',
+    EMAIL_PROVIDER: c.EMAIL_PROVIDER ?? 'console',
+    ...smtpDefaults(c),
+  }))
+
+/** SMTP_PORT 587 unless set; SMTP_SECURE by the port unless set: 465 is implicit TLS, others STARTTLS. */
+function smtpDefaults(c: { SMTP_PORT?: number | undefined; SMTP_SECURE?: 'tls' | 'starttls' | 'none' | undefined }) {
+  const port = c.SMTP_PORT ?? 587
+  return { SMTP_PORT: port, SMTP_SECURE: c.SMTP_SECURE ?? (port === 465 ? 'tls' : 'starttls') }
+}
+
+type SmtpVars = {
+  [K in 'ENVIRONMENT' | 'SMTP_HOST' | 'SMTP_PORT' | 'SMTP_SECURE' | 'SMTP_USERNAME' | 'SMTP_PASSWORD']?: string | number
+}
+
+/** What is wrong with EMAIL_PROVIDER=smtp's settings, as [key, message] pairs. */
+function smtpIssues(c: SmtpVars): [string, string][] {
+  const issues: [string, string][] = []
+  if (!c.SMTP_HOST) issues.push(['SMTP_HOST', 'required when EMAIL_PROVIDER=smtp'])
+  // Cloudflare blocks outbound port 25: submission is 587 (STARTTLS) or 465 (TLS).
+  if (c.SMTP_PORT === 25) issues.push(['SMTP_PORT', 'port 25 is blocked for Workers: use 587 or 465'])
+  if (!c.SMTP_USERNAME !== !c.SMTP_PASSWORD) issues.push(['SMTP_PASSWORD', 'set SMTP_USERNAME and SMTP_PASSWORD together'])
+  if (c.SMTP_SECURE === 'none' && c.ENVIRONMENT === 'production') {
+    issues.push(['SMTP_SECURE', 'none is for a local mail catcher in development: use tls or starttls'])
+  }
+  if (c.SMTP_SECURE === 'none' && c.SMTP_USERNAME) issues.push(['SMTP_SECURE', 'credentials are never sent without TLS'])
+  return issues
+}
 
 export type Config = z.output<typeof ConfigSchema>
 

@@ -19,6 +19,12 @@ const VONAGE = {
   VONAGE_API_SECRET: 'vonage-secret',
   VONAGE_FROM: '+15005550006',
 }
+const FAST2SMS = {
+  SMS_PROVIDER: 'fast2sms',
+  FAST2SMS_API_BASE: 'https://fast2sms.test',
+  FAST2SMS_API_KEY: 'f2s-secret-key',
+  ALLOWED_COUNTRIES: 'IN',
+}
 const RESEND = {
   EMAIL_PROVIDER: 'resend',
   RESEND_API_BASE: 'https://resend.test',
@@ -151,6 +157,64 @@ describe('SMS_PROVIDER=vonage', () => {
     expect(vonage.requests).toHaveLength(2)
     const res = await verify({ phone }, codeIn(vonage.requests[1]?.form.get('text') ?? ''), VONAGE)
     expect(res.status).toBe(200)
+  })
+})
+
+describe('SMS_PROVIDER=fast2sms (seed 004)', () => {
+  const fast2sms = useFakeFetch('https://fast2sms.test', () => Response.json({ return: true, request_id: 'r1', message: ['ok'] }))
+  const vonage = useFakeFetch('https://vonage.test', vonageOk)
+  const refused = () => Response.json({ return: false, status_code: 412, message: 'Invalid Authentication secret' })
+  const textOf = (i: number) => JSON.parse(fast2sms.requests[i]?.body ?? '{}').message ?? ''
+  let n = 0
+  /** A fresh Indian mobile (+91 98…). */
+  const indianPhone = () => `+9198${String((Date.now() % 1_000_000) * 100 + (n++ % 100)).padStart(8, '0')}`
+
+  it('sends exactly one /dev/bulkV2 request to the ten-digit number, whose code verifies the account', async () => {
+    const phone = indianPhone()
+    expect((await register({ phone }, { env: FAST2SMS })).status).toBe(201)
+    expect(fast2sms.requests).toHaveLength(1)
+    const [req] = fast2sms.requests
+    expect(req?.method).toBe('POST')
+    expect(req?.url).toBe('https://fast2sms.test/dev/bulkV2')
+    expect(req?.headers.get('authorization')).toBe('f2s-secret-key')
+    expect(req?.headers.get('content-type')).toBe('application/json')
+    const text = textOf(0)
+    expect(JSON.parse(req?.body ?? '')).toStrictEqual({ route: 'q', message: text, language: 'english', numbers: phone.slice(3) })
+    expect(text).toMatch(/^Your edge-auth verification code is \d{6}\. Valid for 10 minutes\.$/)
+
+    const res = await verify({ phone }, codeIn(text), FAST2SMS)
+    expect(res.status).toBe(200)
+    expect((await json(res)).user).toMatchObject({ phone, status: 'active', phone_verified: true })
+  })
+
+  it('treats HTTP 200 with "return": false as a failure: one retry, then 503, no valid code', async () => {
+    const phone = indianPhone()
+    fast2sms.reply(refused, refused)
+    const body = await expectError(await register({ phone }, { env: FAST2SMS }), 503, 'sms_delivery_failed')
+    expect(fast2sms.requests).toHaveLength(2)
+    expect(JSON.stringify(body)).not.toMatch(/f2s-secret-key|Invalid Authentication/)
+    expect(logged()).toContain('fast2sms answered status 412')
+    expect(logged()).not.toMatch(/f2s-secret-key|Invalid Authentication/)
+    await expectNoValidCode({ phone }, 'sms', phone, codeIn(textOf(0)), FAST2SMS)
+  })
+
+  it('leaves a number outside India to SMS_FALLBACK_PROVIDER, without a request to Fast2SMS', async () => {
+    const vars = { ...FAST2SMS, ALLOWED_COUNTRIES: '', SMS_FALLBACK_PROVIDER: 'vonage', ...VONAGE, SMS_PROVIDER: 'fast2sms' }
+    const phone = newPhone()
+    expect((await register({ phone }, { env: vars })).status).toBe(201)
+    expect(fast2sms.requests).toHaveLength(0)
+    expect(vonage.requests).toHaveLength(1)
+    expect(vonage.requests[0]?.form.get('to')).toBe(phone.slice(1))
+    const res = await verify({ phone }, codeIn(vonage.requests[0]?.form.get('text') ?? ''), vars)
+    expect(res.status).toBe(200)
+  })
+
+  it('refuses to start alone on a deployment that accepts other countries: 500 and a fatal line', async () => {
+    const res = await call('GET', '/health', { env: { ...FAST2SMS, ALLOWED_COUNTRIES: '' } })
+    await expectError(res, 500, 'internal_error')
+    const fatal = errors.lines().find((l) => l.includes('"fatal"')) ?? ''
+    expect(fatal).toContain('SMS_PROVIDER=fast2sms sends to Indian numbers only')
+    expect(fatal).not.toContain('f2s-secret-key')
   })
 })
 

@@ -1,10 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from 'vitest'
+import { ConfigError } from '../../src/config'
 import { DeliveryError, PROVIDER_TIMEOUT_MS } from '../../src/providers/delivery'
 import { emailSenderFor } from '../../src/providers/email'
 import { resendEmailSender } from '../../src/providers/email/resend'
 import type { EmailMessage } from '../../src/providers/email/sender'
 import { parseMailbox, sendgridEmailSender } from '../../src/providers/email/sendgrid'
 import { smsSenderFor } from '../../src/providers/sms'
+import { fast2smsSmsSender } from '../../src/providers/sms/fast2sms'
 import { infobipSmsSender } from '../../src/providers/sms/infobip'
 import { msisdn } from '../../src/providers/sms/sender'
 import { vonageSmsSender } from '../../src/providers/sms/vonage'
@@ -174,6 +176,127 @@ describe('vonageSmsSender', () => {
   })
 })
 
+describe('fast2smsSmsSender', () => {
+  const cfg = { apiBase: 'https://fast2sms.test/', apiKey: 'f2s-key', route: 'q' as const }
+  const INDIA = '+919812345678' as E164
+  const sent = () => Response.json({ return: true, request_id: 'lwdtp7cjyqxvfe9', message: ['SMS sent successfully.'] })
+  const refused = (status_code: unknown) => () =>
+    Response.json({ return: false, status_code, message: 'Invalid Authentication, Check Authorization Key secret-token' })
+
+  it('POSTs the Quick SMS JSON to /dev/bulkV2 with the key as `authorization` and a timeout', async () => {
+    const fake = fakeFetch('https://fast2sms.test', sent)
+    await fast2smsSmsSender(cfg, fake.fetch).send(INDIA, 'Your code is 123456.')
+    expect(fake.requests).toHaveLength(1)
+    const [req] = fake.requests
+    expect(req?.method).toBe('POST')
+    expect(req?.url).toBe('https://fast2sms.test/dev/bulkV2')
+    expect(req?.headers.get('authorization')).toBe('f2s-key')
+    expect(req?.headers.get('content-type')).toBe('application/json')
+    expect(req?.headers.get('accept')).toBe('application/json')
+    expect(req?.body).toBe('{"route":"q","message":"Your code is 123456.","language":"english","numbers":"9812345678"}')
+    expectTimeoutSignal(fake)
+  })
+
+  it('sends a text beyond ASCII as `unicode`', async () => {
+    const fake = fakeFetch('https://fast2sms.test', sent)
+    await fast2smsSmsSender(cfg, fake.fetch).send(INDIA, 'आपका कोड 123456 है')
+    expect(JSON.parse(fake.requests[0]?.body ?? '')).toStrictEqual({
+      route: 'q',
+      message: 'आपका कोड 123456 है',
+      language: 'unicode',
+      numbers: '9812345678',
+    })
+  })
+
+  it('sends the DLT route with its sender ID and the full text', async () => {
+    const fake = fakeFetch('https://fast2sms.test', sent)
+    await fast2smsSmsSender({ ...cfg, route: 'dlt_manual', senderId: 'EDGAUT' }, fake.fetch).send(INDIA, 'Your code is 123456.')
+    expect(JSON.parse(fake.requests[0]?.body ?? '')).toStrictEqual({
+      route: 'dlt_manual',
+      sender_id: 'EDGAUT',
+      message: 'Your code is 123456.',
+      numbers: '9812345678',
+    })
+  })
+
+  it('refuses a number outside India before any request', async () => {
+    for (const to of ['+21698765432', '+14155550100', '+9180123456', '+919812345678901']) {
+      const fake = fakeFetch('https://fast2sms.test', sent)
+      await expectDeliveryError(
+        fast2smsSmsSender(cfg, fake.fetch).send(to as E164, 'hi'),
+        'fast2sms sends to Indian (+91) mobile numbers only',
+      )
+      expect(fake.requests).toHaveLength(0)
+    }
+  })
+
+  it('throws on HTTP 200 with `"return": false`, naming its status code only', async () => {
+    const fake = fakeFetch('https://fast2sms.test', refused(412))
+    await expectDeliveryError(fast2smsSmsSender(cfg, fake.fetch).send(INDIA, 'hi'), 'fast2sms answered status 412')
+  })
+
+  it('throws on a 200 without `"return": true`, without echoing it', async () => {
+    const replies = [
+      refused('leaked-detail secret-token'),
+      () => new Response(SECRET_BODY, { status: 200 }),
+      () => new Response('not json secret-token', { status: 200 }),
+      () => Response.json({ return: 'true' }),
+    ]
+    for (const reply of replies) {
+      const fake = fakeFetch('https://fast2sms.test', reply)
+      await expectDeliveryError(fast2smsSmsSender(cfg, fake.fetch).send(INDIA, 'hi'), 'fast2sms answered status unknown')
+    }
+  })
+
+  it('throws a DeliveryError naming only the status on a non-2xx answer', async () => {
+    for (const status of [400, 401, 500]) {
+      const fake = fakeFetch('https://fast2sms.test', secretReply(status))
+      await expectDeliveryError(fast2smsSmsSender(cfg, fake.fetch).send(INDIA, 'hi'), `fast2sms answered ${status}`)
+    }
+  })
+})
+
+describe('SMS_PROVIDER=fast2sms configuration', () => {
+  const F2S = { SMS_PROVIDER: 'fast2sms', FAST2SMS_API_KEY: 'k', ALLOWED_COUNTRIES: 'IN' }
+  const problems = (vars: Record<string, string>) => {
+    try {
+      testConfig(vars)
+      return ''
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError)
+      return (err as Error).message
+    }
+  }
+
+  it('needs the API key, and a sender ID on the DLT route', () => {
+    expect(problems({ ...F2S, FAST2SMS_API_KEY: '' })).toContain('FAST2SMS_API_KEY: required when SMS_PROVIDER=fast2sms')
+    expect(problems({ ...F2S, FAST2SMS_ROUTE: 'dlt_manual' })).toContain(
+      'FAST2SMS_SENDER_ID: required when FAST2SMS_ROUTE=dlt_manual',
+    )
+    expect(problems({ ...F2S, FAST2SMS_ROUTE: 'otp' })).toContain('FAST2SMS_ROUTE')
+    expect(problems({ ...F2S, FAST2SMS_ROUTE: 'dlt_manual', FAST2SMS_SENDER_ID: 'EDGAUT' })).toBe('')
+  })
+
+  it('refuses a deployment that accepts numbers Fast2SMS cannot reach, unless another provider takes them', () => {
+    const message = 'ALLOWED_COUNTRIES: SMS_PROVIDER=fast2sms sends to Indian numbers only'
+    expect(problems({ ...F2S, ALLOWED_COUNTRIES: '' })).toContain(message)
+    expect(problems({ ...F2S, ALLOWED_COUNTRIES: 'IN,TN' })).toContain(message)
+    expect(problems(F2S)).toBe('')
+    const vonage = { VONAGE_API_KEY: 'k', VONAGE_API_SECRET: 's', VONAGE_FROM: 'S' }
+    expect(problems({ ...F2S, ALLOWED_COUNTRIES: '', SMS_FALLBACK_PROVIDER: 'vonage', ...vonage })).toBe('')
+  })
+
+  it('uses the public base https://www.fast2sms.com by default', async () => {
+    const real = fakeFetch('https://', () => Response.json({ return: true })).install()
+    try {
+      await smsSenderFor(testConfig(F2S)).send('+919812345678' as E164, 'hi')
+      expect(real.requests.map((r) => r.url)).toEqual(['https://www.fast2sms.com/dev/bulkV2'])
+    } finally {
+      real.restore()
+    }
+  })
+})
+
 describe('resendEmailSender', () => {
   const cfg = { apiBase: 'https://resend.test/', apiKey: 're_key', from: 'edge-auth <no-reply@auth.example.tn>' }
 
@@ -240,6 +363,49 @@ describe('sendgridEmailSender', () => {
       const fake = fakeFetch('https://sendgrid.test', secretReply(status))
       await expectDeliveryError(sendgridEmailSender(cfg, fake.fetch).send(MAIL), `sendgrid answered ${status}`)
     }
+  })
+})
+
+describe('EMAIL_PROVIDER=smtp configuration', () => {
+  const SMTP = { EMAIL_PROVIDER: 'smtp', SMTP_HOST: 'smtp.gmail.com', SMTP_USERNAME: 'me@gmail.com', SMTP_PASSWORD: 'app-pass' }
+  const problems = (vars: Record<string, string>) => {
+    try {
+      testConfig(vars)
+      return ''
+    } catch (err) {
+      return (err as Error).message
+    }
+  }
+
+  it('defaults to port 587 with STARTTLS, and to implicit TLS on port 465', () => {
+    expect(testConfig(SMTP)).toMatchObject({ SMTP_PORT: 587, SMTP_SECURE: 'starttls', SMTP_AUTH: 'plain' })
+    expect(testConfig({ ...SMTP, SMTP_PORT: '465' })).toMatchObject({ SMTP_PORT: 465, SMTP_SECURE: 'tls' })
+    expect(testConfig({ ...SMTP, SMTP_PORT: '2465', SMTP_SECURE: 'tls', SMTP_AUTH: 'login' })).toMatchObject({
+      SMTP_PORT: 2465,
+      SMTP_SECURE: 'tls',
+      SMTP_AUTH: 'login',
+    })
+    expect(emailSenderFor(testConfig(SMTP)).name).toBe('smtp')
+  })
+
+  it('needs a host, both credentials or none, and a port Workers may use', () => {
+    expect(problems({ ...SMTP, SMTP_HOST: '' })).toContain('SMTP_HOST: required when EMAIL_PROVIDER=smtp')
+    expect(problems({ ...SMTP, SMTP_HOST: 'smtp.gmail.com\r\nX' })).toContain('SMTP_HOST')
+    expect(problems({ ...SMTP, SMTP_PASSWORD: '' })).toContain('SMTP_PASSWORD: set SMTP_USERNAME and SMTP_PASSWORD together')
+    expect(problems({ ...SMTP, SMTP_PORT: '25' })).toContain('SMTP_PORT: port 25 is blocked for Workers')
+    expect(problems({ ...SMTP, SMTP_SECURE: 'ssl' })).toContain('SMTP_SECURE')
+    expect(problems({ ...SMTP, SMTP_AUTH: 'cram-md5' })).toContain('SMTP_AUTH')
+    expect(problems({ EMAIL_PROVIDER: 'smtp', SMTP_HOST: 'relay.internal' })).toBe('')
+  })
+
+  it('allows SMTP_SECURE=none only in development and never with credentials', () => {
+    const local = { EMAIL_PROVIDER: 'smtp', SMTP_HOST: 'localhost', SMTP_PORT: '1025', SMTP_SECURE: 'none' }
+    expect(problems(local)).toBe('')
+    expect(problems({ ...local, SMTP_USERNAME: 'u', SMTP_PASSWORD: 'p' })).toContain(
+      'SMTP_SECURE: credentials are never sent without TLS',
+    )
+    const production = { ...local, ENVIRONMENT: 'production', SMS_PROVIDER: 'console' }
+    expect(problems(production)).toContain('SMTP_SECURE: none is for a local mail catcher in development')
   })
 })
 

@@ -1,5 +1,6 @@
 import type { Config } from '../../config'
 import { consoleSmsSender } from './console'
+import { fast2smsSmsSender } from './fast2sms'
 import { infobipSmsSender } from './infobip'
 import type { SmsSender } from './sender'
 import { twilioSmsSender } from './twilio'
@@ -38,6 +39,16 @@ export function smsSenderFor(config: Config, provider: Config['SMS_PROVIDER'] = 
           apiKey: config.VONAGE_API_KEY ?? '',
           apiSecret: config.VONAGE_API_SECRET ?? '',
           from: config.VONAGE_FROM ?? '',
+        },
+        fetchFn,
+      )
+    case 'fast2sms':
+      return fast2smsSmsSender(
+        {
+          apiBase: config.FAST2SMS_API_BASE,
+          apiKey: config.FAST2SMS_API_KEY ?? '',
+          route: config.FAST2SMS_ROUTE,
+          senderId: config.FAST2SMS_SENDER_ID,
         },
         fetchFn,
       )
