@@ -7,6 +7,8 @@ import type { Deps } from '../../src/deps'
 import { scryptParams } from '../../src/services/passwords'
 import type { UserRow } from '../../src/storage/db/schema'
 import { testConfig } from '../helpers/config'
+import { PASSWORD } from '../helpers/factories'
+import { LEGACY } from '../helpers/legacy-hashes'
 
 // The scrypt that password.ts uses, wrapped in a spy (same behaviour) so the tests can see
 // whether a check actually ran the key derivation, and with which parameters.
@@ -23,7 +25,11 @@ async function withSpiedScrypt() {
   vi.resetModules()
   const passwordMod = await import('../../src/crypto/password')
   const passwordsMod = await import('../../src/services/passwords/check')
-  return { hashPassword: passwordMod.hashPassword, checkPassword: passwordsMod.checkPassword }
+  return {
+    hashPassword: passwordMod.hashPassword,
+    verifyPassword: passwordMod.verifyPassword,
+    checkPassword: passwordsMod.checkPassword,
+  }
 }
 
 const SMALL: ScryptParams = { logN: 10, r: 8, p: 1 }
@@ -239,6 +245,38 @@ describe('semaphore', () => {
       ),
     )
     expect(order).toEqual([0, 1, 2, 3])
+  })
+
+  it('keeps legacy verifications in the same two slots as scrypt', async () => {
+    const fresh = await withSpiedScrypt()
+    let running = 0
+    let peak = 0
+    // Both kinds take a while and yield meanwhile; without the shared slots all six would run at once.
+    const slow = async <T>(work: () => Promise<T>) => {
+      running++
+      peak = Math.max(peak, running)
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        return await work()
+      } finally {
+        running--
+      }
+    }
+    const deriveBits = crypto.subtle.deriveBits.bind(crypto.subtle)
+    const pbkdf2 = vi.spyOn(crypto.subtle, 'deriveBits').mockImplementation((...args) => slow(() => deriveBits(...args)))
+    vi.mocked(scrypt).mockImplementation((...args) => slow(() => nativeScrypt(...args)))
+    try {
+      const results = await Promise.all([
+        ...Array.from({ length: 3 }, (_, i) => fresh.hashPassword(`Pass-word-${i}`, SMALL)),
+        ...Array.from({ length: 3 }, () => fresh.verifyPassword(PASSWORD, LEGACY.pbkdf2Rounds1000)),
+      ])
+      expect(results.slice(3)).toEqual([true, true, true])
+      expect(pbkdf2).toHaveBeenCalledTimes(3)
+    } finally {
+      vi.mocked(scrypt).mockImplementation(nativeScrypt)
+      pbkdf2.mockRestore()
+    }
+    expect(peak).toBe(2)
   })
 
   it('keeps password hashing to two derivations at once', async () => {
