@@ -1,3 +1,5 @@
+import { env } from 'cloudflare:workers'
+
 /**
  * Password hashes made by the libraries other services use (SPEC §13), kept as fixtures: passlib
  * 1.7.4 (its bcrypt over the `bcrypt` 3.2.2 backend, its pbkdf2_sha256) and argon2-cffi 21.1.0,
@@ -42,4 +44,14 @@ export const LEGACY = {
 export const ARGON2_REFERENCE = {
   password: 'password',
   hash: '$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc',
+}
+
+/** Stores `hash` as the account's password hash, as an import of another service's users would. */
+export async function setPasswordHash(userId: string, hash: string): Promise<void> {
+  await env.DB.prepare('UPDATE users SET password_hash = ? WHERE id = ?').bind(hash, userId).run()
+}
+
+/** The account's stored password hash. */
+export async function passwordHashOf(userId: string): Promise<string | null> {
+  return env.DB.prepare('SELECT password_hash AS h FROM users WHERE id = ?').bind(userId).first<string>('h')
 }
