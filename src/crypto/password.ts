@@ -66,19 +66,20 @@ export interface StoredHash {
   verify(password: string): Promise<boolean>
 }
 
+/** What a stored value is: a hash to verify, or why it cannot be (its format, if one we know). */
+export type HashInspection = StoredHash | { format: HashFormat | 'unrecognised'; refused: string }
+
 /**
  * Reads a stored hash of any accepted format: `$scrypt$`, bcrypt (`$2a$`, `$2b$`, `$2y$`), passlib
- * `$pbkdf2-sha256$` or `$argon2id$`. Null when it is malformed, of another format, or asks for a
- * cost over the caps (a log line says which, never the hash): it then matches no password.
+ * `$pbkdf2-sha256$` or `$argon2id$`; or says why it would match no password: malformed, of
+ * another format, or asking for a cost over the caps. Logs nothing, runs no hash (an import
+ * checks its records with it).
  */
-export function readHash(stored: string): StoredHash | null {
+export function inspectHash(stored: string): HashInspection {
   const legacy = readLegacyHash(stored)
   if (legacy) {
     const { format, hash } = legacy
-    if ('refused' in hash) {
-      log.warn('stored password hash refused', { format, reason: hash.refused })
-      return null
-    }
+    if ('refused' in hash) return { format, refused: hash.refused }
     return {
       format,
       verify(password) {
@@ -96,14 +97,7 @@ export function readHash(stored: string): StoredHash | null {
     }
   }
   const parsed = parseHash(stored)
-  if (!parsed) {
-    // Nothing of the value is logged: it might be a password a service stored in plain text.
-    log.warn('stored password hash refused', {
-      format: stored.startsWith('$scrypt$') ? 'scrypt' : 'unrecognised',
-      reason: 'malformed',
-    })
-    return null
-  }
+  if (!parsed) return { format: stored.startsWith('$scrypt$') ? 'scrypt' : 'unrecognised', refused: 'malformed' }
   return {
     format: 'scrypt',
     async verify(password) {
@@ -111,6 +105,17 @@ export function readHash(stored: string): StoredHash | null {
       return timingSafeEqual(key, parsed.key)
     },
   }
+}
+
+/**
+ * `inspectHash` at sign-in: the hash to verify, or null, logged (the format and the reason;
+ * nothing of the value, which might be a password some service stored in plain text).
+ */
+export function readHash(stored: string): StoredHash | null {
+  const hash = inspectHash(stored)
+  if ('verify' in hash) return hash
+  log.warn('stored password hash refused', { format: hash.format, reason: hash.refused })
+  return null
 }
 
 /** Checks a password against a stored hash of any accepted format in constant time; a malformed hash never matches. */

@@ -1,7 +1,7 @@
 import { pbkdf2Sync, randomBytes } from 'node:crypto'
 import bcrypt from 'bcryptjs'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { legacyRuns, needsRehash, readHash, scryptRuns, verifyPassword } from '../../src/crypto/password'
+import { inspectHash, legacyRuns, needsRehash, readHash, scryptRuns, verifyPassword } from '../../src/crypto/password'
 import { PASSWORD } from '../helpers/factories'
 import { ARGON2_REFERENCE, CAFE, LEGACY } from '../helpers/legacy-hashes'
 
@@ -138,6 +138,20 @@ describe('refused hashes: a failed verification, never a throw, an OOM or a long
       expect(JSON.parse(line)).toMatchObject({ level: 'warn', msg: 'stored password hash refused' })
       if (stored.length > 12) expect(line).not.toContain(stored.slice(-12))
     }
+  })
+
+  it('inspectHash says what a stored value is and why it would be refused, logging nothing', () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {})
+    expect(inspectHash(LEGACY.bcrypt2b12)).toMatchObject({ format: 'bcrypt', verify: expect.any(Function) })
+    expect(inspectHash(LEGACY.bcrypt2b10.replace('$10$', '$15$'))).toEqual({ format: 'bcrypt', refused: 'cost 15 outside 4..14' })
+    expect(inspectHash(LEGACY.pbkdf2.replace('$29000$', '$100001$'))).toEqual({
+      format: 'pbkdf2-sha256',
+      refused: 'rounds 100001 over 100000',
+    })
+    expect(inspectHash(LEGACY.argon2Huge)).toEqual({ format: 'argon2id', refused: 'm=262144,t=1,p=1 outside the caps' })
+    expect(inspectHash('$scrypt$ln=10')).toEqual({ format: 'scrypt', refused: 'malformed' })
+    expect(inspectHash('hunter2')).toEqual({ format: 'unrecognised', refused: 'malformed' })
+    expect(error).not.toHaveBeenCalled()
   })
 
   it('turns a library error on a hash the caps let through into a failed verification, logged', async () => {
