@@ -7,6 +7,8 @@ import type { Deps } from '../../src/deps'
 import { scryptParams } from '../../src/services/passwords'
 import type { UserRow } from '../../src/storage/db/schema'
 import { testConfig } from '../helpers/config'
+import { PASSWORD } from '../helpers/factories'
+import { LEGACY } from '../helpers/legacy-hashes'
 
 // The scrypt that password.ts uses, wrapped in a spy (same behaviour) so the tests can see
 // whether a check actually ran the key derivation, and with which parameters.
@@ -23,7 +25,11 @@ async function withSpiedScrypt() {
   vi.resetModules()
   const passwordMod = await import('../../src/crypto/password')
   const passwordsMod = await import('../../src/services/passwords/check')
-  return { hashPassword: passwordMod.hashPassword, checkPassword: passwordsMod.checkPassword }
+  return {
+    hashPassword: passwordMod.hashPassword,
+    verifyPassword: passwordMod.verifyPassword,
+    checkPassword: passwordsMod.checkPassword,
+  }
 }
 
 const SMALL: ScryptParams = { logN: 10, r: 8, p: 1 }
@@ -65,7 +71,7 @@ describe('hashPassword / verifyPassword', () => {
 
   it.each([
     ['an empty string', ''],
-    ['a bcrypt hash', '$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW'],
+    ['a bcrypt hash cut short', '$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMU'],
     ['plain text', 'Tunis-Sol4r-2026'],
     ['a truncated hash', '$scrypt$ln=10,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA=='],
     ['a salt that is not base64', '$scrypt$ln=10,r=8,p=1$A$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='],
@@ -131,7 +137,7 @@ describe('unknown users cost a hash too', () => {
 
   it('runs scrypt at the configured cost when the user does not exist', async () => {
     spy.mockClear()
-    expect(await checkPassword(deps, undefined, 'Tunis-Sol4r-2026')).toBe(false)
+    expect(await checkPassword(deps, undefined, 'Tunis-Sol4r-2026')).toEqual({ ok: false })
     expect(spy).toHaveBeenCalledTimes(1)
     expect(spy.mock.calls[0]?.[2]).toEqual(SMALL)
     expect(spy.mock.calls[0]?.[3]).toBe(32)
@@ -140,7 +146,7 @@ describe('unknown users cost a hash too', () => {
   it('runs scrypt when the user has no password (passwordless account)', async () => {
     spy.mockClear()
     const user = { id: 'u1', passwordHash: null } as unknown as UserRow
-    expect(await checkPassword(deps, user, 'Tunis-Sol4r-2026')).toBe(false)
+    expect(await checkPassword(deps, user, 'Tunis-Sol4r-2026')).toEqual({ ok: false })
     expect(spy).toHaveBeenCalledTimes(1)
     expect(spy.mock.calls[0]?.[2]).toEqual(SMALL)
   })
@@ -148,9 +154,31 @@ describe('unknown users cost a hash too', () => {
   it('does the same single derivation for a known user with a wrong password', async () => {
     const user = { id: 'u2', passwordHash: await hashPassword('Tunis-Sol4r-2026', SMALL) } as unknown as UserRow
     spy.mockClear()
-    expect(await checkPassword(deps, user, 'Wrong-Pass-2026')).toBe(false)
+    expect(await checkPassword(deps, user, 'Wrong-Pass-2026')).toEqual({ ok: false })
     expect(spy).toHaveBeenCalledTimes(1)
     expect(spy.mock.calls[0]?.[2]).toEqual(SMALL)
+  })
+
+  it.each([
+    ['of an unknown format', 'plain-text-password'],
+    ['malformed', '$scrypt$ln=10,r=8,p=1$AAAA'],
+    ['of a legacy format over its caps', `$2b$31$${'a'.repeat(53)}`],
+  ])('runs scrypt at the configured cost when the stored hash is %s', async (_, passwordHash) => {
+    const user = { id: 'u3', passwordHash } as unknown as UserRow
+    spy.mockClear()
+    expect(await checkPassword(deps, user, 'plain-text-password')).toEqual({ ok: false })
+    expect(spy).toHaveBeenCalledTimes(1)
+    expect(spy.mock.calls[0]?.[2]).toEqual(SMALL)
+  })
+
+  it('names the matched hash as outdated when it was made with weaker parameters, and only then', async () => {
+    const weak = await hashPassword('Tunis-Sol4r-2026', { logN: 9, r: 8, p: 1 })
+    const current = await hashPassword('Tunis-Sol4r-2026', SMALL)
+    const check = (passwordHash: string, password = 'Tunis-Sol4r-2026') =>
+      checkPassword(deps, { id: 'u4', passwordHash } as unknown as UserRow, password)
+    expect(await check(weak)).toEqual({ ok: true, outdated: weak })
+    expect(await check(current)).toEqual({ ok: true })
+    expect(await check(weak, 'Wrong-Pass-2026')).toEqual({ ok: false })
   })
 })
 
@@ -217,6 +245,38 @@ describe('semaphore', () => {
       ),
     )
     expect(order).toEqual([0, 1, 2, 3])
+  })
+
+  it('keeps legacy verifications in the same two slots as scrypt', async () => {
+    const fresh = await withSpiedScrypt()
+    let running = 0
+    let peak = 0
+    // Both kinds take a while and yield meanwhile; without the shared slots all six would run at once.
+    const slow = async <T>(work: () => Promise<T>) => {
+      running++
+      peak = Math.max(peak, running)
+      try {
+        await new Promise((resolve) => setTimeout(resolve, 5))
+        return await work()
+      } finally {
+        running--
+      }
+    }
+    const deriveBits = crypto.subtle.deriveBits.bind(crypto.subtle)
+    const pbkdf2 = vi.spyOn(crypto.subtle, 'deriveBits').mockImplementation((...args) => slow(() => deriveBits(...args)))
+    vi.mocked(scrypt).mockImplementation((...args) => slow(() => nativeScrypt(...args)))
+    try {
+      const results = await Promise.all([
+        ...Array.from({ length: 3 }, (_, i) => fresh.hashPassword(`Pass-word-${i}`, SMALL)),
+        ...Array.from({ length: 3 }, () => fresh.verifyPassword(PASSWORD, LEGACY.pbkdf2Rounds1000)),
+      ])
+      expect(results.slice(3)).toEqual([true, true, true])
+      expect(pbkdf2).toHaveBeenCalledTimes(3)
+    } finally {
+      vi.mocked(scrypt).mockImplementation(nativeScrypt)
+      pbkdf2.mockRestore()
+    }
+    expect(peak).toBe(2)
   })
 
   it('keeps password hashing to two derivations at once', async () => {

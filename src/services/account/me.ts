@@ -87,7 +87,8 @@ export async function deleteMe(
 ): Promise<void> {
   const user = await deps.users.byId(userId)
   if (!user) throw gone()
-  await assertReenteredPassword(deps, user, { password, client }) // counted like a login (SPEC §6.1)
+  // Counted like a login (SPEC §6.1); an outdated hash is not re-hashed: the account goes.
+  await assertReenteredPassword(deps, user, { password, client, rehash: false })
   if (user.role === 'super_admin' && !(await deps.users.otherActiveSuperAdmin(userId))) throw lastSuperAdmin()
   await assertNoSubclients(deps, user)
   await revokeUserSessions(deps, { userId }, { reason: 'account_deleted', client })

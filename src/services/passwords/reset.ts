@@ -83,7 +83,8 @@ export async function changePassword(
   const user = await deps.users.byId(userId)
   if (!user) throw invalidAccessToken()
   // Counted like a login: a stolen token cannot guess the password (SPEC §6.1).
-  await assertReenteredPassword(deps, user, { password: input.old_password, client })
+  // No re-hash of an outdated hash (SPEC §13): the new password replaces it just below.
+  await assertReenteredPassword(deps, user, { password: input.old_password, client, rehash: false })
   assertPasswordAllowed({ password: input.new_password, field: 'new_password' }, deps.config, user)
   const passwordHash = await hashPassword(input.new_password, scryptParams(deps.config))
   await deps.users.update(user.id, { passwordHash, updatedAt: deps.now() })

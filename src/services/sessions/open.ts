@@ -3,7 +3,7 @@ import { newId, randomToken } from '../../crypto/random'
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
 import type { DeviceRow, SessionRow, UserRow } from '../../storage/db/schema'
-import type { NewSession } from '../../storage/repos/sessions'
+import type { NewSession, PasswordRehash } from '../../storage/repos/sessions'
 import { DAY_MS } from '../../time'
 import { toUserView, type UserView } from '../account'
 import { type AuditEvent, audit, auditRow } from '../audit'
@@ -98,18 +98,20 @@ export async function openedResponse(deps: Deps, session: SessionDraft, holder: 
 export interface SignIn {
   client: ClientInfo
   event: AuditEvent
+  /** The password verified was stored in an outdated hash: its replacement, written in the same batch. */
+  rehash?: PasswordRehash | undefined
 }
 
 /**
  * Opens a session for a user who just proved who they are: a new session row holding the
  * refresh token's hash, an access token bound to it, and the user's last login. The sign-in's
- * audit event is written in the same D1 batch.
+ * audit event, and the password's re-hash if any, are written in the same D1 batch.
  */
-export async function startSession(deps: Deps, user: UserRow, { client, event }: SignIn): Promise<TokenResponse> {
+export async function startSession(deps: Deps, user: UserRow, { client, event, rehash }: SignIn): Promise<TokenResponse> {
   const session = await newSession(deps, user.id, client)
   // The login stamp is not a profile-invalidating write: a cached profile older than this
-  // session's login is refused by GET /me anyway.
-  const opened = await deps.sessions.open(session.row, auditRow(deps, event))
+  // session's login is refused by GET /me anyway (nor is the hash, which no profile shows).
+  const opened = await deps.sessions.open(session.row, auditRow(deps, event), rehash)
   return openedResponse(deps, session, { user: opened.user ?? user, devices: opened.devices, grants: opened.grants })
 }
 

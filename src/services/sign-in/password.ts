@@ -5,7 +5,7 @@ import { audit } from '../audit'
 import { normalizeUsername } from '../identifiers'
 import { groupOf, requestCounter } from '../limits'
 import { type Destination, destinationKey, destinationOf, type IdentifierInput, requestOtpInBackground } from '../otp'
-import { checkPassword } from '../passwords'
+import { checkPassword, type PasswordCheck, upgradedHash } from '../passwords'
 import { assertCanSignIn, type ClientInfo, startSession, type TokenResponse } from '../sessions'
 import { beginAttempt } from './lockout'
 
@@ -61,21 +61,26 @@ export async function loginWithPassword(
     lookup,
     turnstileToken: input.turnstile_token,
   })
-  let ok = false
+  let check: PasswordCheck = { ok: false }
   try {
-    ok = (await checkPassword(deps, user, input.password)) && user !== undefined
+    check = await checkPassword(deps, user, input.password)
   } finally {
-    attempt.settle(ok)
+    attempt.settle(check.ok && user !== undefined)
   }
-  if (!ok || !user) {
+  if (!check.ok || !user) {
     audit(deps, { type: 'login_failed', subjectId: user?.id, ...client, detail: { method: 'password' } })
     throw invalidCredentials()
   }
   assertCanSignIn(user)
   assertEmailMaySignIn(deps, user, lookup?.column ?? 'username')
+  // A hash of another service's format, or of weaker scrypt, is replaced by the batch that opens
+  // the session (SPEC §13): one scrypt more on this login, no round trip more.
+  const { outdated } = check
+  const rehash = outdated ? await upgradedHash(deps, { outdated, password: input.password }) : undefined
   return startSession(deps, user, {
     client,
     event: { type: 'login_succeeded', subjectId: user.id, actorId: user.id, ...client, detail: { method: 'password' } },
+    rehash,
   })
 }
 

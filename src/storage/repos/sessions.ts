@@ -17,6 +17,15 @@ import { type NewSession, sessionOpening } from './session-opening'
 
 export type { NewSession }
 
+/**
+ * A password re-hashed at a sign-in (SPEC §13): the new hash, and the one verified, which it
+ * replaces only while that one is still stored (a password changed meanwhile is kept).
+ */
+export interface PasswordRehash {
+  expected: string
+  next: string
+}
+
 /** A refresh's rotation: the presented token's hash, its successor's, and the per-IP counter. */
 export interface RotateInput {
   oldHash: string
@@ -36,6 +45,16 @@ export function sessionsRepo(db: Db, pool: string) {
     db.delete(sessions).where(and(eq(sessions.userId, userId), lt(endedAt, before)))
   // The statements every sign-in opens its session with (session-opening.ts), here unconditional.
   const opening = once(() => sessionOpening(db, sql`1`, pool))
+  const rehashing = once(() =>
+    prepared(
+      db.$client,
+      db
+        .update(users)
+        .set({ passwordHash: sql`${at('nextHash')}` })
+        .where(and(eq(users.id, at('userId')), eq(users.passwordHash, at('expectedHash'))))
+        .prepare(),
+    ),
+  )
   // The refresh's statements, built once (see prepared.ts): the per-IP request counter, the swap
   // (only under that limit), the old hash filed in the history, and the session's user, devices
   // and permission grants, found through the new hash.
@@ -94,13 +113,21 @@ export function sessionsRepo(db: Db, pool: string) {
     /**
      * Opens a session, stamps the user's last login, reads the user's devices and permission
      * grants and records the audit event, in one round trip (a D1 batch); `user` is the row as
-     * updated, undefined if the user is gone.
+     * updated, undefined if the user is gone. With `rehash`, the same batch first replaces the
+     * user's password hash, if it is still the one verified.
      */
     async open(
       row: NewSession,
       audit?: AuditRow,
+      rehash?: PasswordRehash,
     ): Promise<{ user: UserRow | undefined; devices: DeviceRow[]; grants: PermissionGrant[] }> {
-      const [, stamped, found, grants] = await runBatch(db.$client, opening().statements(row, audit))
+      const opened = opening().statements(row, audit)
+      if (!rehash) {
+        const [, stamped, found, grants] = await runBatch(db.$client, opened)
+        return { user: stamped[0], devices: found, grants }
+      }
+      const values = { userId: row.userId, expectedHash: rehash.expected, nextHash: rehash.next }
+      const [, , stamped, found, grants] = await runBatch(db.$client, [rehashing()(values), ...opened])
       return { user: stamped[0], devices: found, grants }
     },
 
