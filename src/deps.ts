@@ -1,7 +1,7 @@
 import { type Config, loadConfig } from './config'
 import { type Keyring, loadKeyring } from './crypto/jwt'
 import { log } from './log'
-import { DEFAULT_POOL, isPool, type Pool, poolConfig, poolIds, poolOf } from './pools'
+import { DEFAULT_POOL, type Pool, poolConfig, poolIds, poolOf } from './pools'
 import { type EmailSender, emailSenderFor } from './providers/email'
 import { type SmsSender, smsSenderFor } from './providers/sms'
 import { createDb, type Db } from './storage/db/client'
@@ -28,7 +28,10 @@ export interface Deps {
   config: Config
   /** The user pool this request serves; every repository below reads and writes that pool only. */
   pool: Pool
-  /** The same dependencies for another pool (staff acting on its users); throws for an unknown pool. */
+  /**
+   * The same dependencies for another pool (staff acting on its users). A pool no longer in
+   * USER_POOLS still has users: it gets the global settings (only routes check that a pool exists).
+   */
   inPool: (id: string) => Deps
   /** Every pool of the deployment: `default` and those of USER_POOLS. */
   pools: () => string[]
@@ -138,7 +141,6 @@ export function buildDeps(env: Bindings, waitUntil: (p: Promise<unknown>) => voi
   }
   const known = isolate
   const inPool = (id: string): Deps => {
-    if (!isPool(known.config, id)) throw new Error(`unknown user pool: ${id}`)
     let base = known.pools.get(id)
     if (!base) {
       base = poolDeps(env, known, id)
