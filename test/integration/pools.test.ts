@@ -248,6 +248,14 @@ describe('staff administer every pool', () => {
     expect(row).toEqual({ pool: 'user2' })
   })
 
+  it('still acts on the users of a pool removed from USER_POOLS', async () => {
+    const admin = await createSuperAdmin()
+    const one = await signUpIn('user1', { phone: newPhone() })
+    // The same deployment without the pool: its routes are gone, its users are still there.
+    const res = await call('PATCH', `/api/v1/users/${one.user.id}/suspend`, { token: admin.access_token })
+    expect(await json(res)).toMatchObject({ id: one.user.id, pool: 'user1', status: 'suspended' })
+  })
+
   it("refuses to give a pool's user a role its pool does not have (staff belong to default)", async () => {
     const admin = await createSuperAdmin()
     const two = await signUpIn('user2', { phone: newPhone(), password: `${OTHER_PASSWORD}!` })
