@@ -45,7 +45,7 @@ export function toAppError(err: unknown, requestId: string): AppError {
 }
 
 /** `POST /auth/token` of any pool (SPEC §6.1): whatever refuses a request there answers RFC 6749's shape. */
-const TOKEN_ENDPOINT = /^\/api\/v1(?:\/pools\/[^/]+)?\/auth\/token$/
+const TOKEN_ENDPOINT = /^\/api\/v1(?:\/pools\/[^/]*)?\/auth\/token$/
 
 /** RFC 6750 §3.1: a scope token (NQCHAR), safe inside a quoted string. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
