@@ -1,21 +1,41 @@
 // `npm run dev [-- wrangler dev args]`: development secrets when missing, local D1 migrations,
-// then `wrangler dev` on port 8787 (SPEC §11).
+// then `wrangler dev` on port 8787 (SPEC §11). PUBLIC_URL and JWT_ISSUER follow the port
+// (`--port N`: http://localhost:N) unless set explicitly: with `--var`, in wrangler.toml's [vars],
+// in `.dev.vars` or in an `--env-file` (SPEC §10).
 import { spawn, spawnSync } from 'node:child_process'
 import { ensureDevVars } from './dev-vars.mjs'
+import { followPortVars, optionValues, varsSetInConfig } from './lib/dev-args.mjs'
 
 const wrangler = process.platform === 'win32' ? 'wrangler.cmd' : 'wrangler'
 const bin = `node_modules/.bin/${wrangler}`
 
-if (ensureDevVars()) console.log('[dev] generated .dev.vars (Ed25519 signing key, OTP pepper)')
+const args = process.argv.slice(2)
+const envFiles = optionValues(args, '--env-file', { array: true })
+const environment = optionValues(args, '--env').at(-1) ?? optionValues(args, '-e').at(-1)
+const persistTo = optionValues(args, '--persist-to').at(-1)
 
-const migrate = spawnSync(bin, ['d1', 'migrations', 'apply', 'DB', '--local'], {
-  stdio: 'inherit',
-  env: { ...process.env, CI: '1' },
-})
+// With an --env-file, wrangler reads that instead of .dev.vars: nothing to generate.
+if (envFiles.length === 0 && ensureDevVars()) console.log('[dev] generated .dev.vars (Ed25519 signing key, OTP pepper)')
+
+const migrate = spawnSync(
+  bin,
+  [
+    'd1',
+    'migrations',
+    'apply',
+    'DB',
+    '--local',
+    ...(persistTo ? ['--persist-to', persistTo] : []),
+    ...(environment ? ['--env', environment] : []),
+  ],
+  { stdio: 'inherit', env: { ...process.env, CI: '1' } },
+)
 if (migrate.status !== 0) process.exit(migrate.status ?? 1)
 
-const args = process.argv.slice(2)
-const hasPort = args.some((a) => a === '--port' || a.startsWith('--port='))
-const child = spawn(bin, ['dev', ...(hasPort ? [] : ['--port', '8787']), ...args], { stdio: 'inherit' })
+const configured = await varsSetInConfig({ envFiles, environment })
+const followPort = followPortVars(args, (name) => configured.has(name))
+
+const hasPort = optionValues(args, '--port').length > 0
+const child = spawn(bin, ['dev', ...(hasPort ? [] : ['--port', '8787']), ...followPort, ...args], { stdio: 'inherit' })
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal))
 child.on('exit', (code) => process.exit(code ?? 0))

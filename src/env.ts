@@ -18,5 +18,7 @@ export interface AppEnv {
     requestId: string
     deps: Deps
     auth: AuthContext
+    /** Set by requireAuth: the request is for a protected endpoint, so its 401s and 403s carry a Bearer challenge. */
+    bearer: true
   }
 }

@@ -42,6 +42,8 @@ export interface ErrorExtra {
   fields?: Record<string, string>
   /** Seconds until a limited request may be retried (sets `Retry-After`). */
   retryAfter?: number
+  /** The permission a 403 `forbidden` lacked (the `scope` of its `WWW-Authenticate: Bearer` challenge). */
+  permission?: string
 }
 
 /** The one error type services throw; rendered by `renderError` into the spec's body. */
@@ -60,16 +62,37 @@ export class AppError extends Error {
   }
 }
 
-/** RFC 6749 §5.2 error codes of the OAuth 2.0 token endpoint. */
+/** 415 of the token endpoint: RFC 6749 §4.3.2, its parameters are a form. */
+export const formOnly = () => new AppError('unsupported_media_type', 'Send the parameters as application/x-www-form-urlencoded')
+
+/** The realm of every `WWW-Authenticate` challenge (RFC 7235 §2.2). */
+export const REALM = 'edge-auth'
+
 /** 401 `invalid_token`: the access token is bad, or its user or session is gone (one wording everywhere). */
 export const invalidAccessToken = () => new AppError('invalid_token', 'The access token is invalid, expired or revoked')
 
+/**
+ * The `error` codes `POST /auth/token` answers: RFC 6749 §5.2's, plus the three it borrows for
+ * what §5.2 has no code for (README, "The OAuth 2.0 token endpoint"): `slow_down` (RFC 8628 §3.5)
+ * for a 429 request limit or lockout, `server_error` and `temporarily_unavailable` (RFC 6749
+ * §4.1.2.1) for a 500 and a 503.
+ */
 export type OAuthErrorCode =
   | 'invalid_request'
   | 'invalid_client'
   | 'invalid_grant'
   | 'unauthorized_client'
   | 'unsupported_grant_type'
+  | 'slow_down'
+  | 'server_error'
+  | 'temporarily_unavailable'
+
+export interface OAuthErrorExtra {
+  /** The HTTP status, when not RFC 6749's 400 (401 for `invalid_client`). */
+  status?: number
+  /** `WWW-Authenticate` (RFC 6749 §5.2: the scheme a refused `Authorization` header used). */
+  challenge?: string
+}
 
 /** An error of `POST /auth/token`, rendered as RFC 6749 `{ error, error_description }`. */
 export class OAuthError extends Error {
@@ -77,11 +100,12 @@ export class OAuthError extends Error {
   constructor(
     readonly error: OAuthErrorCode,
     readonly description: string,
+    readonly extra: OAuthErrorExtra = {},
   ) {
     super(description)
   }
 
-  get status(): 400 | 401 {
-    return this.error === 'invalid_client' ? 401 : 400
+  get status(): number {
+    return this.extra.status ?? (this.error === 'invalid_client' ? 401 : 400)
   }
 }

@@ -1,7 +1,7 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import { ConfigError } from './config'
-import { AppError, type ErrorCode, OAuthError } from './errors'
+import { AppError, type ErrorCode, formOnly, OAuthError, REALM } from './errors'
 import { log } from './log'
 
 const TITLES: Record<number, string> = {
@@ -44,15 +44,69 @@ export function toAppError(err: unknown, requestId: string): AppError {
   return new AppError('internal_error', 'Something went wrong on our side')
 }
 
-/** The only place an error body is built (SPEC §3, RFC 9457 problem details plus our members). */
+/** `POST /auth/token` of any pool (SPEC §6.1): whatever refuses a request there answers RFC 6749's shape. */
+const TOKEN_ENDPOINT = /^\/api\/v1(?:\/pools\/[^/]*)?\/auth\/token$/
+
+/** RFC 6750 §3.1: a scope token (NQCHAR), safe inside a quoted string. */
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/
+
+/**
+ * The `WWW-Authenticate: Bearer` challenge of an error of a protected endpoint (one that
+ * `requireAuth` guards; SPEC §3, RFC 6750 §3): every 401, with `error="invalid_token"` when a token
+ * was presented and refused, and a 403 `forbidden` (a permission the token does not carry) as
+ * `error="insufficient_scope"`. Other 403s (unverified, disabled, re-authentication) have none.
+ */
+function bearerChallenge(c: Context, e: AppError): string | undefined {
+  if (c.get('bearer') !== true) return undefined
+  if (e.status === 401) return `Bearer realm="${REALM}"${e.code === 'invalid_token' ? ', error="invalid_token"' : ''}`
+  if (e.code !== 'forbidden') return undefined
+  const scope = e.extra.permission && SCOPE_TOKEN.test(e.extra.permission) ? `, scope="${e.extra.permission}"` : ''
+  return `Bearer realm="${REALM}", error="insufficient_scope"${scope}`
+}
+
+/**
+ * The RFC 6749 code of a refusal that is not the grant's own (a body limit, a request limit, a
+ * route): 429 is `slow_down` (RFC 8628 §3.5: the one OAuth code for "wait and retry";
+ * openid-client honours `Retry-After` with it), 500 `server_error` and 503
+ * `temporarily_unavailable` (RFC 6749 §4.1.2.1), any other refusal `invalid_request`.
+ */
+function toOAuthError(err: unknown, requestId: string): { oauth: OAuthError; retryAfter?: number | undefined } {
+  if (err instanceof OAuthError) return { oauth: err }
+  let e = toAppError(err, requestId)
+  // JSON is never accepted here: malformed JSON is refused as well-formed JSON is, 415.
+  if (e.code === 'invalid_json') e = formOnly()
+  if (e.status === 429) return { oauth: new OAuthError('slow_down', e.detail, { status: 429 }), retryAfter: e.extra.retryAfter }
+  if (e.status === 500) return { oauth: new OAuthError('server_error', e.detail, { status: 500 }) }
+  if (e.status >= 500) return { oauth: new OAuthError('temporarily_unavailable', e.detail, { status: 503 }) }
+  // The grant's own refusals arrive as OAuthError (services/sign-in/oauth-token.ts); this is the safety net.
+  if (e.status === 401 || e.status === 403 || e.status === 409) return { oauth: new OAuthError('invalid_grant', e.detail) }
+  return { oauth: new OAuthError('invalid_request', e.detail, { status: e.status }) }
+}
+
+/** RFC 6749 §5.2: `{ error, error_description }` as plain JSON, never cached. */
+function renderOAuthError(err: unknown, requestId: string): Response {
+  const { oauth, retryAfter } = toOAuthError(err, requestId)
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'cache-control': 'no-store',
+    pragma: 'no-cache',
+    'x-request-id': requestId,
+  }
+  if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter)
+  if (oauth.extra.challenge) headers['www-authenticate'] = oauth.extra.challenge
+  return new Response(JSON.stringify({ error: oauth.error, error_description: oauth.description }), {
+    status: oauth.status,
+    headers,
+  })
+}
+
+/**
+ * The only place an error body is built: RFC 6749 errors at the token endpoint, else SPEC §3's
+ * RFC 9457 problem details plus our members.
+ */
 export function renderError(c: Context, err: unknown): Response {
   const requestId = (c.get('requestId') as string | undefined) ?? ''
-  if (err instanceof OAuthError) {
-    return new Response(JSON.stringify({ error: err.error, error_description: err.description }), {
-      status: err.status,
-      headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', 'x-request-id': requestId },
-    })
-  }
+  if (err instanceof OAuthError || TOKEN_ENDPOINT.test(c.req.path)) return renderOAuthError(err, requestId)
   const e = toAppError(err, requestId)
   const body = {
     type: 'about:blank',
@@ -69,5 +123,7 @@ export function renderError(c: Context, err: unknown): Response {
     'x-request-id': requestId,
   }
   if (e.extra.retryAfter !== undefined) headers['retry-after'] = String(e.extra.retryAfter)
+  const challenge = bearerChallenge(c, e)
+  if (challenge) headers['www-authenticate'] = challenge
   return new Response(JSON.stringify(body), { status: e.status, headers })
 }

@@ -11,9 +11,10 @@ const invalidToken = invalidAccessToken
 /**
  * Verifies the bearer access token and its revocation marks: one signature check and at most
  * one KV read (none when the isolate read this session's state within AUTH_STATE_CACHE_SECONDS),
- * no D1 query (SPEC §6.3). Sets `c.var.auth`.
+ * no D1 query (SPEC §6.3). Sets `c.var.auth`; a refusal carries `WWW-Authenticate: Bearer` (SPEC §3).
  */
 export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
+  c.set('bearer', true) // its refusals carry `WWW-Authenticate: Bearer` (render-error.ts)
   const header = c.req.header('authorization')
   if (!header) throw new AppError('unauthorized', 'Send an access token: Authorization: Bearer <token>')
   const token = BEARER.exec(header)?.[1]

@@ -6,7 +6,9 @@ import { grants, isStaff } from '../services/iam'
 /** Allows the call only when the access token's `perms` grant `permission` (wildcards included). */
 export function requirePermission(permission: string) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (!grants(c.var.auth.perms, permission)) throw new AppError('forbidden', `This needs the permission ${permission}`)
+    if (!grants(c.var.auth.perms, permission)) {
+      throw new AppError('forbidden', `This needs the permission ${permission}`, { permission })
+    }
     await next()
   })
 }

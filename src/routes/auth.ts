@@ -1,4 +1,4 @@
-import { OAuthError } from '../errors'
+import { formOnly } from '../errors'
 import { requireAuth, requireLiveSession } from '../middleware/auth'
 import { rateLimit } from '../middleware/rate-limit'
 import { requireTurnstile } from '../middleware/turnstile'
@@ -145,18 +145,33 @@ auth.openAPIRegistry.registerPath({
   tags,
   summary: 'OAuth 2.0 token endpoint: password and refresh_token grants (RFC 6749)',
   description:
-    'Without `grant_type`, a form with `username` and `password` is taken as the password grant (FastAPI OAuth2PasswordRequestForm clients).',
+    'Without `grant_type`, a form with `username` and `password` is taken as the password grant (FastAPI OAuth2PasswordRequestForm clients). Public clients only: `client_id` is accepted and not checked; HTTP Basic, `client_secret` or a client assertion is 401 `invalid_client`. Every error, limits included, is an RFC 6749 `{ error, error_description }`.',
   request: { body: { required: true, content: { 'application/x-www-form-urlencoded': { schema: OAuthTokenForm } } } },
   responses: {
     200: jsonContent(OAuthTokenResponse, 'Tokens'),
     400: jsonContent(OAuthErrorResponse, 'RFC 6749 error'),
-    401: jsonContent(OAuthErrorResponse, 'RFC 6749 error'),
+    401: {
+      ...jsonContent(OAuthErrorResponse, '`invalid_client`: client credentials were sent'),
+      headers: {
+        'WWW-Authenticate': {
+          schema: { type: 'string' },
+          description: '`Basic realm="edge-auth"` when they came in an Authorization header',
+        },
+      },
+    },
+    413: jsonContent(OAuthErrorResponse, '`invalid_request`: the body is over 64 KiB'),
+    415: jsonContent(OAuthErrorResponse, '`invalid_request`: the body is not application/x-www-form-urlencoded'),
+    429: {
+      ...jsonContent(OAuthErrorResponse, '`slow_down`: a per-IP request limit or a password lockout'),
+      headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait' } },
+    },
   },
 })
 auth.post('/token', async (c) => {
-  if (!FORM.test(c.req.header('content-type') ?? '')) {
-    throw new OAuthError('invalid_request', 'Send the parameters as application/x-www-form-urlencoded')
-  }
-  const form = await c.req.parseBody({ all: true })
-  return c.json(await oauthToken(c.var.deps, form, clientInfo(c)), 200, { 'cache-control': 'no-store', pragma: 'no-cache' })
+  const type = c.req.header('content-type')
+  // Without a content type (and so without a body) the form is empty: 400 for its missing grant_type.
+  if (type !== undefined && !FORM.test(type)) throw formOnly()
+  const form = type === undefined ? {} : await c.req.parseBody({ all: true })
+  const tokens = await oauthToken(c.var.deps, { form, authorization: c.req.header('authorization') }, clientInfo(c))
+  return c.json(tokens, 200, { 'cache-control': 'no-store', pragma: 'no-cache' })
 })

@@ -78,6 +78,11 @@ export const OAuthTokenForm = z
     password: z.string().max(PASSWORD_MAX_LENGTH).optional().openapi({ description: 'password grant' }),
     refresh_token: z.string().optional(),
     scope: z.string().optional(),
+    client_id: z.string().optional().openapi({ description: 'A public client may name itself; accepted and not checked' }),
+    client_secret: z.string().optional().openapi({
+      description:
+        'No confidential clients are registered: any value is 401 invalid_client (as is HTTP Basic client authentication)',
+    }),
   })
   .openapi('OAuthTokenForm')
 
@@ -87,7 +92,20 @@ export const OAuthTokenResponse = z
 
 export const OAuthErrorResponse = z
   .object({
-    error: z.enum(['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type']),
+    error: z
+      .enum([
+        'invalid_request',
+        'invalid_client',
+        'invalid_grant',
+        'unauthorized_client',
+        'unsupported_grant_type',
+        'slow_down',
+        'server_error',
+        'temporarily_unavailable',
+      ])
+      .openapi({
+        description: 'RFC 6749 §5.2; slow_down (RFC 8628) with 429, server_error with 500, temporarily_unavailable with 503',
+      }),
     error_description: z.string(),
   })
   .openapi('OAuthError')

@@ -3,12 +3,17 @@ import { call, json } from './app'
 
 type Vars = Record<string, string>
 
-/** POST /auth/token with a form-encoded body, as an OAuth 2.0 client sends it. */
-export function token(params: Record<string, string>, vars?: Vars): Promise<Response> {
+/** POST /auth/token with a form-encoded body, as an OAuth 2.0 client sends it (`from`: more headers, the client IP). */
+export function token(
+  params: Record<string, string>,
+  vars?: Vars,
+  from: { headers?: Record<string, string>; ip?: string } = {},
+): Promise<Response> {
   return call('POST', '/api/v1/auth/token', {
     body: new URLSearchParams(params).toString(),
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...from.headers },
     env: vars,
+    ...(from.ip ? { ip: from.ip } : {}),
   })
 }
 
@@ -18,6 +23,7 @@ export async function expectOAuthError(res: Response, status: number, error: str
   expect({ status: res.status, error: body.error }).toEqual({ status, error })
   expect(res.headers.get('content-type')).toMatch(/^application\/json\b/)
   expect(res.headers.get('cache-control')).toBe('no-store')
+  expect(res.headers.get('x-request-id')).toBeTruthy()
   expect(Object.keys(body).sort()).toEqual(['error', 'error_description'])
   expect(typeof body.error_description).toBe('string')
   expect(body.error_description.length).toBeGreaterThan(0)

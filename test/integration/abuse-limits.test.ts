@@ -6,6 +6,7 @@ import { call, expectError, json } from '../helpers/app'
 import { login, newEmail, newPhone, PASSWORD, register } from '../helpers/factories'
 import { useFakeFetch } from '../helpers/fake-fetch'
 import { auditOfType, counter, frMobile, resetSmsCounters, retryAfter, tnMobile, tnPrefix } from '../helpers/limits'
+import { expectOAuthError } from '../helpers/oauth'
 import { activeUser, challengesOf, newIp, otpKey, verify } from '../helpers/otp'
 import { useOutbox } from '../helpers/outbox'
 import { codeIn, TWILIO } from '../helpers/sms'
@@ -23,6 +24,15 @@ async function expectRateLimited(res: Response, maxSeconds: number) {
   expect(seconds).toBeGreaterThan(0)
   expect(seconds).toBeLessThanOrEqual(maxSeconds)
   return body
+}
+
+/** The token endpoint's 429: RFC 6749's shape (SPEC §6.1), `slow_down`, with Retry-After. */
+async function expectTokenRateLimited(res: Response, maxSeconds: number) {
+  const body = await expectOAuthError(res, 429, 'slow_down')
+  expect(body.error_description).toMatch(/from this address/)
+  const seconds = retryAfter(res)
+  expect(seconds).toBeGreaterThan(0)
+  expect(seconds).toBeLessThanOrEqual(maxSeconds)
 }
 
 const DAY = 86_400
@@ -314,7 +324,7 @@ describe('per-IP request limits on credential endpoints', () => {
     expect((await post('reset-password', { phone }, newIp())).status).toBe(202)
   })
 
-  it('POST /token: RFC 6749 errors until the limit, then the problem+json 429', async () => {
+  it('POST /token: RFC 6749 errors until the limit, then an RFC 6749 429 slow_down with Retry-After', async () => {
     const ip = newIp()
     const form = { grant_type: 'password', username: newPhone(), password: 'Wrong-Pass-123' }
     for (let i = 0; i < 3; i++) {
@@ -322,7 +332,7 @@ describe('per-IP request limits on credential endpoints', () => {
       expect(res.status).toBe(400)
       expect(await json(res)).toMatchObject({ error: 'invalid_grant' })
     }
-    await expectRateLimited(await token(form, ip), 60)
+    await expectTokenRateLimited(await token(form, ip), 60)
     const other = await token(form, newIp())
     expect(other.status).toBe(400)
     expect(await json(other)).toMatchObject({ error: 'invalid_grant' })
@@ -332,7 +342,7 @@ describe('per-IP request limits on credential endpoints', () => {
     const ip = newIp()
     for (let i = 0; i < 3; i++)
       await expectError(await post('login', { phone: newPhone(), password: 'Wrong-Pass-123' }, ip), 401, 'invalid_credentials')
-    await expectRateLimited(await token({ grant_type: 'password', username: newPhone(), password: 'x' }, ip), 60)
+    await expectTokenRateLimited(await token({ grant_type: 'password', username: newPhone(), password: 'x' }, ip), 60)
   })
 
   it('counts an IPv6 client by its /64: rotating addresses inside it does not reset the budget', async () => {

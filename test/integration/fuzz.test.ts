@@ -70,7 +70,9 @@ const ENDPOINTS: Endpoint[] = Object.entries<Record<string, Doc>>(doc.paths).fla
   }),
 )
 
-const TOKEN_ENDPOINT = '/api/v1/auth/token'
+/** The token endpoint of any pool, as the request URL reaches it (`/pools/./auth/token` does not: it is pool `auth`'s `/token`). */
+const TOKEN_ENDPOINT = /^\/api\/v1(?:\/pools\/[^/]*)?\/auth\/token$/
+const reachesTokenEndpoint = (r: { path: string }) => TOKEN_ENDPOINT.test(new URL(`http://localhost${r.path}`).pathname)
 /** A pool's endpoint (SPEC §12) answers as the same endpoint of `default` (a `..` pool segment even reaches it). */
 const generic = (keyOrPath: string) => keyOrPath.replace('/api/v1/pools/{pool}/', '/api/v1/')
 /** Pages answer HTML, also when they refuse (SPEC §6.6). */
@@ -165,7 +167,14 @@ async function send(ep: Endpoint, r: FuzzRequest): Promise<Response> {
   return res
 }
 
-const OAUTH_ERRORS = ['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type']
+const OAUTH_ERRORS = [
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'slow_down',
+]
 const PROBLEM_KEYS = ['type', 'title', 'status', 'error', 'detail', 'fields', 'request_id']
 /** A stack frame, or the database's words: never in an answer. */
 const STACK = /^\s*at\s|\bat (async )?[\w.$<>]+ \(|\w+\.(ts|js):\d+:\d+/m
@@ -200,6 +209,17 @@ async function check(ep: Endpoint, r: FuzzRequest, res: Response): Promise<void>
   }
   if (INTERNALS.test(text)) fail('SQL or database words in an error')
 
+  if (reachesTokenEndpoint(r)) {
+    if (!type.startsWith('application/json')) fail('an error of the token endpoint that is not RFC 6749 JSON')
+    const body = JSON.parse(text)
+    if (!OAUTH_ERRORS.includes(body.error) || typeof body.error_description !== 'string') fail('not an RFC 6749 error')
+    if (Object.keys(body).some((k) => k !== 'error' && k !== 'error_description')) fail('extra members in an RFC 6749 error')
+    if (res.headers.get('cache-control') !== 'no-store') fail('RFC 6749 error without no-store')
+    if ((res.status === 429) !== (body.error === 'slow_down')) fail('slow_down is the 429 of the token endpoint, and only it')
+    if (res.status === 429 && !/^\d+$/.test(res.headers.get('retry-after') ?? '')) fail('429 without Retry-After')
+    if ((res.status === 401) !== (body.error === 'invalid_client')) fail('invalid_client is the 401 of the token endpoint')
+    return
+  }
   if (type.startsWith('application/problem+json')) {
     const body = JSON.parse(text)
     const extra = Object.keys(body).filter((k) => !PROBLEM_KEYS.includes(k))
@@ -210,13 +230,6 @@ async function check(ep: Endpoint, r: FuzzRequest, res: Response): Promise<void>
     if (body.request_id !== requestId) fail('request_id differs from X-Request-Id')
     if (body.fields !== undefined && !Object.values(body.fields).every((v) => typeof v === 'string')) fail('bad fields')
     if (res.status === 429 && !/^\d+$/.test(res.headers.get('retry-after') ?? '')) fail('429 without Retry-After')
-    return
-  }
-  if (generic(ep.path) === TOKEN_ENDPOINT && type.startsWith('application/json')) {
-    const body = JSON.parse(text)
-    if (!OAUTH_ERRORS.includes(body.error) || typeof body.error_description !== 'string') fail('not an RFC 6749 error')
-    if (Object.keys(body).some((k) => k !== 'error' && k !== 'error_description')) fail('extra members in an RFC 6749 error')
-    if (res.headers.get('cache-control') !== 'no-store') fail('RFC 6749 error without no-store')
     return
   }
   if (PAGES.has(generic(ep.key)) && type.startsWith('text/html') && res.status === 400) {

@@ -54,7 +54,7 @@ describe('migration 0006 (user pools) on existing data', () => {
     const [key] = JSON.parse(env.JWT_PRIVATE_KEYS) as JWK[]
     const oldToken = await new SignJWT({ sid: SESSION, role: 'particulier', perms: [] })
       .setProtectedHeader({ alg: 'EdDSA', typ: ACCESS_TOKEN_TYPE, kid: key?.kid as string })
-      .setIssuer(env.JWT_ISSUER)
+      .setIssuer(String(env.JWT_ISSUER))
       .setAudience(env.JWT_AUDIENCE)
       .setSubject('old-user')
       .setJti('old-jti')

@@ -4,6 +4,7 @@ import { limitIpRequests } from '../limits'
 import { PASSWORD_MAX_LENGTH } from '../passwords'
 import type { ClientInfo, TokenResponse } from '../sessions'
 import { refreshSession } from '../sessions'
+import { authenticateClient, type Form } from './client-auth'
 import { loginWithPassword } from './password'
 
 export interface OAuthTokenResponse {
@@ -13,8 +14,11 @@ export interface OAuthTokenResponse {
   refresh_token: string
 }
 
-/** The parsed form; a repeated parameter arrives as an array when parsed with `parseBody({ all: true })`. */
-type Form = Record<string, string | File | (string | File)[]>
+/** A request to the token endpoint: its parsed form and its Authorization header. */
+export interface TokenRequest {
+  form: Form
+  authorization?: string | undefined
+}
 
 function field(form: Form, name: string): string {
   const value = form[name]
@@ -66,9 +70,11 @@ function grantTypeOf(form: Form): string {
 
 /**
  * The OAuth 2.0 token endpoint (RFC 6749 §4.3 password grant, §6 refresh): the same rules as
- * `/login` and `/refresh`, with RFC 6749 error bodies.
+ * `/login` and `/refresh`, with RFC 6749 error bodies; public clients only (client-auth.ts).
  */
-export async function oauthToken(deps: Deps, form: Form, client: ClientInfo): Promise<OAuthTokenResponse> {
+export async function oauthToken(deps: Deps, request: TokenRequest, client: ClientInfo): Promise<OAuthTokenResponse> {
+  const { form } = request
+  authenticateClient(form, request.authorization)
   const grantType = grantTypeOf(form)
   let result: TokenResponse
   try {
