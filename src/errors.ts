@@ -15,8 +15,13 @@ export const ERRORS = {
   // Not in SPEC §9: EMAIL_VERIFICATION=required refuses an email its holder has not verified (§13).
   email_not_verified: 403,
   reauthentication_required: 403,
+  // SPEC §14: a second factor is due (sign-in: the body carries `mfa_token` and `methods`), or a
+  // role of MFA_REQUIRED_ROLES calls a staff or admin route with a token signed in without one.
+  mfa_required: 403,
   not_found: 404,
   method_not_allowed: 405,
+  // Not in SPEC §9: POST /me/mfa/totp while TOTP is on (turn it off first, with a second factor).
+  mfa_already_enabled: 409,
   phone_taken: 409,
   email_taken: 409,
   username_taken: 409,
@@ -42,6 +47,17 @@ export interface ErrorExtra {
   fields?: Record<string, string>
   /** Seconds until a limited request may be retried (sets `Retry-After`). */
   retryAfter?: number
+  /** The second step of a sign-in (403 `mfa_required`, SPEC §14): its token and the factors that meet it. */
+  mfa?: MfaChallenge
+}
+
+/** What a 403 `mfa_required` of a sign-in carries (SPEC §14). */
+export interface MfaChallenge {
+  mfa_token: string
+  /** `totp`, `recovery_code`, `passkey`: the second factors this user has. */
+  methods: string[]
+  /** Seconds the token lives. */
+  expires_in: number
 }
 
 /** The one error type services throw; rendered by `renderError` into the spec's body. */
@@ -65,23 +81,29 @@ export class AppError extends Error {
 export const invalidAccessToken = () => new AppError('invalid_token', 'The access token is invalid, expired or revoked')
 
 export type OAuthErrorCode =
+  | 'mfa_required'
   | 'invalid_request'
   | 'invalid_client'
   | 'invalid_grant'
   | 'unauthorized_client'
   | 'unsupported_grant_type'
 
-/** An error of `POST /auth/token`, rendered as RFC 6749 `{ error, error_description }`. */
+/**
+ * An error of `POST /auth/token`, rendered as RFC 6749 `{ error, error_description }`; the
+ * password grant's `mfa_required` (SPEC §14) is a 403 that also carries `mfa_token` and `methods`.
+ */
 export class OAuthError extends Error {
   override name = 'OAuthError'
   constructor(
     readonly error: OAuthErrorCode,
     readonly description: string,
+    readonly mfa?: MfaChallenge,
   ) {
     super(description)
   }
 
-  get status(): 400 | 401 {
+  get status(): 400 | 401 | 403 {
+    if (this.error === 'mfa_required') return 403
     return this.error === 'invalid_client' ? 401 : 400
   }
 }

@@ -48,7 +48,7 @@ export function toAppError(err: unknown, requestId: string): AppError {
 export function renderError(c: Context, err: unknown): Response {
   const requestId = (c.get('requestId') as string | undefined) ?? ''
   if (err instanceof OAuthError) {
-    return new Response(JSON.stringify({ error: err.error, error_description: err.description }), {
+    return new Response(JSON.stringify({ error: err.error, error_description: err.description, ...err.mfa }), {
       status: err.status,
       headers: { 'content-type': 'application/json', 'cache-control': 'no-store', pragma: 'no-cache', 'x-request-id': requestId },
     })
@@ -61,6 +61,7 @@ export function renderError(c: Context, err: unknown): Response {
     error: e.code,
     detail: e.detail,
     ...(e.extra.fields ? { fields: e.extra.fields } : {}),
+    ...e.extra.mfa,
     request_id: requestId,
   }
   const headers: Record<string, string> = {

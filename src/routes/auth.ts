@@ -21,6 +21,7 @@ import { register } from '../services/account'
 import { changePassword, confirmPasswordReset, requestPasswordReset } from '../services/passwords'
 import { logout, refreshSession } from '../services/sessions'
 import { loginWithPassword, oauthToken, requestLoginOtp, verifyCode } from '../services/sign-in'
+import { authMfa } from './mfa'
 import { clientInfo, NO_STORE, newRouter, routesOf } from './router'
 
 const tags = ['auth']
@@ -134,6 +135,8 @@ export const auth = router
       return c.body(null, 204)
     },
   )
+  // SPEC §14: the second step of a sign-in, under this router's request limits.
+  .route('/mfa', authMfa)
 
 const FORM = /^application\/x-www-form-urlencoded\s*(;|$)/i
 

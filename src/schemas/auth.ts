@@ -87,7 +87,17 @@ export const OAuthTokenResponse = z
 
 export const OAuthErrorResponse = z
   .object({
-    error: z.enum(['invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type']),
+    error: z.enum([
+      'invalid_request',
+      'invalid_client',
+      'invalid_grant',
+      'unauthorized_client',
+      'unsupported_grant_type',
+      'mfa_required',
+    ]),
     error_description: z.string(),
+    mfa_token: z.string().optional().openapi({ description: 'mfa_required (403): send it to POST /auth/mfa/verify' }),
+    methods: z.array(z.string()).optional(),
+    expires_in: z.number().int().optional(),
   })
   .openapi('OAuthError')
