@@ -44,7 +44,7 @@ const sameDigits = (a: string, b: string): boolean => timingSafeEqual(utf8(a), u
 export function matchingSteps(key: Uint8Array, code: string, now: number): number[] {
   const current = totpStep(now)
   const found: number[] = []
-  for (let step = current - TOTP_WINDOW; step <= current + TOTP_WINDOW; step++) {
+  for (let step = Math.max(0, current - TOTP_WINDOW); step <= current + TOTP_WINDOW; step++) {
     if (sameDigits(totpAt(key, step), code)) found.push(step)
   }
   return found
