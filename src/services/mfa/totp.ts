@@ -48,10 +48,7 @@ export async function confirmTotp(
   const now = deps.now()
   const key = await openTotpSecret(deps.config.OTP_PEPPER, userId, totp.secret)
   const step = matchingSteps(key, code, now).find((s) => s > totp.lastStep)
-  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode)
-  const hashes = await Promise.all(codes.map((c) => recoveryCodeHash(deps.config.OTP_PEPPER, userId, c)))
-  // Of concurrent confirms with one code, one turns TOTP on; the others find its step taken.
-  if (step === undefined || !(await deps.secondFactors.enable({ userId, step, proof: newId(now), now, hashes }))) {
+  const refused = () => {
     audit(deps, {
       type: 'mfa_failed',
       subjectId: userId,
@@ -59,8 +56,13 @@ export async function confirmTotp(
       ...client,
       detail: { method: 'totp', during: 'enrolment' },
     })
-    throw invalidCode()
+    return invalidCode()
   }
+  if (step === undefined) throw refused()
+  const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newRecoveryCode)
+  const hashes = await Promise.all(codes.map((c) => recoveryCodeHash(deps.config.OTP_PEPPER, userId, c)))
+  // Of concurrent confirms with one code, one turns TOTP on; the others find its step taken.
+  if (!(await deps.secondFactors.enable({ userId, step, proof: newId(now), now, hashes }))) throw refused()
   audit(deps, { type: 'mfa_enrolled', subjectId: userId, actorId: userId, ...client, detail: { method: 'totp' } })
   return { recovery_codes: codes }
 }

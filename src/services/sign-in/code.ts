@@ -55,7 +55,9 @@ const signedInEvent = (a: Attempt, e: { userId: string; purpose: OtpPurpose; cre
  * Completes a `register` code (a pending account becomes active), a `login` code (an active
  * account signs in, its channel now verified) or an OTP sign-up (a new active account), and opens
  * the session: one D1 batch (`codeSignIn.verify`), after one KV read unless this isolate sent the
- * code. An account with MFA on gets, from the same batch, an mfa token instead of a session (403 `mfa_required`). A refusal may read the challenge again to say why (429 `too_many_attempts` or 400 `invalid_code`).
+ * code. An account with MFA on gets, from the same batch, an mfa token instead of a session (403
+ * `mfa_required`, SPEC §14). A refusal may read the challenge again to say why (429
+ * `too_many_attempts` or 400 `invalid_code`).
  */
 export async function verifyCode(
   deps: Deps,

@@ -186,7 +186,17 @@ export function mfaTokensRepo(db: Db, pool: string) {
       const values = { hash: c.hash, userId: c.userId, now: c.now, proof: c.session.id, sessionId: c.session.id, ...spent.values }
       const [insert, stamp, devices, grants, ...record] = s.opening.statements(c.session, c.audit, values)
       const spending = spent.statement(values)
-      const all: BatchStatement<unknown>[] = [spending, s.consume(values), insert, stamp, devices, grants, ...record]
+      // Last, the user's spent tokens go (this one included: its session is open).
+      const all: BatchStatement<unknown>[] = [
+        spending,
+        s.consume(values),
+        insert,
+        stamp,
+        devices,
+        grants,
+        ...record,
+        s.prune(values),
+      ]
       const results = await d1.batch(all.map((x) => x.statement))
       const read = <R>(x: BatchStatement<R>): R => x.read(results[all.indexOf(x)] as D1Result)
       const user = read(stamp)[0]
