@@ -154,7 +154,10 @@ auth.openAPIRegistry.registerPath({
     200: jsonContent(OAuthTokenResponse, 'Tokens'),
     400: jsonContent(OAuthErrorResponse, 'RFC 6749 error'),
     401: jsonContent(OAuthErrorResponse, 'RFC 6749 error'),
-    403: jsonContent(OAuthErrorResponse, 'mfa_required (SPEC §14): the account has MFA on; mfa_token goes to POST /auth/mfa/verify'),
+    403: jsonContent(
+      OAuthErrorResponse,
+      'mfa_required (SPEC §14): the account has MFA on; mfa_token goes to POST /auth/mfa/verify',
+    ),
   },
 })
 auth.post('/token', async (c) => {
