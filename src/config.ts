@@ -73,6 +73,10 @@ const ConfigSchema = z
     DEFAULT_COUNTRY: country.default('TN'),
     ALLOWED_COUNTRIES: list.pipe(z.array(country)).default([]),
     END_USER_ROLES: list.pipe(endUserRoles).default(['particulier']),
+    // SPEC §14: members of these roles reach staff and admin routes only with a token whose `amr`
+    // has `mfa`. Empty by default so existing staff logins keep working; `super_admin,admin` in the
+    // deployed environments (wrangler.toml).
+    MFA_REQUIRED_ROLES: list.pipe(z.array(role)).default([]),
     PASSWORD_MIN_LENGTH: int(8, 128).default(8),
     PASSWORD_REQUIRE_CLASSES: bool.default(true),
     SCRYPT_LOG_N: int(1, 20).default(15),

@@ -13,12 +13,14 @@ import { type AuditRepo, auditRepo } from './storage/repos/audit'
 import { type CodeSignInRepo, codeSignInRepo } from './storage/repos/code-sign-in'
 import { type DevicesRepo, devicesRepo } from './storage/repos/devices'
 import { type LinkTokensRepo, linkTokensRepo } from './storage/repos/link-tokens'
+import { type MfaTokensRepo, mfaTokensRepo } from './storage/repos/mfa-tokens'
 import { type OtpChallengesRepo, otpChallengesRepo } from './storage/repos/otp-challenges'
 import { type PasswordAttemptsRepo, passwordAttemptsRepo } from './storage/repos/password-attempts'
 import { type PlacesRepo, placesRepo } from './storage/repos/places'
 import { type PoliciesRepo, policiesRepo } from './storage/repos/policies'
 import { type RateLimitsRepo, rateLimitsRepo } from './storage/repos/rate-limits'
 import { type RegistrationsRepo, registrationsRepo } from './storage/repos/registrations'
+import { type SecondFactorsRepo, secondFactorsRepo } from './storage/repos/second-factors'
 import { type SessionsRepo, sessionsRepo } from './storage/repos/sessions'
 import { type UsersRepo, usersRepo } from './storage/repos/users'
 
@@ -51,6 +53,10 @@ export interface Deps {
   registrations: RegistrationsRepo
   /** OTP sign-in in one D1 batch. */
   codeSignIn: CodeSignInRepo
+  /** The second step of a sign-in (SPEC §14): mfa tokens, each round one D1 batch. */
+  mfaTokens: MfaTokensRepo
+  /** TOTP authenticators and recovery codes, keyed by user id. */
+  secondFactors: SecondFactorsRepo
   otpCodes: OtpCodesStore
   /** Revocation marks and cached profiles (KV), remembered briefly in the isolate. */
   authState: AuthStateStore
@@ -73,7 +79,18 @@ export interface Bindings {
 
 type Shared = Pick<
   Deps,
-  'db' | 'audit' | 'policies' | 'places' | 'rateLimits' | 'authState' | 'sms' | 'smsFallback' | 'email' | 'now' | 'health'
+  | 'db'
+  | 'audit'
+  | 'policies'
+  | 'places'
+  | 'rateLimits'
+  | 'secondFactors'
+  | 'authState'
+  | 'sms'
+  | 'smsFallback'
+  | 'email'
+  | 'now'
+  | 'health'
 >
 type PoolDeps = Omit<Deps, 'defer' | 'inPool' | 'pools'>
 interface Isolate {
@@ -91,6 +108,7 @@ function sharedDeps(env: Bindings, config: Config): Shared {
     policies: policiesRepo(db),
     places: placesRepo(db),
     rateLimits: rateLimitsRepo(db),
+    secondFactors: secondFactorsRepo(db),
     authState: authStateStore(env.KV, {
       markTtlSeconds: Math.max(...poolIds(config).map((id) => poolConfig(config, id).ACCESS_TOKEN_EXPIRE_MINUTES)) * 60 + 60,
       memoMs: config.AUTH_STATE_CACHE_SECONDS * 1000,
@@ -122,6 +140,7 @@ function poolDeps(env: Bindings, isolate: Isolate, id: string): PoolDeps {
     otpChallenges: otpChallengesRepo(db, id),
     registrations: registrationsRepo(db, id),
     codeSignIn: codeSignInRepo(db, id),
+    mfaTokens: mfaTokensRepo(db, id),
     otpCodes: otpCodesStore(env.KV, { scope: id === DEFAULT_POOL ? '' : `${id}/` }),
     keyring: () => loadKeyring(config, id),
   }

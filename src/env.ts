@@ -6,6 +6,8 @@ export interface AuthContext {
   sessionId: string
   role: string
   perms: string[]
+  /** RFC 8176 methods the session's sign-in used (SPEC §14); undefined for sessions opened before them. */
+  amr: string[] | undefined
   jti: string
   exp: number
   /** The user's cached profile from the same KV read, when present (unvalidated JSON). */

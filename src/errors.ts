@@ -15,8 +15,13 @@ export const ERRORS = {
   // Not in SPEC §9: EMAIL_VERIFICATION=required refuses an email its holder has not verified (§13).
   email_not_verified: 403,
   reauthentication_required: 403,
+  // SPEC §14: a second factor is due (sign-in: the body carries `mfa_token` and `methods`), or a
+  // role of MFA_REQUIRED_ROLES calls a staff or admin route with a token signed in without one.
+  mfa_required: 403,
   not_found: 404,
   method_not_allowed: 405,
+  // Not in SPEC §9: POST /me/mfa/totp while TOTP is on (turn it off first, with a second factor).
+  mfa_already_enabled: 409,
   phone_taken: 409,
   email_taken: 409,
   username_taken: 409,
@@ -44,6 +49,17 @@ export interface ErrorExtra {
   retryAfter?: number
   /** The permission a 403 `forbidden` lacked (the `scope` of its `WWW-Authenticate: Bearer` challenge). */
   permission?: string
+  /** The second step of a sign-in (403 `mfa_required`, SPEC §14): its token and the factors that meet it. */
+  mfa?: MfaChallenge
+}
+
+/** What a 403 `mfa_required` of a sign-in carries (SPEC §14). */
+export interface MfaChallenge {
+  mfa_token: string
+  /** `totp`, `recovery_code`, `passkey`: the second factors this user has. */
+  methods: string[]
+  /** Seconds the token lives. */
+  expires_in: number
 }
 
 /** The one error type services throw; rendered by `renderError` into the spec's body. */
@@ -78,6 +94,7 @@ export const invalidAccessToken = () => new AppError('invalid_token', 'The acces
  * §4.1.2.1) for a 500 and a 503.
  */
 export type OAuthErrorCode =
+  | 'mfa_required'
   | 'invalid_request'
   | 'invalid_client'
   | 'invalid_grant'
@@ -92,9 +109,14 @@ export interface OAuthErrorExtra {
   status?: number
   /** `WWW-Authenticate` (RFC 6749 §5.2: the scheme a refused `Authorization` header used). */
   challenge?: string
+  /** The second step of a password grant (SPEC §14): `mfa_token` and `methods`, in the body. */
+  mfa?: MfaChallenge
 }
 
-/** An error of `POST /auth/token`, rendered as RFC 6749 `{ error, error_description }`. */
+/**
+ * An error of `POST /auth/token`, rendered as RFC 6749 `{ error, error_description }`; the
+ * password grant's `mfa_required` (SPEC §14) is a 403 that also carries `mfa_token` and `methods`.
+ */
 export class OAuthError extends Error {
   override name = 'OAuthError'
   constructor(
@@ -106,6 +128,7 @@ export class OAuthError extends Error {
   }
 
   get status(): number {
+    if (this.error === 'mfa_required') return 403
     return this.extra.status ?? (this.error === 'invalid_client' ? 401 : 400)
   }
 }

@@ -94,7 +94,7 @@ function renderOAuthError(err: unknown, requestId: string): Response {
   }
   if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter)
   if (oauth.extra.challenge) headers['www-authenticate'] = oauth.extra.challenge
-  return new Response(JSON.stringify({ error: oauth.error, error_description: oauth.description }), {
+  return new Response(JSON.stringify({ error: oauth.error, error_description: oauth.description, ...oauth.extra.mfa }), {
     status: oauth.status,
     headers,
   })
@@ -115,6 +115,7 @@ export function renderError(c: Context, err: unknown): Response {
     error: e.code,
     detail: e.detail,
     ...(e.extra.fields ? { fields: e.extra.fields } : {}),
+    ...e.extra.mfa,
     request_id: requestId,
   }
   const headers: Record<string, string> = {

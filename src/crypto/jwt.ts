@@ -13,6 +13,10 @@ export interface AccessClaims {
   jti: string
   role: string
   perms: string[]
+  /** RFC 8176 authentication methods of the sign-in (SPEC §14); absent from sessions opened before them. */
+  amr?: string[] | undefined
+  /** When the holder authenticated (Unix seconds, OpenID Connect's `auth_time`), kept across refreshes. */
+  auth_time?: number | undefined
 }
 
 export interface VerifiedAccess extends AccessClaims {
@@ -54,6 +58,8 @@ const Claims = z.object({
   jti: z.string(),
   role: z.string(),
   perms: z.array(z.string()),
+  amr: z.array(z.string()).optional(),
+  auth_time: z.number().optional(),
   /** Absent from tokens issued before pools existed: those are `default`'s. */
   pool: z.string().optional(),
   iat: z.number(),
@@ -96,7 +102,15 @@ async function buildKeyring(config: Config, pool: string): Promise<Keyring> {
     jwks: { keys: jwks },
     async sign(claims, now) {
       const iat = Math.floor(now / 1000)
-      return new SignJWT({ sid: claims.sid, role: claims.role, perms: claims.perms, pool })
+      const { amr, auth_time } = claims
+      return new SignJWT({
+        sid: claims.sid,
+        role: claims.role,
+        perms: claims.perms,
+        pool,
+        ...(amr ? { amr } : {}),
+        ...(auth_time !== undefined ? { auth_time } : {}),
+      })
         .setProtectedHeader({ alg: signer.alg, typ: ACCESS_TOKEN_TYPE, ...(signer.kid ? { kid: signer.kid } : {}) })
         .setIssuer(config.JWT_ISSUER)
         .setAudience(config.JWT_AUDIENCE)

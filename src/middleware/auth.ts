@@ -31,6 +31,7 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
     sessionId: claims.sid,
     role: claims.role,
     perms: claims.perms,
+    amr: claims.amr,
     jti: claims.jti,
     exp: claims.exp,
     cachedProfile: marks.profile,

@@ -1,4 +1,5 @@
 import { requireAuth, requireLiveSession } from '../middleware/auth'
+import { requireMfaForRole } from '../middleware/permissions'
 import { errorResponses, jsonContent } from '../schemas/fields'
 import { AuditList, AuditQuery } from '../schemas/iam'
 import { listAudit } from '../services/audit'
@@ -6,7 +7,7 @@ import { actorOf, newRouter, routesOf } from './router'
 
 const { signedIn } = routesOf(['audit'])
 const router = newRouter()
-router.use('*', requireAuth, requireLiveSession)
+router.use('*', requireAuth, requireMfaForRole, requireLiveSession)
 
 export const audit = router.openapi(
   signedIn('get', '/', {

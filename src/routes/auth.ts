@@ -21,6 +21,7 @@ import { register } from '../services/account'
 import { changePassword, confirmPasswordReset, requestPasswordReset } from '../services/passwords'
 import { logout, refreshSession } from '../services/sessions'
 import { loginWithPassword, oauthToken, requestLoginOtp, verifyCode } from '../services/sign-in'
+import { authMfa } from './mfa'
 import { clientInfo, NO_STORE, newRouter, routesOf } from './router'
 
 const tags = ['auth']
@@ -134,6 +135,8 @@ export const auth = router
       return c.body(null, 204)
     },
   )
+  // SPEC §14: the second step of a sign-in, under this router's request limits.
+  .route('/mfa', authMfa)
 
 const FORM = /^application\/x-www-form-urlencoded\s*(;|$)/i
 
@@ -165,6 +168,10 @@ auth.openAPIRegistry.registerPath({
       ...jsonContent(OAuthErrorResponse, '`slow_down`: a per-IP request limit or a password lockout'),
       headers: { 'Retry-After': { schema: { type: 'integer' }, description: 'Seconds to wait' } },
     },
+    403: jsonContent(
+      OAuthErrorResponse,
+      'mfa_required (SPEC §14): the account has MFA on; mfa_token goes to POST /auth/mfa/verify',
+    ),
   },
 })
 auth.post('/token', async (c) => {

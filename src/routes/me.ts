@@ -27,6 +27,7 @@ import {
   updateMe,
 } from '../services/account'
 import { endOtherSessions, endSession, getSession, listSessions } from '../services/sessions'
+import { meMfa } from './mfa'
 import { clientInfo, newRouter, routesOf } from './router'
 
 const tags = ['me']
@@ -170,3 +171,5 @@ export const me = router
       return c.body(null, 204)
     },
   )
+  // SPEC §14: TOTP enrolment and turning it off, under this router's authentication and limits.
+  .route('/mfa', meMfa)

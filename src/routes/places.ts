@@ -1,5 +1,5 @@
 import { requireAuth } from '../middleware/auth'
-import { requirePermission } from '../middleware/permissions'
+import { requireMfaForRole, requirePermission } from '../middleware/permissions'
 import { errorResponses, jsonBody, jsonContent } from '../schemas/fields'
 import { PageQuery, PlaceBody, PlaceList, PlaceResponse } from '../schemas/iam'
 import { createPlace, listPlaces } from '../services/places'
@@ -10,7 +10,7 @@ const { signedIn } = routesOf(tags)
 
 /** The example protected resource (seed 004): guarded by `places:read` / `places:write`. */
 const router = newRouter()
-router.use('*', requireAuth)
+router.use('*', requireAuth, requireMfaForRole)
 
 /** Chained, so `hono/client` sees the routes' types. */
 export const places = router

@@ -1,5 +1,5 @@
 import { requireAuth, requireLiveSession } from '../middleware/auth'
-import { requireStaff } from '../middleware/permissions'
+import { requireMfaForRole, requireStaff } from '../middleware/permissions'
 import { errorResponses, jsonBody, jsonContent } from '../schemas/fields'
 import { IdParam, PageQuery, PolicyBody, PolicyList, PolicyPatchBody, PolicyResponse } from '../schemas/iam'
 import { createPolicy, deletePolicy, getPolicy, listPolicies, updatePolicy } from '../services/iam'
@@ -9,7 +9,7 @@ const tags = ['policies']
 const { signedIn } = routesOf(tags)
 
 const router = newRouter()
-router.use('*', requireAuth, requireLiveSession, requireStaff)
+router.use('*', requireAuth, requireMfaForRole, requireLiveSession, requireStaff)
 
 /** Chained, so `hono/client` sees the routes' types. */
 export const policies = router

@@ -1,5 +1,5 @@
 import { requireAuth, requireLiveSession } from '../middleware/auth'
-import { requireStaff } from '../middleware/permissions'
+import { requireMfaForRole, requireStaff } from '../middleware/permissions'
 import { errorResponses, jsonBody, jsonContent } from '../schemas/fields'
 import { RoleParam, RolePoliciesBody, RolePoliciesResponse } from '../schemas/iam'
 import { getRolePolicies, setRolePolicies } from '../services/iam'
@@ -9,7 +9,7 @@ const tags = ['roles']
 const { signedIn } = routesOf(tags)
 
 const router = newRouter()
-router.use('*', requireAuth, requireLiveSession, requireStaff)
+router.use('*', requireAuth, requireMfaForRole, requireLiveSession, requireStaff)
 
 /** Role policies (SPEC §13): admins attach policies to a role, end-user roles included. Chained for `hono/client`. */
 export const roles = router

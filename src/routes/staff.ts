@@ -1,5 +1,5 @@
 import { requireAuth, requireLiveSession } from '../middleware/auth'
-import { requireStaff } from '../middleware/permissions'
+import { requireMfaForRole, requireStaff } from '../middleware/permissions'
 import { errorResponses, jsonBody, jsonContent } from '../schemas/fields'
 import { PageQuery, StaffBody, SubclientBody, SubclientQuery, UserList } from '../schemas/iam'
 import { UserResponse } from '../schemas/user'
@@ -11,9 +11,9 @@ const { signedIn } = routesOf(tags)
 
 /** `/admins`, `/clients`, `/subclients` (SPEC §6.5); who may do what is decided in services/staff. */
 export const staff = newRouter()
-staff.use('/admins', requireAuth, requireLiveSession, requireStaff)
-staff.use('/clients', requireAuth, requireLiveSession, requireStaff)
-staff.use('/subclients', requireAuth, requireLiveSession, requireStaff)
+staff.use('/admins', requireAuth, requireMfaForRole, requireLiveSession, requireStaff)
+staff.use('/clients', requireAuth, requireMfaForRole, requireLiveSession, requireStaff)
+staff.use('/subclients', requireAuth, requireMfaForRole, requireLiveSession, requireStaff)
 
 for (const kind of ['admin', 'client'] as const) {
   staff

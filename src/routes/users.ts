@@ -1,4 +1,5 @@
 import { requireAuth, requireLiveSession } from '../middleware/auth'
+import { requireMfaForRole } from '../middleware/permissions'
 import { errorResponses, jsonBody, jsonContent, MessageResponse } from '../schemas/fields'
 import {
   AdminPatchBody,
@@ -21,7 +22,7 @@ const { signedIn } = routesOf(tags)
  * (SPEC §13); hierarchy rules in the services.
  */
 const router = newRouter()
-router.use('*', requireAuth, requireLiveSession)
+router.use('*', requireAuth, requireMfaForRole, requireLiveSession)
 
 /** Chained, so `hono/client` sees the routes' types. */
 export const users = router

@@ -102,10 +102,15 @@ export const OAuthErrorResponse = z
         'slow_down',
         'server_error',
         'temporarily_unavailable',
+        'mfa_required',
       ])
       .openapi({
-        description: 'RFC 6749 §5.2; slow_down (RFC 8628) with 429, server_error with 500, temporarily_unavailable with 503',
+        description:
+          'RFC 6749 §5.2; slow_down (RFC 8628) with 429, server_error with 500, temporarily_unavailable with 503; mfa_required (SPEC §14) with 403 and mfa_token',
       }),
     error_description: z.string(),
+    mfa_token: z.string().optional().openapi({ description: 'mfa_required (403): send it to POST /auth/mfa/verify' }),
+    methods: z.array(z.string()).optional(),
+    expires_in: z.number().int().optional(),
   })
   .openapi('OAuthError')

@@ -64,6 +64,19 @@ export const ErrorResponse = z
     error: z.enum(Object.keys(ERRORS) as [ErrorCode, ...ErrorCode[]]).openapi({ description: 'Stable machine code (SPEC §9)' }),
     detail: z.string(),
     fields: z.record(z.string(), z.string()).optional(),
+    mfa_token: z.string().optional().openapi({
+      description:
+        '403 mfa_required of a sign-in: send it to POST /auth/mfa/verify with a second factor (5 minutes, single use, 5 attempts)',
+    }),
+    methods: z
+      .array(z.enum(['totp', 'recovery_code', 'passkey']))
+      .optional()
+      .openapi({ description: '403 mfa_required of a sign-in: the second factors this account has' }),
+    expires_in: z
+      .number()
+      .int()
+      .optional()
+      .openapi({ description: "403 mfa_required of a sign-in: the mfa_token's lifetime in seconds" }),
     request_id: z.string(),
   })
   .openapi('Error')

@@ -34,6 +34,7 @@ const requests: Record<keyof typeof REQUEST_LIMITS, { body?: () => unknown; form
   'POST /auth/token': { form: `grant_type=password&username=${encodeURIComponent(newEmail())}&password=${PASSWORD}` },
   'POST /auth/reset-password': { body: () => ({ phone: newPhone() }) },
   'POST /auth/refresh': { body: () => ({ refresh_token: 'not-a-token' }) },
+  'POST /auth/mfa/verify': { body: () => ({ mfa_token: 'not-a-token', totp: '123456' }) },
   'POST /auth/confirm-reset': { body: () => ({ phone: newPhone(), code: '123456', new_password: PASSWORD }) },
   'GET /auth/email/verify': { query: '?token=not-a-token' },
   'POST /auth/email/verify': { body: () => ({ token: 'not-a-token' }) },
@@ -43,6 +44,7 @@ const requests: Record<keyof typeof REQUEST_LIMITS, { body?: () => unknown; form
   'POST /auth/logout': { body: () => ({}) },
   'POST /auth/email/verify-request': { body: () => ({}) },
   'DELETE /me': { body: () => ({ password: 'Not-The-Pass1' }) },
+  'DELETE /me/mfa/totp': { body: () => ({ code: '123456', current_password: 'Not-The-Pass1' }) },
   'PATCH /me': { body: () => ({ email: newEmail(), current_password: PASSWORD }), signedIn: true },
 }
 

@@ -32,6 +32,10 @@ export type AuditType =
   | 'policy_deleted'
   | 'policies_assigned'
   | 'role_policies_set'
+  | 'mfa_enrolled'
+  | 'mfa_disabled'
+  | 'mfa_failed'
+  | 'recovery_code_used'
 
 export interface AuditEvent {
   type: AuditType

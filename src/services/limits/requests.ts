@@ -54,6 +54,7 @@ export const REQUEST_LIMITS = {
   'POST /auth/token': intent('login'), // password grant as /login; refresh grant before refreshing (which counts refresh too)
   'POST /auth/reset-password': intent('reset'), // with the send limits and the reservation
   'POST /auth/refresh': intent('refresh'), // with the rotation
+  'POST /auth/mfa/verify': intent('verify'), // with the mfa token's attempt (SPEC §14)
   'POST /auth/confirm-reset': route('verify'),
   'GET /auth/email/verify': route('email-link'),
   'POST /auth/email/verify': route('email-link'),
@@ -62,6 +63,8 @@ export const REQUEST_LIMITS = {
   // A stolen token must not buy unbounded password hashing (review of issue 14): counted before the password.
   'POST /auth/change-password': route('account'),
   'DELETE /me': route('account'),
+  // Turning TOTP off re-enters the password (hashed): counted before it, as DELETE /me.
+  'DELETE /me/mfa/totp': route('account'),
   'PATCH /me': intent('account'), // when it changes the email or phone: with the send reservation, before the password
   'POST /auth/logout': signedIn,
   'POST /auth/email/verify-request': signedIn,

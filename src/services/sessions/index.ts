@@ -1,5 +1,6 @@
+export { FIRST_FACTOR_AMR, SECOND_FACTOR_AMR, twoFactorAmr } from './amr'
 export type { SessionQuery, SessionView } from './list'
 export { endOtherSessions, endSession, getSession, listSessions, logout } from './list'
-export type { ClientInfo, TokenResponse, UserSession } from './open'
+export type { ClientInfo, SessionDraft, TokenResponse, UserSession } from './open'
 export { assertCanSignIn, isLiveSession, newSession, openedResponse, revokeUserSessions, startSession } from './open'
 export { refreshSession } from './refresh'

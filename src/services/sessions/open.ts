@@ -38,10 +38,21 @@ export interface SessionHolder {
   grants: readonly PermissionGrant[]
 }
 
-/** The session a token response is for: its id (the access token's `sid`) and its current refresh token. */
+/**
+ * The session a token response is for: its id (the access token's `sid`), its current refresh
+ * token, and how and when its holder signed in (`amr`, `auth_time`: SPEC §14), kept on the session row.
+ */
 export interface SessionTokens {
   id: string
   refreshToken: string
+  amr: string[] | undefined
+  /** Unix milliseconds. */
+  authTime: number
+}
+
+/** A session row's `amr` and `auth_time` as a token carries them (rows from before issue 19: no amr, auth_time its opening). */
+export function signedInHow(row: Pick<SessionRow, 'amr' | 'authTime' | 'createdAt'>): Pick<SessionTokens, 'amr' | 'authTime'> {
+  return { amr: row.amr ? row.amr.split(',') : undefined, authTime: row.authTime ?? row.createdAt }
 }
 
 /** The token response for a session: a fresh access token and the given refresh token. */
@@ -50,7 +61,18 @@ export async function tokenResponse(deps: Deps, holder: SessionHolder, session: 
   const now = deps.now()
   const keyring = await deps.keyring()
   const perms = permissionsFrom(user.role, holder.grants)
-  const accessToken = await keyring.sign({ sub: user.id, sid: session.id, jti: newId(now), role: user.role, perms }, now)
+  const accessToken = await keyring.sign(
+    {
+      sub: user.id,
+      sid: session.id,
+      jti: newId(now),
+      role: user.role,
+      perms,
+      amr: session.amr,
+      auth_time: Math.floor(session.authTime / 1000),
+    },
+    now,
+  )
   return {
     access_token: accessToken,
     token_type: 'bearer',
@@ -65,13 +87,22 @@ export interface SessionDraft extends SessionTokens {
   row: NewSession
 }
 
-export async function newSession(deps: Deps, userId: string, client: ClientInfo): Promise<SessionDraft> {
+/** Who a new session is for, where from, and how they signed in (RFC 8176 `amr` values). */
+export interface SessionFor {
+  userId: string
+  client: ClientInfo
+  amr: string[]
+}
+
+export async function newSession(deps: Deps, { userId, client, amr }: SessionFor): Promise<SessionDraft> {
   const now = deps.now()
   const id = newId(now)
   const refreshToken = randomToken(32)
   return {
     id,
     refreshToken,
+    amr,
+    authTime: now,
     row: {
       id,
       userId,
@@ -81,6 +112,8 @@ export async function newSession(deps: Deps, userId: string, client: ClientInfo)
       expiresAt: now + deps.config.REFRESH_TOKEN_EXPIRE_DAYS * DAY_MS,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
       ip: client.ip,
+      authTime: now,
+      amr: amr.join(','),
     },
   }
 }
@@ -94,12 +127,13 @@ export async function openedResponse(deps: Deps, session: SessionDraft, holder: 
   return response
 }
 
-/** How a user just signed in: the client they came from, and the sign-in's audit event. */
+/** How a user just signed in: the client they came from, the sign-in's audit event, and its RFC 8176 methods. */
 export interface SignIn {
   client: ClientInfo
   event: AuditEvent
   /** The password verified was stored in an outdated hash: its replacement, written in the same batch. */
   rehash?: PasswordRehash | undefined
+  amr: string[]
 }
 
 /**
@@ -107,8 +141,8 @@ export interface SignIn {
  * refresh token's hash, an access token bound to it, and the user's last login. The sign-in's
  * audit event, and the password's re-hash if any, are written in the same D1 batch.
  */
-export async function startSession(deps: Deps, user: UserRow, { client, event, rehash }: SignIn): Promise<TokenResponse> {
-  const session = await newSession(deps, user.id, client)
+export async function startSession(deps: Deps, user: UserRow, { client, event, amr, rehash }: SignIn): Promise<TokenResponse> {
+  const session = await newSession(deps, { userId: user.id, client, amr })
   // The login stamp is not a profile-invalidating write: a cached profile older than this
   // session's login is refused by GET /me anyway (nor is the hash, which no profile shows).
   const opened = await deps.sessions.open(session.row, auditRow(deps, event), rehash)

@@ -4,7 +4,7 @@ import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
 import { audit } from '../audit'
 import { assertUnderRequestLimit, groupOf, requestCounter } from '../limits'
-import { assertCanSignIn, type ClientInfo, revokeSession, type TokenResponse, tokenResponse } from './open'
+import { assertCanSignIn, type ClientInfo, revokeSession, signedInHow, type TokenResponse, tokenResponse } from './open'
 
 const invalidRefresh = () => new AppError('invalid_token', 'The refresh token is invalid, expired or revoked')
 
@@ -28,7 +28,8 @@ export async function refreshSession(deps: Deps, refreshToken: string, client: C
     const { session, user, devices, grants } = swapped
     if (!user) throw invalidRefresh()
     assertCanSignIn(user)
-    return tokenResponse(deps, { user, devices, grants }, { id: session.id, refreshToken: next })
+    // The refreshed token says how and when the session's holder signed in, as the first one did.
+    return tokenResponse(deps, { user, devices, grants }, { id: session.id, refreshToken: next, ...signedInHow(session) })
   }
 
   const rotated = await deps.sessions.rotatedAway(oldHash)

@@ -19,7 +19,9 @@ import {
   refusal,
   tooManyAttempts,
 } from '../otp'
-import { assertCanSignIn, type ClientInfo, newSession, openedResponse, type TokenResponse } from '../sessions'
+import { assertCanSignIn, type ClientInfo, FIRST_FACTOR_AMR, newSession, openedResponse, type TokenResponse } from '../sessions'
+import { challengeOf, newMfaToken } from './mfa'
+import { mfaRequired } from './second-factor'
 
 // Verify of a sign-in code (SPEC §5): a registration's, a login's or an OTP sign-up's, one path.
 
@@ -53,7 +55,9 @@ const signedInEvent = (a: Attempt, e: { userId: string; purpose: OtpPurpose; cre
  * Completes a `register` code (a pending account becomes active), a `login` code (an active
  * account signs in, its channel now verified) or an OTP sign-up (a new active account), and opens
  * the session: one D1 batch (`codeSignIn.verify`), after one KV read unless this isolate sent the
- * code. A refusal may read the challenge again to say why (429 `too_many_attempts` or 400 `invalid_code`).
+ * code. An account with MFA on gets, from the same batch, an mfa token instead of a session (403
+ * `mfa_required`, SPEC §14). A refusal may read the challenge again to say why (429
+ * `too_many_attempts` or 400 `invalid_code`).
  */
 export async function verifyCode(
   deps: Deps,
@@ -116,7 +120,10 @@ async function tryCodes(deps: Deps, a: Attempt, { sent, guesses, countLimit }: T
   const userId = chosen?.entry.uid ?? newId(guess.now)
   const created = chosen !== undefined && chosen.entry.uid === undefined
   const signUp = created && deps.config.OTP_SIGNUP && a.to.channel === 'sms'
-  const session = await newSession(deps, userId, a.client)
+  const amr = [...FIRST_FACTOR_AMR[a.to.channel]]
+  const session = await newSession(deps, { userId, client: a.client, amr })
+  // Drafted for every guess, written only if the code is right for an account with MFA on (SPEC §14).
+  const mfa = await newMfaToken(deps)
   const result = await deps.codeSignIn.verify({
     limit: requestCounter(deps, groupOf('POST /auth/verify'), a.client.ip),
     countLimit,
@@ -129,8 +136,14 @@ async function tryCodes(deps: Deps, a: Attempt, { sent, guesses, countLimit }: T
     session: session.row,
     audit: auditRow(deps, signedInEvent(a, { userId, purpose: chosen?.purpose ?? 'login', created })),
     signUp: signUp ? { role: deps.config.END_USER_ROLES[0] as string } : undefined,
+    mfa: { hash: mfa.hash, amr: amr.join(','), expiresAt: mfa.expiresAt },
   })
   if (result.limit) assertUnderRequestLimit(deps, result.limit, guess.now)
+  if (result.mfaIssued && chosen && result.holder) {
+    // The code is spent; the session waits for the second factor.
+    deps.otpCodes.forget(chosen.purpose, a.destination)
+    throw mfaRequired(challengeOf(result.holder, mfa.token))
+  }
   if (result.opened && chosen) {
     deps.otpCodes.forget(chosen.purpose, a.destination)
     // A registration completed (or an email proved) by this code: the welcome email, if due (after the answer).

@@ -88,6 +88,9 @@ export async function oauthToken(deps: Deps, request: TokenRequest, client: Clie
       throw new OAuthError('unsupported_grant_type', 'Supported grant types: password, refresh_token')
     }
   } catch (err) {
+    // SPEC §14: RFC 6749-shaped, with the mfa token of the second step (403, as /login answers).
+    if (err instanceof AppError && err.code === 'mfa_required')
+      throw new OAuthError('mfa_required', err.detail, { mfa: err.extra.mfa })
     if (err instanceof AppError && GRANT_REFUSALS.has(err.code)) throw new OAuthError('invalid_grant', err.detail)
     throw err
   }

@@ -6,8 +6,10 @@ import { normalizeUsername } from '../identifiers'
 import { groupOf, requestCounter } from '../limits'
 import { type Destination, destinationKey, destinationOf, type IdentifierInput, requestOtpInBackground } from '../otp'
 import { checkPassword, type PasswordCheck, upgradedHash } from '../passwords'
-import { assertCanSignIn, type ClientInfo, startSession, type TokenResponse } from '../sessions'
+import { assertCanSignIn, type ClientInfo, FIRST_FACTOR_AMR, startSession, type TokenResponse } from '../sessions'
 import { beginAttempt } from './lockout'
+import { requireSecondFactor } from './mfa'
+import { hasMfa } from './second-factor'
 
 /** The lockout's identifier of a login body, and how to find its account (none for an unparsable phone). */
 function passwordIdentifier(deps: Deps, input: IdentifierInput & { username?: string | undefined }) {
@@ -44,6 +46,7 @@ function assertEmailMaySignIn(deps: Deps, user: UserRow, by: 'phone' | 'email' |
  * only a right password reveals that an account is pending (403) or disabled (403). Counts the
  * `login` group's per-IP request limit (for `/login` and `/token` alike), and the lockout of
  * `lockout.ts` (a valid `turnstile_token` passes a locked identifier, never the per-IP limit).
+ * An account with MFA on gets 403 `mfa_required` with an mfa token instead of a session.
  */
 export async function loginWithPassword(
   deps: Deps,
@@ -73,12 +76,16 @@ export async function loginWithPassword(
   }
   assertCanSignIn(user)
   assertEmailMaySignIn(deps, user, lookup?.column ?? 'username')
+  // MFA on (SPEC §14): no session yet, an mfa token instead, in the round trip that would have opened it.
+  if (hasMfa(user)) await requireSecondFactor(deps, user, FIRST_FACTOR_AMR.password)
+  // (An MFA user's outdated hash is kept until a sign-in without the second step: it opens no session here.)
   // A hash of another service's format, or of weaker scrypt, is replaced by the batch that opens
   // the session (SPEC §13): one scrypt more on this login, no round trip more.
   const { outdated } = check
   const rehash = outdated ? await upgradedHash(deps, { outdated, password: input.password }) : undefined
   return startSession(deps, user, {
     client,
+    amr: [...FIRST_FACTOR_AMR.password],
     event: { type: 'login_succeeded', subjectId: user.id, actorId: user.id, ...client, detail: { method: 'password' } },
     rehash,
   })

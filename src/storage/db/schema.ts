@@ -31,6 +31,11 @@ export const users = sqliteTable(
     /** A new phone asked for by PATCH /me, not yet confirmed. */
     pendingPhone: text('pending_phone'),
     pendingPhoneAt: integer('pending_phone_at'),
+    /**
+     * The second factors the account has turned on (SPEC §14), as bits of `MFA_METHOD` (0: none).
+     * On the user row, so every sign-in learns whether a second step is due from the row it reads.
+     */
+    mfaMethods: integer('mfa_methods').notNull().default(0),
   },
   (t) => [
     uniqueIndex('users_pool_phone_unique').on(t.pool, t.phone),
@@ -74,6 +79,10 @@ export const sessions = sqliteTable(
     userAgent: text('user_agent'),
     ip: text('ip'),
     revokedAt: integer('revoked_at'),
+    /** When its holder authenticated (the access token's `auth_time`), kept across refreshes; null before issue 19. */
+    authTime: integer('auth_time'),
+    /** How its holder authenticated: RFC 8176 `amr` values, comma-separated (`pwd`, `otp,sms,mfa`, …). */
+    amr: text('amr'),
   },
   (t) => [uniqueIndex('sessions_refresh_unique').on(t.refreshHash), index('sessions_user_idx').on(t.userId)],
 )
@@ -258,3 +267,69 @@ export const loginFailures = sqliteTable('login_failures', {
   inFlight: integer('in_flight').notNull().default(0),
   inFlightAt: integer('in_flight_at').notNull().default(0),
 })
+
+/** Bits of `users.mfa_methods`: the second factors an account has on (the passkey bit is reserved for passkeys). */
+export const MFA_METHOD = { totp: 1, passkey: 2 } as const
+
+/**
+ * A user's TOTP authenticator (SPEC §14): its secret sealed with a key derived from OTP_PEPPER
+ * (AES-GCM, bound to the user id), pending until confirmed with a code, and the last time step
+ * accepted, so a step is accepted once (`last_step < ?` in a conditional update).
+ */
+export const totpCredentials = sqliteTable('totp_credentials', {
+  userId: text('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  /** `v1.` + base64url(iv ‖ AES-GCM ciphertext) of the raw secret. */
+  secret: text('secret').notNull(),
+  createdAt: integer('created_at').notNull(),
+  /** Null while pending (enrolment not yet confirmed). */
+  enabledAt: integer('enabled_at'),
+  /** The last time step (Unix time / 30 s) a code was accepted for; 0 before any. */
+  lastStep: integer('last_step').notNull().default(0),
+  /** Which request accepted `last_step`: what the rest of its D1 batch checks it won. */
+  lastStepBy: text('last_step_by'),
+})
+
+/** Recovery codes (SPEC §14): ten per enrolment, HMAC-SHA-256 with OTP_PEPPER, each used once. */
+export const recoveryCodes = sqliteTable(
+  'recovery_codes',
+  {
+    hash: text('hash').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at').notNull(),
+    usedAt: integer('used_at'),
+    /** The request that used it: what the rest of its D1 batch checks it won. */
+    usedBy: text('used_by'),
+  },
+  (t) => [index('recovery_codes_user_idx').on(t.userId)],
+)
+
+/**
+ * The second step of a sign-in (SPEC §14): a first factor passed, no session yet. Stored as the
+ * token's SHA-256, single use, 5 minutes, at most 5 attempts (counted before each evaluation).
+ */
+export const mfaTokens = sqliteTable(
+  'mfa_tokens',
+  {
+    hash: text('hash').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    pool: text('pool').notNull().default('default'),
+    /** The first factor's `amr` values, comma-separated. */
+    amr: text('amr').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    usedAt: integer('used_at'),
+    /** The session the token opened. */
+    usedBy: text('used_by'),
+  },
+  (t) => [index('mfa_tokens_user_idx').on(t.userId)],
+)
+
+export type TotpRow = typeof totpCredentials.$inferSelect
+export type MfaTokenRow = typeof mfaTokens.$inferSelect

@@ -3,6 +3,7 @@ import { DAY_MS } from '../../time'
 import type { Db } from '../db/client'
 import { type BatchStatement, once, prepared, preparedSql } from '../db/prepared'
 import { type AuditRow, type DeviceRow, otpChallenges, type UserRow } from '../db/schema'
+import { mfaTokenValues, preparedMfaTokenInsert } from './mfa-tokens'
 import { boundToHolder, holderValues, liveChallenge } from './otp-challenges'
 import type { PermissionGrant } from './permission-grants'
 import { type HitRow, hitValues, preparedHit } from './rate-limits'
@@ -39,6 +40,11 @@ export interface CodeSignInInput {
   audit: AuditRow
   /** OTP sign-up: the role of the account created when nobody holds the phone (SMS only). */
   signUp?: { role: string } | undefined
+  /**
+   * The mfa token issued instead of the session when the account has MFA on (SPEC §14): the
+   * session then does not open, and this token's row is written for the second step.
+   */
+  mfa: { hash: string; amr: string; expiresAt: number }
 }
 
 export interface CodeSignInResult {
@@ -50,6 +56,8 @@ export interface CodeSignInResult {
   taken: boolean
   /** The user as stamped with this login, its devices and permission grants, when the session opened. */
   opened: { user: UserRow; devices: DeviceRow[]; grants: PermissionGrant[] } | undefined
+  /** The code was consumed for an account with MFA on: no session, the mfa token was issued instead. */
+  mfaIssued: boolean
 }
 
 const at = sql.placeholder
@@ -137,7 +145,17 @@ export function codeSignInRepo(db: Db, pool: string) {
         WHERE ${consumed} AND NOT EXISTS (SELECT 1 FROM users WHERE pool = ${pool} AND phone = ${at('address')})`,
       ),
       activate: { sms: activate('phone_verified'), email: activate('email_verified') },
-      opening: sessionOpening(db, sql`${consumed} AND ${holderIs('active', sql`id = ${at('userId')}`)}`, pool),
+      // An account with MFA on gets no session here (SPEC §14), but the mfa token of its second step.
+      opening: sessionOpening(
+        db,
+        sql`${consumed} AND ${holderIs('active', sql`id = ${at('userId')} AND mfa_methods = 0`)}`,
+        pool,
+      ),
+      mfaToken: preparedMfaTokenInsert(
+        d1,
+        sql`${consumed} AND ${holderIs('active', sql`id = ${at('userId')} AND mfa_methods <> 0`)}`,
+        pool,
+      ),
       failures: preparedSql<{ count: number; windowStart: number }>(
         d1,
         sql`SELECT count, window_start AS windowStart FROM rate_limits WHERE key = ${at('failKey')} AND window_start > ${at('dayAgo')}`,
@@ -175,9 +193,13 @@ export function codeSignInRepo(db: Db, pool: string) {
       const failHit = q.failHit({ ...values, ...hitValues(i.failKey, DAY_MS, i.now) })
       const signUp = right && i.signUp && i.channel === 'sms' ? q.signUp(values) : undefined
       const [insert, stamp, devices, grants, ...record] = q.opening.statements(i.session, i.audit, values)
+      const mfaToken = q.mfaToken({
+        ...values,
+        ...mfaTokenValues({ hash: i.mfa.hash, userId: i.session.userId, amr: i.mfa.amr, now: i.now, expiresAt: i.mfa.expiresAt }),
+      })
       // In this order: the account is written before the session that needs it active.
       const all: BatchStatement<unknown>[] = [...(hit ? [hit] : []), holder, ...takes, failHit, ...(signUp ? [signUp] : [])]
-      all.push(q.activate[i.channel](values), insert, stamp, devices, grants, ...record)
+      all.push(q.activate[i.channel](values), insert, stamp, devices, grants, ...record, mfaToken)
       const results = await d1.batch(all.map((s) => s.statement))
       const read = <R>(s: BatchStatement<R>): R => s.read(results[all.indexOf(s)] as D1Result)
       const user = read(stamp)[0]
@@ -186,6 +208,7 @@ export function codeSignInRepo(db: Db, pool: string) {
         holder: read(holder)[0],
         taken: takes.some((s) => read(s).length === 1),
         opened: user && { user, devices: read(devices), grants: read(grants) },
+        mfaIssued: read(mfaToken).length === 1,
       }
     },
 

@@ -21,9 +21,9 @@ export function sessionOpening(db: Db, when: SQL, pool: string) {
   const opened = sql`EXISTS (SELECT 1 FROM sessions WHERE id = ${at('sessionId')})`
   const insert = preparedSql(
     d1,
-    sql`INSERT INTO sessions (id, user_id, pool, refresh_hash, created_at, last_used_at, expires_at, user_agent, ip)
+    sql`INSERT INTO sessions (id, user_id, pool, refresh_hash, created_at, last_used_at, expires_at, user_agent, ip, auth_time, amr)
     SELECT ${at('sessionId')}, ${at('userId')}, ${pool}, ${at('refreshHash')}, ${at('sessionAt')}, ${at('lastUsedAt')}, ${at('expiresAt')},
-      ${at('userAgent')}, ${at('ip')}
+      ${at('userAgent')}, ${at('ip')}, ${at('authTime')}, ${at('amr')}
     WHERE ${when}`,
   )
   const stamp = prepared(
@@ -78,6 +78,8 @@ function openingValues(row: NewSession, audit: AuditRow | undefined) {
     expiresAt: row.expiresAt,
     userAgent: row.userAgent ?? null,
     ip: row.ip ?? null,
+    authTime: row.authTime ?? row.createdAt,
+    amr: row.amr ?? null,
     auditId: audit?.id ?? null,
     auditAt: audit?.at ?? null,
     auditType: audit?.type ?? null,

@@ -1,0 +1,1 @@
+export { confirmTotp, disableTotp, mfaStatus, startTotpEnrolment } from './totp'
