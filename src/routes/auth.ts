@@ -21,6 +21,7 @@ import { register } from '../services/account'
 import { changePassword, confirmPasswordReset, requestPasswordReset } from '../services/passwords'
 import { logout, refreshSession } from '../services/sessions'
 import { loginWithPassword, oauthToken, requestLoginOtp, verifyCode } from '../services/sign-in'
+import { authPasskey } from './passkeys'
 import { clientInfo, NO_STORE, newRouter, routesOf } from './router'
 
 const tags = ['auth']
@@ -134,6 +135,8 @@ export const auth = router
       return c.body(null, 204)
     },
   )
+  // SPEC §14: behind this router's per-IP limits.
+  .route('/passkey', authPasskey)
 
 const FORM = /^application\/x-www-form-urlencoded\s*(;|$)/i
 

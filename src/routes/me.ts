@@ -27,6 +27,7 @@ import {
   updateMe,
 } from '../services/account'
 import { endOtherSessions, endSession, getSession, listSessions } from '../services/sessions'
+import { mePasskeys } from './passkeys'
 import { clientInfo, newRouter, routesOf } from './router'
 
 const tags = ['me']
@@ -170,3 +171,5 @@ export const me = router
       return c.body(null, 204)
     },
   )
+  // SPEC §14: behind this router's requireAuth.
+  .route('/passkeys', mePasskeys)

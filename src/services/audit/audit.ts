@@ -32,6 +32,9 @@ export type AuditType =
   | 'policy_deleted'
   | 'policies_assigned'
   | 'role_policies_set'
+  | 'passkey_added'
+  | 'passkey_removed'
+  | 'passkey_counter_mismatch'
 
 export interface AuditEvent {
   type: AuditType

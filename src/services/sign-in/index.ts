@@ -1,5 +1,6 @@
 export type { IdentifierInput } from '../otp'
 export { verifyCode } from './code'
 export { oauthToken } from './oauth-token'
+export { passkeyAmr, passkeySignInOptions, verifyPasskeySignIn } from './passkey'
 export { loginWithPassword, requestLoginOtp } from './password'
 export { assertReenteredPassword, passwordMatches } from './reauth'

@@ -9,8 +9,8 @@ import { checkPassword } from '../passwords'
 import { assertCanSignIn, type ClientInfo, startSession, type TokenResponse } from '../sessions'
 import { beginAttempt } from './lockout'
 
-/** The lockout's identifier of a login body, and how to find its account (none for an unparsable phone). */
-function passwordIdentifier(deps: Deps, input: IdentifierInput & { username?: string | undefined }) {
+/** The lockout's identifier of a login body, and how to find its account (none for an unparsable phone); passkey options find the account the same way. */
+export function passwordIdentifier(deps: Deps, input: IdentifierInput & { username?: string | undefined }) {
   if (input.username !== undefined) {
     const username = normalizeUsername(input.username)
     return { identifier: `username:${username}`, lookup: { column: 'username' as const, value: username } }

@@ -1,0 +1,14 @@
+export { addPasskey, listPasskeys, MAX_PASSKEYS, passkeyCreationOptions, removePasskey, renamePasskey } from './enrol'
+export type { PasskeyView } from './webauthn'
+export {
+  CHALLENGE_TTL_MS,
+  challengeId,
+  decoyDescriptor,
+  descriptorOf,
+  newChallenge,
+  REASONS,
+  refusalReason,
+  relyingParty,
+  toPasskeyView,
+  userHandle,
+} from './webauthn'

@@ -1,0 +1,173 @@
+import {
+  type AuthenticationResponseJSON,
+  generateAuthenticationOptions,
+  type PublicKeyCredentialRequestOptionsJSON,
+  verifyAuthenticationResponse,
+} from '@simplewebauthn/server'
+import { base64ToBytes, bytesToBase64Url } from '../../crypto/encoding'
+import type { Deps } from '../../deps'
+import { AppError } from '../../errors'
+import { audit, auditRow } from '../audit'
+import { assertUnderRequestLimit, groupOf, requestCounter } from '../limits'
+import type { IdentifierInput } from '../otp'
+import {
+  CHALLENGE_TTL_MS,
+  challengeId,
+  decoyDescriptor,
+  descriptorOf,
+  newChallenge,
+  REASONS,
+  refusalReason,
+  relyingParty,
+  userHandle,
+} from '../passkeys'
+import { assertCanSignIn, type ClientInfo, newSession, openedResponse, type TokenResponse } from '../sessions'
+import { passwordIdentifier } from './password'
+
+/**
+ * `POST /auth/passkey/options`: the request options for `navigator.credentials.get`. Without an
+ * identifier, `allowCredentials` is empty (a discoverable passkey, chosen by the user). With one,
+ * it lists that account's passkeys; an identifier with no passkey, or no account, gets one stand-in
+ * entry instead (`decoyDescriptor`), so the answer never tells whether an account exists or holds a
+ * passkey. One D1 round trip: the per-IP request counter, the challenge (bound to this pool), and
+ * the account's passkeys.
+ */
+export async function passkeySignInOptions(
+  deps: Deps,
+  input: IdentifierInput & { username?: string | undefined },
+  client: ClientInfo,
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const named = input.phone !== undefined || input.email !== undefined || input.username !== undefined
+  const { identifier, lookup } = named ? passwordIdentifier(deps, input) : { identifier: '', lookup: undefined }
+  const { bytes, row } = await newChallenge(deps)
+  const now = deps.now()
+  const begun = await deps.passkeys.beginSignIn({
+    limit: requestCounter(deps, groupOf('POST /auth/passkey/options'), client.ip),
+    challenge: row,
+    holder: lookup,
+    now,
+  })
+  assertUnderRequestLimit(deps, begun.limit, now)
+  // EMAIL_VERIFICATION=required (SPEC §13): an email its holder has not proved names nobody.
+  const unproven = lookup?.column === 'email' && deps.config.EMAIL_VERIFICATION === 'required' && !begun.holder?.emailVerified
+  const own = unproven ? [] : begun.passkeys.map(descriptorOf)
+  const allowCredentials = !named ? [] : own.length > 0 ? own : [await decoyDescriptor(deps, identifier)]
+  return generateAuthenticationOptions({
+    rpID: relyingParty(deps).id,
+    challenge: bytes,
+    allowCredentials,
+    // A passkey sign-in is the whole sign-in (no second step): the authenticator must verify the user.
+    userVerification: 'required',
+    timeout: CHALLENGE_TTL_MS,
+  })
+}
+
+/**
+ * RFC 8176 methods of a passkey sign-in: `swk` for a synced (backup-eligible) passkey, `hwk` for
+ * one bound to its device, and `mfa` (something held, and the PIN or biometrics that unlocked it).
+ */
+export const passkeyAmr = (backupEligible: boolean, userVerified: boolean) => [
+  backupEligible ? 'swk' : 'hwk',
+  ...(userVerified ? ['mfa'] : []),
+]
+
+/**
+ * `POST /auth/passkey/verify`: verifies the assertion (origin, RP ID, user presence and
+ * verification, signature with the stored key, a counter that moves forward) and answers the token
+ * response. Two D1 round trips: the passkey and its account (with the per-IP request counter),
+ * then one batch that uses the challenge (single use, this pool's), moves the counter and opens
+ * the session, each step only if the one before it won. Every refusal is 401 `invalid_credentials`
+ * (its `detail` says why) and is audited; a counter that went backwards is also audited as
+ * `passkey_counter_mismatch` (a cloned authenticator).
+ */
+export async function verifyPasskeySignIn(
+  deps: Deps,
+  credential: AuthenticationResponseJSON,
+  client: ClientInfo,
+): Promise<TokenResponse> {
+  const now = deps.now()
+  const found = await deps.passkeys.findCredential({
+    limit: requestCounter(deps, groupOf('POST /auth/passkey/verify'), client.ip),
+    credentialId: credential.id,
+    now,
+  })
+  assertUnderRequestLimit(deps, found.limit, now)
+  const { passkey, user } = found
+  const refuse = (reason: keyof typeof REASONS | string, subjectId?: string) => {
+    audit(deps, { type: 'login_failed', subjectId, ...client, detail: { method: 'passkey', reason, passkey_id: passkey?.id } })
+    return new AppError('invalid_credentials', `Passkey sign-in failed: ${REASONS[reason] ?? reason}`)
+  }
+  if (!passkey || !user) throw refuse('unknown_credential')
+  const rp = relyingParty(deps)
+  let challenge = ''
+  let result: Awaited<ReturnType<typeof verifyAuthenticationResponse>>
+  try {
+    result = await verifyAuthenticationResponse({
+      response: credential,
+      // Any challenge passes here: the D1 batch below decides whether it is live, unused and this pool's.
+      expectedChallenge: (c) => {
+        challenge = c
+        return true
+      },
+      expectedOrigin: rp.origins,
+      expectedRPID: rp.id,
+      // The library compares counters before it checks the signature, so a forged assertion could
+      // raise a clone alarm: the counter is compared below, once the signature holds.
+      credential: { id: passkey.credentialId, publicKey: base64UrlToBytes(passkey.publicKey), counter: 0 },
+      requireUserVerification: true,
+    })
+  } catch (err) {
+    throw refuse(refusalReason(err), user.id)
+  }
+  if (!result.verified) throw refuse('bad_signature', user.id)
+  const handle = credential.response.userHandle
+  if (handle && handle !== bytesToBase64Url(await userHandle(user.id))) throw refuse('user_handle_mismatch', user.id)
+  const info = result.authenticationInfo
+  const cloned = () => {
+    audit(deps, {
+      type: 'passkey_counter_mismatch',
+      subjectId: user.id,
+      ...client,
+      detail: { passkey_id: passkey.id, stored: passkey.counter, presented: info.newCounter },
+    })
+    return refuse('counter_not_increased', user.id)
+  }
+  assertCanSignIn(user)
+
+  const session = await newSession(deps, user.id, client)
+  // TODO(issue 19, totp-mfa merge): the access token's `amr` and `auth_time` claims come with the
+  // MFA work (another branch); pass `amr` to the token there. Recorded in the audit event meanwhile.
+  const amr = passkeyAmr(passkey.backupEligible, info.userVerified)
+  const outcome = await deps.passkeys.completeSignIn({
+    challengeId: await challengeId(challenge),
+    passkey,
+    counter: info.newCounter,
+    backedUp: info.credentialBackedUp,
+    now,
+    session: session.row,
+    audit: auditRow(deps, {
+      type: 'login_succeeded',
+      actorId: user.id,
+      subjectId: user.id,
+      ...client,
+      detail: { method: 'passkey', passkey_id: passkey.id, amr },
+    }),
+  })
+  // The challenge decides first: a replayed assertion is a used challenge, not a clone alarm.
+  if (!outcome.challenge) throw refuse('challenge_unknown', user.id)
+  // A counter that did not move forward (decided in the batch: a racing sign-in may have moved it).
+  if (!outcome.counted) throw cloned()
+  // Disabled between the two round trips.
+  if (!outcome.opened) throw new AppError('account_disabled', 'This account is disabled')
+  return openedResponse(deps, session, outcome.opened)
+}
+
+function base64UrlToBytes(s: string): Uint8Array<ArrayBuffer> {
+  const bytes = base64ToBytes(
+    s
+      .replace(/-/g, '+')
+      .replace(/_/g, '/')
+      .padEnd(Math.ceil(s.length / 4) * 4, '='),
+  )
+  return new Uint8Array(bytes)
+}
