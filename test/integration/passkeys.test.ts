@@ -419,3 +419,24 @@ describe('WEBAUTHN_RP_ID and WEBAUTHN_ORIGINS', () => {
     expect(ORIGIN).toBe('http://localhost:8787')
   })
 })
+
+describe('the development passkey test page', () => {
+  it('is served in development with a CSP allowing only its own script (by hash), style and origin', async () => {
+    const res = await call('GET', '/api/v1/dev/passkey-test')
+    expect(res.status).toBe(200)
+    const html = await res.text()
+    const csp = res.headers.get('content-security-policy') ?? ''
+    const script = /<script>([\s\S]*)<\/script>/.exec(html)?.[1] ?? ''
+    const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(script)))
+    expect(csp).toContain(`script-src 'sha256-${btoa(String.fromCharCode(...digest))}'`)
+    expect(csp).toMatch(/default-src 'none'.*connect-src 'self'/)
+    expect(csp).not.toMatch(/unsafe-inline|https?:/)
+    expect(html).toContain('PublicKeyCredential.parseCreationOptionsFromJSON')
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/)
+  })
+
+  it('does not exist in production', async () => {
+    const prod = { ENVIRONMENT: 'production', SMS_PROVIDER: 'console', EMAIL_PROVIDER: 'console' }
+    await expectError(await call('GET', '/api/v1/dev/passkey-test', { env: prod }), 404, 'not_found')
+  })
+})
