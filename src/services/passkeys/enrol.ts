@@ -1,25 +1,22 @@
-import {
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type RegistrationResponseJSON,
-  verifyRegistrationResponse,
-} from '@simplewebauthn/server'
-import { bytesToBase64Url } from '../../crypto/encoding'
 import { newId } from '../../crypto/random'
 import type { Deps } from '../../deps'
 import { AppError, invalidAccessToken } from '../../errors'
 import { audit } from '../audit'
 import type { ClientInfo } from '../sessions'
 import {
-  CHALLENGE_TTL_MS,
+  CeremonyRefused,
+  type CreationOptionsJSON,
+  creationOptions,
+  type RegistrationResponseJSON,
+  verifyRegistration,
+} from './ceremony'
+import {
   challengeId,
   descriptorOf,
   knownTransports,
   newChallenge,
   type PasskeyView,
   REASONS,
-  refusalReason,
-  relyingParty,
   toPasskeyView,
   userHandle,
 } from './webauthn'
@@ -35,27 +32,17 @@ const refused = (reason: string) =>
  * `PublicKeyCredential.parseCreationOptionsFromJSON` takes them). One D1 round trip: the
  * challenge, bound to this user, stored with the account and its passkeys read.
  */
-export async function passkeyCreationOptions(deps: Deps, userId: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
+export async function passkeyCreationOptions(deps: Deps, userId: string): Promise<CreationOptionsJSON> {
   const { bytes, row } = await newChallenge(deps)
   const { user, passkeys } = await deps.passkeys.beginRegistration({ userId, challenge: row, now: deps.now() })
   if (!user) throw invalidAccessToken()
   if (passkeys.length >= MAX_PASSKEYS)
     throw new AppError('forbidden', `An account holds at most ${MAX_PASSKEYS} passkeys; delete one first`)
-  const rp = relyingParty(deps)
-  const userName = user.username ?? user.email ?? user.phone ?? user.id
-  return generateRegistrationOptions({
-    rpName: rp.name,
-    rpID: rp.id,
-    userID: await userHandle(user.id),
-    userName,
-    userDisplayName: [user.name, user.surname].filter(Boolean).join(' ') || userName,
+  const name = user.username ?? user.email ?? user.phone ?? user.id
+  return creationOptions(deps, {
     challenge: bytes,
-    timeout: CHALLENGE_TTL_MS,
-    attestationType: 'none',
-    // Their authenticators answer InvalidStateError instead of making a second credential.
-    excludeCredentials: passkeys.map(descriptorOf),
-    // Discoverable (a passkey signs in without an identifier); the user verified when the authenticator can.
-    authenticatorSelection: { residentKey: 'required', requireResidentKey: true, userVerification: 'preferred' },
+    user: { id: await userHandle(user.id), name, displayName: [user.name, user.surname].filter(Boolean).join(' ') || name },
+    exclude: passkeys.map(descriptorOf),
   })
 }
 
@@ -70,42 +57,27 @@ export async function addPasskey(
   userId: string,
   input: { credential: RegistrationResponseJSON; name?: string | undefined; client: ClientInfo },
 ): Promise<PasskeyView> {
-  const rp = relyingParty(deps)
-  let challenge = ''
-  let info: NonNullable<Awaited<ReturnType<typeof verifyRegistrationResponse>>['registrationInfo']>
+  let verified: Awaited<ReturnType<typeof verifyRegistration>>
   try {
-    const result = await verifyRegistrationResponse({
-      response: input.credential,
-      // Any challenge passes here: the D1 batch below decides whether it is this user's, live and unused.
-      expectedChallenge: (c) => {
-        challenge = c
-        return true
-      },
-      expectedOrigin: rp.origins,
-      expectedRPID: rp.id,
-      requireUserVerification: false,
-    })
-    if (!result.verified || !result.registrationInfo) throw refused('malformed_credential')
-    info = result.registrationInfo
+    verified = await verifyRegistration(deps, input.credential)
   } catch (err) {
-    throw err instanceof AppError ? err : refused(refusalReason(err))
+    throw err instanceof CeremonyRefused ? refused(err.reason) : err
   }
   const now = deps.now()
-  const { credential } = info
   const { challenge: used, passkey } = await deps.passkeys.register({
-    challengeId: await challengeId(challenge),
+    challengeId: await challengeId(verified.challenge),
     now,
     row: {
       id: newId(now),
       userId,
-      credentialId: credential.id,
-      publicKey: bytesToBase64Url(credential.publicKey),
-      counter: credential.counter,
+      credentialId: verified.credentialId,
+      publicKey: verified.publicKey,
+      counter: verified.counter,
       transports: knownTransports(input.credential.response.transports ?? []),
       name: input.name ?? 'Passkey',
-      aaguid: info.aaguid,
-      backupEligible: info.credentialDeviceType === 'multiDevice',
-      backedUp: info.credentialBackedUp,
+      aaguid: verified.aaguid,
+      backupEligible: verified.backupEligible,
+      backedUp: verified.backedUp,
       createdAt: now,
     },
   })

@@ -1,25 +1,21 @@
-import {
-  type AuthenticationResponseJSON,
-  generateAuthenticationOptions,
-  type PublicKeyCredentialRequestOptionsJSON,
-  verifyAuthenticationResponse,
-} from '@simplewebauthn/server'
-import { base64ToBytes, bytesToBase64Url } from '../../crypto/encoding'
+import { bytesToBase64Url } from '../../crypto/encoding'
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
 import { audit, auditRow } from '../audit'
 import { assertUnderRequestLimit, groupOf, requestCounter } from '../limits'
 import type { IdentifierInput } from '../otp'
 import {
-  CHALLENGE_TTL_MS,
+  type AuthenticationResponseJSON,
+  CeremonyRefused,
   challengeId,
   decoyDescriptor,
   descriptorOf,
   newChallenge,
   REASONS,
-  refusalReason,
-  relyingParty,
+  type RequestOptionsJSON,
+  requestOptions,
   userHandle,
+  verifyAssertion,
 } from '../passkeys'
 import { assertCanSignIn, type ClientInfo, newSession, openedResponse, type TokenResponse } from '../sessions'
 import { passwordIdentifier } from './password'
@@ -36,7 +32,7 @@ export async function passkeySignInOptions(
   deps: Deps,
   input: IdentifierInput & { username?: string | undefined },
   client: ClientInfo,
-): Promise<PublicKeyCredentialRequestOptionsJSON> {
+): Promise<RequestOptionsJSON> {
   const named = input.phone !== undefined || input.email !== undefined || input.username !== undefined
   const { identifier, lookup } = named ? passwordIdentifier(deps, input) : { identifier: '', lookup: undefined }
   const { bytes, row } = await newChallenge(deps)
@@ -52,14 +48,7 @@ export async function passkeySignInOptions(
   const unproven = lookup?.column === 'email' && deps.config.EMAIL_VERIFICATION === 'required' && !begun.holder?.emailVerified
   const own = unproven ? [] : begun.passkeys.map(descriptorOf)
   const allowCredentials = !named ? [] : own.length > 0 ? own : [await decoyDescriptor(deps, identifier)]
-  return generateAuthenticationOptions({
-    rpID: relyingParty(deps).id,
-    challenge: bytes,
-    allowCredentials,
-    // A passkey sign-in is the whole sign-in (no second step): the authenticator must verify the user.
-    userVerification: 'required',
-    timeout: CHALLENGE_TTL_MS,
-  })
+  return requestOptions(deps, { challenge: bytes, allow: allowCredentials })
 }
 
 /**
@@ -75,8 +64,9 @@ export const passkeyAmr = (backupEligible: boolean, userVerified: boolean) => [
  * `POST /auth/passkey/verify`: verifies the assertion (origin, RP ID, user presence and
  * verification, signature with the stored key, a counter that moves forward) and answers the token
  * response. Two D1 round trips: the passkey and its account (with the per-IP request counter),
- * then one batch that uses the challenge (single use, this pool's), moves the counter and opens
- * the session, each step only if the one before it won. Every refusal is 401 `invalid_credentials`
+ * then one batch that uses the challenge (single use, this pool's), moves the counter forward and
+ * opens the session, each step only if the one before it won (a replay is a used challenge; a
+ * clone's assertion uses up its challenge and opens nothing). Every refusal is 401 `invalid_credentials`
  * (its `detail` says why) and is audited; a counter that went backwards is also audited as
  * `passkey_counter_mismatch` (a cloned authenticator).
  */
@@ -98,37 +88,20 @@ export async function verifyPasskeySignIn(
     return new AppError('invalid_credentials', `Passkey sign-in failed: ${REASONS[reason] ?? reason}`)
   }
   if (!passkey || !user) throw refuse('unknown_credential')
-  const rp = relyingParty(deps)
-  let challenge = ''
-  let result: Awaited<ReturnType<typeof verifyAuthenticationResponse>>
+  let verified: Awaited<ReturnType<typeof verifyAssertion>>
   try {
-    result = await verifyAuthenticationResponse({
-      response: credential,
-      // Any challenge passes here: the D1 batch below decides whether it is live, unused and this pool's.
-      expectedChallenge: (c) => {
-        challenge = c
-        return true
-      },
-      expectedOrigin: rp.origins,
-      expectedRPID: rp.id,
-      // The library compares counters before it checks the signature, so a forged assertion could
-      // raise a clone alarm: the counter is compared below, once the signature holds.
-      credential: { id: passkey.credentialId, publicKey: base64UrlToBytes(passkey.publicKey), counter: 0 },
-      requireUserVerification: true,
-    })
+    verified = await verifyAssertion(deps, credential, passkey)
   } catch (err) {
-    throw refuse(refusalReason(err), user.id)
+    throw err instanceof CeremonyRefused ? refuse(err.reason, user.id) : err
   }
-  if (!result.verified) throw refuse('bad_signature', user.id)
   const handle = credential.response.userHandle
   if (handle && handle !== bytesToBase64Url(await userHandle(user.id))) throw refuse('user_handle_mismatch', user.id)
-  const info = result.authenticationInfo
   const cloned = () => {
     audit(deps, {
       type: 'passkey_counter_mismatch',
       subjectId: user.id,
       ...client,
-      detail: { passkey_id: passkey.id, stored: passkey.counter, presented: info.newCounter },
+      detail: { passkey_id: passkey.id, stored: passkey.counter, presented: verified.counter },
     })
     return refuse('counter_not_increased', user.id)
   }
@@ -137,12 +110,12 @@ export async function verifyPasskeySignIn(
   const session = await newSession(deps, user.id, client)
   // TODO(issue 19, totp-mfa merge): the access token's `amr` and `auth_time` claims come with the
   // MFA work (another branch); pass `amr` to the token there. Recorded in the audit event meanwhile.
-  const amr = passkeyAmr(passkey.backupEligible, info.userVerified)
+  const amr = passkeyAmr(passkey.backupEligible, verified.userVerified)
   const outcome = await deps.passkeys.completeSignIn({
-    challengeId: await challengeId(challenge),
+    challengeId: await challengeId(verified.challenge),
     passkey,
-    counter: info.newCounter,
-    backedUp: info.credentialBackedUp,
+    counter: verified.counter,
+    backedUp: verified.backedUp,
     now,
     session: session.row,
     audit: auditRow(deps, {
@@ -160,14 +133,4 @@ export async function verifyPasskeySignIn(
   // Disabled between the two round trips.
   if (!outcome.opened) throw new AppError('account_disabled', 'This account is disabled')
   return openedResponse(deps, session, outcome.opened)
-}
-
-function base64UrlToBytes(s: string): Uint8Array<ArrayBuffer> {
-  const bytes = base64ToBytes(
-    s
-      .replace(/-/g, '+')
-      .replace(/_/g, '/')
-      .padEnd(Math.ceil(s.length / 4) * 4, '='),
-  )
-  return new Uint8Array(bytes)
 }
