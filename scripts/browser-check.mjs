@@ -1,5 +1,6 @@
 // `npm run check:browser`: the password reset page of a real `wrangler dev`, driven by a real
-// browser (issue 5). Starts `wrangler dev` on port 8791 with fresh local storage, signs up by
+// browser (issue 5), and passkeys (issue 19): the development passkey test page enrols a passkey
+// and signs in with it in Chromium with a virtual authenticator (DevTools protocol `WebAuthn`). Starts `wrangler dev` on port 8791 with fresh local storage, signs up by
 // email, asks for a reset, opens the emailed link in headless Chromium (Debian's `chromium`
 // package, through playwright-core) with JavaScript disabled, chooses a new password through the
 // form, and checks the result over HTTP. Screenshots go to bench/out/ (git-ignored). Exits
@@ -21,6 +22,7 @@ const SHOTS = {
   done: join(OUT, 'reset-page.png'),
   confirm: join(OUT, 'verify-confirm.png'),
   verified: join(OUT, 'verify-done.png'),
+  passkey: join(OUT, 'passkey-signed-in.png'),
 }
 const PASSWORD = 'Tunis-Sol4r-2026'
 const NEW_PASSWORD = 'Carthage-Vent7-2027'
@@ -122,9 +124,12 @@ function smsText(to) {
   return lines.at(-1)?.split(' body=')[1]
 }
 
-/** A phone-sized headless Chromium page with JavaScript off, collecting every console error, page error and failed request. */
-async function newPage(browser) {
-  const context = await browser.newContext({ viewport: { width: 412, height: 760 }, javaScriptEnabled: false })
+/**
+ * A phone-sized headless Chromium page (JavaScript off unless asked), collecting every console
+ * error, page error and failed request.
+ */
+async function newPage(browser, { javaScript = false } = {}) {
+  const context = await browser.newContext({ viewport: { width: 412, height: 760 }, javaScriptEnabled: javaScript })
   const page = await context.newPage()
   const problems = []
   page.on('console', (msg) => {
@@ -177,6 +182,78 @@ async function checkVerifyLink(browser) {
   assert(after.email_verified === true, 'the button did not verify the email')
   assert(problems.length === 0, `the browser reported problems:\n  ${problems.join('\n  ')}`)
   step(`"Email verified" after the button, not before; screenshot ${SHOTS.verified}`)
+  await context.close()
+}
+
+/** The account a phone registration and its texted code make: its token response. */
+async function phoneAccount() {
+  const phone = `+2169${String(Date.now() + 7).slice(-7)}`
+  await expectStatus('register by phone', api('POST', '/api/v1/auth/register', { phone, password: PASSWORD }), 201)
+  const text = await waitFor('the registration text', () => smsText(phone))
+  const code = /\b(\d{4,10})\b/.exec(text)?.[1]
+  assert(code, `no code in the text: ${text}`)
+  return { phone, ...(await expectStatus('verify the phone', api('POST', '/api/v1/auth/verify', { phone, code }), 200)) }
+}
+
+/**
+ * Passkeys (SPEC §14) in a real browser: the development test page, with a virtual platform
+ * authenticator (resident keys, user verification), enrols a passkey for a signed-in account
+ * through navigator.credentials.create, then signs in with it through navigator.credentials.get,
+ * usernameless and by phone; the API sees the passkey and its sign-ins.
+ */
+async function checkPasskeys(browser) {
+  const account = await phoneAccount()
+  const { context, page, problems } = await newPage(browser, { javaScript: true })
+  const cdp = await context.newCDPSession(page)
+  await cdp.send('WebAuthn.enable')
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: { protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true, isUserVerified: true },
+  })
+  const opened = await page.goto(`${BASE}/api/v1/dev/passkey-test`)
+  assert(opened?.status() === 200, `GET passkey test page: expected 200, got ${opened?.status()}`)
+  const csp = opened.headers()['content-security-policy'] ?? ''
+  assert(/script-src 'sha256-/.test(csp) && !csp.includes('unsafe-inline'), `unexpected CSP: ${csp}`)
+  const status = page.getByRole('status')
+
+  await page.getByLabel('Access token').fill(account.access_token)
+  await page.getByLabel('Passkey name').fill('Chromium virtual authenticator')
+  await page.getByRole('button', { name: 'Add a passkey' }).click()
+  await waitFor(
+    'the passkey to be added',
+    async () => ((await status.textContent()) ?? '').match(/^(Passkey added|Failed)/)?.[0],
+    15_000,
+  )
+  const added = (await status.textContent()) ?? ''
+  assert(added.startsWith('Passkey added'), `add a passkey: ${added}`)
+  const list = await expectStatus('GET /me/passkeys', api('GET', '/api/v1/me/passkeys', undefined, account.access_token), 200)
+  assert(list.items.length === 1 && list.items[0].name === 'Chromium virtual authenticator', `passkeys: ${JSON.stringify(list)}`)
+  const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId })
+  assert(credentials.length === 1 && credentials[0].isResidentCredential, 'the authenticator holds no discoverable credential')
+  step(`a passkey was enrolled through navigator.credentials.create (${list.items[0].credential_id.slice(0, 12)}…)`)
+
+  for (const phone of ['', account.phone]) {
+    await page.getByLabel(/^Phone/).fill(phone)
+    await status.evaluate((el) => {
+      el.textContent = ''
+    })
+    await page.getByRole('button', { name: 'Sign in with a passkey' }).click()
+    const said = await waitFor(
+      'the passkey sign-in',
+      async () => ((await status.textContent()) ?? '').match(/^(Signed in as \S+|Failed.*)/)?.[0],
+      15_000,
+    )
+    assert(said === `Signed in as ${account.user.id}`, `sign in with a passkey${phone ? ' by phone' : ''}: ${said}`)
+    step(`signed in with the passkey through navigator.credentials.get (${phone ? 'by phone' : 'usernameless'})`)
+  }
+  const after = await cdp.send('WebAuthn.getCredentials', { authenticatorId })
+  const [listed] = (
+    await expectStatus('GET /me/passkeys', api('GET', '/api/v1/me/passkeys', undefined, account.access_token), 200)
+  ).items
+  assert(listed.last_used_at !== null, 'the passkey has no last use')
+  mkdirSync(OUT, { recursive: true })
+  await page.screenshot({ path: SHOTS.passkey, fullPage: true })
+  assert(problems.length === 0, `the browser reported problems:\n  ${problems.join('\n  ')}`)
+  step(`the authenticator's counter is ${after.credentials[0].signCount}; screenshot ${SHOTS.passkey}`)
   await context.close()
 }
 
@@ -268,6 +345,7 @@ async function check() {
     step('no console errors, page errors or failed requests')
     await context.close()
     await checkVerifyLink(browser)
+    await checkPasskeys(browser)
   } finally {
     await browser.close()
   }

@@ -10,6 +10,7 @@ import { corsFromConfig, securityHeaders } from './middleware/security-headers'
 import { renderError } from './render-error'
 import { audit } from './routes/audit'
 import { auth } from './routes/auth'
+import { dev } from './routes/dev'
 import { docsRoutes } from './routes/docs'
 import { email } from './routes/email'
 import { me } from './routes/me'
@@ -55,6 +56,8 @@ export function createApp() {
     .route('/places', places)
     .route('/audit', audit)
     .route('/', staff)
+    // Development-only pages (404 in production): the passkey test page of `npm run check:browser`.
+    .route('/dev', dev)
     // SPEC §12: a pool's end users, served by the same routers as `default`'s.
     .use('/pools/:pool/*', selectPool)
     .route('/pools/:pool/auth', auth)

@@ -37,6 +37,17 @@ const PoolSettings = z.strictObject({
 })
 export type PoolSettings = z.infer<typeof PoolSettings>
 
+/** A web origin (`https://host[:port]`, `http://localhost`…), or an Android app's `android:apk-key-hash:<base64url>`. */
+const webauthnOrigin = z.union([
+  z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/, 'an origin: scheme://host[:port], no path'),
+  z
+    .string()
+    .regex(/^android:apk-key-hash:[A-Za-z0-9_-]{43}$/, 'android:apk-key-hash:<SHA-256 of the signing certificate, base64url>'),
+])
+
+/** Whether `host` is the RP ID or one of its subdomains (WebAuthn: the RP ID is a registrable suffix of the origin's host). */
+export const hostUnderRpId = (host: string, rpId: string) => host === rpId || host.endsWith(`.${rpId}`)
+
 const SMS_PROVIDERS = ['console', 'twilio', 'infobip', 'vonage', 'fast2sms'] as const
 
 /** SPEC §10: every var and secret, validated once per isolate. */
@@ -128,6 +139,13 @@ const ConfigSchema = z
     TURNSTILE_SECRET_KEY: z.string().optional(),
     TURNSTILE_SITE_KEY: z.string().optional(),
     TURNSTILE_API_BASE: url.default('https://challenges.cloudflare.com'),
+    // SPEC §14 passkeys: the relying party's id (a domain) and the origins a ceremony may come
+    // from; both default to PUBLIC_URL's (below), so one setting serves a browser-only deployment.
+    WEBAUTHN_RP_ID: z
+      .string()
+      .regex(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'a lower-case domain name')
+      .optional(),
+    WEBAUTHN_ORIGINS: list.pipe(z.array(webauthnOrigin)).optional(),
     // SPEC §12: `{ "<pool id>": { settings } }`; absent, the one pool `default`.
     USER_POOLS: z
       .string()
@@ -189,6 +207,17 @@ const ConfigSchema = z
     if (c.SMS_FALLBACK_PROVIDER && c.SMS_FALLBACK_PROVIDER === c.SMS_PROVIDER) {
       ctx.addIssue({ code: 'custom', path: ['SMS_FALLBACK_PROVIDER'], message: 'must differ from SMS_PROVIDER' })
     }
+    // Every web origin must be able to use the RP ID (a browser refuses the ceremony otherwise).
+    const rpId = c.WEBAUTHN_RP_ID ?? new URL(c.PUBLIC_URL).hostname
+    for (const origin of c.WEBAUTHN_ORIGINS ?? []) {
+      if (!origin.startsWith('android:') && !hostUnderRpId(new URL(origin).hostname, rpId)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['WEBAUTHN_ORIGINS'],
+          message: `${origin} is not on WEBAUTHN_RP_ID ${rpId} or a subdomain of it`,
+        })
+      }
+    }
     need(c.EMAIL_PROVIDER === 'resend', 'EMAIL_PROVIDER=resend', ['RESEND_API_KEY'])
     need(c.EMAIL_PROVIDER === 'sendgrid', 'EMAIL_PROVIDER=sendgrid', ['SENDGRID_API_KEY'])
     for (const [key, message] of c.EMAIL_PROVIDER === 'smtp' ? smtpIssues(c) : []) {
@@ -199,6 +228,8 @@ const ConfigSchema = z
     ...c,
     SMS_PROVIDER: c.SMS_PROVIDER ?? 'console',
     EMAIL_PROVIDER: c.EMAIL_PROVIDER ?? 'console',
+    WEBAUTHN_RP_ID: c.WEBAUTHN_RP_ID ?? new URL(c.PUBLIC_URL).hostname,
+    WEBAUTHN_ORIGINS: c.WEBAUTHN_ORIGINS ?? [new URL(c.PUBLIC_URL).origin],
     ...smtpDefaults(c),
   }))
 

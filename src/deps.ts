@@ -15,6 +15,7 @@ import { type DevicesRepo, devicesRepo } from './storage/repos/devices'
 import { type LinkTokensRepo, linkTokensRepo } from './storage/repos/link-tokens'
 import { type MfaTokensRepo, mfaTokensRepo } from './storage/repos/mfa-tokens'
 import { type OtpChallengesRepo, otpChallengesRepo } from './storage/repos/otp-challenges'
+import { type PasskeysRepo, passkeysRepo } from './storage/repos/passkeys'
 import { type PasswordAttemptsRepo, passwordAttemptsRepo } from './storage/repos/password-attempts'
 import { type PlacesRepo, placesRepo } from './storage/repos/places'
 import { type PoliciesRepo, policiesRepo } from './storage/repos/policies'
@@ -48,6 +49,8 @@ export interface Deps {
   /** Password attempts under the lockout, each step one D1 round trip. */
   passwordAttempts: PasswordAttemptsRepo
   otpChallenges: OtpChallengesRepo
+  /** Passkeys and WebAuthn challenges of the pool (SPEC §14), each intent one D1 batch. */
+  passkeys: PasskeysRepo
   rateLimits: RateLimitsRepo
   /** Registration's intents: begin (limits, reservation, holders) and save, each one D1 batch. */
   registrations: RegistrationsRepo
@@ -138,6 +141,7 @@ function poolDeps(env: Bindings, isolate: Isolate, id: string): PoolDeps {
     linkTokens: linkTokensRepo(db, id),
     passwordAttempts: passwordAttemptsRepo(db, id),
     otpChallenges: otpChallengesRepo(db, id),
+    passkeys: passkeysRepo(db, id),
     registrations: registrationsRepo(db, id),
     codeSignIn: codeSignInRepo(db, id),
     mfaTokens: mfaTokensRepo(db, id),

@@ -26,6 +26,8 @@ export const ERRORS = {
   email_taken: 409,
   username_taken: 409,
   device_taken: 409,
+  // Not in SPEC §9: a WebAuthn credential id registered already (to anyone), §14.
+  passkey_taken: 409,
   refresh_conflict: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,

@@ -22,6 +22,7 @@ import { changePassword, confirmPasswordReset, requestPasswordReset } from '../s
 import { logout, refreshSession } from '../services/sessions'
 import { loginWithPassword, oauthToken, requestLoginOtp, verifyCode } from '../services/sign-in'
 import { authMfa } from './mfa'
+import { authPasskey } from './passkeys'
 import { clientInfo, NO_STORE, newRouter, routesOf } from './router'
 
 const tags = ['auth']
@@ -137,6 +138,8 @@ export const auth = router
   )
   // SPEC §14: the second step of a sign-in, under this router's request limits.
   .route('/mfa', authMfa)
+  // SPEC §14: behind this router's per-IP limits.
+  .route('/passkey', authPasskey)
 
 const FORM = /^application\/x-www-form-urlencoded\s*(;|$)/i
 

@@ -28,6 +28,7 @@ import {
 } from '../services/account'
 import { endOtherSessions, endSession, getSession, listSessions } from '../services/sessions'
 import { meMfa } from './mfa'
+import { mePasskeys } from './passkeys'
 import { clientInfo, newRouter, routesOf } from './router'
 
 const tags = ['me']
@@ -173,3 +174,5 @@ export const me = router
   )
   // SPEC §14: TOTP enrolment and turning it off, under this router's authentication and limits.
   .route('/mfa', meMfa)
+  // SPEC §14: behind this router's requireAuth.
+  .route('/passkeys', mePasskeys)

@@ -36,6 +36,18 @@ const requests: Record<keyof typeof REQUEST_LIMITS, { body?: () => unknown; form
   'POST /auth/refresh': { body: () => ({ refresh_token: 'not-a-token' }) },
   'POST /auth/mfa/verify': { body: () => ({ mfa_token: 'not-a-token', totp: '123456' }) },
   'POST /auth/confirm-reset': { body: () => ({ phone: newPhone(), code: '123456', new_password: PASSWORD }) },
+  'POST /auth/passkey/options': { body: () => ({ phone: newPhone() }) },
+  'POST /auth/passkey/verify': {
+    body: () => ({
+      credential: {
+        id: 'AAAAAAAAAAAAAAAAAAAAAA',
+        rawId: 'AAAAAAAAAAAAAAAAAAAAAA',
+        type: 'public-key',
+        response: { clientDataJSON: 'e30', authenticatorData: 'AAAA', signature: 'AAAA' },
+        clientExtensionResults: {},
+      },
+    }),
+  },
   'GET /auth/email/verify': { query: '?token=not-a-token' },
   'POST /auth/email/verify': { body: () => ({ token: 'not-a-token' }) },
   'GET /auth/email/reset': { query: '?token=not-a-token' },

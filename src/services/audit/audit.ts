@@ -36,6 +36,9 @@ export type AuditType =
   | 'mfa_disabled'
   | 'mfa_failed'
   | 'recovery_code_used'
+  | 'passkey_added'
+  | 'passkey_removed'
+  | 'passkey_counter_mismatch'
 
 export interface AuditEvent {
   type: AuditType

@@ -31,7 +31,7 @@ export function ipBucket(ip: string): string {
 export type CountedIn = 'route' | 'intent' | 'none'
 
 /** The groups of endpoints that share one per-IP request counter (`req:<group>:<ip bucket>`). */
-export type RequestGroup = 'register' | 'verify' | 'login' | 'reset' | 'refresh' | 'email-link' | 'account'
+export type RequestGroup = 'register' | 'verify' | 'login' | 'reset' | 'refresh' | 'email-link' | 'account' | 'passkey'
 
 interface RequestLimit {
   group: RequestGroup | null
@@ -55,6 +55,8 @@ export const REQUEST_LIMITS = {
   'POST /auth/reset-password': intent('reset'), // with the send limits and the reservation
   'POST /auth/refresh': intent('refresh'), // with the rotation
   'POST /auth/mfa/verify': intent('verify'), // with the mfa token's attempt (SPEC §14)
+  'POST /auth/passkey/options': intent('passkey'), // with the challenge and the account's passkeys
+  'POST /auth/passkey/verify': intent('passkey'), // with the passkey and its account
   'POST /auth/confirm-reset': route('verify'),
   'GET /auth/email/verify': route('email-link'),
   'POST /auth/email/verify': route('email-link'),

@@ -11,8 +11,8 @@ import { beginAttempt } from './lockout'
 import { requireSecondFactor } from './mfa'
 import { hasMfa } from './second-factor'
 
-/** The lockout's identifier of a login body, and how to find its account (none for an unparsable phone). */
-function passwordIdentifier(deps: Deps, input: IdentifierInput & { username?: string | undefined }) {
+/** The lockout's identifier of a login body, and how to find its account (none for an unparsable phone); passkey options find the account the same way. */
+export function passwordIdentifier(deps: Deps, input: IdentifierInput & { username?: string | undefined }) {
   if (input.username !== undefined) {
     const username = normalizeUsername(input.username)
     return { identifier: `username:${username}`, lookup: { column: 'username' as const, value: username } }

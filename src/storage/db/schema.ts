@@ -333,3 +333,59 @@ export const mfaTokens = sqliteTable(
 
 export type TotpRow = typeof totpCredentials.$inferSelect
 export type MfaTokenRow = typeof mfaTokens.$inferSelect
+
+/**
+ * WebAuthn credentials (SPEC §14 passkeys) of a user, in its pool. The credential id is unique
+ * across the deployment (WebAuthn: an id registered to anyone is refused); only the public key
+ * is stored, never anything secret.
+ */
+export const passkeys = sqliteTable(
+  'passkeys',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** Its account's pool: a sign-in on a pool's routes finds that pool's passkeys only (SPEC §12). */
+    pool: text('pool').notNull().default('default'),
+    /** The credential id, base64url, as the authenticator made it. */
+    credentialId: text('credential_id').notNull(),
+    /** The COSE public key, base64url. */
+    publicKey: text('public_key').notNull(),
+    /** The signature counter last seen (0: the authenticator keeps none). */
+    counter: integer('counter').notNull().default(0),
+    /** JSON array of the transports the browser reported (`internal`, `hybrid`, `usb`, …). */
+    transports: text('transports', { mode: 'json' }).$type<string[]>().notNull(),
+    name: text('name').notNull(),
+    aaguid: text('aaguid'),
+    /** Backup eligible (a synced, multi-device passkey) and backed up, as the last ceremony's flags said. */
+    backupEligible: integer('backup_eligible', { mode: 'boolean' }).notNull().default(false),
+    backedUp: integer('backed_up', { mode: 'boolean' }).notNull().default(false),
+    createdAt: integer('created_at').notNull(),
+    lastUsedAt: integer('last_used_at'),
+    /** The challenge of the last sign-in: what the rest of that sign-in's D1 batch checks it won. */
+    lastChallenge: text('last_challenge'),
+  },
+  (t) => [uniqueIndex('passkeys_credential_unique').on(t.credentialId), index('passkeys_user_idx').on(t.userId)],
+)
+
+export type PasskeyRow = typeof passkeys.$inferSelect
+
+/**
+ * WebAuthn challenges (SPEC §14): single use, decided by one conditional update in D1, 5 minutes.
+ * Bound to the user for a registration, to the pool for a sign-in. Stored as SHA-256 (hex) of the
+ * challenge; a used or expired row is deleted.
+ */
+export const webauthnChallenges = sqliteTable(
+  'webauthn_challenges',
+  {
+    id: text('id').primaryKey(),
+    kind: text('kind', { enum: ['registration', 'authentication'] }).notNull(),
+    pool: text('pool').notNull(),
+    userId: text('user_id'),
+    expiresAt: integer('expires_at').notNull(),
+    /** The passkey (registration) or session (sign-in) that used it, within its D1 batch. */
+    usedBy: text('used_by'),
+  },
+  (t) => [index('webauthn_challenges_expires_idx').on(t.expiresAt)],
+)
