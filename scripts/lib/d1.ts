@@ -60,6 +60,23 @@ export function d1Query(target: D1Target, sql: string): Record<string, unknown>[
 }
 
 /**
+ * Runs the statements of a SQL file in one call, as one transaction (locally through miniflare;
+ * with --remote through D1's import, during which the database answers no other query).
+ */
+export function d1ExecuteFile(target: D1Target, path: string): void {
+  const run = wrangler(['d1', 'execute', 'DB', ...d1TargetArgs(target), '--json', '--file', path])
+  let output: unknown
+  try {
+    output = JSON.parse(run.stdout)
+  } catch {
+    throw new D1Error(`wrangler d1 execute failed:\n${run.stdout}${run.stderr}`)
+  }
+  const failure = Failure.safeParse(output)
+  if (failure.success) throw new D1Error(failure.data.error.text)
+  if (run.status !== 0) throw new D1Error(`wrangler d1 execute failed:\n${run.stdout}${run.stderr}`)
+}
+
+/**
  * A SQL literal for `value`. Text goes in as UTF-8 hex (`CAST(X'…' AS TEXT)`), never inside
  * quotes: wrangler splits commands on `;` and deletes `BEGIN TRANSACTION;`/`COMMIT;` anywhere in
  * the text, string literals included, so hex is the one form it cannot alter or break out of.
