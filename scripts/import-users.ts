@@ -23,11 +23,14 @@ interface ReadFile {
 /** Every non-blank line of the file read and checked; refusals carry their line number. */
 function readLines(text: string, ctx: RecordContext): ReadFile {
   const out: ReadFile = { refused: [], valid: [], ignored: new Map() }
-  text.split(/\r?\n/).forEach((raw, i) => {
+  for (const [i, raw] of text.split(/\r?\n/).entries()) {
     const line = i + 1
-    if (raw.trim() === '') return
+    if (raw.trim() === '') continue
     const read = readRecord(raw)
-    if ('problem' in read) return void out.refused.push({ line, outcome: 'refuse', reason: read.problem })
+    if ('problem' in read) {
+      out.refused.push({ line, outcome: 'refuse', reason: read.problem })
+      continue
+    }
     for (const field of read.ignored) out.ignored.set(field, (out.ignored.get(field) ?? 0) + 1)
     try {
       out.valid.push({ line, user: validateRecord(read.record, ctx) })
@@ -35,7 +38,7 @@ function readLines(text: string, ctx: RecordContext): ReadFile {
       if (!(err instanceof RecordProblem)) throw err
       out.refused.push({ line, outcome: 'refuse', reason: err.message })
     }
-  })
+  }
   return out
 }
 
