@@ -92,26 +92,31 @@ export function insertStatements(table: string, columns: string, rows: string[],
  * D1 runs each file as one transaction.
  */
 export function sqlFiles(users: ImportUser[], limits: BatchLimits = DEFAULT_LIMITS): SqlFile[] {
-  const files: SqlFile[] = []
-  let group: ImportUser[] = []
-  let size = 0
-  const flush = () => {
-    if (group.length === 0) return
+  const build = (group: ImportUser[]): SqlFile[] => {
     const statements = [
       ...insertStatements('users', USER_COLUMNS, group.map(userRow), limits.statementBytes),
       ...insertStatements('devices', DEVICE_COLUMNS, group.flatMap(deviceRows), limits.statementBytes),
     ]
-    files.push({ sql: `${statements.join('\n')}\n`, users: group })
-    group = []
-    size = 0
+    const sql = `${statements.join('\n')}\n`
+    // The estimate below undercounts when statements are tiny: halve until the file fits.
+    if (Buffer.byteLength(sql) <= limits.fileBytes || group.length === 1) return [{ sql, users: group }]
+    const half = Math.ceil(group.length / 2)
+    return [...build(group.slice(0, half)), ...build(group.slice(half))]
   }
+  const files: SqlFile[] = []
+  let group: ImportUser[] = []
+  let size = 0
   for (const u of users) {
-    // An estimate of its share of the file: its rows and a statement's overhead per few rows.
-    const bytes = Buffer.byteLength(userRow(u)) + deviceRows(u).reduce((n, r) => n + Buffer.byteLength(r) + 2, 0) + 8
-    if (size + bytes > limits.fileBytes * 0.95) flush()
+    // Its share of the file: its rows, and a margin for the statements' heads.
+    const bytes = Buffer.byteLength(userRow(u)) + deviceRows(u).reduce((n, r) => n + Buffer.byteLength(r) + 2, 0) + 2
+    if (group.length > 0 && size + bytes > limits.fileBytes * 0.95) {
+      files.push(...build(group))
+      group = []
+      size = 0
+    }
     group.push(u)
     size += bytes
   }
-  flush()
+  if (group.length > 0) files.push(...build(group))
   return files
 }
