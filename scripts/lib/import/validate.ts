@@ -6,6 +6,7 @@ import { type Config, STAFF_ROLES, type StaffRole } from '../../../src/config'
 import { newId } from '../../../src/crypto/random'
 import { DEFAULT_POOL } from '../../../src/pools'
 import { EmailField, NameField, UsernameField } from '../../../src/schemas/fields'
+import { USER_ID } from '../../../src/schemas/iam'
 import { normalizeEmail, normalizeUsername, parsePhone } from '../../../src/services/identifiers'
 import { type ImportDevice, readDevices } from './devices'
 import { type HashFormat, hashFormat } from './hash'
@@ -47,8 +48,6 @@ export interface RecordContext {
   now: number
 }
 
-// Ids end up in URLs (`/users/{id}`) and in the `sub` of tokens: printable, URL-safe, ≤ 64.
-const ID = /^[A-Za-z0-9._~:-]{1,64}$/
 const OBJECT_ID = /^[0-9a-fA-F]{24}$/
 const STATUSES: readonly Status[] = ['pending', 'active', 'deactivated', 'suspended']
 // Seed 003's `inactive` is an account that has not confirmed its OTP yet: our `pending`.
@@ -65,7 +64,7 @@ export function readId(value: unknown): string {
     if (typeof oid !== 'string' || !OBJECT_ID.test(oid)) throw problem('id: $oid must be 24 hexadecimal digits')
     return oid.toLowerCase()
   }
-  if (typeof value !== 'string' || !ID.test(value)) throw problem('id: use 1–64 of A-Z a-z 0-9 . _ ~ : -')
+  if (typeof value !== 'string' || !USER_ID.test(value)) throw problem('id: use 1–64 of A-Z a-z 0-9 . _ ~ : -')
   return value
 }
 
