@@ -382,3 +382,23 @@ describe('the SQL written', () => {
     }
   })
 })
+
+describe('docs/migrating.md', () => {
+  it('gives sample lines that the import accepts', async () => {
+    const { readFileSync } = await import('node:fs')
+    const doc = readFileSync('docs/migrating.md', 'utf8')
+    const samples = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].flatMap((m) => (m[1] as string).trim().split('\n'))
+    expect(samples.length).toBeGreaterThanOrEqual(7)
+    const docConfig = loadConfig({
+      OTP_PEPPER: 'x'.repeat(32),
+      JWT_SECRET_KEY: 'x'.repeat(32),
+      END_USER_ROLES: 'particulier,user',
+    })
+    for (const line of samples) {
+      const read = readRecord(line)
+      expect(read, line).not.toHaveProperty('problem')
+      if ('problem' in read) continue
+      expect(() => validateRecord(read.record, { pool: 'default', config: docConfig, now: NOW }), line).not.toThrow()
+    }
+  })
+})

@@ -96,7 +96,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 // The cases share one local D1 and run in order: the first import fills it, the rest build on it.
-describe('import-users', () => {
+describe('import-users', { timeout: 300_000 }, () => {
   it('imports 1,000 accounts in the seeds’ shapes and reports each bad line by number', () => {
     expect(file.records).toHaveLength(1005)
     const run = importUsers(file.records)
