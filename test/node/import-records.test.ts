@@ -53,6 +53,15 @@ describe('reading a line', () => {
     expect(readRecord('{"id":"1","_id":"1"}')).toMatchObject({ record: { id: '1' } })
   })
 
+  it('says where a line is not JSON without quoting it (it may hold a password in clear)', () => {
+    for (const line of ['{"password": hunter2-secret}', 'hunter2-secret is my password', '{"a":1} "hunter2-secret"']) {
+      const read = readRecord(line)
+      expect(read).toMatchObject({ problem: expect.stringMatching(/^not valid JSON( \(at character \d+\))?$/) })
+      expect(JSON.stringify(read)).not.toContain('hunter2')
+    }
+    expect(readRecord('{"phone": 1 x}')).toEqual({ problem: 'not valid JSON (at character 13)' })
+  })
+
   it('takes JSON null as absent', () => {
     expect(readRecord('{"email":null,"phone":"98765432"}')).toEqual({ record: { phone: '98765432' }, ignored: [] })
   })
@@ -116,6 +125,9 @@ describe('validating a record with the service’s rules', () => {
       'country_code: an ISO country (TN) or a calling code (+216)',
     )
     expect(refusal({ phone: 98765432 })).toBe('phone: must be a string')
+    // What the report quotes of a bad value: no terminal escapes, at most 40 characters.
+    expect(refusal({ phone: '\u001b[2J98765432' })).toBe("phone: '?[2J98765432' is not a valid mobile phone number")
+    expect(refusal({ phone: '98765432', role: 'r'.repeat(100) })).toMatch(/^role: 'r{40}…' is not one of/)
   })
 
   it('applies the pool’s ALLOWED_COUNTRIES', () => {
@@ -387,7 +399,7 @@ describe('docs/migrating.md', () => {
   it('gives sample lines that the import accepts', async () => {
     const { readFileSync } = await import('node:fs')
     const doc = readFileSync('docs/migrating.md', 'utf8')
-    const samples = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].flatMap((m) => (m[1] as string).trim().split('\n'))
+    const samples = [...doc.matchAll(/```jsonl\n([\s\S]*?)```/g)].flatMap((m) => (m[1] as string).trim().split('\n'))
     expect(samples.length).toBeGreaterThanOrEqual(7)
     const docConfig = loadConfig({
       OTP_PEPPER: 'x'.repeat(32),

@@ -68,7 +68,9 @@ export function readRecord(line: string): ReadRecord {
   try {
     parsed = JSON.parse(line)
   } catch (err) {
-    return { problem: `not valid JSON (${(err as Error).message})` }
+    // Only the position: V8's message quotes the line, which may hold a password in clear.
+    const at = /at position (\d+)/.exec((err as Error).message)?.[1]
+    return { problem: `not valid JSON${at ? ` (at character ${Number(at) + 1})` : ''}` }
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { problem: 'not a JSON object' }
   const record: Record<string, unknown> = {}

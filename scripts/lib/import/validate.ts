@@ -10,7 +10,7 @@ import { USER_ID } from '../../../src/schemas/iam'
 import { normalizeEmail, normalizeUsername, parsePhone } from '../../../src/services/identifiers'
 import { type ImportDevice, readDevices } from './devices'
 import { type HashFormat, hashFormat } from './hash'
-import { problem } from './problem'
+import { problem, shown } from './problem'
 import type { SourceRecord } from './record'
 import { readTime } from './time'
 
@@ -104,7 +104,7 @@ function readPhone(record: SourceRecord, config: Config): string {
     return parsePhone(input, { ...config, DEFAULT_COUNTRY: country })
   } catch {
     const allowed = config.ALLOWED_COUNTRIES.length > 0 ? ` of ${config.ALLOWED_COUNTRIES.join(', ')}` : ''
-    throw problem(`phone: '${phone}' is not a valid mobile phone number${allowed}`)
+    throw problem(`phone: ${shown(phone)} is not a valid mobile phone number${allowed}`)
   }
 }
 
@@ -117,14 +117,14 @@ function readRole(record: SourceRecord, ctx: RecordContext): string {
     throw problem(`role: staff (${role}) belong to the pool default, not ${ctx.pool}`)
   }
   const staff = ctx.pool === DEFAULT_POOL ? ` or a staff role (${STAFF_ROLES.join(', ')})` : ''
-  throw problem(`role: '${role}' is not one of END_USER_ROLES of pool ${ctx.pool} (${endUserRoles.join(', ')})${staff}`)
+  throw problem(`role: ${shown(role)} is not one of END_USER_ROLES of pool ${ctx.pool} (${endUserRoles.join(', ')})${staff}`)
 }
 
 function readStatus(value: unknown): Status | undefined {
   if (value === undefined) return undefined
   const status = text(value, 'status')
   const known = STATUS_ALIASES[status] ?? STATUSES.find((s) => s === status)
-  if (!known) throw problem(`status: '${status}' is not one of ${STATUSES.join(', ')} (or inactive)`)
+  if (!known) throw problem(`status: ${shown(status)} is not one of ${STATUSES.join(', ')} (or inactive)`)
   return known
 }
 
