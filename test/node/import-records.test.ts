@@ -290,7 +290,11 @@ describe('planning against D1 and the file', () => {
       { line: 2, outcome: 'import', reason: undefined },
       { line: 3, outcome: 'skip', reason: 'email taken@b.tn belongs to another account (9) of the pool' },
       { line: 4, outcome: 'skip', reason: 'device inv-9 belongs to another account (9) of the pool' },
-      { line: 5, outcome: 'skip', reason: 'phone +21698765432 belongs to another account (1) of the pool' },
+      {
+        line: 5,
+        outcome: 'skip',
+        reason: 'phone +21698765432 belongs to the account 1 (the record has no id: imported before?) of the pool',
+      },
     ])
   })
 

@@ -1,7 +1,8 @@
 // Which stored password hashes an import accepts (SPEC §13): the formats the service verifies at
 // login, within the same costs, so no imported account holds a hash that can never match.
-// Recognised by their syntax only; no hash runs here. The checks mirror src/crypto/legacy (the
-// legacy-hashes branch): once merged, `inspectHash` of src/crypto/password can replace them.
+// Recognised by their syntax only; no hash runs here. The checks mirror src/crypto/legacy of the
+// legacy-hashes branch (its formats and caps): once both are merged, `inspectHash` of
+// src/crypto/password can replace them, so the import and the login can never disagree.
 import { parseHash } from '../../../src/crypto/password'
 
 /** The formats accepted, by name (reported in the import's summary). */

@@ -74,7 +74,10 @@ function existingConflict(user: ImportUser, existing: Existing): { outcome: 'ski
   for (const { key, map } of KEYS) {
     const value = user[key]
     const holder = value ? existing[map].get(value) : undefined
-    if (holder) return { outcome: 'skip', reason: `${key} ${value} belongs to another account (${holder}) of the pool` }
+    if (!holder) continue
+    // Without an id the record cannot tell whether it is that account: say so (a re-run finds them all).
+    const whose = user.idGiven ? `another account (${holder})` : `the account ${holder} (the record has no id: imported before?)`
+    return { outcome: 'skip', reason: `${key} ${value} belongs to ${whose} of the pool` }
   }
   for (const d of user.devices) {
     const holder = existing.devices.get(d.deviceId)
