@@ -44,6 +44,11 @@ export function applyLocalMigrations(target: D1Target): void {
 
 /** Runs one SQL statement and returns its rows; a failure throws a D1Error with D1's message. */
 export function d1Query(target: D1Target, sql: string): Record<string, unknown>[] {
+  return d1Queries(target, sql).flat()
+}
+
+/** Runs `;`-separated statements in one call and returns the rows of each; a failure throws a D1Error. */
+export function d1Queries(target: D1Target, sql: string): Record<string, unknown>[][] {
   // --command, not --file: with --remote a file goes through D1's import, which takes the database offline.
   const run = wrangler(['d1', 'execute', 'DB', ...d1TargetArgs(target), '--json', '--command', sql])
   let output: unknown
@@ -56,7 +61,24 @@ export function d1Query(target: D1Target, sql: string): Record<string, unknown>[
   if (failure.success) throw new D1Error(failure.data.error.text)
   const results = Results.safeParse(output)
   if (run.status !== 0 || !results.success) throw new D1Error(`wrangler d1 execute failed:\n${run.stdout}${run.stderr}`)
-  return results.data.flatMap((r) => r.results)
+  return results.data.map((r) => r.results)
+}
+
+/**
+ * Runs the statements of a SQL file in one call, as one transaction (locally through miniflare;
+ * with --remote through D1's import, during which the database answers no other query).
+ */
+export function d1ExecuteFile(target: D1Target, path: string): void {
+  const run = wrangler(['d1', 'execute', 'DB', ...d1TargetArgs(target), '--json', '--file', path])
+  let output: unknown
+  try {
+    output = JSON.parse(run.stdout)
+  } catch {
+    throw new D1Error(`wrangler d1 execute failed:\n${run.stdout}${run.stderr}`)
+  }
+  const failure = Failure.safeParse(output)
+  if (failure.success) throw new D1Error(failure.data.error.text)
+  if (run.status !== 0) throw new D1Error(`wrangler d1 execute failed:\n${run.stdout}${run.stderr}`)
 }
 
 /**

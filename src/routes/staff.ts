@@ -1,7 +1,7 @@
 import { requireAuth, requireLiveSession } from '../middleware/auth'
 import { requireMfaForRole, requireStaff } from '../middleware/permissions'
 import { errorResponses, jsonBody, jsonContent } from '../schemas/fields'
-import { PageQuery, StaffBody, SubclientBody, SubclientQuery, UserList } from '../schemas/iam'
+import { StaffBody, SubclientBody, SubclientQuery, UserList, UserPageQuery } from '../schemas/iam'
 import { UserResponse } from '../schemas/user'
 import { createStaff, listStaff } from '../services/iam'
 import { actorOf, clientInfo, newRouter, routesOf } from './router'
@@ -29,7 +29,7 @@ for (const kind of ['admin', 'client'] as const) {
     .openapi(
       signedIn('get', `/${kind}s`, {
         summary: `List ${kind}s`,
-        request: { query: PageQuery },
+        request: { query: UserPageQuery },
         responses: { 200: jsonContent(UserList, `${kind}s, newest first`), ...errorResponses(401, 403) },
       }),
       async (c) => c.json(await listStaff(c.var.deps, actorOf(c), { ...c.req.valid('query'), kind }), 200),

@@ -15,6 +15,18 @@ export const PageQuery = z.object({
     .optional(),
 })
 
+/**
+ * What an account id may be: ours are UUIDv7, but `npm run import-users` keeps another service's
+ * ids (`42`, a MongoDB ObjectId) so the `sub` other services stored still names the same person.
+ */
+export const USER_ID = /^[A-Za-z0-9._~:-]{1,64}$/
+
+/** Lists of accounts page by their ids, which need not be UUIDs (imported accounts keep theirs). */
+export const UserPageQuery = z.object({
+  limit: Limit,
+  cursor: z.string().regex(USER_ID, 'Must be a next_cursor from a previous page').optional(),
+})
+
 /** Devices page by their own ids (`device_id`, chosen by the client), not by a UUID. */
 export const DevicePageQuery = z.object({
   limit: Limit,
@@ -43,9 +55,9 @@ export const StaffBody = z
 
 export const SubclientBody = StaffBody.extend({ client_id: z.string().max(64).optional() }).openapi('SubclientBody')
 
-export const SubclientQuery = PageQuery.extend({ client_id: z.string().max(64).optional() })
+export const SubclientQuery = UserPageQuery.extend({ client_id: z.string().max(64).optional() })
 
-export const UsersQuery = PageQuery.extend({
+export const UsersQuery = UserPageQuery.extend({
   pool: z
     .string()
     .regex(POOL_ID)
