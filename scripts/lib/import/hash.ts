@@ -1,9 +1,8 @@
 // Which stored password hashes an import accepts (SPEC §13): the formats the service verifies at
 // login, within the same costs, so no imported account holds a hash that can never match.
-// Recognised by their syntax only; no hash runs here. The checks mirror src/crypto/legacy of the
-// legacy-hashes branch (its formats and caps): once both are merged, `inspectHash` of
-// src/crypto/password can replace them, so the import and the login can never disagree.
-import { parseHash } from '../../../src/crypto/password'
+// Recognised by their syntax only; no hash runs here. The checks below give the import's reasons;
+// `inspectHash` of src/crypto/password (what a login reads) must accept a hash too.
+import { inspectHash, parseHash } from '../../../src/crypto/password'
 
 /** The formats accepted, by name (reported in the import's summary). */
 export type HashFormat = 'scrypt' | 'bcrypt' | 'pbkdf2-sha256' | 'argon2id'
@@ -69,5 +68,9 @@ export function hashFormat(stored: string): { format: HashFormat } | { problem: 
     }
   }
   const problem = known.problem(stored)
-  return problem ? { problem } : { format: known.format }
+  if (problem) return { problem }
+  // The login's own reading has the last word, so the two can never disagree.
+  const login = inspectHash(stored)
+  if ('refused' in login) return { problem: `a ${known.format} hash the service refuses (${login.refused})` }
+  return { format: known.format }
 }

@@ -22,6 +22,8 @@ async function freePort(): Promise<number> {
 export interface DevServer {
   /** `http://localhost:<port>`: what PUBLIC_URL and JWT_ISSUER follow. */
   base: string
+  /** Its local D1/KV directory (`--persist-to`): what `wrangler d1 … --persist-to` reaches. */
+  state: string
   /** Everything `npm run dev` printed so far (the console providers' codes and links included). */
   log(): string
   /** The last code the console SMS provider printed for `phone`, waiting for it briefly. */
@@ -91,6 +93,7 @@ export async function startDevServer(vars: Record<string, string>): Promise<DevS
 
   return {
     base,
+    state: join(dir, 'state'),
     log: () => output,
     async smsCode(phone) {
       for (let i = 0; i < 50; i++) {
