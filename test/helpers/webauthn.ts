@@ -1,5 +1,3 @@
-import { isoCBOR } from '@simplewebauthn/server/helpers'
-
 // A software authenticator for the passkey tests (SPEC §14): an ES256 key pair made with
 // WebCrypto, producing what a browser's `PublicKeyCredential.toJSON()` gives — a registration
 // with attestation `none` (a CBOR attestation object whose authenticator data carries the
@@ -52,6 +50,28 @@ function derSignature(raw: Uint8Array): Uint8Array {
   return concat(new Uint8Array([0x30, seq.length]), seq)
 }
 
+/**
+ * The CBOR (RFC 8949) the authenticator writes: unsigned and negative integers, text and byte
+ * strings, and maps of them, in the order given (what the COSE key and the attestation object need).
+ */
+type Cbor = number | string | Uint8Array | Map<number | string, Cbor>
+export function cbor(value: Cbor): Uint8Array {
+  const head = (major: number, n: number) => {
+    const m = major << 5
+    if (n < 24) return new Uint8Array([m | n])
+    if (n < 0x100) return new Uint8Array([m | 24, n])
+    if (n < 0x10000) return new Uint8Array([m | 25, n >> 8, n & 0xff])
+    return concat(new Uint8Array([m | 26]), uint32(n))
+  }
+  if (typeof value === 'number') return value >= 0 ? head(0, value) : head(1, -1 - value)
+  if (typeof value === 'string') {
+    const bytes = enc.encode(value)
+    return concat(head(3, bytes.length), bytes)
+  }
+  if (value instanceof Uint8Array) return concat(head(2, value.length), value)
+  return concat(head(5, value.size), ...[...value].flatMap(([k, v]) => [cbor(k), cbor(v)]))
+}
+
 // biome-ignore lint/suspicious/noExplicitAny: options JSON as the API answers it
 type Json = any
 
@@ -90,8 +110,8 @@ export async function softAuthenticator(
     'verify',
   ])) as CryptoKeyPair
   const raw = new Uint8Array((await crypto.subtle.exportKey('raw', keys.publicKey)) as ArrayBuffer) // 0x04 || x || y
-  const cose = isoCBOR.encode(
-    new Map<number, number | Uint8Array>([
+  const cose = cbor(
+    new Map<number, Cbor>([
       [1, 2], // kty: EC2
       [3, -7], // alg: ES256
       [-1, 1], // crv: P-256
@@ -119,12 +139,12 @@ export async function softAuthenticator(
         cose,
       )
       const authData = concat(rpIdHash, new Uint8Array([flagsOf(o, FLAG.AT)]), uint32(0), attested)
-      const attestationObject = isoCBOR.encode(
-        new Map<string, unknown>([
+      const attestationObject = cbor(
+        new Map<string, Cbor>([
           ['fmt', 'none'],
           ['attStmt', new Map()],
           ['authData', authData],
-        ]) as never,
+        ]),
       )
       auth.userHandle = options.user.id
       return {
