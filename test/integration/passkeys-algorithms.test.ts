@@ -116,6 +116,18 @@ describe('authenticator data', () => {
     expect((await verifyAssertion(announced)).status).toBe(200)
   })
 
+  it('refuses a registration whose id is not the credential id in its authenticator data', async () => {
+    const user = await activeUser(box)
+    const credential = await (await softAuthenticator()).create(await json(await creationOptions(user.access_token)))
+    const other = `${credential.id.slice(0, -2)}${credential.id.endsWith('AA') ? 'BA' : 'AA'}`
+    const body = await expectError(
+      await addPasskey(user.access_token, { credential: { ...credential, id: other, rawId: other } }),
+      400,
+      'validation_error',
+    )
+    expect(body.fields.credential).toMatch(MALFORMED)
+  })
+
   it('refuses a registration answered with a sign-in (webauthn.get) client data', async () => {
     const user = await activeUser(box)
     const credential = await (await softAuthenticator()).create(await json(await creationOptions(user.access_token)))

@@ -1,13 +1,6 @@
 import { decodeCBOR, decodeCBORToNativeValue, decodeCBORToNativeValueNoLeftoverBytes } from '@oslojs/cbor'
 import { decodeBase64urlIgnorePadding } from '@oslojs/encoding'
-import {
-  type AuthenticatorData,
-  ClientDataParseError,
-  ClientDataType,
-  createAssertionSignatureMessage,
-  parseAuthenticatorData,
-  parseClientDataJSON,
-} from '@oslojs/webauthn'
+import { createAssertionSignatureMessage, parseAuthenticatorData } from '@oslojs/webauthn'
 import { bytesToBase64Url, bytesToHex } from '../../crypto/encoding'
 import type { Deps } from '../../deps'
 import { importCOSEKey, SUPPORTED_ALGORITHMS, type VerifyingKey, verifySignature } from './signature'
@@ -133,20 +126,26 @@ async function refusing<T>(check: () => Promise<T>): Promise<T> {
 
 /**
  * clientDataJSON: the ceremony's type and an allowed origin (web origins and Android
- * `android:apk-key-hash:` ones, exactly). Answers the challenge (base64url) it carries.
+ * `android:apk-key-hash:` ones, exactly). Answers the challenge it carries, as it carries it
+ * (base64url): the caller finds the stored challenge by it.
  */
-function checkClientData(deps: Deps, bytes: Uint8Array, type: ClientDataType): string {
-  let data: ReturnType<typeof parseClientDataJSON>
+function checkClientData(deps: Deps, bytes: Uint8Array, type: 'webauthn.create' | 'webauthn.get'): string {
+  let data: Record<string, unknown>
   try {
-    data = parseClientDataJSON(bytes)
-  } catch (err) {
-    throw new CeremonyRefused(
-      err instanceof ClientDataParseError && /'type'/.test(err.message) ? 'wrong_ceremony' : 'malformed_credential',
-    )
+    data = JSON.parse(new TextDecoder().decode(bytes))
+  } catch {
+    return refuse('malformed_credential')
   }
+  if (typeof data !== 'object' || data === null) refuse('malformed_credential')
   if (data.type !== type) refuse('wrong_ceremony')
-  if (!relyingParty(deps).origins.includes(data.origin)) refuse('origin_not_allowed')
-  return bytesToBase64Url(data.challenge)
+  if (typeof data.challenge !== 'string' || data.challenge === '') refuse('challenge_mismatch')
+  if (typeof data.origin !== 'string' || !relyingParty(deps).origins.includes(data.origin)) refuse('origin_not_allowed')
+  // Token binding (gone from browsers): if there, a status WebAuthn defined.
+  const binding = data.tokenBinding as { status?: unknown } | null | undefined
+  if (binding && !['present', 'supported', 'not-supported', 'notSupported'].includes(String(binding.status))) {
+    refuse('malformed_credential')
+  }
+  return data.challenge as string
 }
 
 const FLAG = { BE: 0x08, BS: 0x10, AT: 0x40, ED: 0x80 } as const
@@ -207,18 +206,21 @@ export function verifyRegistration(deps: Deps, credential: RegistrationResponseJ
   return refusing(async () => {
     if (!credential.id || credential.id !== credential.rawId) refuse('malformed_credential')
     const clientDataJSON = decodeBase64urlIgnorePadding(credential.response.clientDataJSON)
-    const challenge = checkClientData(deps, clientDataJSON, ClientDataType.Create)
+    const challenge = checkClientData(deps, clientDataJSON, 'webauthn.create')
     const object = decodeCBORToNativeValueNoLeftoverBytes(decodeBase64urlIgnorePadding(credential.response.attestationObject), 4)
     const { fmt, attStmt, authData } = object as Record<string, unknown>
     if (!(authData instanceof Uint8Array) || typeof attStmt !== 'object' || attStmt === null)
       return refuse('malformed_credential')
     const { data, publicKey, backupEligible, backedUp } = checkAuthenticatorData(deps, authData)
     if (!data.credential || !publicKey) return refuse('malformed_credential')
+    // The id the client reports is the authenticator's (at most 1023 bytes, WebAuthn).
+    const credentialId = bytesToBase64Url(data.credential.id)
+    if (credentialId !== credential.id || data.credential.id.length > 1023) refuse('malformed_credential')
     const key = await importCOSEKey(publicKey)
     await checkAttestation(fmt, attStmt as Record<string, unknown>, { key, authData, clientDataJSON })
     return {
       challenge,
-      credentialId: bytesToBase64Url(data.credential.id),
+      credentialId,
       publicKey: bytesToBase64Url(publicKey),
       counter: data.signatureCounter,
       aaguid: uuid(data.credential.authenticatorAAGUID),
@@ -242,9 +244,9 @@ export function verifyAssertion(
   return refusing(async () => {
     if (!credential.id || credential.id !== credential.rawId) refuse('malformed_credential')
     const clientDataJSON = decodeBase64urlIgnorePadding(credential.response.clientDataJSON)
-    const challenge = checkClientData(deps, clientDataJSON, ClientDataType.Get)
+    const challenge = checkClientData(deps, clientDataJSON, 'webauthn.get')
     const authData = decodeBase64urlIgnorePadding(credential.response.authenticatorData)
-    const { data, backedUp }: { data: AuthenticatorData; backedUp: boolean } = checkAuthenticatorData(deps, authData)
+    const { data, backedUp } = checkAuthenticatorData(deps, authData)
     if (!data.userVerified) refuse('user_verification_required')
     const key = await importCOSEKey(decodeBase64urlIgnorePadding(stored.publicKey))
     const signature = decodeBase64urlIgnorePadding(credential.response.signature)
