@@ -9,7 +9,6 @@ export {
   descriptorOf,
   newChallenge,
   REASONS,
-  refusalReason,
   relyingParty,
   toPasskeyView,
   userHandle,

@@ -71,18 +71,6 @@ export function toPasskeyView(p: PasskeyRow) {
 
 export type PasskeyView = ReturnType<typeof toPasskeyView>
 
-/** The reason a ceremony was refused, from the library's message (for `detail` and the audit log; never a secret). */
-export function refusalReason(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err)
-  if (/origin/i.test(message)) return 'origin_not_allowed'
-  if (/RP ID/i.test(message)) return 'rp_id_mismatch'
-  if (/User verification/i.test(message)) return 'user_verification_required'
-  if (/User (presence|not present)/i.test(message)) return 'user_presence_required'
-  if (/challenge/i.test(message)) return 'challenge_mismatch'
-  if (/type/i.test(message)) return 'wrong_ceremony'
-  return 'malformed_credential'
-}
-
 /** Words for each refusal reason. */
 export const REASONS: Record<string, string> = {
   origin_not_allowed: 'the ceremony came from an origin that is not allowed (WEBAUTHN_ORIGINS)',
