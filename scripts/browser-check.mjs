@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
+import { copyAssets } from './assets.mjs'
 import { ensureDevVars } from './dev-vars.mjs'
 
 const PORT = 8791
@@ -66,6 +67,7 @@ let persistDir
 
 function startWrangler() {
   if (ensureDevVars()) step('generated .dev.vars (development secrets)')
+  if (copyAssets().length > 0) step('copied the API reference bundles into public/vendor')
   persistDir = mkdtempSync(join(tmpdir(), 'edge-auth-browser-'))
   const env = { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', FORCE_COLOR: '0' }
   const migrate = spawnSync(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir], {

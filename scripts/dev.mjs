@@ -1,12 +1,16 @@
-// `npm run dev [-- wrangler dev args]`: development secrets when missing, local D1 migrations,
-// then `wrangler dev` on port 8787 (SPEC §11).
+// `npm run dev [-- wrangler dev args]`: development secrets when missing, the API reference
+// bundles (scripts/assets.mjs), local D1 migrations, then `wrangler dev` on port 8787 (SPEC §11).
 import { spawn, spawnSync } from 'node:child_process'
+import { copyAssets } from './assets.mjs'
 import { ensureDevVars } from './dev-vars.mjs'
 
 const wrangler = process.platform === 'win32' ? 'wrangler.cmd' : 'wrangler'
 const bin = `node_modules/.bin/${wrangler}`
 
 if (ensureDevVars()) console.log('[dev] generated .dev.vars (Ed25519 signing key, OTP pepper)')
+
+// The API reference pages' bundles (public/vendor, Workers static assets), from node_modules.
+if (copyAssets().length > 0) console.log('[dev] copied the API reference bundles into public/vendor')
 
 const migrate = spawnSync(bin, ['d1', 'migrations', 'apply', 'DB', '--local'], {
   stdio: 'inherit',

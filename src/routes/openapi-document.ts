@@ -82,9 +82,26 @@ function validated(p: object): boolean {
   return p.in === 'query' || ['pattern', 'format', 'enum', 'minLength', 'maxLength'].some((k) => k in schema)
 }
 
+const PROBLEM_CONTENT = problem('').content
+
+/**
+ * The content of an operation's own error format, when its 400 is not problem+json (the token
+ * endpoint's RFC 6749 errors): its shared answers are then documented in that format too. The
+ * problem+json alternative stays for the middleware that answers before the route does.
+ */
+function ownErrorContent(responses: Responses): Record<string, unknown> | undefined {
+  const declared = responses[400]
+  if (!declared || '$ref' in declared || !declared.content || 'application/problem+json' in declared.content) return undefined
+  return declared.content
+}
+
 /** Adds `status` (a shared response) unless the route documents its own. */
 function add(responses: Responses, status: number, name: keyof typeof RESPONSES) {
-  responses[status] ??= ref('responses', name)
+  if (responses[status]) return
+  const own = ownErrorContent(responses)
+  responses[status] = own
+    ? ({ ...RESPONSES[name], content: { ...own, ...PROBLEM_CONTENT } } as Responses[number])
+    : ref('responses', name)
 }
 
 /** Every answer an operation can get from the app's common middleware and error renderer. */
@@ -93,9 +110,13 @@ function completeOperation(method: string, path: string, op: Operation) {
   const responses = op.responses
   const hasBody = WITH_BODY.has(method)
   const takesBody = op.requestBody !== undefined
-  // Malformed JSON is refused on any body-carrying request (middleware/body.ts), validation wherever there is input.
-  if (hasBody || takesBody || (op.parameters ?? []).some(validated))
+  // Malformed JSON is refused on any body-carrying request (middleware/body.ts, problem+json,
+  // before any route), validation wherever there is input.
+  if (hasBody || takesBody || (op.parameters ?? []).some(validated)) {
+    const own = ownErrorContent(responses)
+    if (own) Object.assign(own, PROBLEM_CONTENT)
     responses[400] ??= problem('`validation_error` or `invalid_json`')
+  }
   if (hasBody) add(responses, 413, 'PayloadTooLarge')
   if (takesBody) add(responses, 415, 'UnsupportedMediaType')
   if ((op.security ?? []).length > 0) responses[401] ??= problem('No access token, or a refused one')
