@@ -43,7 +43,7 @@ ${scripts.map((s) => `<script src="${ASSETS}/${s}"></script>`).join('\n')}
 </body>
 </html>`
 
-const SCALAR_PAGE = referencePage('edge-auth API reference', '<div id="api-reference"></div>', [
+const SCALAR_PAGE = referencePage('edge-auth API reference', '<div id="app"></div>', [
   'vendor/scalar-api-reference.js',
   'docs-init.js',
 ])
