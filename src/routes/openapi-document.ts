@@ -33,7 +33,8 @@ const HEADERS = {
     schema: { type: 'string', pattern: '^[A-Z]+(, [A-Z]+)*$' },
   },
   'WWW-Authenticate': {
-    description: 'The Bearer challenge of a protected endpoint (RFC 6750 §3)',
+    description:
+      'The Bearer challenge of a protected endpoint (RFC 6750 §3): `error="invalid_token"` when a token was refused, `insufficient_scope` on a 403',
     schema: { type: 'string', pattern: '^Bearer\\b' },
   },
 }
@@ -132,7 +133,9 @@ function completeOperation(method: string, path: string, op: Operation) {
     const headers: Record<string, unknown> = { ...response.headers, 'X-Request-Id': ref('headers', 'X-Request-Id') }
     if (status === '429') headers['Retry-After'] = ref('headers', 'Retry-After')
     if (status === '503') headers['Retry-After'] ??= ref('headers', 'Retry-After-Optional')
-    if (status === '401' && (op.security ?? []).length > 0) headers['WWW-Authenticate'] = ref('headers', 'WWW-Authenticate')
+    // RFC 6750 §3: the Bearer challenge of a refused token (401), or of a missing permission (403).
+    const challenged = status === '401' || status === '403'
+    if (challenged && (op.security ?? []).length > 0) headers['WWW-Authenticate'] = ref('headers', 'WWW-Authenticate')
     response.headers = headers as typeof response.headers
   }
 }
