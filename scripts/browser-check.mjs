@@ -259,6 +259,7 @@ async function checkPasskeys(browser) {
   assert(problems.length === 0, `the browser reported problems:\n  ${problems.join('\n  ')}`)
   step(`the authenticator's counter is ${after.credentials[0].signCount}; screenshot ${SHOTS.passkey}`)
   await context.close()
+}
 
 const REDOC_LOGO = 'https://cdn.redoc.ly/redoc/logo-mini.svg'
 
