@@ -83,12 +83,10 @@ function validated(p: object): boolean {
   return p.in === 'query' || ['pattern', 'format', 'enum', 'minLength', 'maxLength'].some((k) => k in schema)
 }
 
-const PROBLEM_CONTENT = problem('').content
-
 /**
- * The content of an operation's own error format, when its 400 is not problem+json (the token
- * endpoint's RFC 6749 errors): its shared answers are then documented in that format too. The
- * problem+json alternative stays for the middleware that answers before the route does.
+ * The content of an operation's own error format, when its 400 is not problem+json: the token
+ * endpoint answers every refusal, the middleware's included, as an RFC 6749 `{ error,
+ * error_description }` (render-error.ts), so its shared answers are documented in that format.
  */
 function ownErrorContent(responses: Responses): Record<string, unknown> | undefined {
   const declared = responses[400]
@@ -96,12 +94,22 @@ function ownErrorContent(responses: Responses): Record<string, unknown> | undefi
   return declared.content
 }
 
+/** The RFC 6749 code render-error.ts answers in place of each shared answer. */
+const OAUTH_DESCRIPTIONS: Record<keyof typeof RESPONSES, string> = {
+  MethodNotAllowed: 'This path does not serve the method sent: `invalid_request`',
+  PayloadTooLarge: 'A body over 64 KiB: `invalid_request`',
+  UnsupportedMediaType: 'A body that is not a form: `invalid_request`',
+  InternalError: 'A failure on the service’s side: `server_error`, without details',
+  RateLimited: 'Too many requests: `slow_down`',
+  NotFound: 'An unknown user pool: `invalid_request`',
+}
+
 /** Adds `status` (a shared response) unless the route documents its own. */
 function add(responses: Responses, status: number, name: keyof typeof RESPONSES) {
   if (responses[status]) return
   const own = ownErrorContent(responses)
   responses[status] = own
-    ? ({ ...RESPONSES[name], content: { ...own, ...PROBLEM_CONTENT } } as Responses[number])
+    ? ({ ...RESPONSES[name], description: OAUTH_DESCRIPTIONS[name], content: { ...own } } as Responses[number])
     : ref('responses', name)
 }
 
@@ -114,8 +122,6 @@ function completeOperation(method: string, path: string, op: Operation) {
   // Malformed JSON is refused on any body-carrying request (middleware/body.ts, problem+json,
   // before any route), validation wherever there is input.
   if (hasBody || takesBody || (op.parameters ?? []).some(validated)) {
-    const own = ownErrorContent(responses)
-    if (own) Object.assign(own, PROBLEM_CONTENT)
     responses[400] ??= problem('`validation_error` or `invalid_json`')
   }
   if (hasBody) add(responses, 413, 'PayloadTooLarge')

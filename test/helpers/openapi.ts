@@ -90,9 +90,15 @@ export function openApiChecker(doc: Doc) {
     if (!where) return [`${method} ${path}: no such path in the document`]
     const key = `${method} ${where.template} → ${answer.status}`
     // A method the path does not serve: the path's 405, or (the auth middleware of a prefix runs
-    // before routing) a refusal every operation of the path documents alike.
+    // before routing) a refusal every operation of the path documents alike; the body limit runs
+    // before routing too, so a 413 (a body sent) is alike when every body-carrying operation documents it.
     const served = METHODS.map((m) => where.item[m]).filter(Boolean)
-    const alike = answer.status === 405 || served.every((s) => s.responses[answer.status] !== undefined)
+    const withBody = METHODS.filter((m) => m !== 'get' && where.item[m]).map((m) => where.item[m])
+    const documentedBy = (ops: Obj[]) => ops.length > 0 && ops.every((s) => s.responses[answer.status] !== undefined)
+    const alike =
+      answer.status === 405 ||
+      documentedBy(served) ||
+      (answer.status === 413 && method !== 'GET' && method !== 'HEAD' && documentedBy(withBody))
     const op = where.op ?? (alike ? served[0] : undefined)
     if (!op) return [`${key}: a method the path does not serve answered other than 405`]
     const response = deref(op.responses[answer.status] ?? op.responses[`${String(answer.status)[0]}XX`])
