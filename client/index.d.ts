@@ -505,6 +505,214 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
 } & {
     api: {
         v1: {
+            me: {
+                passkeys: {
+                    options: import("hono/client").ClientRequest<string, "/api/v1/me/passkeys/options", {
+                        $post: {
+                            input: {};
+                            output: {
+                                [x: string]: import("hono/utils/types").JSONValue;
+                                challenge: string;
+                                rp: {
+                                    [x: string]: import("hono/utils/types").JSONValue;
+                                    name: string;
+                                };
+                            };
+                            outputFormat: "json";
+                            status: 200;
+                        };
+                    }>;
+                };
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
+            me: {
+                passkeys: import("hono/client").ClientRequest<string, "/api/v1/me/passkeys", {
+                    $post: {
+                        input: {
+                            json: {
+                                credential: {
+                                    response: {
+                                        clientDataJSON: string;
+                                        attestationObject: string;
+                                        transports?: string[] | undefined;
+                                        authenticatorData?: string | undefined;
+                                        publicKey?: string | undefined;
+                                        publicKeyAlgorithm?: number | undefined;
+                                    };
+                                    id: string;
+                                    rawId: string;
+                                    type: "public-key";
+                                    authenticatorAttachment?: "platform" | "cross-platform" | null | undefined;
+                                    clientExtensionResults?: Record<string, unknown> | undefined;
+                                };
+                                name?: string | undefined;
+                            };
+                        };
+                        output: {
+                            id: string;
+                            name: string;
+                            credential_id: string;
+                            transports: string[];
+                            aaguid: string | null;
+                            backup_eligible: boolean;
+                            backed_up: boolean;
+                            created_at: string;
+                            last_used_at: string | null;
+                        };
+                        outputFormat: "json";
+                        status: 201;
+                    };
+                    $get: {
+                        input: {};
+                        output: {
+                            items: {
+                                id: string;
+                                name: string;
+                                credential_id: string;
+                                transports: string[];
+                                aaguid: string | null;
+                                backup_eligible: boolean;
+                                backed_up: boolean;
+                                created_at: string;
+                                last_used_at: string | null;
+                            }[];
+                            next_cursor: null;
+                        };
+                        outputFormat: "json";
+                        status: 200;
+                    };
+                }>;
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
+            me: {
+                passkeys: {
+                    ":id": import("hono/client").ClientRequest<string, "/api/v1/me/passkeys/:id", {
+                        $patch: {
+                            input: {
+                                param: {
+                                    id: string;
+                                };
+                            } & {
+                                json: {
+                                    name: string;
+                                };
+                            };
+                            output: {
+                                id: string;
+                                name: string;
+                                credential_id: string;
+                                transports: string[];
+                                aaguid: string | null;
+                                backup_eligible: boolean;
+                                backed_up: boolean;
+                                created_at: string;
+                                last_used_at: string | null;
+                            };
+                            outputFormat: "json";
+                            status: 200;
+                        };
+                        $delete: {
+                            input: {
+                                param: {
+                                    id: string;
+                                };
+                            };
+                            output: {};
+                            outputFormat: string;
+                            status: 204;
+                        };
+                    }>;
+                };
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
+            me: {
+                mfa: import("hono/client").ClientRequest<string, "/api/v1/me/mfa", {
+                    $get: {
+                        input: {};
+                        output: {
+                            totp: "on" | "off" | "pending";
+                            recovery_codes_left: number;
+                        };
+                        outputFormat: "json";
+                        status: 200;
+                    };
+                }>;
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
+            me: {
+                mfa: {
+                    totp: import("hono/client").ClientRequest<string, "/api/v1/me/mfa/totp", {
+                        $post: {
+                            input: {};
+                            output: {
+                                secret: string;
+                                otpauth_uri: string;
+                                qr_svg: string;
+                            };
+                            outputFormat: "json";
+                            status: 200;
+                        };
+                        $delete: {
+                            input: {
+                                json: {
+                                    code?: string | undefined;
+                                    recovery_code?: string | undefined;
+                                    current_password?: string | undefined;
+                                };
+                            };
+                            output: {};
+                            outputFormat: string;
+                            status: 204;
+                        };
+                    }>;
+                };
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
+            me: {
+                mfa: {
+                    totp: {
+                        confirm: import("hono/client").ClientRequest<string, "/api/v1/me/mfa/totp/confirm", {
+                            $post: {
+                                input: {
+                                    json: {
+                                        code: string;
+                                    };
+                                };
+                                output: {
+                                    recovery_codes: string[];
+                                };
+                                outputFormat: "json";
+                                status: 200;
+                            };
+                        }>;
+                    };
+                };
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
             me: import("hono/client").ClientRequest<string, "/api/v1/me", {
                 $get: {
                     input: {};
@@ -793,6 +1001,149 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                             output: {};
                             outputFormat: string;
                             status: 204;
+                        };
+                    }>;
+                };
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
+            auth: {
+                passkey: {
+                    options: import("hono/client").ClientRequest<string, "/api/v1/auth/passkey/options", {
+                        $post: {
+                            input: {
+                                json: {
+                                    phone?: string | undefined;
+                                    email?: string | undefined;
+                                    username?: string | undefined;
+                                };
+                            };
+                            output: {
+                                [x: string]: import("hono/utils/types").JSONValue;
+                                challenge: string;
+                            };
+                            outputFormat: "json";
+                            status: 200;
+                        };
+                    }>;
+                };
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
+            auth: {
+                passkey: {
+                    verify: import("hono/client").ClientRequest<string, "/api/v1/auth/passkey/verify", {
+                        $post: {
+                            input: {
+                                json: {
+                                    credential: {
+                                        response: {
+                                            clientDataJSON: string;
+                                            authenticatorData: string;
+                                            signature: string;
+                                            userHandle?: string | null | undefined;
+                                        };
+                                        id: string;
+                                        rawId: string;
+                                        type: "public-key";
+                                        authenticatorAttachment?: "platform" | "cross-platform" | null | undefined;
+                                        clientExtensionResults?: Record<string, unknown> | undefined;
+                                    };
+                                };
+                            };
+                            output: {
+                                access_token: string;
+                                token_type: "bearer";
+                                expires_in: number;
+                                refresh_token: string;
+                                user: {
+                                    id: string;
+                                    pool: string;
+                                    name: string | null;
+                                    surname: string | null;
+                                    phone: string | null;
+                                    email: string | null;
+                                    username: string | null;
+                                    role: string;
+                                    status: "pending" | "active" | "deactivated" | "suspended";
+                                    is_verified: boolean;
+                                    phone_verified: boolean;
+                                    email_verified: boolean;
+                                    pending_email: string | null;
+                                    pending_phone: string | null;
+                                    parent_id: string | null;
+                                    created_at: string;
+                                    updated_at: string;
+                                    last_login: string | null;
+                                    devices: {
+                                        device_id: string;
+                                        type: string;
+                                        registered_at: string;
+                                    }[];
+                                };
+                            };
+                            outputFormat: "json";
+                            status: 200;
+                        };
+                    }>;
+                };
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
+            auth: {
+                mfa: {
+                    verify: import("hono/client").ClientRequest<string, "/api/v1/auth/mfa/verify", {
+                        $post: {
+                            input: {
+                                json: {
+                                    mfa_token: string;
+                                    totp?: string | undefined;
+                                    recovery_code?: string | undefined;
+                                    passkey?: Record<string, unknown> | undefined;
+                                };
+                            };
+                            output: {
+                                access_token: string;
+                                token_type: "bearer";
+                                expires_in: number;
+                                refresh_token: string;
+                                user: {
+                                    id: string;
+                                    pool: string;
+                                    name: string | null;
+                                    surname: string | null;
+                                    phone: string | null;
+                                    email: string | null;
+                                    username: string | null;
+                                    role: string;
+                                    status: "pending" | "active" | "deactivated" | "suspended";
+                                    is_verified: boolean;
+                                    phone_verified: boolean;
+                                    email_verified: boolean;
+                                    pending_email: string | null;
+                                    pending_phone: string | null;
+                                    parent_id: string | null;
+                                    created_at: string;
+                                    updated_at: string;
+                                    last_login: string | null;
+                                    devices: {
+                                        device_id: string;
+                                        type: string;
+                                        registered_at: string;
+                                    }[];
+                                };
+                            };
+                            outputFormat: "json";
+                            status: 200;
                         };
                     }>;
                 };
@@ -1127,6 +1478,179 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                 status: 200;
             };
         }>;
+    };
+} & {
+    api: {
+        v1: {
+            pools: {
+                ":pool": {
+                    auth: {
+                        passkey: {
+                            options: import("hono/client").ClientRequest<string, "/api/v1/pools/:pool/auth/passkey/options", {
+                                $post: {
+                                    input: {
+                                        json: {
+                                            phone?: string | undefined;
+                                            email?: string | undefined;
+                                            username?: string | undefined;
+                                        };
+                                    } & {
+                                        param: {
+                                            [x: string]: string;
+                                            [x: number]: string;
+                                            [x: symbol]: string;
+                                        };
+                                    };
+                                    output: {
+                                        [x: string]: import("hono/utils/types").JSONValue;
+                                        challenge: string;
+                                    };
+                                    outputFormat: "json";
+                                    status: 200;
+                                };
+                            }>;
+                        };
+                    };
+                };
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
+            pools: {
+                ":pool": {
+                    auth: {
+                        passkey: {
+                            verify: import("hono/client").ClientRequest<string, "/api/v1/pools/:pool/auth/passkey/verify", {
+                                $post: {
+                                    input: {
+                                        json: {
+                                            credential: {
+                                                response: {
+                                                    clientDataJSON: string;
+                                                    authenticatorData: string;
+                                                    signature: string;
+                                                    userHandle?: string | null | undefined;
+                                                };
+                                                id: string;
+                                                rawId: string;
+                                                type: "public-key";
+                                                authenticatorAttachment?: "platform" | "cross-platform" | null | undefined;
+                                                clientExtensionResults?: Record<string, unknown> | undefined;
+                                            };
+                                        };
+                                    } & {
+                                        param: {
+                                            [x: string]: string;
+                                            [x: number]: string;
+                                            [x: symbol]: string;
+                                        };
+                                    };
+                                    output: {
+                                        access_token: string;
+                                        token_type: "bearer";
+                                        expires_in: number;
+                                        refresh_token: string;
+                                        user: {
+                                            id: string;
+                                            pool: string;
+                                            name: string | null;
+                                            surname: string | null;
+                                            phone: string | null;
+                                            email: string | null;
+                                            username: string | null;
+                                            role: string;
+                                            status: "pending" | "active" | "deactivated" | "suspended";
+                                            is_verified: boolean;
+                                            phone_verified: boolean;
+                                            email_verified: boolean;
+                                            pending_email: string | null;
+                                            pending_phone: string | null;
+                                            parent_id: string | null;
+                                            created_at: string;
+                                            updated_at: string;
+                                            last_login: string | null;
+                                            devices: {
+                                                device_id: string;
+                                                type: string;
+                                                registered_at: string;
+                                            }[];
+                                        };
+                                    };
+                                    outputFormat: "json";
+                                    status: 200;
+                                };
+                            }>;
+                        };
+                    };
+                };
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
+            pools: {
+                ":pool": {
+                    auth: {
+                        mfa: {
+                            verify: import("hono/client").ClientRequest<string, "/api/v1/pools/:pool/auth/mfa/verify", {
+                                $post: {
+                                    input: {
+                                        json: {
+                                            mfa_token: string;
+                                            totp?: string | undefined;
+                                            recovery_code?: string | undefined;
+                                            passkey?: Record<string, unknown> | undefined;
+                                        };
+                                    } & {
+                                        param: {
+                                            [x: string]: string;
+                                            [x: number]: string;
+                                            [x: symbol]: string;
+                                        };
+                                    };
+                                    output: {
+                                        access_token: string;
+                                        token_type: "bearer";
+                                        expires_in: number;
+                                        refresh_token: string;
+                                        user: {
+                                            id: string;
+                                            pool: string;
+                                            name: string | null;
+                                            surname: string | null;
+                                            phone: string | null;
+                                            email: string | null;
+                                            username: string | null;
+                                            role: string;
+                                            status: "pending" | "active" | "deactivated" | "suspended";
+                                            is_verified: boolean;
+                                            phone_verified: boolean;
+                                            email_verified: boolean;
+                                            pending_email: string | null;
+                                            pending_phone: string | null;
+                                            parent_id: string | null;
+                                            created_at: string;
+                                            updated_at: string;
+                                            last_login: string | null;
+                                            devices: {
+                                                device_id: string;
+                                                type: string;
+                                                registered_at: string;
+                                            }[];
+                                        };
+                                    };
+                                    outputFormat: "json";
+                                    status: 200;
+                                };
+                            }>;
+                        };
+                    };
+                };
+            };
+        };
     };
 } & {
     api: {
@@ -1583,6 +2107,287 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                 status: 200;
             };
         }>;
+    };
+} & {
+    api: {
+        v1: {
+            pools: {
+                ":pool": {
+                    me: {
+                        passkeys: {
+                            options: import("hono/client").ClientRequest<string, "/api/v1/pools/:pool/me/passkeys/options", {
+                                $post: {
+                                    input: {
+                                        param: {
+                                            [x: string]: string;
+                                            [x: number]: string;
+                                            [x: symbol]: string;
+                                        };
+                                    };
+                                    output: {
+                                        [x: string]: import("hono/utils/types").JSONValue;
+                                        challenge: string;
+                                        rp: {
+                                            [x: string]: import("hono/utils/types").JSONValue;
+                                            name: string;
+                                        };
+                                    };
+                                    outputFormat: "json";
+                                    status: 200;
+                                };
+                            }>;
+                        };
+                    };
+                };
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
+            pools: {
+                ":pool": {
+                    me: {
+                        passkeys: import("hono/client").ClientRequest<string, "/api/v1/pools/:pool/me/passkeys", {
+                            $post: {
+                                input: {
+                                    json: {
+                                        credential: {
+                                            response: {
+                                                clientDataJSON: string;
+                                                attestationObject: string;
+                                                transports?: string[] | undefined;
+                                                authenticatorData?: string | undefined;
+                                                publicKey?: string | undefined;
+                                                publicKeyAlgorithm?: number | undefined;
+                                            };
+                                            id: string;
+                                            rawId: string;
+                                            type: "public-key";
+                                            authenticatorAttachment?: "platform" | "cross-platform" | null | undefined;
+                                            clientExtensionResults?: Record<string, unknown> | undefined;
+                                        };
+                                        name?: string | undefined;
+                                    };
+                                } & {
+                                    param: {
+                                        [x: string]: string;
+                                        [x: number]: string;
+                                        [x: symbol]: string;
+                                    };
+                                };
+                                output: {
+                                    id: string;
+                                    name: string;
+                                    credential_id: string;
+                                    transports: string[];
+                                    aaguid: string | null;
+                                    backup_eligible: boolean;
+                                    backed_up: boolean;
+                                    created_at: string;
+                                    last_used_at: string | null;
+                                };
+                                outputFormat: "json";
+                                status: 201;
+                            };
+                            $get: {
+                                input: {
+                                    param: {
+                                        [x: string]: string;
+                                        [x: number]: string;
+                                        [x: symbol]: string;
+                                    };
+                                };
+                                output: {
+                                    items: {
+                                        id: string;
+                                        name: string;
+                                        credential_id: string;
+                                        transports: string[];
+                                        aaguid: string | null;
+                                        backup_eligible: boolean;
+                                        backed_up: boolean;
+                                        created_at: string;
+                                        last_used_at: string | null;
+                                    }[];
+                                    next_cursor: null;
+                                };
+                                outputFormat: "json";
+                                status: 200;
+                            };
+                        }>;
+                    };
+                };
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
+            pools: {
+                ":pool": {
+                    me: {
+                        passkeys: {
+                            ":id": import("hono/client").ClientRequest<string, "/api/v1/pools/:pool/me/passkeys/:id", {
+                                $patch: {
+                                    input: {
+                                        param: {
+                                            id: string;
+                                        } & {
+                                            [x: string]: string;
+                                            [x: number]: string;
+                                            [x: symbol]: string;
+                                        };
+                                        json: {
+                                            name: string;
+                                        };
+                                    };
+                                    output: {
+                                        id: string;
+                                        name: string;
+                                        credential_id: string;
+                                        transports: string[];
+                                        aaguid: string | null;
+                                        backup_eligible: boolean;
+                                        backed_up: boolean;
+                                        created_at: string;
+                                        last_used_at: string | null;
+                                    };
+                                    outputFormat: "json";
+                                    status: 200;
+                                };
+                                $delete: {
+                                    input: {
+                                        param: {
+                                            id: string;
+                                        } & {
+                                            [x: string]: string;
+                                            [x: number]: string;
+                                            [x: symbol]: string;
+                                        };
+                                    };
+                                    output: {};
+                                    outputFormat: string;
+                                    status: 204;
+                                };
+                            }>;
+                        };
+                    };
+                };
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
+            pools: {
+                ":pool": {
+                    me: {
+                        mfa: import("hono/client").ClientRequest<string, "/api/v1/pools/:pool/me/mfa", {
+                            $get: {
+                                input: {
+                                    param: {
+                                        [x: string]: string;
+                                        [x: number]: string;
+                                        [x: symbol]: string;
+                                    };
+                                };
+                                output: {
+                                    totp: "on" | "off" | "pending";
+                                    recovery_codes_left: number;
+                                };
+                                outputFormat: "json";
+                                status: 200;
+                            };
+                        }>;
+                    };
+                };
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
+            pools: {
+                ":pool": {
+                    me: {
+                        mfa: {
+                            totp: import("hono/client").ClientRequest<string, "/api/v1/pools/:pool/me/mfa/totp", {
+                                $post: {
+                                    input: {
+                                        param: {
+                                            [x: string]: string;
+                                            [x: number]: string;
+                                            [x: symbol]: string;
+                                        };
+                                    };
+                                    output: {
+                                        secret: string;
+                                        otpauth_uri: string;
+                                        qr_svg: string;
+                                    };
+                                    outputFormat: "json";
+                                    status: 200;
+                                };
+                                $delete: {
+                                    input: {
+                                        json: {
+                                            code?: string | undefined;
+                                            recovery_code?: string | undefined;
+                                            current_password?: string | undefined;
+                                        };
+                                    } & {
+                                        param: {
+                                            [x: string]: string;
+                                            [x: number]: string;
+                                            [x: symbol]: string;
+                                        };
+                                    };
+                                    output: {};
+                                    outputFormat: string;
+                                    status: 204;
+                                };
+                            }>;
+                        };
+                    };
+                };
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
+            pools: {
+                ":pool": {
+                    me: {
+                        mfa: {
+                            totp: {
+                                confirm: import("hono/client").ClientRequest<string, "/api/v1/pools/:pool/me/mfa/totp/confirm", {
+                                    $post: {
+                                        input: {
+                                            json: {
+                                                code: string;
+                                            };
+                                        } & {
+                                            param: {
+                                                [x: string]: string;
+                                                [x: number]: string;
+                                                [x: symbol]: string;
+                                            };
+                                        };
+                                        output: {
+                                            recovery_codes: string[];
+                                        };
+                                        outputFormat: "json";
+                                        status: 200;
+                                    };
+                                }>;
+                            };
+                        };
+                    };
+                };
+            };
+        };
     };
 } & {
     api: {
