@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { availableParallelism } from 'node:os'
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin'
@@ -8,6 +9,8 @@ function testKey(kid: string) {
 }
 
 export default defineConfig(async () => {
+  // wrangler.toml's [assets] directory, complete in a clean clone: the reference bundles from node_modules.
+  execFileSync(process.execPath, ['scripts/assets.mjs'], { stdio: 'ignore' })
   const migrations = await readD1Migrations('./migrations')
   return {
     plugins: [

@@ -1,6 +1,8 @@
 // `npm run check:browser`: the password reset page of a real `wrangler dev`, driven by a real
-// browser (issue 5), and passkeys (issue 19): the development passkey test page enrols a passkey
-// and signs in with it in Chromium with a virtual authenticator (DevTools protocol `WebAuthn`). Starts `wrangler dev` on port 8791 with fresh local storage, signs up by
+// browser (issue 5), passkeys (issue 19): the development passkey test page enrols a passkey
+// and signs in with it in Chromium with a virtual authenticator (DevTools protocol `WebAuthn`), and the
+// API reference pages (/api/v1/docs and /api/v1/redoc) with the network to anything but the service
+// blocked (issue 18). Starts `wrangler dev` on port 8791 with fresh local storage, signs up by
 // email, asks for a reset, opens the emailed link in headless Chromium (Debian's `chromium`
 // package, through playwright-core) with JavaScript disabled, chooses a new password through the
 // form, and checks the result over HTTP. Screenshots go to bench/out/ (git-ignored). Exits
@@ -11,6 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
+import { copyAssets } from './assets.mjs'
 import { ensureDevVars } from './dev-vars.mjs'
 
 const PORT = 8791
@@ -68,6 +71,7 @@ let persistDir
 
 function startWrangler() {
   if (ensureDevVars()) step('generated .dev.vars (development secrets)')
+  if (copyAssets().length > 0) step('copied the API reference bundles into public/vendor')
   persistDir = mkdtempSync(join(tmpdir(), 'edge-auth-browser-'))
   const env = { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', FORCE_COLOR: '0' }
   const migrate = spawnSync(WRANGLER, ['d1', 'migrations', 'apply', 'DB', '--local', '--persist-to', persistDir], {
@@ -257,6 +261,66 @@ async function checkPasskeys(browser) {
   await context.close()
 }
 
+const REDOC_LOGO = 'https://cdn.redoc.ly/redoc/logo-mini.svg'
+
+/** The directive `name` of a CSP header, or '' when absent. */
+const directive = (csp, name) =>
+  csp
+    .split(';')
+    .map((d) => d.trim())
+    .find((d) => d.startsWith(`${name} `)) ?? ''
+
+/**
+ * The API reference pages (SPEC §6.7) offline: every request to anything but the service is
+ * aborted, and the operations must still render (an operation's summary is found on the page);
+ * script-src allows no 'unsafe-inline', and the browser reports no CSP violation or script error.
+ */
+async function checkReferencePages(browser) {
+  const pages = [
+    { path: '/api/v1/docs', shot: join(OUT, 'docs-scalar.png') },
+    { path: '/api/v1/redoc', shot: join(OUT, 'docs-redoc.png') },
+  ]
+  for (const { path, shot } of pages) {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const outside = []
+    await context.route('**/*', (route) => {
+      const url = route.request().url()
+      if (url.startsWith(`${BASE}/`)) return route.continue()
+      outside.push(url)
+      return route.abort('internetdisconnected')
+    })
+    const page = await context.newPage()
+    const problems = []
+    page.on('console', (msg) => {
+      const text = msg.text()
+      // ReDoc always shows Redocly's logo from its CDN: the CSP blocks it and ReDoc drops the image.
+      if (/Content Security Policy|Refused to/i.test(text) && !text.includes(REDOC_LOGO)) problems.push(`CSP: ${text}`)
+    })
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`))
+    const opened = await page.goto(`${BASE}${path}`)
+    assert(opened?.status() === 200, `GET ${path}: expected 200, got ${opened?.status()}`)
+    const csp = opened.headers()['content-security-policy'] ?? ''
+    const scripts = directive(csp, 'script-src')
+    assert(
+      scripts && !scripts.includes("'unsafe-inline'") && !/https?:/.test(scripts),
+      `${path}: script-src ${scripts || 'missing'}`,
+    )
+    // An operation's summary, rendered from the document by the page's own scripts.
+    await page
+      .getByText('Register by phone or email; a verification code is sent')
+      .first()
+      .waitFor({ state: 'attached', timeout: 30_000 })
+    await page.getByText('Rotate the refresh token and get a new access token').first().waitFor({ state: 'attached' })
+    mkdirSync(OUT, { recursive: true })
+    await page.screenshot({ path: shot })
+    assert(problems.length === 0, `${path}: the browser reported problems:\n  ${problems.join('\n  ')}`)
+    step(
+      `${path} renders the operations offline (${outside.length} outside requests aborted); CSP ${scripts}; screenshot ${shot}`,
+    )
+    await context.close()
+  }
+}
+
 // --- the check
 
 async function check() {
@@ -346,6 +410,7 @@ async function check() {
     await context.close()
     await checkVerifyLink(browser)
     await checkPasskeys(browser)
+    await checkReferencePages(browser)
   } finally {
     await browser.close()
   }

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { copyAssets } from './assets.mjs'
 
 const WRANGLER = `node_modules/.bin/${process.platform === 'win32' ? 'wrangler.cmd' : 'wrangler'}`
 const USAGE = 'usage: npm run deploy -- --env <environment> [--dry-run [--outdir DIR] | --check]'
@@ -84,6 +85,7 @@ function main() {
     console.log(`Dry run for --env ${values.env}: a deploy would run`)
     for (const args of deployCommands(values.env)) console.log(`  npx wrangler ${args.join(' ')}`)
     for (const line of left) console.warn(`warning: placeholder left, a real deploy refuses it: ${line}`)
+    copyAssets() // the [assets] directory a deploy uploads (SPEC §6.7)
     const outdir = values.outdir ?? mkdtempSync(join(tmpdir(), `edge-auth-${values.env}-`))
     run(['deploy', '--dry-run', '--env', values.env, '--outdir', outdir])
     console.log(`Bundle built in ${outdir}; nothing was applied or deployed.`)
@@ -103,6 +105,7 @@ function main() {
     return
   }
   const [migrate, deploy] = deployCommands(values.env)
+  copyAssets() // the reference pages' bundles, uploaded with the Worker as static assets (SPEC §6.7)
   // CI=1: apply without the confirmation prompt, so a declined prompt can never lead to
   // deploying code whose schema was not applied.
   run(migrate, { CI: '1' })

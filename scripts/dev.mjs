@@ -1,8 +1,9 @@
-// `npm run dev [-- wrangler dev args]`: development secrets when missing, local D1 migrations,
-// then `wrangler dev` on port 8787 (SPEC §11). PUBLIC_URL and JWT_ISSUER follow the port
-// (`--port N`: http://localhost:N) unless set explicitly: with `--var`, in wrangler.toml's [vars],
-// in `.dev.vars` or in an `--env-file` (SPEC §10).
+// `npm run dev [-- wrangler dev args]`: development secrets when missing, the API reference
+// bundles (scripts/assets.mjs), local D1 migrations, then `wrangler dev` on port 8787 (SPEC §11).
+// PUBLIC_URL and JWT_ISSUER follow the port (`--port N`: http://localhost:N) unless set explicitly:
+// with `--var`, in wrangler.toml's [vars], in `.dev.vars` or in an `--env-file` (SPEC §10).
 import { spawn, spawnSync } from 'node:child_process'
+import { copyAssets } from './assets.mjs'
 import { ensureDevVars } from './dev-vars.mjs'
 import { followPortVars, optionValues, varsSetInConfig } from './lib/dev-args.mjs'
 
@@ -16,6 +17,9 @@ const persistTo = optionValues(args, '--persist-to').at(-1)
 
 // With an --env-file, wrangler reads that instead of .dev.vars: nothing to generate.
 if (envFiles.length === 0 && ensureDevVars()) console.log('[dev] generated .dev.vars (Ed25519 signing key, OTP pepper)')
+
+// The API reference pages' bundles (public/vendor, Workers static assets), from node_modules.
+if (copyAssets().length > 0) console.log('[dev] copied the API reference bundles into public/vendor')
 
 const migrate = spawnSync(
   bin,

@@ -56,14 +56,15 @@ export function createApp() {
     .route('/places', places)
     .route('/audit', audit)
     .route('/', staff)
-    // Development-only pages (404 in production): the passkey test page of `npm run check:browser`.
-    .route('/dev', dev)
     // SPEC §12: a pool's end users, served by the same routers as `default`'s.
     .use('/pools/:pool/*', selectPool)
     .route('/pools/:pool/auth', auth)
     .route('/pools/:pool/auth/email', email)
     .route('/pools/:pool/me', me)
   const routes = app.route('/', service).route('/api/v1', api)
+  // Development-only pages (404 in production): the passkey test page of `npm run check:browser`.
+  // Outside the chain: a development page is no part of AppType, the typed client's routes.
+  app.route('/api/v1/dev', dev)
   app.route('/api/v1', docsRoutes(app, VERSION))
 
   const served = methodsServed(app.routes)

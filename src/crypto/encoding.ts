@@ -21,4 +21,8 @@ export function base64ToBytes(s: string): Uint8Array {
   return out
 }
 
-export const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
+/**
+ * UTF-8 bytes of a string. TextEncoder always encodes into a fresh ArrayBuffer (never a shared
+ * one): typed so, they are a WebCrypto BufferSource under every lib (Workers, Node and DOM).
+ */
+export const utf8 = (s: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(s) as Uint8Array<ArrayBuffer>

@@ -19,14 +19,13 @@ const isForm = (c: Context<AppEnv>) => /^application\/x-www-form-urlencoded\b/i.
 const isJson = (c: Context<AppEnv>) => /^application\/json\b/i.test(c.req.header('content-type') ?? '')
 const hasToken = (raw: unknown): raw is { token: unknown } => typeof raw === 'object' && raw !== null && 'token' in raw
 
-/** The documented answers of a page: HTML, or JSON when asked. */
+/** The documented answers of a page: HTML, or JSON when asked (415 and 429 are added by routes/openapi-document.ts). */
 export const pageAnswers = (ok: z.ZodType, description: string) => ({
   200: { description, content: { 'text/html': { schema: z.string() }, 'application/json': { schema: ok } } },
   400: {
     description: 'Invalid or used link (or a refused password): an HTML page, or the error as JSON',
     content: { 'text/html': { schema: z.string() }, ...errorResponses(400)[400]?.content },
   },
-  ...errorResponses(415, 429),
 })
 
 function page(c: Context<AppEnv>, html: string, status: 200 | 400 = 200) {

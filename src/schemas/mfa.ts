@@ -12,7 +12,7 @@ const RecoveryCode = z
   .min(10)
   .max(32)
   .regex(/^[A-Za-z0-9 -]+$/, 'Must be a recovery code')
-  .openapi({ example: 'k3mzq-8c2wd', description: 'One of the recovery codes given at enrolment (each works once)' })
+  .openapi({ example: 'k3mzq-8c2wd', description: 'One of the recovery codes given on enrolment; each works once' })
 
 export const TotpEnrolment = z
   .object({

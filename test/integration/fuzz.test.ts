@@ -15,6 +15,7 @@ import {
   segmentArb,
   shapedObjectArb,
 } from '../helpers/fuzz'
+import { openApiChecker } from '../helpers/openapi'
 import { newIp } from '../helpers/otp'
 import { useOutbox } from '../helpers/outbox'
 import { createSuperAdmin, type Staff, staffLogin } from '../helpers/staff'
@@ -29,6 +30,8 @@ const RUNS = 25
 // biome-ignore lint/suspicious/noExplicitAny: the OpenAPI document is read loosely
 type Doc = any
 const doc: Doc = await json(await call('GET', '/api/v1/openapi.json'))
+/** Every answer must also be what the document says (SPEC §3): status, content type, body, headers. */
+const documented = openApiChecker(doc)
 
 interface Endpoint {
   key: string
@@ -194,6 +197,12 @@ async function check(ep: Endpoint, r: FuzzRequest, res: Response): Promise<void>
   }
   const requestId = res.headers.get('x-request-id')
   if (!requestId) fail('no X-Request-Id')
+  // A hostile segment can make the URL another path, or one the document does not describe.
+  const url = `${r.path}${r.query ? `?${r.query}` : ''}`
+  if (documented.locate(ep.method, new URL(url, 'http://localhost').pathname)) {
+    const contradictions = documented.check(ep.method, url, { status: res.status, headers: res.headers, text })
+    if (contradictions.length > 0) fail(`an answer the OpenAPI document does not describe:\n  ${contradictions.join('\n  ')}`)
+  }
   if (STACK.test(text)) fail('a stack trace in the body')
   if (/D1_|sqlite/i.test(text)) fail('database internals in the body')
   const type = res.headers.get('content-type') ?? ''

@@ -93,6 +93,7 @@ const CASES: Case[] = [
     run: (env) => call('GET', '/health', { env: { ...env, OTP_LENGTH: 'many' } }),
   },
   { name: 'GET /api/v1/docs page', kind: 'page', status: 200, run: (env) => call('GET', '/api/v1/docs', { env }) },
+  { name: 'GET /api/v1/redoc page', kind: 'page', status: 200, run: (env) => call('GET', '/api/v1/redoc', { env }) },
   {
     name: 'email verification page (invalid link)',
     kind: 'page',

@@ -170,6 +170,12 @@ describe('deploy.yml', () => {
     expect(runs.indexOf('npm run deploy -- --env "$DEPLOY_ENV" --check')).toBeLessThan(runs.indexOf(action?.uses))
   })
 
+  it('copies the API reference bundles into the static assets before deploying', () => {
+    const runs = (deploy.steps ?? []).map((s) => s.run ?? s.uses)
+    expect(runs.indexOf('npm run assets')).toBeGreaterThan(-1)
+    expect(runs.indexOf('npm run assets')).toBeLessThan(runs.indexOf(action?.uses))
+  })
+
   it('applies the migrations with --remote, then deploys, with wrangler-action and both secrets', () => {
     expect(action?.uses).toBe('cloudflare/wrangler-action@v3')
     const pkg = JSON.parse(readFileSync('package.json', 'utf8'))
