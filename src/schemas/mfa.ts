@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { PasswordField } from './fields'
+import { AuthenticationCredential } from './passkeys'
 
 // SPEC §14: TOTP enrolment, turning it off, and the second step of a sign-in.
 
@@ -59,10 +60,10 @@ export const MfaVerifyBody = z
     mfa_token: z.string().min(1).max(128),
     totp: TotpCode.optional(),
     recovery_code: RecoveryCode.optional(),
-    passkey: z
-      .record(z.string(), z.unknown())
-      .optional()
-      .openapi({ description: 'A WebAuthn assertion (toJSON()); not available yet (400)' }),
+    passkey: AuthenticationCredential.optional().openapi({
+      description:
+        'A WebAuthn assertion (`toJSON()`) for request options from POST /auth/passkey/options with the same identifier; user verification not required',
+    }),
   })
   .refine((b) => exactlyOne(b, ['totp', 'recovery_code', 'passkey']), {
     message: 'Send one of totp, recovery_code, passkey',

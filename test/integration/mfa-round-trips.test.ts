@@ -4,6 +4,7 @@ import { PASSWORD } from '../helpers/factories'
 import { enrolTotp, expectMfaRequired, mfaVerify, totpCode } from '../helpers/mfa'
 import { activeUser, newIp, verify } from '../helpers/otp'
 import { useOutbox } from '../helpers/outbox'
+import { assertionFor, enrol } from '../helpers/passkeys'
 import { countTrips, listCalls, recordFlow, type TripCount, type Trips } from '../helpers/round-trips'
 
 // The MFA path's storage round trips (SPEC §14), counted as round-trips.test.ts counts the others
@@ -55,5 +56,17 @@ describe('storage round trips of the MFA path', () => {
     const wrong = String((Number(totpCode(user.secret, 1)) + 1) % 1_000_000).padStart(6, '0')
     const count = await countTrips(() => mfaVerify({ mfa_token: mfaToken, totp: wrong }, FAST))
     expectTrips(count, { flow: 'POST /auth/mfa/verify (wrong code)', status: 400, before: d1(1), floor: '1 D1, 0 KV' })
+  })
+  it('a passkey as the second factor makes two D1 calls too; a refused one, one', async () => {
+    const user = await activeUser(box, { env: FAST })
+    const { authenticator } = await enrol(user.access_token, { env: FAST })
+    const mfaToken = await expectMfaRequired(await passwordLogin(user.phone), ['passkey'])
+    const other = await enrol((await activeUser(box, { env: FAST })).access_token, { env: FAST })
+    const theirs = await assertionFor(other.authenticator, undefined, { env: FAST })
+    const refused = await countTrips(() => mfaVerify({ mfa_token: mfaToken, passkey: theirs }, FAST))
+    expectTrips(refused, { flow: 'POST /auth/mfa/verify (passkey refused)', status: 401, before: d1(1), floor: '1 D1, 0 KV' })
+    const passkey = await assertionFor(authenticator, { phone: user.phone }, { env: FAST })
+    const count = await countTrips(() => mfaVerify({ mfa_token: mfaToken, passkey }, FAST))
+    expectTrips(count, { flow: 'POST /auth/mfa/verify (passkey)', status: 200, before: d1(2), floor: '2 D1, 0 KV' })
   })
 })

@@ -234,12 +234,14 @@ export function verifyRegistration(deps: Deps, credential: RegistrationResponseJ
  * An assertion: origin, RP ID, user presence and verification, and the signature with the stored
  * public key over authenticatorData || SHA-256(clientDataJSON). The counter is returned, not
  * compared: the caller's D1 batch moves it forward or refuses (after the signature verified, so a
- * forged assertion cannot raise a clone alarm).
+ * forged assertion cannot raise a clone alarm). `stored.userVerification: 'optional'` (a passkey as
+ * the second factor of a sign-in, SPEC §14) accepts an assertion without user verification; user
+ * presence is always required.
  */
 export function verifyAssertion(
   deps: Deps,
   credential: AuthenticationResponseJSON,
-  stored: { credentialId: string; publicKey: string },
+  stored: { credentialId: string; publicKey: string; userVerification?: 'required' | 'optional' },
 ) {
   return refusing(async () => {
     if (!credential.id || credential.id !== credential.rawId) refuse('malformed_credential')
@@ -247,7 +249,7 @@ export function verifyAssertion(
     const challenge = checkClientData(deps, clientDataJSON, 'webauthn.get')
     const authData = decodeBase64urlIgnorePadding(credential.response.authenticatorData)
     const { data, backedUp } = checkAuthenticatorData(deps, authData)
-    if (!data.userVerified) refuse('user_verification_required')
+    if (!data.userVerified && stored.userVerification !== 'optional') refuse('user_verification_required')
     const key = await importCOSEKey(decodeBase64urlIgnorePadding(stored.publicKey))
     const signature = decodeBase64urlIgnorePadding(credential.response.signature)
     if (!(await verifySignature(key, signature, createAssertionSignatureMessage(authData, clientDataJSON)))) {

@@ -1,6 +1,8 @@
 import { bytesToBase64Url } from '../../crypto/encoding'
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
+import type { PasskeyRow, UserRow } from '../../storage/db/schema'
+import type { PasskeyProof } from '../../storage/repos/mfa-tokens'
 import { audit, auditRow } from '../audit'
 import { assertUnderRequestLimit, groupOf, requestCounter } from '../limits'
 import type { IdentifierInput } from '../otp'
@@ -59,6 +61,42 @@ export const passkeyAmr = (backupEligible: boolean, userVerified: boolean) => [
   backupEligible ? 'swk' : 'hwk',
   ...(userVerified ? ['mfa'] : []),
 ]
+
+/** What a passkey assertion verified as a second factor (SPEC §14) gives D1 to spend, and its `amr`. */
+export interface PasskeyFactor {
+  amr: string[]
+  proof: { passkey: PasskeyProof }
+}
+
+/**
+ * A passkey as the second factor of a sign-in (`POST /auth/mfa/verify { passkey }`): the same
+ * checks as a passkey sign-in (origin, RP ID, user presence, signature with the stored key, the
+ * user handle when sent) except that user verification is not required, the first factor being
+ * the password or code. `passkey` is the stored passkey of that credential id, read only if it is
+ * the mfa token's user's. Throws `CeremonyRefused`; the challenge and counter are D1's to decide.
+ */
+export async function passkeyFactor(
+  deps: Deps,
+  credential: AuthenticationResponseJSON,
+  held: { user: UserRow; passkey: PasskeyRow | undefined },
+): Promise<PasskeyFactor> {
+  const { user, passkey } = held
+  if (!passkey) throw new CeremonyRefused('unknown_credential')
+  const verified = await verifyAssertion(deps, credential, { ...passkey, userVerification: 'optional' })
+  const handle = credential.response.userHandle
+  if (handle && handle !== bytesToBase64Url(await userHandle(user.id))) throw new CeremonyRefused('user_handle_mismatch')
+  return {
+    amr: passkeyAmr(passkey.backupEligible, false),
+    proof: {
+      passkey: {
+        passkeyId: passkey.id,
+        challengeId: await challengeId(verified.challenge),
+        counter: verified.counter,
+        backedUp: verified.backedUp,
+      },
+    },
+  }
+}
 
 /**
  * `POST /auth/passkey/verify`: verifies the assertion (origin, RP ID, user presence and

@@ -268,7 +268,10 @@ export const loginFailures = sqliteTable('login_failures', {
   inFlightAt: integer('in_flight_at').notNull().default(0),
 })
 
-/** Bits of `users.mfa_methods`: the second factors an account has on (the passkey bit is reserved for passkeys). */
+/**
+ * Bits of `users.mfa_methods`: the second factors an account has on. `passkey` is set while the
+ * user holds at least one passkey (storage/repos/passkeys sets and clears it with the add/delete).
+ */
 export const MFA_METHOD = { totp: 1, passkey: 2 } as const
 
 /**

@@ -1,7 +1,7 @@
 import { and, asc, eq, sql } from 'drizzle-orm'
 import type { Db } from '../db/client'
 import { type BatchStatement, once, prepared, preparedSql, runBatch } from '../db/prepared'
-import { type AuditRow, type DeviceRow, type PasskeyRow, passkeys, type UserRow, users } from '../db/schema'
+import { type AuditRow, type DeviceRow, MFA_METHOD, type PasskeyRow, passkeys, type UserRow, users } from '../db/schema'
 import type { PermissionGrant } from './permission-grants'
 import { type HitRow, hitValues, preparedHit } from './rate-limits'
 import { type NewSession, sessionOpening } from './session-opening'
@@ -174,6 +174,25 @@ export function passkeysRepo(db: Db, pool: string) {
         pool,
       ),
       drop: preparedSql(d1, sql`DELETE FROM webauthn_challenges WHERE id = ${at('challengeId')} AND used_by = ${at('usedBy')}`),
+      // The user's passkey MFA method (SPEC §14): on with the passkey just stored, off with the last one gone.
+      methodOn: preparedSql(
+        d1,
+        sql`UPDATE users SET mfa_methods = mfa_methods | ${MFA_METHOD.passkey}
+        WHERE id = ${at('userId')} AND pool = ${pool} AND EXISTS (SELECT 1 FROM passkeys WHERE id = ${at('id')} AND user_id = ${at('userId')})`,
+      ),
+      delete: prepared(
+        d1,
+        db
+          .delete(passkeys)
+          .where(and(eq(passkeys.id, at('id')), eq(passkeys.userId, at('userId')), eq(passkeys.pool, pool)))
+          .returning()
+          .prepare(),
+      ),
+      methodOff: preparedSql(
+        d1,
+        sql`UPDATE users SET mfa_methods = mfa_methods & ~${MFA_METHOD.passkey}
+        WHERE id = ${at('userId')} AND pool = ${pool} AND NOT EXISTS (SELECT 1 FROM passkeys WHERE user_id = ${at('userId')})`,
+      ),
     }
   })
 
@@ -201,7 +220,8 @@ export function passkeysRepo(db: Db, pool: string) {
     },
 
     /**
-     * A verified registration, one round trip: uses the user's challenge and stores the passkey.
+     * A verified registration, one round trip: uses the user's challenge, stores the passkey and
+     * turns the user's passkey MFA method on.
      * `challenge` false: unknown, expired, used, or another user's; `passkey` undefined with a
      * used challenge: that credential id is registered already (to anyone).
      */
@@ -217,7 +237,12 @@ export function passkeysRepo(db: Db, pool: string) {
         usedBy: row.id,
         now: i.now,
       }
-      const [claimed, inserted] = await runBatch(d1, [s.claimRegistration(values), s.insert(values), s.drop(values)])
+      const [claimed, inserted] = await runBatch(d1, [
+        s.claimRegistration(values),
+        s.insert(values),
+        s.methodOn(values),
+        s.drop(values),
+      ])
       return { challenge: claimed.length === 1, passkey: inserted[0] }
     },
 
@@ -311,13 +336,15 @@ export function passkeysRepo(db: Db, pool: string) {
         .returning()
         .get(),
 
-    /** Deletes a passkey of the user; the row it was, or undefined. */
-    remove: (userId: string, id: string): Promise<PasskeyRow | undefined> =>
-      db
-        .delete(passkeys)
-        .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId), eq(passkeys.pool, pool)))
-        .returning()
-        .get(),
+    /**
+     * Deletes a passkey of the user, and turns the user's passkey MFA method off if it was the
+     * last one, in one transaction; the row it was, or undefined.
+     */
+    async remove(userId: string, id: string): Promise<PasskeyRow | undefined> {
+      const s = q()
+      const [deleted] = await runBatch(d1, [s.delete({ id, userId }), s.methodOff({ userId })])
+      return deleted[0]
+    },
   }
 }
 
