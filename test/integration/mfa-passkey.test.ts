@@ -17,12 +17,21 @@ const box = useOutbox()
 const API = '/api/v1'
 const FAST = { OTP_RESEND_COOLDOWN_SECONDS: '0' }
 
-/** An active user (phone + password) holding one passkey. */
-async function passkeyUser(vars?: Record<string, string>) {
+/** An active user (phone + password) holding one passkey, MFA off. */
+async function passkeyHolder(vars?: Record<string, string>) {
   const user = await activeUser(box, { env: vars })
   const enrolled = await enrol(user.access_token, { env: vars })
   return { ...user, ...enrolled }
 }
+
+/** A passkey holder with MFA on (TOTP confirmed): the passkey is one more second factor. */
+async function passkeyUser(vars?: Record<string, string>) {
+  const user = await passkeyHolder(vars)
+  const { secret } = await enrolTotp(user.access_token, vars)
+  return { ...user, secret }
+}
+
+const BOTH = ['totp', 'recovery_code', 'passkey']
 
 const mfaMethods = async (userId: string) =>
   (await env.DB.prepare('SELECT mfa_methods AS m FROM users WHERE id = ?').bind(userId).first<{ m: number }>())?.m
@@ -44,11 +53,11 @@ async function events(type: string, userId: string) {
 const passwordLogin = (phone: string) => login({ phone, password: PASSWORD })
 
 describe('a passkey holder signing in with a password', () => {
-  it('gets 403 mfa_required with methods [passkey], then signs in with an assertion: amr pwd+hwk+mfa', async () => {
+  it('gets 403 mfa_required with methods [totp, recovery_code, passkey], then signs in with an assertion: amr pwd+hwk+mfa', async () => {
     const user = await passkeyUser()
-    expect(await mfaMethods(user.user.id)).toBe(2)
+    expect(await mfaMethods(user.user.id)).toBe(3)
     const before = await sessionsOf(user.user.id)
-    const mfaToken = await expectMfaRequired(await passwordLogin(user.phone), ['passkey'])
+    const mfaToken = await expectMfaRequired(await passwordLogin(user.phone), BOTH)
     expect(await sessionsOf(user.user.id)).toBe(before)
 
     // The client asks for request options with the same identifier: they list this user's passkey.
@@ -76,7 +85,7 @@ describe('a passkey holder signing in with a password', () => {
 
   it('accepts an assertion without user verification (user presence only) as the second factor', async () => {
     const user = await passkeyUser()
-    const mfaToken = await expectMfaRequired(await passwordLogin(user.phone), ['passkey'])
+    const mfaToken = await expectMfaRequired(await passwordLogin(user.phone), BOTH)
     const passkey = await assertionFor(user.authenticator, { phone: user.phone }, { ceremony: { uv: false } })
     const res = await mfaVerify({ mfa_token: mfaToken, passkey })
     expect(res.status, await res.clone().text()).toBe(200)
@@ -88,7 +97,7 @@ describe('a passkey holder signing in with a password', () => {
 
   it('refuses an assertion without user presence, from another origin, or with a forged signature', async () => {
     const user = await passkeyUser()
-    const mfaToken = await expectMfaRequired(await passwordLogin(user.phone), ['passkey'])
+    const mfaToken = await expectMfaRequired(await passwordLogin(user.phone), BOTH)
     const noUp = await assertionFor(user.authenticator, { phone: user.phone }, { ceremony: { up: false } })
     await expectError(await mfaVerify({ mfa_token: mfaToken, passkey: noUp }), 401, 'invalid_credentials')
     const elsewhere = await assertionFor(
@@ -110,12 +119,12 @@ describe('a passkey holder signing in with a password', () => {
 
   it('refuses a replayed assertion (its challenge is single use), spending an attempt, even with a counter kept at 0', async () => {
     const user = await passkeyUser()
-    const first = await expectMfaRequired(await passwordLogin(user.phone), ['passkey'])
+    const first = await expectMfaRequired(await passwordLogin(user.phone), BOTH)
     // An authenticator that counts nothing (counter 0): only the challenge stops a replay.
     const passkey = await assertionFor(user.authenticator, { phone: user.phone }, { ceremony: { counter: 0 } })
     expect((await mfaVerify({ mfa_token: first, passkey })).status).toBe(200)
 
-    const second = await expectMfaRequired(await passwordLogin(user.phone), ['passkey'])
+    const second = await expectMfaRequired(await passwordLogin(user.phone), BOTH)
     const body = await expectError(await mfaVerify({ mfa_token: second, passkey }), 401, 'invalid_credentials')
     expect(body.detail).toMatch(/challenge/)
     expect(await attemptsOf(user.user.id)).toBe(1)
@@ -131,7 +140,7 @@ describe('a passkey holder signing in with a password', () => {
     const user = await passkeyUser()
     const passkey = await assertionFor(user.authenticator, { phone: user.phone })
     expect((await verifyAssertion(passkey)).status).toBe(200)
-    const mfaToken = await expectMfaRequired(await passwordLogin(user.phone), ['passkey'])
+    const mfaToken = await expectMfaRequired(await passwordLogin(user.phone), BOTH)
     await expectError(await mfaVerify({ mfa_token: mfaToken, passkey }), 401, 'invalid_credentials')
     expect((await events('mfa_failed', user.user.id)).at(-1)?.detail).toMatchObject({ reason: 'challenge_unknown' })
   })
@@ -140,7 +149,7 @@ describe('a passkey holder signing in with a password', () => {
     const user = await passkeyUser()
     const signedIn = await verifyAssertion(await assertionFor(user.authenticator, { phone: user.phone }))
     expect(signedIn.status).toBe(200) // the passkey sign-in moved the counter to 1
-    const mfaToken = await expectMfaRequired(await passwordLogin(user.phone), ['passkey'])
+    const mfaToken = await expectMfaRequired(await passwordLogin(user.phone), BOTH)
     const passkey = await assertionFor(user.authenticator, { phone: user.phone }, { ceremony: { counter: 1 } })
     await expectError(await mfaVerify({ mfa_token: mfaToken, passkey }), 401, 'invalid_credentials')
     expect((await events('passkey_counter_mismatch', user.user.id)).at(-1)?.detail).toMatchObject({ stored: 1, presented: 1 })
@@ -152,7 +161,7 @@ describe('a passkey holder signing in with a password', () => {
   it("refuses another user's passkey, counting an attempt, and kills the token after 5", async () => {
     const user = await passkeyUser()
     const other = await passkeyUser()
-    const mfaToken = await expectMfaRequired(await passwordLogin(user.phone), ['passkey'])
+    const mfaToken = await expectMfaRequired(await passwordLogin(user.phone), BOTH)
     for (let i = 1; i <= 5; i++) {
       const theirs = await assertionFor(other.authenticator, { phone: other.phone })
       await expectError(await mfaVerify({ mfa_token: mfaToken, passkey: theirs }), 401, 'invalid_credentials')
@@ -166,7 +175,7 @@ describe('a passkey holder signing in with a password', () => {
     const mine = await assertionFor(user.authenticator, { phone: user.phone })
     await expectError(await mfaVerify({ mfa_token: mfaToken, passkey: mine }), 429, 'too_many_attempts')
     // The other user's passkey still signs its owner in (its counter was not touched by the refusals).
-    const next = await expectMfaRequired(await passwordLogin(other.phone), ['passkey'])
+    const next = await expectMfaRequired(await passwordLogin(other.phone), BOTH)
     const theirs = await assertionFor(other.authenticator, { phone: other.phone })
     expect((await mfaVerify({ mfa_token: next, passkey: theirs })).status).toBe(200)
   })
@@ -175,7 +184,7 @@ describe('a passkey holder signing in with a password', () => {
 describe('a user with TOTP and a passkey', () => {
   it('lists both methods and signs in with either', async () => {
     const user = await passkeyUser()
-    const { secret } = await enrolTotp(user.access_token)
+    const { secret } = user
     expect(await mfaMethods(user.user.id)).toBe(3)
     const methods = ['totp', 'recovery_code', 'passkey']
     const byTotp = await expectMfaRequired(await passwordLogin(user.phone), methods)
@@ -192,7 +201,6 @@ describe('a user with TOTP and a passkey', () => {
 
   it('keeps MFA on (TOTP) when the last passkey goes', async () => {
     const user = await passkeyUser()
-    await enrolTotp(user.access_token)
     expect((await call('DELETE', `${API}/me/passkeys/${user.passkey.id}`, { token: user.access_token })).status).toBe(204)
     expect(await mfaMethods(user.user.id)).toBe(1)
     await expectMfaRequired(await passwordLogin(user.phone))
@@ -200,13 +208,13 @@ describe('a user with TOTP and a passkey', () => {
 })
 
 describe('a code (SMS) sign-in of a passkey holder', () => {
-  it('answers 403 mfa_required with methods [passkey]; the assertion signs in with amr otp+sms+hwk+mfa', async () => {
+  it('answers 403 mfa_required with the passkey among the methods; the assertion signs in with amr otp+sms+hwk+mfa', async () => {
     const user = await passkeyUser(FAST)
     const sent = await call('POST', `${API}/auth/login`, { json: { phone: user.phone, use_otp: true }, env: FAST, ip: newIp() })
     expect(sent.status).toBe(202)
     const code = box.lastCode(user.phone)
     const verified = await call('POST', `${API}/auth/verify`, { json: { phone: user.phone, code }, env: FAST })
-    const mfaToken = await expectMfaRequired(verified, ['passkey'])
+    const mfaToken = await expectMfaRequired(verified, BOTH)
     const passkey = await assertionFor(user.authenticator, { phone: user.phone }, { env: FAST })
     const res = await mfaVerify({ mfa_token: mfaToken, passkey }, FAST)
     expect(res.status, await res.clone().text()).toBe(200)
@@ -215,23 +223,36 @@ describe('a code (SMS) sign-in of a passkey holder', () => {
 })
 
 describe('the passkey MFA method follows the passkeys held', () => {
-  it('stays on while one passkey is left and goes off with the last: password login then answers 200', async () => {
+  it('is listed while a passkey is left and goes with the last; MFA (TOTP) stays on', async () => {
     const user = await passkeyUser()
     const second = await enrol(user.access_token)
     const remove = (id: string) => call('DELETE', `${API}/me/passkeys/${id}`, { token: user.access_token })
     expect((await remove(user.passkey.id)).status).toBe(204)
-    expect(await mfaMethods(user.user.id)).toBe(2)
-    await expectMfaRequired(await passwordLogin(user.phone), ['passkey'])
-
+    expect(await mfaMethods(user.user.id)).toBe(3)
+    await expectMfaRequired(await passwordLogin(user.phone), BOTH)
     expect((await remove(second.passkey.id)).status).toBe(204)
-    expect(await mfaMethods(user.user.id)).toBe(0)
+    expect(await mfaMethods(user.user.id)).toBe(1)
+    await expectMfaRequired(await passwordLogin(user.phone), ['totp', 'recovery_code'])
+  })
+
+  it('holding a passkey alone puts no second step on password or code sign-ins (MFA is TOTP-confirmed)', async () => {
+    const user = await passkeyHolder(FAST)
+    expect(await mfaMethods(user.user.id)).toBe(2)
     const res = await passwordLogin(user.phone)
     expect(res.status, await res.clone().text()).toBe(200)
     expect(claimsOf((await json(res)).access_token).amr).toEqual(['pwd'])
+    expect(
+      (await call('POST', `${API}/auth/login`, { json: { phone: user.phone, use_otp: true }, env: FAST, ip: newIp() })).status,
+    ).toBe(202)
+    const code = await call('POST', `${API}/auth/verify`, {
+      json: { phone: user.phone, code: box.lastCode(user.phone) },
+      env: FAST,
+    })
+    expect(code.status).toBe(200)
   })
 
   it("deleting another user's passkey (404) leaves both users' methods alone", async () => {
-    const user = await passkeyUser()
+    const user = await passkeyHolder()
     const other = await activeUser(box)
     const res = await call('DELETE', `${API}/me/passkeys/${user.passkey.id}`, { token: other.access_token })
     await expectError(res, 404, 'not_found')

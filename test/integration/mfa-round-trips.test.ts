@@ -60,7 +60,8 @@ describe('storage round trips of the MFA path', () => {
   it('a passkey as the second factor makes two D1 calls too; a refused one, one', async () => {
     const user = await activeUser(box, { env: FAST })
     const { authenticator } = await enrol(user.access_token, { env: FAST })
-    const mfaToken = await expectMfaRequired(await passwordLogin(user.phone), ['passkey'])
+    await enrolTotp(user.access_token, FAST) // MFA on; the passkey is one of its factors
+    const mfaToken = await expectMfaRequired(await passwordLogin(user.phone), ['totp', 'recovery_code', 'passkey'])
     const other = await enrol((await activeUser(box, { env: FAST })).access_token, { env: FAST })
     const theirs = await assertionFor(other.authenticator, undefined, { env: FAST })
     const refused = await countTrips(() => mfaVerify({ mfa_token: mfaToken, passkey: theirs }, FAST))

@@ -14,7 +14,10 @@ export interface SecondFactorInput {
 export type SecondFactorKind = 'totp' | 'recovery_code'
 
 /** Whether an account must pass a second factor to sign in: read from the user row the sign-in already holds. */
-export const hasMfa = (user: UserRow): boolean => user.mfaMethods !== 0
+// MFA is on once TOTP is confirmed (SPEC §14: `/me/mfa/totp/confirm` turns it on); a passkey is
+// then one more second factor. Holding a passkey alone does not put a second step on code and
+// password sign-ins: a phone-first user who loses the device keeps signing in by SMS.
+export const hasMfa = (user: UserRow): boolean => (user.mfaMethods & MFA_METHOD.totp) !== 0
 
 /**
  * The second factors a user has, as a 403 `mfa_required` lists them. A new factor adds its bit
@@ -23,7 +26,7 @@ export const hasMfa = (user: UserRow): boolean => user.mfaMethods !== 0
 export function mfaMethodsOf(user: UserRow): string[] {
   const methods: string[] = []
   if (user.mfaMethods & MFA_METHOD.totp) methods.push('totp', 'recovery_code')
-  if (user.mfaMethods & MFA_METHOD.passkey) methods.push('passkey')
+  if (user.mfaMethods & MFA_METHOD.totp && user.mfaMethods & MFA_METHOD.passkey) methods.push('passkey')
   return methods
 }
 

@@ -2,7 +2,7 @@ import { and, eq, type SQL, sql } from 'drizzle-orm'
 import { DAY_MS } from '../../time'
 import type { Db } from '../db/client'
 import { type BatchStatement, once, prepared, preparedSql } from '../db/prepared'
-import { type AuditRow, type DeviceRow, otpChallenges, type UserRow } from '../db/schema'
+import { type AuditRow, type DeviceRow, MFA_METHOD, otpChallenges, type UserRow } from '../db/schema'
 import { mfaTokenValues, preparedMfaTokenInsert } from './mfa-tokens'
 import { boundToHolder, holderValues, liveChallenge } from './otp-challenges'
 import type { PermissionGrant } from './permission-grants'
@@ -148,12 +148,12 @@ export function codeSignInRepo(db: Db, pool: string) {
       // An account with MFA on gets no session here (SPEC §14), but the mfa token of its second step.
       opening: sessionOpening(
         db,
-        sql`${consumed} AND ${holderIs('active', sql`id = ${at('userId')} AND mfa_methods = 0`)}`,
+        sql`${consumed} AND ${holderIs('active', sql`id = ${at('userId')} AND (mfa_methods & ${MFA_METHOD.totp}) = 0`)}`,
         pool,
       ),
       mfaToken: preparedMfaTokenInsert(
         d1,
-        sql`${consumed} AND ${holderIs('active', sql`id = ${at('userId')} AND mfa_methods <> 0`)}`,
+        sql`${consumed} AND ${holderIs('active', sql`id = ${at('userId')} AND (mfa_methods & ${MFA_METHOD.totp}) <> 0`)}`,
         pool,
       ),
       failures: preparedSql<{ count: number; windowStart: number }>(
