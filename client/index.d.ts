@@ -1108,7 +1108,19 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                     mfa_token: string;
                                     totp?: string | undefined;
                                     recovery_code?: string | undefined;
-                                    passkey?: Record<string, unknown> | undefined;
+                                    passkey?: {
+                                        response: {
+                                            clientDataJSON: string;
+                                            authenticatorData: string;
+                                            signature: string;
+                                            userHandle?: string | null | undefined;
+                                        };
+                                        id: string;
+                                        rawId: string;
+                                        type: "public-key";
+                                        authenticatorAttachment?: "platform" | "cross-platform" | null | undefined;
+                                        clientExtensionResults?: Record<string, unknown> | undefined;
+                                    } | undefined;
                                 };
                             };
                             output: {
@@ -1602,7 +1614,19 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                             mfa_token: string;
                                             totp?: string | undefined;
                                             recovery_code?: string | undefined;
-                                            passkey?: Record<string, unknown> | undefined;
+                                            passkey?: {
+                                                response: {
+                                                    clientDataJSON: string;
+                                                    authenticatorData: string;
+                                                    signature: string;
+                                                    userHandle?: string | null | undefined;
+                                                };
+                                                id: string;
+                                                rawId: string;
+                                                type: "public-key";
+                                                authenticatorAttachment?: "platform" | "cross-platform" | null | undefined;
+                                                clientExtensionResults?: Record<string, unknown> | undefined;
+                                            } | undefined;
                                         };
                                     } & {
                                         param: {
