@@ -50,17 +50,9 @@ export function d1Query(target: D1Target, sql: string): Record<string, unknown>[
 /** Runs `;`-separated statements in one call and returns the rows of each; a failure throws a D1Error. */
 export function d1Queries(target: D1Target, sql: string): Record<string, unknown>[][] {
   // --command, not --file: with --remote a file goes through D1's import, which takes the database offline.
-  const run = wrangler(['d1', 'execute', 'DB', ...d1TargetArgs(target), '--json', '--command', sql])
-  let output: unknown
-  try {
-    output = JSON.parse(run.stdout)
-  } catch {
-    throw new D1Error(`wrangler d1 execute failed:\n${run.stdout}${run.stderr}`)
-  }
-  const failure = Failure.safeParse(output)
-  if (failure.success) throw new D1Error(failure.data.error.text)
+  const { output, failed } = execute(target, ['--command', sql])
   const results = Results.safeParse(output)
-  if (run.status !== 0 || !results.success) throw new D1Error(`wrangler d1 execute failed:\n${run.stdout}${run.stderr}`)
+  if (!results.success) throw failed()
   return results.data.map((r) => r.results)
 }
 
@@ -69,16 +61,26 @@ export function d1Queries(target: D1Target, sql: string): Record<string, unknown
  * with --remote through D1's import, during which the database answers no other query).
  */
 export function d1ExecuteFile(target: D1Target, path: string): void {
-  const run = wrangler(['d1', 'execute', 'DB', ...d1TargetArgs(target), '--json', '--file', path])
+  execute(target, ['--file', path])
+}
+
+/**
+ * `wrangler d1 execute --json` with `input`: its parsed output, or a D1Error with D1's message
+ * (or wrangler's output) when it failed; `failed` builds that error for an unreadable answer.
+ */
+function execute(target: D1Target, input: string[]): { output: unknown; failed: () => D1Error } {
+  const run = wrangler(['d1', 'execute', 'DB', ...d1TargetArgs(target), '--json', ...input])
+  const failed = () => new D1Error(`wrangler d1 execute failed:\n${run.stdout}${run.stderr}`)
   let output: unknown
   try {
     output = JSON.parse(run.stdout)
   } catch {
-    throw new D1Error(`wrangler d1 execute failed:\n${run.stdout}${run.stderr}`)
+    throw failed()
   }
   const failure = Failure.safeParse(output)
   if (failure.success) throw new D1Error(failure.data.error.text)
-  if (run.status !== 0) throw new D1Error(`wrangler d1 execute failed:\n${run.stdout}${run.stderr}`)
+  if (run.status !== 0) throw failed()
+  return { output, failed }
 }
 
 /**
