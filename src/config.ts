@@ -48,6 +48,10 @@ const webauthnOrigin = z.union([
 /** Whether `host` is the RP ID or one of its subdomains (WebAuthn: the RP ID is a registrable suffix of the origin's host). */
 export const hostUnderRpId = (host: string, rpId: string) => host === rpId || host.endsWith(`.${rpId}`)
 
+/** SPEC §15: the languages edge-auth has catalogues for (src/i18n); `LOCALES` picks among them. */
+export const SUPPORTED_LOCALES = ['en', 'fr', 'ar'] as const
+export type Locale = (typeof SUPPORTED_LOCALES)[number]
+
 const SMS_PROVIDERS = ['console', 'twilio', 'infobip', 'vonage', 'fast2sms'] as const
 
 /** SPEC §10: every var and secret, validated once per isolate. */
@@ -146,6 +150,10 @@ const ConfigSchema = z
       .regex(/^(?=.{1,253}$)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/, 'a lower-case domain name')
       .optional(),
     WEBAUTHN_ORIGINS: list.pipe(z.array(webauthnOrigin)).optional(),
+    // SPEC §15: the languages of the hosted pages, SMS and emails (a subset of SUPPORTED_LOCALES),
+    // and the one used when neither `ui_locales` nor Accept-Language names one of them.
+    LOCALES: list.pipe(z.array(z.enum(SUPPORTED_LOCALES)).min(1)).default([...SUPPORTED_LOCALES]),
+    DEFAULT_LOCALE: z.enum(SUPPORTED_LOCALES).default('en'),
     // SPEC §12: `{ "<pool id>": { settings } }`; absent, the one pool `default`.
     USER_POOLS: z
       .string()
@@ -206,6 +214,9 @@ const ConfigSchema = z
     }
     if (c.SMS_FALLBACK_PROVIDER && c.SMS_FALLBACK_PROVIDER === c.SMS_PROVIDER) {
       ctx.addIssue({ code: 'custom', path: ['SMS_FALLBACK_PROVIDER'], message: 'must differ from SMS_PROVIDER' })
+    }
+    if (!c.LOCALES.includes(c.DEFAULT_LOCALE)) {
+      ctx.addIssue({ code: 'custom', path: ['DEFAULT_LOCALE'], message: `must be one of LOCALES (${c.LOCALES.join(', ')})` })
     }
     // Every web origin must be able to use the RP ID (a browser refuses the ceremony otherwise).
     const rpId = c.WEBAUTHN_RP_ID ?? new URL(c.PUBLIC_URL).hostname

@@ -36,6 +36,8 @@ export const users = sqliteTable(
      * On the user row, so every sign-in learns whether a second step is due from the row it reads.
      */
     mfaMethods: integer('mfa_methods').notNull().default(0),
+    /** The account's language (SPEC §15: `en`, `fr`, `ar`…), set at sign-up; its SMS and emails use it. Null: DEFAULT_LOCALE. */
+    locale: text('locale'),
   },
   (t) => [
     uniqueIndex('users_pool_phone_unique').on(t.pool, t.phone),
@@ -83,6 +85,12 @@ export const sessions = sqliteTable(
     authTime: integer('auth_time'),
     /** How its holder authenticated: RFC 8176 `amr` values, comma-separated (`pwd`, `otp,sms,mfa`, …). */
     amr: text('amr'),
+    /** The OAuth client the session was issued to (SPEC §15, `/oauth2/token`); null for the JSON API's own sign-ins. */
+    clientId: text('client_id'),
+    /** The scopes granted to that client, space-separated (null: a JSON API session). */
+    scope: text('scope'),
+    /** The browser (IdP) session an OAuth session came from, so RP-initiated logout can end what it issued. */
+    browserSessionId: text('browser_session_id'),
   },
   (t) => [uniqueIndex('sessions_refresh_unique').on(t.refreshHash), index('sessions_user_idx').on(t.userId)],
 )
@@ -392,3 +400,86 @@ export const webauthnChallenges = sqliteTable(
   },
   (t) => [index('webauthn_challenges_expires_idx').on(t.expiresAt)],
 )
+
+/** OAuth 2.0 / OpenID Connect clients (SPEC §15), registered by admins through `/api/v1/oauth-clients`. */
+export const oauthClients = sqliteTable(
+  'oauth_clients',
+  {
+    /** The `client_id`. */
+    id: text('id').primaryKey(),
+    /** The user pool whose users sign in to this client (its issuer, SPEC §12). */
+    pool: text('pool').notNull().default('default'),
+    name: text('name').notNull(),
+    type: text('type', { enum: ['public', 'confidential'] }).notNull(),
+    /** SHA-256 (hex) of the client secret (confidential clients): shown once, never stored. */
+    secretHash: text('secret_hash'),
+    /** JSON arrays of strings. */
+    redirectUris: text('redirect_uris').notNull(),
+    postLogoutRedirectUris: text('post_logout_redirect_uris').notNull().default('[]'),
+    grantTypes: text('grant_types').notNull(),
+    /** Space-separated scopes the client may ask for. */
+    scope: text('scope').notNull(),
+    /** First-party clients skip the consent screen. */
+    firstParty: integer('first_party', { mode: 'boolean' }).notNull().default(false),
+    /** The ID token's signing algorithm: RS256 (default), EdDSA or ES256. */
+    idTokenAlg: text('id_token_alg').notNull().default('RS256'),
+    /** For `client_credentials`: the staff account (seed 004's `client`) the client acts as; null: the client itself. */
+    userId: text('user_id').references(() => users.id, { onDelete: 'set null' }),
+    createdBy: text('created_by'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    secretRotatedAt: integer('secret_rotated_at'),
+  },
+  (t) => [index('oauth_clients_pool_idx').on(t.pool, t.id)],
+)
+
+/**
+ * Authorization codes (RFC 6749 §4.1): single use, decided by a conditional update on `used_at`;
+ * a second use also revokes the session the first one opened (`session_id`, §4.1.2).
+ */
+export const oauthCodes = sqliteTable(
+  'oauth_codes',
+  {
+    /** SHA-256 (hex) of the code. */
+    hash: text('hash').primaryKey(),
+    clientId: text('client_id').notNull(),
+    pool: text('pool').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The browser session that approved it. */
+    browserSessionId: text('browser_session_id').notNull(),
+    redirectUri: text('redirect_uri').notNull(),
+    scope: text('scope').notNull(),
+    nonce: text('nonce'),
+    codeChallenge: text('code_challenge').notNull(),
+    /** Unix ms of the sign-in, and its RFC 8176 methods (comma-separated), for the ID token. */
+    authTime: integer('auth_time').notNull(),
+    amr: text('amr').notNull(),
+    createdAt: integer('created_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    usedAt: integer('used_at'),
+    /** The session the exchange opened. */
+    sessionId: text('session_id'),
+  },
+  (t) => [index('oauth_codes_expires_idx').on(t.expiresAt)],
+)
+
+/** Consent a user gave a third-party client (SPEC §15): the scopes granted, so it is asked once. */
+export const oauthConsents = sqliteTable(
+  'oauth_consents',
+  {
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    clientId: text('client_id')
+      .notNull()
+      .references(() => oauthClients.id, { onDelete: 'cascade' }),
+    scope: text('scope').notNull(),
+    grantedAt: integer('granted_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.clientId] })],
+)
+
+export type OauthClientRow = typeof oauthClients.$inferSelect
+export type OauthCodeRow = typeof oauthCodes.$inferSelect
