@@ -14,6 +14,7 @@ import { type CodeSignInRepo, codeSignInRepo } from './storage/repos/code-sign-i
 import { type DevicesRepo, devicesRepo } from './storage/repos/devices'
 import { type LinkTokensRepo, linkTokensRepo } from './storage/repos/link-tokens'
 import { type MfaTokensRepo, mfaTokensRepo } from './storage/repos/mfa-tokens'
+import { type OauthClientsRepo, oauthClientsRepo } from './storage/repos/oauth-clients'
 import { type OtpChallengesRepo, otpChallengesRepo } from './storage/repos/otp-challenges'
 import { type PasskeysRepo, passkeysRepo } from './storage/repos/passkeys'
 import { type PasswordAttemptsRepo, passwordAttemptsRepo } from './storage/repos/password-attempts'
@@ -61,6 +62,8 @@ export interface Deps {
   /** TOTP authenticators and recovery codes, keyed by user id. */
   secondFactors: SecondFactorsRepo
   otpCodes: OtpCodesStore
+  /** OAuth clients of every pool (SPEC §15). */
+  oauthClients: OauthClientsRepo
   /** Revocation marks and cached profiles (KV), remembered briefly in the isolate. */
   authState: AuthStateStore
   sms: SmsSender
@@ -86,6 +89,7 @@ type Shared = Pick<
   | 'audit'
   | 'policies'
   | 'places'
+  | 'oauthClients'
   | 'rateLimits'
   | 'secondFactors'
   | 'authState'
@@ -110,6 +114,7 @@ function sharedDeps(env: Bindings, config: Config): Shared {
     audit: auditRepo(db),
     policies: policiesRepo(db),
     places: placesRepo(db),
+    oauthClients: oauthClientsRepo(db),
     rateLimits: rateLimitsRepo(db),
     secondFactors: secondFactorsRepo(db),
     authState: authStateStore(env.KV, {
