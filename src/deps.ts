@@ -15,6 +15,7 @@ import { type DevicesRepo, devicesRepo } from './storage/repos/devices'
 import { type LinkTokensRepo, linkTokensRepo } from './storage/repos/link-tokens'
 import { type MfaTokensRepo, mfaTokensRepo } from './storage/repos/mfa-tokens'
 import { type OauthClientsRepo, oauthClientsRepo } from './storage/repos/oauth-clients'
+import { type OauthConsentsRepo, oauthConsentsRepo } from './storage/repos/oauth-consents'
 import { type OtpChallengesRepo, otpChallengesRepo } from './storage/repos/otp-challenges'
 import { type PasskeysRepo, passkeysRepo } from './storage/repos/passkeys'
 import { type PasswordAttemptsRepo, passwordAttemptsRepo } from './storage/repos/password-attempts'
@@ -64,6 +65,8 @@ export interface Deps {
   otpCodes: OtpCodesStore
   /** OAuth clients of every pool (SPEC §15). */
   oauthClients: OauthClientsRepo
+  /** Consent given to third-party OAuth clients. */
+  oauthConsents: OauthConsentsRepo
   /** Revocation marks and cached profiles (KV), remembered briefly in the isolate. */
   authState: AuthStateStore
   sms: SmsSender
@@ -90,6 +93,7 @@ type Shared = Pick<
   | 'policies'
   | 'places'
   | 'oauthClients'
+  | 'oauthConsents'
   | 'rateLimits'
   | 'secondFactors'
   | 'authState'
@@ -115,6 +119,7 @@ function sharedDeps(env: Bindings, config: Config): Shared {
     policies: policiesRepo(db),
     places: placesRepo(db),
     oauthClients: oauthClientsRepo(db),
+    oauthConsents: oauthConsentsRepo(db),
     rateLimits: rateLimitsRepo(db),
     secondFactors: secondFactorsRepo(db),
     authState: authStateStore(env.KV, {
