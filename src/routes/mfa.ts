@@ -35,14 +35,11 @@ export const meMfa = meRouter
     signedIn('post', '/totp/confirm', {
       summary: 'Turn TOTP on with a code of the pending secret; answers 10 recovery codes, shown once',
       request: { body: jsonBody(TotpConfirmBody) },
-      responses: { 200: jsonContent(RecoveryCodes, 'TOTP is on'), ...errorResponses(400, 401, 404, 409, 413, 415) },
+      description: "Only within 5 minutes of signing in (the session's auth_time): 403 `reauthentication_required` otherwise.",
+      responses: { 200: jsonContent(RecoveryCodes, 'TOTP is on'), ...errorResponses(400, 401, 403, 404, 409, 413, 415) },
     }),
     async (c) =>
-      c.json(
-        await confirmTotp(c.var.deps, c.var.auth.userId, { code: c.req.valid('json').code, client: clientInfo(c) }),
-        200,
-        NO_STORE,
-      ),
+      c.json(await confirmTotp(c.var.deps, c.var.auth, { code: c.req.valid('json').code, client: clientInfo(c) }), 200, NO_STORE),
   )
   .openapi(
     signedIn('delete', '/totp', {

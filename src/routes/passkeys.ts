@@ -33,15 +33,15 @@ export const mePasskeys = newRouter()
   )
   .openapi(
     me.signedIn('post', '/', {
-      // Adding a way to sign in is sensitive: the session must still be live in D1.
-      middleware: requireLiveSession,
+      // Adding a way to sign in is sensitive: the service checks the session is live in D1 and recent.
       summary: "Register a passkey: the new credential's toJSON(), answering the options' challenge",
+      description: "Only within 5 minutes of signing in (the session's auth_time): 403 `reauthentication_required` otherwise.",
       request: { body: jsonBody(AddPasskeyBody) },
-      responses: { 201: jsonContent(Passkey, 'The passkey'), ...errorResponses(400, 401, 409, 413, 415) },
+      responses: { 201: jsonContent(Passkey, 'The passkey'), ...errorResponses(400, 401, 403, 409, 413, 415) },
     }),
     async (c) => {
       const { credential, name } = c.req.valid('json')
-      return c.json(await addPasskey(c.var.deps, c.var.auth.userId, { credential, name, client: clientInfo(c) }), 201)
+      return c.json(await addPasskey(c.var.deps, c.var.auth, { credential, name, client: clientInfo(c) }), 201)
     },
   )
   .openapi(

@@ -41,10 +41,10 @@ export async function passwordlessUser(box: Outbox, vars: Vars): Promise<SignedI
 export async function tokenOfSessionOpenedAgo(accessToken: string, agoMs: number): Promise<string> {
   const sid = newId(Date.now() - agoMs)
   await env.DB.prepare(
-    `INSERT INTO sessions (id, user_id, refresh_hash, created_at, last_used_at, expires_at, user_agent, ip)
-     SELECT ?, user_id, ?, created_at - ?, last_used_at, expires_at, user_agent, ip FROM sessions WHERE id = ?`,
+    `INSERT INTO sessions (id, user_id, pool, refresh_hash, created_at, last_used_at, expires_at, user_agent, ip, auth_time, amr)
+     SELECT ?, user_id, pool, ?, created_at - ?, last_used_at, expires_at, user_agent, ip, auth_time - ?, amr FROM sessions WHERE id = ?`,
   )
-    .bind(sid, `old-${sid}`, agoMs, sidOf(accessToken))
+    .bind(sid, `old-${sid}`, agoMs, agoMs, sidOf(accessToken))
     .run()
   const { privateKey } = await serverKey(ACCESS_HEADER.kid)
   return signRaw(ACCESS_HEADER, claimsFrom(accessToken, { sid, jti: crypto.randomUUID() }), privateKey)

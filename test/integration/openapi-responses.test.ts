@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:workers'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { tokenOfSessionOpenedAgo } from '../helpers/account'
 import { type CallOptions, call } from '../helpers/app'
 import { lastEmail } from '../helpers/email'
 import { newEmail, newIp, newPhone, PASSWORD } from '../helpers/factories'
@@ -386,6 +387,9 @@ describe.each([
     await expectSent(404, 'POST', `${base}/me/mfa/totp/confirm`, { token, json: { code: '123456' } })
     await expectSent(404, 'DELETE', `${base}/me/mfa/totp`, { token, json: { code: '123456', current_password: PASSWORD } })
     const { secret } = (await expectSent(200, 'POST', `${base}/me/mfa/totp`, { token })).body
+    // Signed in over 5 minutes ago: 403 reauthentication_required.
+    const stale = await tokenOfSessionOpenedAgo(token, 6 * 60_000)
+    await expectSent(403, 'POST', `${base}/me/mfa/totp/confirm`, { token: stale, json: { code: totpCode(secret) } })
     await expectSent(400, 'POST', `${base}/me/mfa/totp/confirm`, { token, json: { code: wrongCode(secret) } })
     const on = await expectSent(200, 'POST', `${base}/me/mfa/totp/confirm`, { token, json: { code: totpCode(secret) } })
     const recovery: string[] = on.body.recovery_codes
@@ -442,6 +446,9 @@ describe.each([
     const credential = await authenticator.create(options.body)
     const added = await expectSent(201, 'POST', `${base}/me/passkeys`, { token, json: { credential, name: 'Phone' } })
     await expectSent(400, 'POST', `${base}/me/passkeys`, { token, json: { credential } }) // its challenge is used
+    const stale = await tokenOfSessionOpenedAgo(token, 6 * 60_000)
+    const late = await authenticator.create((await expectSent(200, 'POST', `${base}/me/passkeys/options`, { token: stale })).body)
+    await expectSent(403, 'POST', `${base}/me/passkeys`, { token: stale, json: { credential: late } }) // signed in too long ago
     // Another account presenting the same credential id (a software authenticator picks any).
     const other = await account(base)
     const copy = await softAuthenticator({ credentialId: authenticator.credentialId })

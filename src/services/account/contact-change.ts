@@ -1,13 +1,11 @@
-import { idTime } from '../../crypto/random'
 import type { Deps } from '../../deps'
 import { AppError, invalidAccessToken } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import type { UserPatch } from '../../storage/repos/users'
-import { MINUTE_MS } from '../../time'
 import { audit } from '../audit'
 import { groupOf } from '../limits'
 import { acceptReservation, deliverOtp, invalidCode, releaseOtp, reserveOtp, reserveOtpForRequest, verifyOtp } from '../otp'
-import { type ClientInfo, isLiveSession } from '../sessions'
+import { type ClientInfo, isLiveSession, RECENT_SIGN_IN_MS } from '../sessions'
 import { assertReenteredPassword } from '../sign-in'
 import { deliverEmailVerification } from './email-links'
 import { assertContactFreeNow, type NewContact, promotePending } from './pending-contact'
@@ -19,14 +17,13 @@ import { toUserView, type UserView } from './view'
  * with its current ones. Moving the account needs a live session and the password.
  */
 
-/** How recent a passwordless account's sign-in must be to change its email or phone. */
-export const RECENT_SIGN_IN_MS = 5 * MINUTE_MS
-
 const invalidToken = invalidAccessToken
 
-/** 401 unless the session row is live in D1: a revoked session cannot move the account. */
-async function assertLiveSessionOf(deps: Deps, user: UserRow, sessionId: string): Promise<void> {
-  if (!isLiveSession(await deps.sessions.byId(sessionId), user.id, deps.now())) throw invalidToken()
+/** 401 unless the session row is live in D1: a revoked session cannot move the account. Its sign-in time (ms). */
+async function signInTimeOf(deps: Deps, user: UserRow, sessionId: string): Promise<number> {
+  const session = await deps.sessions.byId(sessionId)
+  if (!isLiveSession(session, user.id, deps.now())) throw invalidToken()
+  return session.authTime ?? session.createdAt
 }
 
 /**
@@ -37,7 +34,7 @@ async function assertLiveSessionOf(deps: Deps, user: UserRow, sessionId: string)
 async function assertReauthenticated(
   deps: Deps,
   user: UserRow,
-  r: { sessionId: string; password: string | undefined; client: ClientInfo },
+  r: { signedInAt: number; password: string | undefined; client: ClientInfo },
 ): Promise<void> {
   if (user.passwordHash) {
     if (r.password === undefined) {
@@ -46,8 +43,8 @@ async function assertReauthenticated(
     await assertReenteredPassword(deps, user, { password: r.password, client: r.client })
     return
   }
-  // The session id carries its creation time: the moment its holder signed in.
-  if (deps.now() - idTime(r.sessionId) > RECENT_SIGN_IN_MS) {
+  // The session's auth_time: when its holder signed in (an OAuth client's session keeps the browser's).
+  if (deps.now() - r.signedInAt > RECENT_SIGN_IN_MS) {
     throw new AppError('reauthentication_required', 'Sign in again, then change the email or phone within 5 minutes')
   }
 }
@@ -120,10 +117,10 @@ export async function requestContactChange(
   const email = r.email !== undefined && r.email !== user.email ? r.email : undefined
   const phone = r.phone !== undefined && r.phone !== user.phone ? r.phone : undefined
   if (email === undefined && phone === undefined) return changes
-  await assertLiveSessionOf(deps, user, r.sessionId)
+  const signedInAt = await signInTimeOf(deps, user, r.sessionId)
   const sends = await reserveChange(deps, { phone, email }, r.client)
   try {
-    await assertReauthenticated(deps, user, r)
+    await assertReauthenticated(deps, user, { signedInAt, password: r.password, client: r.client })
     await assertContactFreeNow(deps, user.id, { phone, email })
   } catch (err) {
     // Refused: the reservations must not count against the owner's cooldown or caps.

@@ -7,7 +7,7 @@ import { AppError, invalidAccessToken } from '../../errors'
 import type { UserRow } from '../../storage/db/schema'
 import { audit } from '../audit'
 import { invalidCode } from '../otp'
-import type { ClientInfo } from '../sessions'
+import { assertRecentSignIn, type ClientInfo, type UserSession } from '../sessions'
 import { assertReenteredPassword, type SecondFactorInput, secondFactorProof } from '../sign-in'
 
 // SPEC §14 TOTP: enrol (a pending secret, shown once), confirm with a code (on, with 10 recovery
@@ -36,12 +36,18 @@ export async function startTotpEnrolment(deps: Deps, userId: string) {
   return { secret: base32Secret(key), otpauth_uri: uri, qr_svg: renderSVG(uri) }
 }
 
-/** POST /me/mfa/totp/confirm: turns TOTP on with a code of the pending secret; the recovery codes, shown once. */
+/**
+ * POST /me/mfa/totp/confirm: turns TOTP on with a code of the pending secret; the recovery codes,
+ * shown once. Only from a recent sign-in: a stolen access token must not put a second factor the
+ * owner does not hold on their account.
+ */
 export async function confirmTotp(
   deps: Deps,
-  userId: string,
+  auth: UserSession,
   { code, client }: { code: string; client: ClientInfo },
 ): Promise<{ recovery_codes: string[] }> {
+  const { userId } = auth
+  await assertRecentSignIn(deps, auth, 'turn TOTP on')
   const { totp } = await deps.secondFactors.status(userId)
   if (totp?.enabledAt != null) throw alreadyOn()
   if (!totp) throw new AppError('not_found', 'No TOTP enrolment is pending: POST /me/mfa/totp first')

@@ -2,7 +2,7 @@ import { newId } from '../../crypto/random'
 import type { Deps } from '../../deps'
 import { AppError, invalidAccessToken } from '../../errors'
 import { audit } from '../audit'
-import type { ClientInfo } from '../sessions'
+import { assertRecentSignIn, type ClientInfo, type UserSession } from '../sessions'
 import {
   CeremonyRefused,
   type CreationOptionsJSON,
@@ -54,9 +54,12 @@ export async function passkeyCreationOptions(deps: Deps, userId: string): Promis
  */
 export async function addPasskey(
   deps: Deps,
-  userId: string,
+  auth: UserSession,
   input: { credential: RegistrationResponseJSON; name?: string | undefined; client: ClientInfo },
 ): Promise<PasskeyView> {
+  const { userId } = auth
+  // A stolen access token must not add a way in (a passkey signs in alone): a recent sign-in only.
+  await assertRecentSignIn(deps, auth, 'add a passkey')
   let verified: Awaited<ReturnType<typeof verifyRegistration>>
   try {
     verified = await verifyRegistration(deps, input.credential)
