@@ -26,8 +26,11 @@ export interface DevServer {
   state: string
   /** Everything `npm run dev` printed so far (the console providers' codes and links included). */
   log(): string
-  /** The last code the console SMS provider printed for `phone`, waiting for it briefly. */
-  smsCode(phone: string): Promise<string>
+  /**
+   * The last code the console SMS provider printed for `phone`, waiting for it briefly; with
+   * `since` (a length of `log()` taken before the code was asked for), only a code printed after it.
+   */
+  smsCode(phone: string, since?: number): Promise<string>
   /** What `pattern` matches in the last email the console provider printed for `to` that it matches, waiting briefly. */
   fromEmail(to: string, pattern: RegExp): Promise<string>
   stop(): Promise<void>
@@ -39,12 +42,19 @@ export interface DevServer {
  * temporary directory (migrations applied by the script), and `vars` as `--var`. One per test
  * file: starting it takes seconds.
  */
-export async function startDevServer(vars: Record<string, string>): Promise<DevServer> {
+export async function startDevServer(vars: Record<string, string>, options: { rsaKey?: boolean } = {}): Promise<DevServer> {
   const dir = mkdtempSync(join(tmpdir(), 'edge-auth-dev-'))
-  const key = { ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'node-test', alg: 'EdDSA' }
+  const keys: object[] = [
+    { ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'node-test', alg: 'EdDSA' },
+  ]
+  // An RSA key too, as `npm run dev` generates one: the OpenID provider signs ID tokens RS256 (SPEC §15).
+  if (options.rsaKey) {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' })
+    keys.push({ ...rsa, kid: 'node-test-rsa', alg: 'RS256' })
+  }
   const envFile = join(dir, 'test.env')
   // Single quotes: the value is taken as it is (as scripts/dev-vars.mjs writes .dev.vars).
-  const secrets = [`JWT_PRIVATE_KEYS='${JSON.stringify([key])}'`, `OTP_PEPPER=${randomBytes(32).toString('base64url')}`]
+  const secrets = [`JWT_PRIVATE_KEYS='${JSON.stringify(keys)}'`, `OTP_PEPPER=${randomBytes(32).toString('base64url')}`]
   writeFileSync(envFile, `${secrets.join('\n')}\n`)
   const port = await freePort()
   const args = ['scripts/dev.mjs', '--port', String(port), '--ip', '127.0.0.1', '--persist-to', join(dir, 'state')]
@@ -95,9 +105,10 @@ export async function startDevServer(vars: Record<string, string>): Promise<DevS
     base,
     state: join(dir, 'state'),
     log: () => output,
-    async smsCode(phone) {
+    async smsCode(phone, since = 0) {
       for (let i = 0; i < 50; i++) {
         const line = output
+          .slice(since)
           .split('\n')
           .filter((l) => l.includes(`[sms] to=${phone} `))
           .at(-1)
