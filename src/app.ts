@@ -43,7 +43,18 @@ export function createApp() {
   app.use('*', requestId, securityHeaders)
   // The runtime's ceiling, and the bench's baseline: no config, no I/O.
   app.get('/', (c) => c.json({ name: 'edge-auth', version: VERSION }))
-  app.use('*', injectDeps, corsFromConfig, limitBody, parseJsonBody)
+  // What no route serves is refused before the body is read or a router's middleware (auth) runs:
+  // a wrong method is a 405 whatever its body's size or its credentials.
+  let served: ((path: string) => string[]) | undefined
+  const refuseUnserved = createMiddleware<AppEnv>(async (c, next) => {
+    served ??= methodsServed(app.routes)
+    const allowed = served(c.req.path)
+    if (c.req.method === 'OPTIONS' || allowed.includes(c.req.method)) return next()
+    if (allowed.length === 0) throw new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`)
+    c.header('allow', allowed.join(', '))
+    throw new AppError('method_not_allowed', `${c.req.method} is not served here; allowed: ${allowed.join(', ')}`)
+  })
+  app.use('*', injectDeps, corsFromConfig, refuseUnserved, limitBody, parseJsonBody)
 
   // Chained, so the app's type carries every typed route for `hono/client` (AppType).
   const api = newRouter()
@@ -67,16 +78,8 @@ export function createApp() {
   app.route('/api/v1/dev', dev)
   app.route('/api/v1', docsRoutes(app, VERSION))
 
-  const served = methodsServed(app.routes)
-  app.notFound((c) => {
-    const allowed = served(c.req.path)
-    if (allowed.length === 0) return renderError(c, new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`))
-    c.header('allow', allowed.join(', '))
-    return renderError(
-      c,
-      new AppError('method_not_allowed', `${c.req.method} is not served here; allowed: ${allowed.join(', ')}`),
-    )
-  })
+  // A route that matched but let the request through (a router's catch-all middleware).
+  app.notFound((c) => renderError(c, new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`)))
   app.onError((err, c) => renderError(c, err))
   return routes
 }
