@@ -43,7 +43,25 @@ export function createApp() {
   app.use('*', requestId, securityHeaders)
   // The runtime's ceiling, and the bench's baseline: no config, no I/O.
   app.get('/', (c) => c.json({ name: 'edge-auth', version: VERSION }))
-  app.use('*', injectDeps, corsFromConfig, limitBody, parseJsonBody)
+  // What no route serves is refused before the body is read or a router's middleware (auth) runs:
+  // a wrong method is a 405 whatever its body's size or its credentials.
+  let table: ((path: string) => string[]) | undefined
+  const served = (path: string) => {
+    table ??= methodsServed(app.routes)
+    return table(path)
+  }
+  const refusal = (method: string, path: string, allowed: string[]) =>
+    allowed.length === 0
+      ? new AppError('not_found', `No route for ${method} ${path}`)
+      : new AppError('method_not_allowed', `${method} is not served here; allowed: ${allowed.join(', ')}`)
+  const refuseUnserved = createMiddleware<AppEnv>(async (c, next) => {
+    const allowed = served(c.req.path)
+    // A CORS preflight is answered by corsFromConfig, or falls through to notFound below.
+    if (c.req.method === 'OPTIONS' || allowed.includes(c.req.method)) return next()
+    if (allowed.length > 0) c.header('allow', allowed.join(', '))
+    throw refusal(c.req.method, c.req.path, allowed)
+  })
+  app.use('*', injectDeps, corsFromConfig, refuseUnserved, limitBody, parseJsonBody)
 
   // Chained, so the app's type carries every typed route for `hono/client` (AppType).
   const api = newRouter()
@@ -67,15 +85,11 @@ export function createApp() {
   app.route('/api/v1/dev', dev)
   app.route('/api/v1', docsRoutes(app, VERSION))
 
-  const served = methodsServed(app.routes)
+  // A preflight nobody answered, or a route that matched but let the request through.
   app.notFound((c) => {
     const allowed = served(c.req.path)
-    if (allowed.length === 0) return renderError(c, new AppError('not_found', `No route for ${c.req.method} ${c.req.path}`))
-    c.header('allow', allowed.join(', '))
-    return renderError(
-      c,
-      new AppError('method_not_allowed', `${c.req.method} is not served here; allowed: ${allowed.join(', ')}`),
-    )
+    if (allowed.length > 0) c.header('allow', allowed.join(', '))
+    return renderError(c, refusal(c.req.method, c.req.path, allowed.includes(c.req.method) ? [] : allowed))
   })
   app.onError((err, c) => renderError(c, err))
   return routes

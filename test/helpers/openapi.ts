@@ -89,18 +89,10 @@ export function openApiChecker(doc: Doc) {
     const where = locate(method, path)
     if (!where) return [`${method} ${path}: no such path in the document`]
     const key = `${method} ${where.template} → ${answer.status}`
-    // A method the path does not serve: the path's 405, or (the auth middleware of a prefix runs
-    // before routing) a refusal every operation of the path documents alike; the body limit runs
-    // before routing too, so a 413 (a body sent) is alike when every body-carrying operation documents it.
+    // A method the path does not serve is refused before anything else runs (app.ts): only its 405,
+    // which every operation of the path documents alike.
     const served = METHODS.map((m) => where.item[m]).filter(Boolean)
-    const withBody = METHODS.filter((m) => m !== 'get' && where.item[m]).map((m) => where.item[m])
-    const documentedBy = (ops: Obj[]) => ops.length > 0 && ops.every((s) => s.responses[answer.status] !== undefined)
-    const alike =
-      answer.status === 405 ||
-      documentedBy(served) ||
-      (answer.status === 413 && method !== 'GET' && method !== 'HEAD' && documentedBy(withBody))
-    // An alike 413 is read from an operation that takes a body (the path's GET documents none).
-    const op = where.op ?? (alike ? ((answer.status === 413 ? withBody[0] : undefined) ?? served[0]) : undefined)
+    const op = where.op ?? (answer.status === 405 ? served[0] : undefined)
     if (!op) return [`${key}: a method the path does not serve answered other than 405`]
     const response = deref(op.responses[answer.status] ?? op.responses[`${String(answer.status)[0]}XX`])
     if (!response) return [`${key}: undocumented status (documented: ${Object.keys(op.responses).join(', ')})`]

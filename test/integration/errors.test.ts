@@ -55,8 +55,16 @@ describe('a known path with a method it does not serve', () => {
     await expectError(res, 405, 'method_not_allowed')
   })
 
-  it("still runs the path's own checks first: a route family behind a sign-in answers 401 without one", async () => {
-    await expectError(await call('PUT', '/api/v1/audit'), 401, 'unauthorized')
+  it('refuses a method before the route family runs: 405 behind a sign-in too, without a token', async () => {
+    const res = await call('PUT', '/api/v1/audit')
+    await expectError(res, 405, 'method_not_allowed')
+    expect(res.headers.get('allow')).toBe('GET, HEAD')
+  })
+
+  it('refuses a method before reading the body: 405, not 413, for 64 KiB sent where the method is not served', async () => {
+    const res = await call('PUT', REGISTER, { body: 'x'.repeat(70 * 1024), headers: { 'content-type': 'application/json' } })
+    await expectError(res, 405, 'method_not_allowed')
+    expect(res.headers.get('allow')).toBe('POST')
   })
 })
 
