@@ -5,16 +5,19 @@
 // blocked (issue 18). Starts `wrangler dev` on port 8791 with fresh local storage, signs up by
 // email, asks for a reset, opens the emailed link in headless Chromium (Debian's `chromium`
 // package, through playwright-core) with JavaScript disabled, chooses a new password through the
-// form, and checks the result over HTTP. Screenshots go to bench/out/ (git-ignored). Exits
-// non-zero on any failure; wrangler is always stopped.
+// form, and checks the result over HTTP. Then every hosted sign-in page of the OpenID provider
+// (issue 20, SPEC §15) in English, French and Arabic (right to left): a screenshot of each into
+// bench/out/pages/<locale>/, and axe-core (WCAG 2.0/2.1/2.2 A and AA rules) on each, any violation
+// failing the check. Screenshots go to bench/out/ (git-ignored). Exits non-zero on any failure;
+// wrangler is always stopped.
 //   apt-get install -y chromium && npm run check:browser
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { createHash, createHmac, generateKeyPairSync, randomBytes } from 'node:crypto'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium } from 'playwright-core'
 import { copyAssets } from './assets.mjs'
-import { ensureDevVars } from './dev-vars.mjs'
 
 const PORT = 8791
 const BASE = `http://localhost:${PORT}`
@@ -69,8 +72,20 @@ let log = ''
 let wrangler
 let persistDir
 
+/**
+ * Throwaway secrets in an --env-file (so the developer's .dev.vars is neither read nor written): an
+ * Ed25519 key for access tokens and an RSA key for ID tokens (RS256), as `npm run dev` generates.
+ */
+function writeEnvFile(dir) {
+  const ed = { ...generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }), kid: 'browser-check', alg: 'EdDSA' }
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' })
+  const keys = [ed, { ...rsa, kid: 'browser-check-rsa', alg: 'RS256' }]
+  const file = join(dir, 'check.env')
+  writeFileSync(file, `JWT_PRIVATE_KEYS='${JSON.stringify(keys)}'\nOTP_PEPPER=${randomBytes(32).toString('base64url')}\n`)
+  return file
+}
+
 function startWrangler() {
-  if (ensureDevVars()) step('generated .dev.vars (development secrets)')
   if (copyAssets().length > 0) step('copied the API reference bundles into public/vendor')
   persistDir = mkdtempSync(join(tmpdir(), 'edge-auth-browser-'))
   const env = { ...process.env, CI: '1', WRANGLER_SEND_METRICS: 'false', NO_COLOR: '1', FORCE_COLOR: '0' }
@@ -81,9 +96,19 @@ function startWrangler() {
   if (migrate.status !== 0) throw new Error(`migrations failed:\n${migrate.stdout}\n${migrate.stderr}`)
   step(`migrations applied to ${persistDir}`)
 
-  const vars = { PUBLIC_URL: BASE, OTP_RESEND_COOLDOWN_SECONDS: '0' }
+  // Every request of the browser comes from 127.0.0.1: the per-IP limits are raised out of the way.
+  const vars = {
+    PUBLIC_URL: BASE,
+    JWT_ISSUER: BASE,
+    OTP_RESEND_COOLDOWN_SECONDS: '0',
+    AUTH_REQUESTS_PER_IP_PER_MINUTE: '100000',
+    OTP_SENDS_PER_IP_PER_HOUR: '100000',
+    SMS_PREFIX_DAILY_LIMIT: '100000',
+    SCRYPT_LOG_N: '12',
+  }
   // `log`, not `info`: wrangler prints the Worker's console.log (the console email provider) at level `log`.
   const args = ['dev', '--port', String(PORT), '--persist-to', persistDir, '--log-level', 'log']
+  args.push('--env-file', writeEnvFile(persistDir))
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`)
   // Its own process group, so stopping it also stops workerd.
   wrangler = spawn(WRANGLER, args, { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -122,9 +147,12 @@ function emailText(to, n) {
   return body.split(/\n(?=\[(?:wrangler|email|sms)\b)/)[0]
 }
 
-/** The body of the last text the console SMS provider printed for `to`, once there is one. */
-function smsText(to) {
-  const lines = log.split('\n').filter((l) => l.includes(`[sms] to=${to} `))
+/** The body of the last text the console SMS provider printed for `to` (after `from` in the log), once there is one. */
+function smsText(to, from = 0) {
+  const lines = log
+    .slice(from)
+    .split('\n')
+    .filter((l) => l.includes(`[sms] to=${to} `))
   return lines.at(-1)?.split(' body=')[1]
 }
 
@@ -321,6 +349,217 @@ async function checkReferencePages(browser) {
   }
 }
 
+// --- the hosted sign-in pages of the OpenID provider (issue 20, SPEC §15), in every language
+
+const LOCALES = { en: 'en-GB', fr: 'fr-FR', ar: 'ar-TN' }
+const PAGES_OUT = join(OUT, 'pages')
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']
+/** Where the check's client says it lives: nothing listens there, the browser's requests to it are answered by the check. */
+const APP = 'http://localhost:8792'
+
+/** The RFC 6238 code (SHA-1, 6 digits, 30 s) of a base32 secret, `offset` steps from now. */
+function totp(secret, offset = 0) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  let bits = ''
+  for (const ch of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(ch).toString(2).padStart(5, '0')
+  const key = Buffer.from((bits.match(/.{8}/g) ?? []).map((b) => Number.parseInt(b, 2)))
+  const counter = Buffer.alloc(8)
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30_000) + offset))
+  const mac = createHmac('sha1', key).update(counter).digest()
+  const at = mac[mac.length - 1] & 0xf
+  return String((mac.readUInt32BE(at) & 0x7fffffff) % 1_000_000).padStart(6, '0')
+}
+
+/** The first super admin (`npm run create-super-admin` into wrangler's local D1), signed in. */
+async function superAdminToken() {
+  const admin = { username: 'root', password: NEW_PASSWORD }
+  const made = spawnSync(
+    join('node_modules', '.bin', process.platform === 'win32' ? 'tsx.cmd' : 'tsx'),
+    ['scripts/create-super-admin.ts', '--username', admin.username, '--password', admin.password, '--persist-to', persistDir],
+    { encoding: 'utf8', env: { ...process.env, SCRYPT_LOG_N: '12' } },
+  )
+  assert(made.status === 0, `create-super-admin: ${made.stderr}`)
+  return (await expectStatus('super admin login', api('POST', '/api/v1/auth/login', admin), 200)).access_token
+}
+
+/** A verified account signed up through the JSON API (a phone, an email, PASSWORD); with `totp`, TOTP on too. */
+async function hostedAccount({ withTotp = false } = {}) {
+  const phone = `+2169${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`
+  const email = `hosted-${phone.slice(1)}@example.com`
+  const from = log.length
+  await expectStatus('register', api('POST', '/api/v1/auth/register', { name: 'Amira', phone, email, password: PASSWORD }), 201)
+  const text = await waitFor('the registration text', () => smsText(phone, from))
+  const code = /\b(\d{4,10})\b/.exec(text)?.[1]
+  const session = await expectStatus('verify', api('POST', '/api/v1/auth/verify', { phone, code }), 200)
+  if (withTotp) {
+    const { secret } = await expectStatus('TOTP', api('POST', '/api/v1/me/mfa/totp', {}, session.access_token), 200)
+    // The previous step's code confirms (the window takes it): the current one stays free for the sign-in.
+    const confirm = api('POST', '/api/v1/me/mfa/totp/confirm', { code: totp(secret, -1) }, session.access_token)
+    await expectStatus('TOTP confirm', confirm, 200)
+    return { phone, email, secret }
+  }
+  return { phone, email }
+}
+
+/**
+ * Runs axe-core (injected through the DevTools protocol, so the page's CSP stays as it is) with the
+ * WCAG 2.0/2.1/2.2 A and AA rules, checks `<html lang dir>`, and saves a full-page screenshot.
+ */
+async function auditPage(page, locale, name, findings) {
+  await page.waitForLoadState('load')
+  const path = join(PAGES_OUT, locale, `${name}.png`)
+  mkdirSync(join(PAGES_OUT, locale), { recursive: true })
+  await page.screenshot({ path, fullPage: true })
+  const [lang, dir] = await page.evaluate(() => [document.documentElement.lang, document.documentElement.dir])
+  const wantDir = locale === 'ar' ? 'rtl' : 'ltr'
+  if (lang !== locale || (dir || 'ltr') !== wantDir)
+    findings.push(`${locale}/${name}: <html lang="${lang}" dir="${dir}">, expected lang="${locale}" dir="${wantDir}"`)
+  await page.evaluate(AXE_SOURCE)
+  const violations = await page.evaluate(
+    (tags) =>
+      window.axe
+        .run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] })
+        .then((r) =>
+          r.violations.map((v) => ({
+            id: v.id,
+            impact: v.impact,
+            help: v.help,
+            targets: v.nodes.map((n) => n.target.join(' ')),
+          })),
+        ),
+    AXE_TAGS,
+  )
+  for (const v of violations)
+    findings.push(`${locale}/${name}: axe ${v.id} (${v.impact}): ${v.help} — ${v.targets.slice(0, 3).join(', ')}`)
+  step(`  ${locale}/${name}: ${violations.length} axe violations; ${path}`)
+}
+
+let AXE_SOURCE = ''
+
+/**
+ * Every hosted page (SPEC §15) in en, fr and ar: sign-in by phone, email, password and passkey,
+ * code entry, the MFA step, sign-up, forgot password (both steps), consent, an error page, the
+ * logout confirmation and the signed-out page. Each is reached the way a person reaches it (through
+ * /oauth2/authorize with ui_locales, the forms' buttons), screenshotted and audited.
+ */
+async function checkHostedPages(browser) {
+  AXE_SOURCE = readFileSync('node_modules/axe-core/axe.min.js', 'utf8')
+  const token = await superAdminToken()
+  const client = await expectStatus(
+    'register an OAuth client',
+    api(
+      'POST',
+      '/api/v1/oauth-clients',
+      {
+        name: 'Solar dashboard',
+        type: 'confidential',
+        redirect_uris: [`${APP}/callback`],
+        post_logout_redirect_uris: [`${APP}/signed-out`],
+        first_party: false,
+      },
+      token,
+    ),
+    201,
+  )
+  const findings = []
+  for (const [locale, browserLocale] of Object.entries(LOCALES)) {
+    const person = await hostedAccount()
+    const strong = await hostedAccount({ withTotp: true })
+    const context = await browser.newContext({ viewport: { width: 412, height: 860 }, locale: browserLocale })
+    await context.route(`${APP}/**`, (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'text/html',
+        body: '<!doctype html><html lang="en"><title>App</title><h1>App</h1></html>',
+      }),
+    )
+    const page = await context.newPage()
+    const problems = []
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`${locale} ${page.url()}: console: ${msg.text()}`)
+    })
+    page.on('pageerror', (err) => problems.push(`${locale} ${page.url()}: page error: ${err.message}`))
+    const shot = (name) => auditPage(page, locale, name, findings)
+    const submit = () => page.locator('main form button[type=submit]:visible').first().click()
+    const verifier = randomBytes(32).toString('base64url')
+    const authorize = new URL('/oauth2/authorize', BASE)
+    for (const [k, v] of Object.entries({
+      client_id: client.client_id,
+      redirect_uri: `${APP}/callback`,
+      response_type: 'code',
+      scope: 'openid profile email phone',
+      state: `state-${locale}`,
+      nonce: `nonce-${locale}`,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+      ui_locales: locale,
+    }))
+      authorize.searchParams.set(k, v)
+
+    await page.goto(authorize.href)
+    await page.waitForURL((u) => u.pathname === '/oauth2/sign-in')
+    const request = new URL(page.url()).searchParams.get('request')
+    const at = (path) => `${BASE}/oauth2/${path}?request=${encodeURIComponent(request)}`
+    await shot('01-sign-in-phone')
+    await page.goto(at('sign-in/email'))
+    await shot('02-sign-in-email')
+    await page.goto(at('sign-in/passkey'))
+    await shot('03-sign-in-passkey')
+    await page.goto(at('sign-up'))
+    await shot('04-sign-up')
+    await page.goto(at('forgot-password'))
+    await shot('05-forgot-password')
+    await page.locator('input[name=phone]').fill(person.phone)
+    await submit()
+    await page.locator('input[name=code]').waitFor()
+    await shot('06-forgot-password-code')
+    const forged = await page.goto(`${BASE}/oauth2/sign-in?request=forged`)
+    assert(forged?.status() === 400, `a forged request: expected 400, got ${forged?.status()}`)
+    await shot('07-error')
+
+    // The password page, then the MFA step of an account with TOTP.
+    await page.goto(at('sign-in/password'))
+    await shot('08-sign-in-password')
+    await page.locator('input[name=phone]').fill(strong.phone)
+    await page.locator('input[name=password]').fill(PASSWORD)
+    await submit()
+    await page.locator('input[name=totp]').waitFor()
+    await shot('09-mfa')
+
+    // Phone + code, the default: the code entry page, then consent (a third-party client).
+    await page.goto(at('sign-in'))
+    await page.locator('input[name=phone]').fill(person.phone)
+    const from = log.length
+    await submit()
+    await page.locator('input[name=code]').waitFor()
+    await shot('10-code-entry')
+    const text = await waitFor('the login text', () => smsText(person.phone, from))
+    await page.locator('input[name=code]').fill(/\b(\d{4,10})\b/.exec(text)?.[1] ?? '')
+    await submit()
+    await page.waitForURL((u) => u.pathname === '/oauth2/consent')
+    await shot('11-consent')
+    await page.locator('button[name=decision][value=allow]').click()
+    await page.waitForURL((u) => u.href.startsWith(`${APP}/callback`))
+
+    // RP-initiated logout: the confirmation, then (without a return address) the signed-out page.
+    const logout = new URL('/oauth2/end_session', BASE)
+    logout.searchParams.set('client_id', client.client_id)
+    logout.searchParams.set('ui_locales', locale)
+    await page.goto(logout.href)
+    await shot('12-logout')
+    await submit()
+    await page.waitForLoadState('load')
+    await shot('13-signed-out')
+
+    findings.push(...problems)
+    await context.close()
+  }
+  assert(findings.length === 0, `hosted pages:\n  ${findings.join('\n  ')}`)
+  step(
+    `hosted pages in ${Object.keys(LOCALES).join(', ')}: no axe violations (${AXE_TAGS.join(', ')}); screenshots in ${PAGES_OUT}`,
+  )
+}
+
 // --- the check
 
 async function check() {
@@ -411,6 +650,7 @@ async function check() {
     await checkVerifyLink(browser)
     await checkPasskeys(browser)
     await checkReferencePages(browser)
+    await checkHostedPages(browser)
   } finally {
     await browser.close()
   }

@@ -343,7 +343,6 @@ describe.skipIf(skipWithoutBrowser)('the OpenID provider with openid-client 6 (a
 <input type="hidden" name="request" value="${request}">
 <input type="hidden" name="csrf" value="forged">
 <input type="hidden" name="phone" value="${attacker.phone}">
-<input type="hidden" name="login" value="${attacker.phone}">
 <input type="hidden" name="password" value="Tunis-Sol4r-2026">
 <button>Claim</button></form></body></html>`,
       )

@@ -239,7 +239,8 @@ export async function signInWithPassword(page: Page, login: string, password = P
 /** The MFA step: a TOTP code. */
 export async function answerTotp(page: Page, code: string): Promise<void> {
   await page.getByLabel('Authentication code').fill(code)
-  await page.getByRole('button', { name: 'Continue' }).click()
+  // The first Continue is the TOTP form's (the recovery code form has its own).
+  await page.getByRole('button', { name: 'Continue' }).first().click()
 }
 
 /** From the sign-in page: the passkey page and its button (the virtual authenticator answers). */
