@@ -313,7 +313,7 @@ describe.skipIf(skipWithoutBrowser)('the OpenID provider with openid-client 6 (a
         })
         .catch((e: unknown) => e)
       expect(refused).toBeInstanceOf(client.ClientError)
-      expect(String((refused as Error).message)).toMatch(/state/)
+      expect(String((refused as Error).cause)).toMatch(/unexpected "state" response parameter value/)
 
       // Refused before any request: the real callback still redeems its code.
       const tokens = await client.authorizationCodeGrant(config, back, {

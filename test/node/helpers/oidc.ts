@@ -156,7 +156,9 @@ export async function newBrowserPage(
   const page = await context.newPage()
   const problems: string[] = []
   page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`)
+    const url = msg.location().url
+    // Chromium asks every origin for /favicon.ico by itself; the provider has none (404).
+    if (msg.type() === 'error' && !url.endsWith('/favicon.ico')) problems.push(`console: ${msg.text()} (${url})`)
   })
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`))
   return { context, page, problems }
