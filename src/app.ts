@@ -18,6 +18,7 @@ import { methodsServed } from './routes/method-not-allowed'
 import { places } from './routes/places'
 import { policies } from './routes/policies'
 import { roles } from './routes/roles'
+import { hostedPages } from './routes/oauth2/pages'
 import { newRouter } from './routes/router'
 import { service } from './routes/service'
 import { staff } from './routes/staff'
@@ -66,6 +67,10 @@ export function createApp() {
   // Outside the chain: a development page is no part of AppType, the typed client's routes.
   app.route('/api/v1/dev', dev)
   app.route('/api/v1', docsRoutes(app, VERSION))
+  // SPEC §15 hosted sign-in pages (HTML, outside the API document), for `default` and each pool.
+  app.route('/oauth2', hostedPages)
+  app.use('/pools/:pool/oauth2/*', selectPool)
+  app.route('/pools/:pool/oauth2', hostedPages)
 
   const served = methodsServed(app.routes)
   app.notFound((c) => {

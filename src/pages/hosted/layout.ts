@@ -1,0 +1,85 @@
+import type { Locale } from '../../config'
+import { directionOf } from '../../i18n/locale'
+import type { Translate } from '../../i18n/pages'
+import { escapeHtml } from '../../templates/escape'
+
+/** Where the pages' stylesheet and script are served from (Workers static assets of public/oauth2/). */
+export const HOSTED_ASSETS = '/oauth2/assets'
+
+/** What every hosted page is rendered with. */
+export interface View {
+  locale: Locale
+  t: Translate
+  /** The pool's APP_NAME (SPEC §12 `app_name`). */
+  app: string
+  /** The pool's prefix of /oauth2: '' or '/pools/<id>'. */
+  base: string
+  /** The pool's JSON API base (`/api/v1` or `/api/v1/pools/<id>`), for the passkey script. */
+  api: string
+  /** The CSP nonce of this response. */
+  nonce: string
+  /** The sealed authorization request, carried in every form and link. */
+  request: string
+  /** The form's CSRF token. */
+  csrf: string
+  /** The client the person signs in to, when known. */
+  clientName?: string | undefined
+}
+
+/** An error shown on a page: its message, and the field it is about (linked from the summary). */
+export interface Problem {
+  message: string
+  field?: string | undefined
+}
+
+export interface PageParts {
+  title: string
+  /** A line under the heading (not escaped: build it with `esc`). */
+  lead?: string | undefined
+  body: string
+  problem?: Problem | undefined
+  /** Scripts of HOSTED_ASSETS to load (with the nonce). */
+  scripts?: string[]
+}
+
+export const esc = escapeHtml
+
+/**
+ * The error summary (GOV.UK pattern): announced (role=alert) and focused on load, each message a
+ * link to its field.
+ */
+function summary(v: View, problem: Problem | undefined): string {
+  if (!problem) return ''
+  const item = problem.field ? `<a href="#${esc(problem.field)}">${esc(problem.message)}</a>` : esc(problem.message)
+  return `<div class="error-summary" role="alert" aria-labelledby="error-summary-title" tabindex="-1" autofocus>
+<h2 id="error-summary-title">${esc(v.t('error_summary_title'))}</h2>
+<ul><li>${item}</li></ul>
+</div>`
+}
+
+/** A whole page: `<html lang dir>`, the pool's name, one h1, the stylesheet and scripts by nonce. */
+export function hostedPage(v: View, p: PageParts): string {
+  const scripts = (p.scripts ?? []).map((s) => `<script src="${HOSTED_ASSETS}/${s}" nonce="${v.nonce}" defer></script>`)
+  const lead = p.lead ?? (v.clientName ? esc(v.t('continue_to', { client: v.clientName })) : '')
+  return `<!doctype html>
+<html lang="${v.locale}" dir="${directionOf(v.locale)}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<meta name="robots" content="noindex">
+<title>${esc(p.title)} · ${esc(v.app)}</title>
+<link rel="stylesheet" href="${HOSTED_ASSETS}/hosted.css" nonce="${v.nonce}">
+${scripts.join('\n')}
+</head>
+<body>
+<p class="brand">${esc(v.app)}</p>
+<main>
+<h1>${esc(p.title)}</h1>
+${lead ? `<p class="lead">${lead}</p>` : ''}
+${summary(v, p.problem)}
+${p.body}
+</main>
+</body>
+</html>`
+}
