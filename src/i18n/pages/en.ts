@@ -89,8 +89,7 @@ export const en = {
   err_email: 'Enter a valid email address.',
   err_code: 'Enter the digits of the code.',
   err_password: 'Enter your password.',
-  err_password_policy:
-    'This password cannot be used: it is too short, too common or too close to your mobile number or email.',
+  err_password_policy: 'This password cannot be used: it is too short, too common or too close to your mobile number or email.',
   err_name: 'A name has 2 to 100 characters.',
   err_mfa_expired: 'This verification step has expired. Sign in again.',
   err_passkey: 'This passkey was not accepted.',

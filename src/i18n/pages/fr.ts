@@ -72,8 +72,7 @@ export const fr: PageCatalogue = {
   error_title: 'Cette page ne peut pas être utilisée',
   error_summary_title: 'Un problème est survenu',
   err_request: 'Ce lien de connexion est invalide ou a expiré. Revenez à l’application et recommencez.',
-  err_csrf:
-    'Ce formulaire a expiré ou n’a pas été envoyé depuis cette page. Revenez en arrière, rechargez la page et réessayez.',
+  err_csrf: 'Ce formulaire a expiré ou n’a pas été envoyé depuis cette page. Revenez en arrière, rechargez la page et réessayez.',
   err_invalid_credentials: 'Le numéro de mobile, l’adresse e-mail ou le mot de passe est incorrect.',
   err_invalid_code: 'Ce code est incorrect ou a expiré.',
   err_too_many_attempts: 'Trop de tentatives erronées. Demandez un nouveau code ou réessayez plus tard.',

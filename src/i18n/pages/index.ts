@@ -1,6 +1,6 @@
 import type { Locale } from '../../config'
 import { ar } from './ar'
-import { type PageCatalogue, type PageKey, en } from './en'
+import { en, type PageCatalogue, type PageKey } from './en'
 import { fr } from './fr'
 
 export type { PageCatalogue, PageKey } from './en'

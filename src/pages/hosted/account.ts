@@ -27,10 +27,20 @@ export interface SignUp {
 /** Sign-up: phone (or email, `?by=email`), an optional name, and a password unless the pool signs up by code. */
 export function signUpScreen(v: View, o: SignUp): string {
   const name = field(
-    { name: 'name', label: v.t('name_label'), type: 'text', autocomplete: 'name', value: o.values.name, required: false, maxlength: 100 },
+    {
+      name: 'name',
+      label: v.t('name_label'),
+      type: 'text',
+      autocomplete: 'name',
+      value: o.values.name,
+      required: false,
+      maxlength: 100,
+    },
     o.problem,
   )
-  const password = o.password ? newPassword(v, { name: 'password', label: v.t('new_password_label'), rules: o.password, problem: o.problem }) : ''
+  const password = o.password
+    ? newPassword(v, { name: 'password', label: v.t('new_password_label'), rules: o.password, problem: o.problem })
+    : ''
   const other: [string, string] =
     o.kind === 'phone' ? ['sign-up?by=email', v.t('use_email_instead')] : ['sign-up', v.t('use_phone_instead')]
   // Passwordless sign-up is by text message only (SPEC §6.1 OTP_SIGNUP): no email variant then.
@@ -79,7 +89,12 @@ export function resetScreen(
     },
     o.problem,
   )
-  const password = newPassword(v, { name: 'new_password', label: v.t('reset_new_password_label'), rules: o.rules, problem: o.problem })
+  const password = newPassword(v, {
+    name: 'new_password',
+    label: v.t('reset_new_password_label'),
+    rules: o.rules,
+    problem: o.problem,
+  })
   return hostedPage(v, {
     title: v.t('reset_title'),
     lead: `<bdi>${esc(v.t('reset_sent', { to: o.to, minutes: o.minutes }))}</bdi>`,

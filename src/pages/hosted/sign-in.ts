@@ -80,7 +80,11 @@ export function codeScreen(v: View, o: CodeEntry): string {
   )
   const resend = o.signUp
     ? ''
-    : form(v, o.kind === 'phone' ? 'sign-in/code' : 'sign-in/email', `${hidden(o.kind, o.to)}${submit(v.t('resend_code'), ' class="secondary"')}`)
+    : form(
+        v,
+        o.kind === 'phone' ? 'sign-in/code' : 'sign-in/email',
+        `${hidden(o.kind, o.to)}${submit(v.t('resend_code'), ' class="secondary"')}`,
+      )
   return hostedPage(v, {
     title: v.t('code_title'),
     lead: `<bdi>${esc(sent)}</bdi>`,

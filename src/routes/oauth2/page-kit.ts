@@ -104,7 +104,10 @@ async function formOf(c: Context<AppEnv>): Promise<Record<string, string>> {
 
 type Handler = (p: PageCtx) => Promise<Response>
 
-function ctxOf(c: Context<AppEnv>, o: { view: View; request: AuthorizationRequest; sealed: string; form: Record<string, string> }) {
+function ctxOf(
+  c: Context<AppEnv>,
+  o: { view: View; request: AuthorizationRequest; sealed: string; form: Record<string, string> },
+) {
   const deps = c.var.deps
   const redirect = (to: string) => {
     c.header('cache-control', 'no-store')

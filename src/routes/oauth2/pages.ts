@@ -14,13 +14,7 @@ import { browserCookieName, readBrowserSession } from '../../services/browser-se
 import { assertHuman, limitIpRequests, REQUEST_LIMITS } from '../../services/limits'
 import { denyRequest, grantConsent } from '../../services/oidc'
 import { confirmPasswordReset, requestPasswordReset } from '../../services/passwords'
-import {
-  loginWithPassword,
-  requestLoginOtp,
-  verifyCode,
-  verifyMfa,
-  verifyPasskeySignIn,
-} from '../../services/sign-in'
+import { loginWithPassword, requestLoginOtp, verifyCode, verifyMfa, verifyPasskeySignIn } from '../../services/sign-in'
 import { fieldErrors, newRouter } from '../router'
 import { action, type ErrorContext, type PageCtx, page, problemOf, retryHeaders } from './page-kit'
 
@@ -304,8 +298,7 @@ hosted.post(
 )
 
 /** The signed-in browser session of this pool, or null. */
-const browserSession = (p: PageCtx) =>
-  readBrowserSession(p.deps, getCookie(p.c, browserCookieName(p.deps.pool.id)))
+const browserSession = (p: PageCtx) => readBrowserSession(p.deps, getCookie(p.c, browserCookieName(p.deps.pool.id)))
 
 /** Without a browser session, consent starts with signing in (the request comes back here through resume). */
 const toSignIn = (p: PageCtx) => p.redirect(`${p.view.base}/oauth2/sign-in?request=${encodeURIComponent(p.sealed)}`)
