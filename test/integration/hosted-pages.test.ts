@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest'
 import { call } from '../helpers/app'
+import { newPhone } from '../helpers/factories'
+import { useFakeFetch } from '../helpers/fake-fetch'
 import { Browser, insertClient, REDIRECT_URI, sealedRequest } from '../helpers/hosted'
 import { parsePage, urlAttributes } from '../helpers/html'
 import { useOutbox } from '../helpers/outbox'
@@ -166,5 +168,41 @@ describe('CSRF', () => {
     await browser.get(`/oauth2/sign-in${q(request)}`)
     const again = await browser.get(`/oauth2/sign-up${q(request)}`)
     expect(again.headers.getSetCookie()).toEqual([])
+  })
+})
+
+describe('Turnstile (SPEC §5) on the pages that send a code', () => {
+  const BASE = 'https://turnstile.test'
+  const ON = { TURNSTILE_SECRET_KEY: 'ts-secret', TURNSTILE_SITE_KEY: '0x4AAAA-site', TURNSTILE_API_BASE: BASE }
+  const siteverify = useFakeFetch(BASE, () => Response.json({ success: false }))
+
+  it('shows the widget, allows only its origin in the CSP, and refuses a post without a token', async () => {
+    const browser = new Browser({ env: ON, lang: 'fr' })
+    const res = await browser.get(`/oauth2/sign-in${q(request)}`)
+    const csp = res.headers.get('content-security-policy') ?? ''
+    expect(csp).toMatch(/script-src 'nonce-[A-Za-z0-9_-]+' https:\/\/challenges\.cloudflare\.com;/)
+    expect(csp).toContain('frame-src https://challenges.cloudflare.com')
+    const page = await parsePage(await res.text())
+    expect(page.elements.find((e) => e.attrs.class === 'cf-turnstile')?.attrs).toMatchObject({
+      'data-sitekey': '0x4AAAA-site',
+      'data-language': 'fr',
+    })
+    const phone = newPhone()
+    const refused = await browser.post('/oauth2/sign-in/code', { phone }, request)
+    expect(refused.status).toBe(400)
+    expect((await parsePage(await refused.text(), ['[role=alert]'])).text('[role=alert]')).toContain(
+      'Nous n’avons pas pu vérifier que vous êtes une personne',
+    )
+    expect(siteverify.requests).toHaveLength(0)
+    siteverify.reply(() => Response.json({ success: true }))
+    const passed = await browser.post('/oauth2/sign-in/code', { phone, 'cf-turnstile-response': 'good' }, request)
+    expect(passed.status).toBe(200)
+    expect(siteverify.requests).toHaveLength(1)
+  })
+
+  it('leaves the widget and its origin out while the defence is off', async () => {
+    const res = await new Browser().get(`/oauth2/sign-in${q(request)}`)
+    expect(res.headers.get('content-security-policy')).not.toContain('cloudflare')
+    expect(await res.text()).not.toContain('cf-turnstile')
   })
 })

@@ -1,4 +1,4 @@
-import { field, form, hidden, links, submit } from './forms'
+import { field, form, hidden, links, submit, turnstileWidget } from './forms'
 import { esc, hostedPage, type Problem, type View } from './layout'
 import { identifierField, type Kind } from './sign-in'
 
@@ -48,10 +48,11 @@ export function signUpScreen(v: View, o: SignUp): string {
   return hostedPage(v, {
     title: v.t('sign_up_title'),
     problem: o.problem,
+    turnstile: true,
     body: `${form(
       v,
       'sign-up',
-      `${hidden('by', o.kind)}${identifierField(v, { kind: o.kind, value: o.values.identifier, problem: o.problem, hint: true })}${name}${password}${submit(v.t('sign_up_button'))}`,
+      `${hidden('by', o.kind)}${identifierField(v, { kind: o.kind, value: o.values.identifier, problem: o.problem, hint: true })}${name}${password}${turnstileWidget(v)}${submit(v.t('sign_up_button'))}`,
     )}
 ${links(v, [...variants, ['sign-in', v.t('have_account')]])}`,
   })
@@ -65,7 +66,8 @@ export function forgotScreen(v: View, o: { kind: Kind; value?: string | undefine
     title: v.t('forgot_title'),
     lead: esc(v.t('forgot_intro')),
     problem: o.problem,
-    body: `${form(v, 'forgot-password', `${identifierField(v, o)}${submit(v.t('send_code'))}`)}
+    turnstile: true,
+    body: `${form(v, 'forgot-password', `${identifierField(v, o)}${turnstileWidget(v)}${submit(v.t('send_code'))}`)}
 ${links(v, [other, ['sign-in/password', v.t('back_to_sign_in')]])}`,
   })
 }

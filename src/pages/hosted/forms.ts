@@ -70,3 +70,7 @@ export function links(v: View, items: Array<[path: string, label: string]>): str
   }
   return `<ul class="links">${items.map(([p, l]) => `<li><a href="${esc(href(p))}">${esc(l)}</a></li>`).join('')}</ul>`
 }
+
+/** Turnstile's widget (it posts `cf-turnstile-response`), when the bot defence is on. */
+export const turnstileWidget = (v: View) =>
+  v.turnstile ? `<div class="cf-turnstile" data-sitekey="${esc(v.turnstile)}" data-language="${v.locale}"></div>` : ''

@@ -24,7 +24,12 @@ export interface View {
   csrf: string
   /** The client the person signs in to, when known. */
   clientName?: string | undefined
+  /** Cloudflare Turnstile's site key when the bot defence is on (SPEC §5): forms that send a code show its widget. */
+  turnstile?: string | undefined
 }
+
+/** Turnstile's script: the one thing the pages load from elsewhere, and only with the defence on. */
+export const TURNSTILE_ORIGIN = 'https://challenges.cloudflare.com'
 
 /** An error shown on a page: its message, and the field it is about (linked from the summary). */
 export interface Problem {
@@ -40,6 +45,8 @@ export interface PageParts {
   problem?: Problem | undefined
   /** Scripts of HOSTED_ASSETS to load (with the nonce). */
   scripts?: string[]
+  /** The page has a form that sends a code: Turnstile's widget script, when the defence is on. */
+  turnstile?: boolean
 }
 
 export const esc = escapeHtml
@@ -60,6 +67,9 @@ function summary(v: View, problem: Problem | undefined): string {
 /** A whole page: `<html lang dir>`, the pool's name, one h1, the stylesheet and scripts by nonce. */
 export function hostedPage(v: View, p: PageParts): string {
   const scripts = (p.scripts ?? []).map((s) => `<script src="${HOSTED_ASSETS}/${s}" nonce="${v.nonce}" defer></script>`)
+  if (p.turnstile && v.turnstile) {
+    scripts.push(`<script src="${TURNSTILE_ORIGIN}/turnstile/v0/api.js" nonce="${v.nonce}" async defer></script>`)
+  }
   const lead = p.lead ?? (v.clientName ? esc(v.t('continue_to', { client: v.clientName })) : '')
   return `<!doctype html>
 <html lang="${v.locale}" dir="${directionOf(v.locale)}">

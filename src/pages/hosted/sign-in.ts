@@ -1,4 +1,4 @@
-import { field, form, hidden, links, submit } from './forms'
+import { field, form, hidden, links, submit, turnstileWidget } from './forms'
 import { esc, hostedPage, type Problem, type View } from './layout'
 
 /** How a person names their account on a page: a mobile number (the default) or an email. */
@@ -45,7 +45,8 @@ export function codeRequestScreen(v: View, o: { kind: Kind; value?: string | und
   return hostedPage(v, {
     title: v.t('sign_in_title'),
     problem: o.problem,
-    body: `${form(v, path, `${identifierField(v, { ...o, hint: true })}${submit(v.t('send_code'))}`)}
+    turnstile: true,
+    body: `${form(v, path, `${identifierField(v, { ...o, hint: true })}${turnstileWidget(v)}${submit(v.t('send_code'))}`)}
 ${otherWays(v, o.kind === 'phone' ? 'sign-in' : 'sign-in/email')}`,
   })
 }
@@ -83,12 +84,13 @@ export function codeScreen(v: View, o: CodeEntry): string {
     : form(
         v,
         o.kind === 'phone' ? 'sign-in/code' : 'sign-in/email',
-        `${hidden(o.kind, o.to)}${submit(v.t('resend_code'), ' class="secondary"')}`,
+        `${hidden(o.kind, o.to)}${turnstileWidget(v)}${submit(v.t('resend_code'), ' class="secondary"')}`,
       )
   return hostedPage(v, {
     title: v.t('code_title'),
     lead: `<bdi>${esc(sent)}</bdi>`,
     problem: o.problem,
+    turnstile: !o.signUp,
     body: `${form(v, 'sign-in/code/verify', `${hidden(o.kind, o.to)}${o.signUp ? hidden('sign_up', '1') : ''}${code}${submit(v.t('continue'))}`)}
 ${resend}
 ${links(v, [[o.kind === 'phone' ? 'sign-in' : 'sign-in/email', v.t('use_another')]])}`,

@@ -8,7 +8,7 @@ import { chooseLocale } from '../../i18n/locale'
 import { type PageKey, type Translate, translator } from '../../i18n/pages'
 import { csrfAccepted, csrfToken } from '../../middleware/csrf'
 import { errorScreen } from '../../pages/hosted/account'
-import type { Problem, View } from '../../pages/hosted/layout'
+import { type Problem, TURNSTILE_ORIGIN, type View } from '../../pages/hosted/layout'
 import { browserCookieName, browserCookieValue } from '../../services/browser-session'
 import { type AuthorizationRequest, describeRequest, openRequest } from '../../services/oidc'
 import type { ClientInfo, TokenResponse } from '../../services/sessions'
@@ -50,12 +50,17 @@ export function formTarget(redirectUri: string): string | undefined {
   }
 }
 
-/** The pages' CSP: the stylesheet and script of this response's nonce only, nothing external. */
-export function hostedCsp(nonce: string, redirectUri?: string): string {
-  const target = redirectUri ? formTarget(redirectUri) : undefined
+/**
+ * The pages' CSP: the stylesheet and scripts of this response's nonce only, nothing external
+ * (with Turnstile on, its script and frame: SPEC §5's bot defence is Cloudflare's widget).
+ */
+export function hostedCsp(nonce: string, o: { redirectUri?: string | undefined; turnstile?: boolean } = {}): string {
+  const target = o.redirectUri ? formTarget(o.redirectUri) : undefined
+  const turnstile = o.turnstile ? ` ${TURNSTILE_ORIGIN}` : ''
   return [
     "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
+    `script-src 'nonce-${nonce}'${turnstile}`,
+    ...(o.turnstile ? [`frame-src ${TURNSTILE_ORIGIN}`] : []),
     `style-src 'nonce-${nonce}'`,
     "connect-src 'self'",
     "img-src 'self'",
@@ -65,9 +70,9 @@ export function hostedCsp(nonce: string, redirectUri?: string): string {
   ].join('; ')
 }
 
-function respond(c: Context<AppEnv>, html: string, o: { status: number; nonce: string; redirectUri?: string | undefined }) {
+function respond(c: Context<AppEnv>, html: string, o: { status: number; view: View; redirectUri?: string | undefined }) {
   return c.html(html, o.status as 200, {
-    'content-security-policy': hostedCsp(o.nonce, o.redirectUri),
+    'content-security-policy': hostedCsp(o.view.nonce, { redirectUri: o.redirectUri, turnstile: o.view.turnstile !== undefined }),
     'cache-control': 'no-store',
     pragma: 'no-cache',
     'x-frame-options': 'DENY',
@@ -87,18 +92,19 @@ function baseView(c: Context<AppEnv>, request: AuthorizationRequest | undefined)
     nonce: randomToken(18),
     request: '',
     csrf: '',
+    turnstile: deps.config.TURNSTILE_SECRET_KEY !== undefined ? deps.config.TURNSTILE_SITE_KEY : undefined,
   }
 }
 
 /** The translated page of a request that cannot go on (400 forged or expired request, 403 refused form). */
 function refused(c: Context<AppEnv>, key: PageKey, status: number, request?: AuthorizationRequest, sealed?: string): Response {
   const view = { ...baseView(c, request), request: sealed ?? '' }
-  return respond(c, errorScreen(view, view.t(key), key !== 'err_request'), { status, nonce: view.nonce })
+  return respond(c, errorScreen(view, view.t(key), key !== 'err_request'), { status, view })
 }
 
 async function formOf(c: Context<AppEnv>): Promise<Record<string, string>> {
   if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(c.req.header('content-type') ?? '')) return {}
-  const body = await c.req.parseBody()
+  const body = await c.req.parseBody().catch(() => ({}))
   return Object.fromEntries(Object.entries(body).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : [])))
 }
 
@@ -123,7 +129,7 @@ function ctxOf(
         const client = await deps.oauthClients.byId(o.request.clientId)
         ctx.view = { ...ctx.view, clientName: client?.name }
       }
-      const res = respond(c, html(ctx.view), { status, nonce: ctx.view.nonce, redirectUri: o.request.redirectUri })
+      const res = respond(c, html(ctx.view), { status, view: ctx.view, redirectUri: o.request.redirectUri })
       for (const [k, v] of Object.entries(extra)) res.headers.set(k, v)
       return res
     },
