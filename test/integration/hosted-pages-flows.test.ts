@@ -332,8 +332,8 @@ describe('a user pool', () => {
     const browser = new Browser({ env: vars })
     const res = await browser.get(`/pools/sellers/oauth2/sign-in/password?request=${encodeURIComponent(r)}`)
     expect(res.status).toBe(200)
-    const page = await parsePage(await res.text(), ['p.brand', 'title'])
-    expect(page.text('p.brand')).toBe('Souk Vendeurs')
+    const page = await parsePage(await res.text(), ['header.brand', 'title'])
+    expect(page.text('header.brand')).toBe('Souk Vendeurs')
     expect(page.all('form')[0]?.attrs.action).toBe('/pools/sellers/oauth2/sign-in/password')
     // The default pool's request is refused here (sealed for another pool).
     expect((await browser.get(`/pools/sellers/oauth2/sign-in?request=${encodeURIComponent(request)}`)).status).toBe(400)

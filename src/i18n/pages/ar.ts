@@ -58,7 +58,7 @@ export const ar: PageCatalogue = {
   consent_title: 'هل تسمح لـ {client} باستخدام حسابك؟',
   consent_intro: 'يطلب {client} الإذن بما يلي:',
   consent_signed_in_as: 'أنت مسجّل الدخول باسم {who}.',
-  consent_note: 'يمكنك تغيير رأيك لاحقًا من حسابك.',
+  consent_note: 'إذا رفضت، فلن تُشارَك أي معلومات وستعود إلى التطبيق.',
   scope_openid: 'معرفة هويتك (معرّف لحسابك)',
   scope_profile: 'الاطلاع على اسمك ولغتك',
   scope_email: 'الاطلاع على بريدك الإلكتروني',

@@ -59,7 +59,7 @@ export const en = {
   consent_title: 'Allow {client} to use your account?',
   consent_intro: '{client} is asking to:',
   consent_signed_in_as: 'You are signed in as {who}.',
-  consent_note: 'You can change your mind later from your account.',
+  consent_note: 'If you deny, nothing is shared and you go back to the app.',
   scope_openid: 'Know who you are (an identifier for your account)',
   scope_profile: 'See your name and language',
   scope_email: 'See your email address',

@@ -59,7 +59,7 @@ export const fr: PageCatalogue = {
   consent_title: 'Autoriser {client} à utiliser votre compte ?',
   consent_intro: '{client} demande à :',
   consent_signed_in_as: 'Vous êtes connecté en tant que {who}.',
-  consent_note: 'Vous pourrez changer d’avis plus tard depuis votre compte.',
+  consent_note: 'Si vous refusez, rien n’est partagé et vous revenez à l’application.',
   scope_openid: 'Savoir qui vous êtes (un identifiant de votre compte)',
   scope_profile: 'Voir votre nom et votre langue',
   scope_email: 'Voir votre adresse e-mail',

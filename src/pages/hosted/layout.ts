@@ -83,7 +83,7 @@ export function hostedPage(v: View, p: PageParts): string {
 ${scripts.join('\n')}
 </head>
 <body>
-<p class="brand">${esc(v.app)}</p>
+<header class="brand">${esc(v.app)}</header>
 <main>
 <h1>${esc(p.title)}</h1>
 ${lead ? `<p class="lead">${lead}</p>` : ''}
