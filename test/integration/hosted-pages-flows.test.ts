@@ -73,6 +73,9 @@ describe('phone + code (the default page)', () => {
     expect(input?.attrs['aria-invalid']).toBe('true')
     expect(input?.attrs['aria-describedby']).toContain('code-error')
     expect(page.all('p').find((p) => p.attrs.id === 'code-error')).toBeTruthy()
+    // The error summary takes the focus, and links to the field.
+    expect(page.all('div').find((d) => d.attrs.class === 'error-summary')?.attrs).toMatchObject({ autofocus: '', tabindex: '-1' })
+    expect(page.all('a').some((a) => a.attrs.href === '#code')).toBe(true)
     // OTP_MAX_ATTEMPTS (3): two more wrong guesses kill the code; the right one is refused then.
     for (let i = 0; i < 2; i++) await browser.post('/oauth2/sign-in/code/verify', { phone: user.phone, code: bad }, request)
     const late = await browser.post('/oauth2/sign-in/code/verify', { phone: user.phone, code: box.lastCode(user.phone) }, request)

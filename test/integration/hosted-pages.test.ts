@@ -96,6 +96,12 @@ describe('headers', () => {
     expect(again.headers.get('content-security-policy')).not.toContain(nonce)
   })
 
+  it("allows a native app's private-use scheme as a form target (RFC 8252 redirect URIs)", async () => {
+    const native = await sealedRequest(clientId, { redirectUri: 'com.example.app:/oauth2redirect' })
+    const res = await new Browser().get(`/oauth2/sign-in${q(native)}`)
+    expect(res.headers.get('content-security-policy')).toContain("form-action 'self' com.example.app:;")
+  })
+
   it('serves the stylesheet and the passkey script as static assets, and nothing else', async () => {
     const css = await call('GET', '/oauth2/assets/hosted.css')
     expect(css.status).toBe(200)
