@@ -15,6 +15,7 @@ import { docsRoutes } from './routes/docs'
 import { email } from './routes/email'
 import { me } from './routes/me'
 import { methodsServed } from './routes/method-not-allowed'
+import { hostedPages } from './routes/oauth2/pages'
 import { places } from './routes/places'
 import { policies } from './routes/policies'
 import { roles } from './routes/roles'
@@ -84,6 +85,10 @@ export function createApp() {
   // Outside the chain: a development page is no part of AppType, the typed client's routes.
   app.route('/api/v1/dev', dev)
   app.route('/api/v1', docsRoutes(app, VERSION))
+  // SPEC §15 hosted sign-in pages (HTML, outside the API document), for `default` and each pool.
+  app.route('/oauth2', hostedPages)
+  app.use('/pools/:pool/oauth2/*', selectPool)
+  app.route('/pools/:pool/oauth2', hostedPages)
 
   // A preflight nobody answered, or a route that matched but let the request through.
   app.notFound((c) => {
