@@ -113,7 +113,7 @@ describe.skipIf(skipWithoutBrowser)('the OpenID provider with oauth4webapi (a SP
   }
 
   describe('oauth4webapi, a public client (SPA) through the hosted pages in Chromium', () => {
-    it('phone + code; ID token, RFC 9068 access token, userinfo, refresh, revocation, RP-initiated logout', async () => {
+    it('phone + code; ID token, RFC 9068 access token, userinfo, introspection, refresh, revocation, RP-initiated logout', async () => {
       const person = await activePerson(p)
       const { context, page, problems } = await newBrowserPage(browser)
       // A first-party client: no consent page between the sign-in and the callback.
@@ -136,6 +136,14 @@ describe.skipIf(skipWithoutBrowser)('the OpenID provider with oauth4webapi (a SP
       )
       expect(info).toMatchObject({ sub: person.id, phone_number: person.phone, email: person.email })
 
+      // Introspection (RFC 7662): a public client may ask about its own tokens.
+      const live = await oauth.processIntrospectionResponse(
+        as,
+        spaClient,
+        await oauth.introspectionRequest(as, spaClient, oauth.None(), tokens.access_token, insecure),
+      )
+      expect(live).toMatchObject({ active: true, sub: person.id, client_id: spa.client_id })
+
       // Refresh (rotation): a new refresh token; the old one is spent.
       const refreshed = await oauth.processRefreshTokenResponse(
         as,
@@ -156,6 +164,12 @@ describe.skipIf(skipWithoutBrowser)('the OpenID provider with oauth4webapi (a SP
         .catch((e: unknown) => e)
       expect(reused).toBeInstanceOf(oauth.ResponseBodyError)
       expect((reused as oauth.ResponseBodyError).error).toBe('invalid_grant')
+      const revoked = await oauth.processIntrospectionResponse(
+        as,
+        spaClient,
+        await oauth.introspectionRequest(as, spaClient, oauth.None(), refreshed.refresh_token as string, insecure),
+      )
+      expect(revoked.active).toBe(false)
 
       // RP-initiated logout, back to the app with its state.
       const logout = new URL(as.end_session_endpoint as string)
