@@ -1,5 +1,5 @@
 export type { ClientPatch, ClientQuery, CreatedClient, NewClientInput } from './registry'
-export { createClient, deleteClient, getClient, listClients, MAX_MARKED_SESSIONS, rotateSecret, updateClient } from './registry'
+export { createClient, deleteClient, getClient, listClients, rotateSecret, updateClient } from './registry'
 export type { ClientDefinition, ClientScope, ClientType, GrantType, IdTokenAlg } from './rules'
 export {
   CLIENT_SCOPES,

@@ -9,25 +9,14 @@ import { audit } from '../audit'
 import { type Actor, isAdmin } from '../iam'
 import { page } from '../pagination'
 import type { ClientInfo } from '../sessions'
-import {
-  type ClientDefinition,
-  type ClientScope,
-  type ClientType,
-  DEFAULT_GRANT_TYPES,
-  DEFAULT_SCOPES,
-  definitionProblems,
-  type GrantType,
-  type IdTokenAlg,
-} from './rules'
+import { type ClientScope, type ClientType, DEFAULT_GRANT_TYPES, DEFAULT_SCOPES, type GrantType, type IdTokenAlg } from './rules'
+import { assertValid } from './validate'
 import { type OauthClientView, oauthClientView, stringList } from './view'
 
-/** Roles of the staff account a machine client may act as (seed 004: partners' accounts). */
-const ACTING_ROLES = new Set(['client', 'subclient'])
 /** At most this many access tokens of a deleted client are marked revoked at once; the others expire. */
-export const MAX_MARKED_SESSIONS = 500
+const MAX_MARKED_SESSIONS = 500
 
 const notFound = () => new AppError('not_found', 'No such OAuth client')
-const invalid = (fields: Record<string, string>) => new AppError('validation_error', 'Request validation failed', { fields })
 const adminsOnly = (actor: Actor) => {
   if (!isAdmin(actor.role)) throw new AppError('forbidden', 'Only admins manage OAuth clients')
 }
@@ -51,31 +40,6 @@ export type ClientPatch = Partial<Omit<NewClientInput, 'type' | 'pool'>>
 
 /** A new client with its secret, shown this once (confidential clients). */
 export type CreatedClient = OauthClientView & { client_secret?: string }
-
-/**
- * Why `userId` cannot be the account a machine client acts as, or null: an active `client` or
- * `subclient` (seed 004's accounts for partners' systems) of the default pool, where staff live,
- * for a client of the default pool (its tokens are that pool's).
- */
-async function actingAccountProblem(deps: Deps, userId: string, pool: string): Promise<string | null> {
-  if (pool !== DEFAULT_POOL) return 'Staff accounts belong to the default pool: only its clients act as one'
-  const user = await deps.inPool(DEFAULT_POOL).users.byId(userId)
-  if (!user || user.pool !== DEFAULT_POOL || !ACTING_ROLES.has(user.role) || user.status !== 'active') {
-    return 'Must be an active client or sub-client account'
-  }
-  return null
-}
-
-/** Every rule of a client's definition, checked together: 400 validation_error naming each field. */
-async function assertValid(deps: Deps, def: ClientDefinition & { pool: string }, userChanged: boolean): Promise<void> {
-  const problems = definitionProblems(def)
-  if (!deps.pools().includes(def.pool)) problems.pool = `Unknown user pool; one of: ${deps.pools().join(', ')}`
-  else if (def.userId !== null && userChanged && !problems.user_id) {
-    const problem = await actingAccountProblem(deps, def.userId, def.pool)
-    if (problem) problems.user_id = problem
-  }
-  if (Object.keys(problems).length > 0) throw invalid(problems)
-}
 
 const unique = <T>(values: T[]) => [...new Set(values)]
 const stored = (values: string[]) => JSON.stringify(unique(values))
@@ -235,7 +199,10 @@ export async function rotateSecret(
 ): Promise<{ client_secret: string }> {
   adminsOnly(actor)
   const row = await existing(deps, id)
-  if (row.type !== 'confidential') throw invalid({ client_id: 'A public client has no secret' })
+  if (row.type !== 'confidential')
+    throw new AppError('validation_error', 'Request validation failed', {
+      fields: { client_id: 'A public client has no secret' },
+    })
   const secret = randomToken(32)
   const rotated = await deps.oauthClients.rotateSecret({ id, secretHash: await sha256Hex(secret), now: deps.now() })
   if (!rotated) throw notFound()
