@@ -49,6 +49,181 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
 } & {
     api: {
         v1: {
+            "oauth-clients": import("hono/client").ClientRequest<string, "/api/v1/oauth-clients", {
+                $post: {
+                    input: {
+                        json: {
+                            name: string;
+                            type: "public" | "confidential";
+                            redirect_uris: string[];
+                            post_logout_redirect_uris?: string[] | undefined;
+                            grant_types?: ("refresh_token" | "authorization_code" | "client_credentials")[] | undefined;
+                            scopes?: ("email" | "phone" | "openid" | "profile" | "offline_access")[] | undefined;
+                            pool?: string | undefined;
+                            first_party?: boolean | undefined;
+                            id_token_signed_response_alg?: "EdDSA" | "ES256" | "RS256" | undefined;
+                            user_id?: string | null | undefined;
+                        };
+                    };
+                    output: {
+                        client_id: string;
+                        name: string;
+                        type: "public" | "confidential";
+                        pool: string;
+                        redirect_uris: string[];
+                        post_logout_redirect_uris: string[];
+                        grant_types: ("refresh_token" | "authorization_code" | "client_credentials")[];
+                        scopes: ("email" | "phone" | "openid" | "profile" | "offline_access")[];
+                        first_party: boolean;
+                        id_token_signed_response_alg: "EdDSA" | "ES256" | "RS256";
+                        user_id: string | null;
+                        created_at: string;
+                        updated_at: string;
+                        secret_rotated_at: string | null;
+                        client_secret?: string | undefined;
+                    };
+                    outputFormat: "json";
+                    status: 201;
+                };
+                $get: {
+                    input: {
+                        query: {
+                            limit?: unknown;
+                            cursor?: string | undefined;
+                            pool?: string | undefined;
+                        };
+                    };
+                    output: {
+                        items: {
+                            client_id: string;
+                            name: string;
+                            type: "public" | "confidential";
+                            pool: string;
+                            redirect_uris: string[];
+                            post_logout_redirect_uris: string[];
+                            grant_types: ("refresh_token" | "authorization_code" | "client_credentials")[];
+                            scopes: ("email" | "phone" | "openid" | "profile" | "offline_access")[];
+                            first_party: boolean;
+                            id_token_signed_response_alg: "EdDSA" | "ES256" | "RS256";
+                            user_id: string | null;
+                            created_at: string;
+                            updated_at: string;
+                            secret_rotated_at: string | null;
+                        }[];
+                        next_cursor: string | null;
+                    };
+                    outputFormat: "json";
+                    status: 200;
+                };
+            }>;
+        };
+    };
+} & {
+    api: {
+        v1: {
+            "oauth-clients": {
+                ":client_id": import("hono/client").ClientRequest<string, "/api/v1/oauth-clients/:client_id", {
+                    $get: {
+                        input: {
+                            param: {
+                                client_id: string;
+                            };
+                        };
+                        output: {
+                            client_id: string;
+                            name: string;
+                            type: "public" | "confidential";
+                            pool: string;
+                            redirect_uris: string[];
+                            post_logout_redirect_uris: string[];
+                            grant_types: ("refresh_token" | "authorization_code" | "client_credentials")[];
+                            scopes: ("email" | "phone" | "openid" | "profile" | "offline_access")[];
+                            first_party: boolean;
+                            id_token_signed_response_alg: "EdDSA" | "ES256" | "RS256";
+                            user_id: string | null;
+                            created_at: string;
+                            updated_at: string;
+                            secret_rotated_at: string | null;
+                        };
+                        outputFormat: "json";
+                        status: 200;
+                    };
+                    $patch: {
+                        input: {
+                            param: {
+                                client_id: string;
+                            };
+                        } & {
+                            json: {
+                                name?: string | undefined;
+                                redirect_uris?: string[] | undefined;
+                                post_logout_redirect_uris?: string[] | undefined;
+                                grant_types?: ("refresh_token" | "authorization_code" | "client_credentials")[] | undefined;
+                                scopes?: ("email" | "phone" | "openid" | "profile" | "offline_access")[] | undefined;
+                                first_party?: boolean | undefined;
+                                id_token_signed_response_alg?: "EdDSA" | "ES256" | "RS256" | undefined;
+                                user_id?: string | null | undefined;
+                            };
+                        };
+                        output: {
+                            client_id: string;
+                            name: string;
+                            type: "public" | "confidential";
+                            pool: string;
+                            redirect_uris: string[];
+                            post_logout_redirect_uris: string[];
+                            grant_types: ("refresh_token" | "authorization_code" | "client_credentials")[];
+                            scopes: ("email" | "phone" | "openid" | "profile" | "offline_access")[];
+                            first_party: boolean;
+                            id_token_signed_response_alg: "EdDSA" | "ES256" | "RS256";
+                            user_id: string | null;
+                            created_at: string;
+                            updated_at: string;
+                            secret_rotated_at: string | null;
+                        };
+                        outputFormat: "json";
+                        status: 200;
+                    };
+                    $delete: {
+                        input: {
+                            param: {
+                                client_id: string;
+                            };
+                        };
+                        output: {};
+                        outputFormat: string;
+                        status: 204;
+                    };
+                }>;
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
+            "oauth-clients": {
+                ":client_id": {
+                    secret: import("hono/client").ClientRequest<string, "/api/v1/oauth-clients/:client_id/secret", {
+                        $post: {
+                            input: {
+                                param: {
+                                    client_id: string;
+                                };
+                            };
+                            output: {
+                                client_secret: string;
+                            };
+                            outputFormat: "json";
+                            status: 200;
+                        };
+                    }>;
+                };
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
             audit: import("hono/client").ClientRequest<string, "/api/v1/audit", {
                 $get: {
                     input: {

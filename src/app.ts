@@ -15,6 +15,7 @@ import { docsRoutes } from './routes/docs'
 import { email } from './routes/email'
 import { me } from './routes/me'
 import { methodsServed } from './routes/method-not-allowed'
+import { oauthClients } from './routes/oauth-clients'
 import { hostedPages } from './routes/oauth2/pages'
 import { places } from './routes/places'
 import { policies } from './routes/policies'
@@ -74,6 +75,7 @@ export function createApp() {
     .route('/roles', roles)
     .route('/places', places)
     .route('/audit', audit)
+    .route('/oauth-clients', oauthClients)
     .route('/', staff)
     // SPEC §12: a pool's end users, served by the same routers as `default`'s.
     .use('/pools/:pool/*', selectPool)

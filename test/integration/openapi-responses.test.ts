@@ -624,6 +624,38 @@ describe('staff, users, policies, roles, places, audit and the service', () => {
     await expectSent(404, 'DELETE', `/api/v1/users/${id}`, { token })
   })
 
+  it('administers OAuth clients', async () => {
+    const token = root.access_token
+    const end = tokens.user
+    const base = '/api/v1/oauth-clients'
+    const body = { name: 'Solar dashboard', type: 'confidential', redirect_uris: ['https://app.example.tn/callback'] }
+    const created = await expectSent(201, 'POST', base, { token, json: body })
+    await expectSent(201, 'POST', base, { token, json: { ...body, type: 'public', pool: POOL } })
+    await expectSent(400, 'POST', base, { token, json: { ...body, redirect_uris: ['http://app.example.tn/cb'] } })
+    await expectSent(403, 'POST', base, { token: end, json: body })
+    await expectSent(200, 'GET', base, { token })
+    await expectSent(200, 'GET', `${base}?pool=${POOL}&limit=1`, { token })
+    await expectSent(404, 'GET', `${base}?pool=nosuchpool`, { token })
+    await expectSent(403, 'GET', base, { token: end })
+    const id = created.body.client_id
+    await expectSent(200, 'GET', `${base}/${id}`, { token })
+    await expectSent(404, 'GET', `${base}/no-such-client`, { token })
+    await expectSent(400, 'GET', `${base}/${'x'.repeat(65)}`, { token })
+    await expectSent(403, 'GET', `${base}/${id}`, { token: end })
+    await expectSent(200, 'PATCH', `${base}/${id}`, { token, json: { name: 'Renamed' } })
+    await expectSent(400, 'PATCH', `${base}/${id}`, { token, json: { type: 'public' } })
+    await expectSent(404, 'PATCH', `${base}/no-such-client`, { token, json: { name: 'Renamed' } })
+    await expectSent(403, 'PATCH', `${base}/${id}`, { token: end, json: { name: 'Renamed' } })
+    await expectSent(200, 'POST', `${base}/${id}/secret`, { token })
+    const spa = await expectSent(201, 'POST', base, { token, json: { ...body, type: 'public' } })
+    await expectSent(400, 'POST', `${base}/${spa.body.client_id}/secret`, { token })
+    await expectSent(404, 'POST', `${base}/no-such-client/secret`, { token })
+    await expectSent(403, 'POST', `${base}/${id}/secret`, { token: end })
+    await expectSent(403, 'DELETE', `${base}/${id}`, { token: end })
+    await expectSent(204, 'DELETE', `${base}/${id}`, { token })
+    await expectSent(404, 'DELETE', `${base}/${id}`, { token })
+  })
+
   it('answers the service endpoints, the document and its pages', async () => {
     await expectSent(200, 'GET', '/health')
     await expectSent(200, 'GET', '/.well-known/jwks.json')

@@ -39,6 +39,10 @@ export type AuditType =
   | 'passkey_added'
   | 'passkey_removed'
   | 'passkey_counter_mismatch'
+  | 'oauth_client_created'
+  | 'oauth_client_updated'
+  | 'oauth_client_deleted'
+  | 'oauth_client_secret_rotated'
 
 export interface AuditEvent {
   type: AuditType
