@@ -75,7 +75,11 @@ export async function createClient(o: ClientOptions = {}): Promise<{ id: string;
   return { id, secret }
 }
 
-const b64url = (bytes: Uint8Array) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+const b64url = (bytes: Uint8Array) =>
+  btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '')
 
 /** A PKCE pair (RFC 7636, S256). */
 export async function pkce(): Promise<{ verifier: string; challenge: string }> {
@@ -89,15 +93,20 @@ export const cookieOf = (refreshToken: string, pool = 'default') =>
   `${pool === 'default' ? '__Host-edge-auth' : `__Host-edge-auth-${pool}`}=${refreshToken}`
 
 /** A browser session: an account signed in through the JSON API, its refresh token as the cookie. */
-export async function browserSession(box: Outbox, base = '/api/v1') {
+export async function browserSession(box: Outbox, base = '/api/v1', vars = OIDC) {
   const phone = newPhone()
   const email = newEmail()
-  const reg = await call('POST', `${base}/auth/register`, { json: { phone, email, password: PASSWORD, name: 'Amel' }, env: OIDC })
+  const reg = await call('POST', `${base}/auth/register`, { json: { phone, email, password: PASSWORD, name: 'Amel' }, env: vars })
   expect(reg.status).toBe(201)
-  const verified = await call('POST', `${base}/auth/verify`, { json: { phone, code: box.lastCode(phone) }, env: OIDC })
+  const verified = await call('POST', `${base}/auth/verify`, { json: { phone, code: box.lastCode(phone) }, env: vars })
   expect(verified.status).toBe(200)
   const body = await json(verified)
-  return { phone, email, userId: body.user.id as string, cookie: cookieOf(body.refresh_token, base === '/api/v1' ? 'default' : base.split('/')[4]) }
+  return {
+    phone,
+    email,
+    userId: body.user.id as string,
+    cookie: cookieOf(body.refresh_token, base === '/api/v1' ? 'default' : base.split('/')[4]),
+  }
 }
 
 /** GET P/oauth2/authorize with `params` (a browser, with `cookie` when signed in); follows nothing. */

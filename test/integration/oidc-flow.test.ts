@@ -177,7 +177,11 @@ describe('the authorization code flow', () => {
 
   it('issues client_credentials tokens to a confidential client, as itself or as its account', async () => {
     const machine = await createClient({ grantTypes: ['client_credentials'], scope: 'profile' })
-    const res = await oauthPost('token', { grant_type: 'client_credentials' }, { basic: { id: machine.id, secret: machine.secret as string } })
+    const res = await oauthPost(
+      'token',
+      { grant_type: 'client_credentials' },
+      { basic: { id: machine.id, secret: machine.secret as string } },
+    )
     expect(res.status).toBe(200)
     const tokens = await json(res)
     expect(tokens.refresh_token).toBeUndefined()
@@ -198,7 +202,10 @@ describe('the authorization code flow', () => {
 
   it('gives JSON API access tokens the documented constant client_id', async () => {
     const session = await browserSession(box)
-    const res = await call('POST', '/api/v1/auth/login', { env: OIDC, json: { phone: session.phone, password: 'Tunis-Sol4r-2026' } })
+    const res = await call('POST', '/api/v1/auth/login', {
+      env: OIDC,
+      json: { phone: session.phone, password: 'Tunis-Sol4r-2026' },
+    })
     expect(decodeJwt((await json(res)).access_token).client_id).toBe('edge-auth-api')
   })
 
