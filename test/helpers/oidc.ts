@@ -10,7 +10,7 @@ export const ISSUER = 'https://auth.test'
 export const REDIRECT = 'https://app.example.com/callback'
 export const LOGOUT_REDIRECT = 'https://app.example.com/signed-out'
 
-async function privateJwk(kid: string, algorithm: RsaHashedKeyGenParams | EcKeyGenParams | { name: 'Ed25519' }, alg: string) {
+async function privateJwk(kid: string, algorithm: Parameters<typeof crypto.subtle.generateKey>[0], alg: string) {
   const pair = (await crypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as CryptoKeyPair
   return { ...((await crypto.subtle.exportKey('jwk', pair.privateKey)) as JsonWebKey), kid, alg }
 }

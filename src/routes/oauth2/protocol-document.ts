@@ -75,7 +75,7 @@ export function documentProtocol(r: OpenAPIHono<AppEnv>) {
       ...(method === 'post' ? { request: form(z.object({}), false) } : {}),
       responses: {
         200: jsonContent(UserinfoResponse, 'The claims'),
-        400: oauthError('`invalid_request`'),
+        400: oauthError('`invalid_request`: the access token sent as a parameter (only the Authorization header is taken)'),
         401: {
           ...oauthError('`invalid_token` (or no token): only access tokens of OAuth sessions with openid'),
           headers: bearerChallenge,

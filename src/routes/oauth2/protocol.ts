@@ -71,8 +71,8 @@ function protocolRoutes() {
   })
 
   const userinfoHandler = async (c: Context<AppEnv>) => {
-    if (c.req.method === 'POST') await formOf(c) // a body, if any, must still be a form
-    return c.json(await userinfo(c.var.deps, c.req.header('authorization')), 200, TOKENS)
+    const params = await paramsOf(c)
+    return c.json(await userinfo(c.var.deps, { authorization: c.req.header('authorization'), params }), 200, TOKENS)
   }
   r.get('/oauth2/userinfo', userinfoHandler)
   r.post('/oauth2/userinfo', userinfoHandler)

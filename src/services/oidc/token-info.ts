@@ -6,7 +6,7 @@ import type { OauthClientRow, SessionRow } from '../../storage/db/schema'
 import { type ClientInfo, isLiveSession, revokeSession } from '../sessions'
 import { scopeClaims } from './claims'
 import { authenticateClient, type ClientRequest } from './client-auth'
-import { required } from './params'
+import { type Params, required } from './params'
 import { requireProvider } from './provider'
 
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
@@ -35,8 +35,15 @@ async function liveAccess(
  * `GET|POST /oauth2/userinfo` (OpenID Connect Core §5.3): the claims of the scopes granted, for an
  * access token of an OAuth session with `openid` (its session row read: a revocation counts at once).
  */
-export async function userinfo(deps: Deps, authorization: string | undefined): Promise<Record<string, unknown>> {
+export async function userinfo(
+  deps: Deps,
+  { authorization, params }: { authorization: string | undefined; params: Params },
+): Promise<Record<string, unknown>> {
   requireProvider(deps)
+  // SPEC §3: tokens never travel in URLs (nor, here, in a form: RFC 6750 §2, one method only).
+  if (params.access_token !== undefined) {
+    throw new OAuthError('invalid_request', 'Send the access token in the Authorization header, not as a parameter')
+  }
   if (!authorization) {
     throw new OAuthError('invalid_request', 'Send an access token: Authorization: Bearer <token>', {
       status: 401,
