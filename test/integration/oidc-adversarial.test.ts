@@ -44,7 +44,10 @@ describe('authorize refuses', () => {
 
   it('a missing or plain PKCE challenge, redirected as invalid_request with state', async () => {
     const client = await createClient({ type: 'public' })
-    for (const pkce of [{ code_challenge: '' }, { code_challenge_method: 'plain' }, { code_challenge_method: '' }] as Record<string, string>[]) {
+    for (const pkce of [{ code_challenge: '' }, { code_challenge_method: 'plain' }, { code_challenge_method: '' }] as Record<
+      string,
+      string
+    >[]) {
       const { params } = await codeRequest(client.id, pkce)
       const res = await authorizeCall(params)
       expect(redirectedError(res)).toBe('invalid_request')

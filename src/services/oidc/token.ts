@@ -31,6 +31,13 @@ export interface OidcTokenResponse {
   scope: string
 }
 
+/** A grant's request: its form, the client that authenticated, and where the call came from. */
+interface Grant {
+  form: ClientRequest['form']
+  oauth: OauthClientRow
+  client: ClientInfo
+}
+
 const invalidGrant = (detail: string) => new OAuthError('invalid_grant', detail)
 
 /** RFC 7636 §4.1: a verifier is 43 to 128 unreserved characters. */
@@ -70,7 +77,7 @@ async function replayed(deps: Deps, code: OauthCodeRow, client: ClientInfo): Pro
 }
 
 /** `grant_type=authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6). */
-async function exchangeCode(deps: Deps, form: ClientRequest['form'], oauth: OauthClientRow, client: ClientInfo) {
+async function exchangeCode(deps: Deps, { form, oauth, client }: Grant) {
   const code = required(form, 'code', 256)
   const redirectUri = required(form, 'redirect_uri')
   const verifier = required(form, 'code_verifier', 256)
@@ -147,7 +154,7 @@ const REFRESH_REFUSALS = new Set([
 ])
 
 /** `grant_type=refresh_token` (RFC 6749 §6): SPEC §6.3's rotation and reuse detection, for this client's sessions only. */
-async function refresh(deps: Deps, form: ClientRequest['form'], oauth: OauthClientRow, client: ClientInfo) {
+async function refresh(deps: Deps, { form, oauth, client }: Grant) {
   const refreshToken = required(form, 'refresh_token', 256)
   let tokens: TokenResponse
   try {
@@ -163,7 +170,7 @@ async function refresh(deps: Deps, form: ClientRequest['form'], oauth: OauthClie
 }
 
 /** `grant_type=client_credentials` (RFC 6749 §4.4): a confidential client as itself, or as its staff account (`user_id`). */
-async function clientCredentials(deps: Deps, form: ClientRequest['form'], oauth: OauthClientRow, client: ClientInfo) {
+async function clientCredentials(deps: Deps, { form, oauth, client }: Grant) {
   if (oauth.type !== 'confidential' || !grantsOf(oauth).includes('client_credentials')) {
     throw new OAuthError('unauthorized_client', 'This client may not use the client_credentials grant')
   }
@@ -212,10 +219,11 @@ export async function oidcToken(deps: Deps, req: ClientRequest, client: ClientIn
   const oauth = await authenticateClient(deps, req)
   const grantType = required(req.form, 'grant_type')
   const allowed = grantsOf(oauth)
-  if (grantType === 'client_credentials') return clientCredentials(deps, req.form, oauth, client)
+  const grant = { form: req.form, oauth, client }
+  if (grantType === 'client_credentials') return clientCredentials(deps, grant)
   if (grantType !== 'authorization_code' && grantType !== 'refresh_token') {
     throw new OAuthError('unsupported_grant_type', 'Supported grant types: authorization_code, refresh_token, client_credentials')
   }
   if (!allowed.includes(grantType)) throw new OAuthError('unauthorized_client', `This client may not use the ${grantType} grant`)
-  return grantType === 'authorization_code' ? exchangeCode(deps, req.form, oauth, client) : refresh(deps, req.form, oauth, client)
+  return grantType === 'authorization_code' ? exchangeCode(deps, grant) : refresh(deps, grant)
 }
