@@ -72,7 +72,19 @@ export function documentProtocol(r: OpenAPIHono<AppEnv>) {
       tags,
       security: SECURITY,
       summary: 'OpenID Connect userinfo: the claims of the scopes granted to the access token’s client',
-      ...(method === 'post' ? { request: form(z.object({}), false) } : {}),
+      ...(method === 'post'
+        ? {
+            request: form(
+              z.object({
+                access_token: z
+                  .string()
+                  .optional()
+                  .openapi({ description: 'Refused (400 invalid_request): the token goes in the Authorization header' }),
+              }),
+              false,
+            ),
+          }
+        : {}),
       responses: {
         200: jsonContent(UserinfoResponse, 'The claims'),
         400: oauthError('`invalid_request`: the access token sent as a parameter (only the Authorization header is taken)'),
