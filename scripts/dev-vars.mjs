@@ -4,10 +4,14 @@ import { existsSync, writeFileSync } from 'node:fs'
 
 export function ensureDevVars(path = '.dev.vars') {
   if (existsSync(path)) return false
-  const { privateKey } = generateKeyPairSync('ed25519')
-  const jwk = privateKey.export({ format: 'jwk' })
-  const kid = `dev-${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`
-  const keys = JSON.stringify([{ ...jwk, kid, alg: 'EdDSA' }])
+  const stamp = `${new Date().toISOString().slice(0, 10)}-${randomBytes(3).toString('hex')}`
+  // Ed25519 signs access tokens; RSA signs ID tokens (RS256, OpenID Connect's mandatory algorithm, SPEC §15).
+  const ed = generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' })
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' })
+  const keys = JSON.stringify([
+    { ...ed, kid: `dev-${stamp}`, alg: 'EdDSA' },
+    { ...rsa, kid: `dev-rsa-${stamp}`, alg: 'RS256' },
+  ])
   const pepper = randomBytes(32).toString('base64url')
   writeFileSync(
     path,

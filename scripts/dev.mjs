@@ -16,7 +16,7 @@ const environment = optionValues(args, '--env').at(-1) ?? optionValues(args, '-e
 const persistTo = optionValues(args, '--persist-to').at(-1)
 
 // With an --env-file, wrangler reads that instead of .dev.vars: nothing to generate.
-if (envFiles.length === 0 && ensureDevVars()) console.log('[dev] generated .dev.vars (Ed25519 signing key, OTP pepper)')
+if (envFiles.length === 0 && ensureDevVars()) console.log('[dev] generated .dev.vars (Ed25519 and RSA signing keys, OTP pepper)')
 
 // The API reference pages' bundles (public/vendor, Workers static assets), from node_modules.
 if (copyAssets().length > 0) console.log('[dev] copied the API reference bundles into public/vendor')

@@ -17,6 +17,7 @@ import { me } from './routes/me'
 import { methodsServed } from './routes/method-not-allowed'
 import { oauthClients } from './routes/oauth-clients'
 import { hostedPages } from './routes/oauth2/pages'
+import { oauth2Protocol } from './routes/oauth2/protocol'
 import { places } from './routes/places'
 import { policies } from './routes/policies'
 import { roles } from './routes/roles'
@@ -86,6 +87,8 @@ export function createApp() {
   // Development-only pages (404 in production): the passkey test page of `npm run check:browser`.
   // Outside the chain: a development page is no part of AppType, the typed client's routes.
   app.route('/api/v1/dev', dev)
+  // SPEC §15: the OpenID Provider, the default pool's at the root and each pool's under /pools/:pool.
+  app.route('/', oauth2Protocol())
   app.route('/api/v1', docsRoutes(app, VERSION))
   // SPEC §15 hosted sign-in pages (HTML, outside the API document), for `default` and each pool.
   app.route('/oauth2', hostedPages)

@@ -15,6 +15,7 @@ import { type DevicesRepo, devicesRepo } from './storage/repos/devices'
 import { type LinkTokensRepo, linkTokensRepo } from './storage/repos/link-tokens'
 import { type MfaTokensRepo, mfaTokensRepo } from './storage/repos/mfa-tokens'
 import { type OauthClientsRepo, oauthClientsRepo } from './storage/repos/oauth-clients'
+import { type OauthCodesRepo, oauthCodesRepo } from './storage/repos/oauth-codes'
 import { type OauthConsentsRepo, oauthConsentsRepo } from './storage/repos/oauth-consents'
 import { type OtpChallengesRepo, otpChallengesRepo } from './storage/repos/otp-challenges'
 import { type PasskeysRepo, passkeysRepo } from './storage/repos/passkeys'
@@ -67,6 +68,8 @@ export interface Deps {
   oauthClients: OauthClientsRepo
   /** Consent given to third-party OAuth clients. */
   oauthConsents: OauthConsentsRepo
+  /** The pool's authorization codes (single use, each exchange one D1 batch). */
+  oauthCodes: OauthCodesRepo
   /** Revocation marks and cached profiles (KV), remembered briefly in the isolate. */
   authState: AuthStateStore
   sms: SmsSender
@@ -155,6 +158,7 @@ function poolDeps(env: Bindings, isolate: Isolate, id: string): PoolDeps {
     registrations: registrationsRepo(db, id),
     codeSignIn: codeSignInRepo(db, id),
     mfaTokens: mfaTokensRepo(db, id),
+    oauthCodes: oauthCodesRepo(db, id),
     otpCodes: otpCodesStore(env.KV, { scope: id === DEFAULT_POOL ? '' : `${id}/` }),
     keyring: () => loadKeyring(config, id),
   }

@@ -105,6 +105,12 @@ export type OAuthErrorCode =
   | 'slow_down'
   | 'server_error'
   | 'temporarily_unavailable'
+  // The OpenID Provider's endpoints (SPEC §15): RFC 6749 §4.1.2.1, RFC 6750 §3.1, RFC 7009 §2.2.1.
+  | 'invalid_scope'
+  | 'unsupported_response_type'
+  | 'invalid_token'
+  | 'insufficient_scope'
+  | 'unsupported_token_type'
 
 export interface OAuthErrorExtra {
   /** The HTTP status, when not RFC 6749's 400 (401 for `invalid_client`). */

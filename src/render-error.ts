@@ -44,8 +44,12 @@ export function toAppError(err: unknown, requestId: string): AppError {
   return new AppError('internal_error', 'Something went wrong on our side')
 }
 
-/** `POST /auth/token` of any pool (SPEC §6.1): whatever refuses a request there answers RFC 6749's shape. */
-const TOKEN_ENDPOINT = /^\/api\/v1(?:\/pools\/[^/]*)?\/auth\/token$/
+/**
+ * `POST /auth/token` of any pool (SPEC §6.1) and the OpenID Provider's protocol endpoints (SPEC
+ * §15): whatever refuses a request there answers RFC 6749's shape.
+ */
+const TOKEN_ENDPOINT =
+  /^(?:\/api\/v1(?:\/pools\/[^/]*)?\/auth\/token|(?:\/pools\/[^/]*)?\/oauth2\/(?:token|authorize|authorize\/resume|userinfo|revoke|introspect|end_session))$/
 
 /** RFC 6750 §3.1: a scope token (NQCHAR), safe inside a quoted string. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/

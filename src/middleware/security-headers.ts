@@ -18,9 +18,18 @@ export const securityHeaders = createMiddleware<AppEnv>(async (c, next) => {
   }
 })
 
-/** CORS for the browser origins listed in CORS_ORIGINS (none by default). */
+/**
+ * The OpenID Provider's endpoints a browser app (a SPA with oauth4webapi) calls by `fetch`
+ * (SPEC §15): open to every origin. They take no cookie (credentials are never allowed), only
+ * what the caller sends: a client's credentials or a token.
+ */
+const OPEN_TO_BROWSERS =
+  /^(?:\/pools\/[^/]+)?(?:\/oauth2\/(?:token|userinfo|revoke|introspect)|\/\.well-known\/openid-configuration)$|^\/\.well-known\/(?:jwks\.json|oauth-authorization-server(?:\/pools\/[^/]+)?)$/
+
+/** CORS for the browser origins listed in CORS_ORIGINS (none by default), and any origin for OPEN_TO_BROWSERS. */
 export const corsFromConfig = cors({
-  origin: (origin, c) => ((c.var as AppEnv['Variables']).deps.config.CORS_ORIGINS.includes(origin) ? origin : null),
+  origin: (origin, c) =>
+    OPEN_TO_BROWSERS.test(c.req.path) || (c.var as AppEnv['Variables']).deps.config.CORS_ORIGINS.includes(origin) ? origin : null,
   allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
   allowHeaders: ['Authorization', 'Content-Type', 'X-Request-Id'],
   exposeHeaders: ['X-Request-Id', 'Retry-After'],

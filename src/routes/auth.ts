@@ -123,7 +123,8 @@ export const auth = router
       request: { body: jsonBody(RefreshBody) },
       responses: { 200: jsonContent(TokenResponse, 'New tokens'), ...errorResponses(400, 401, 403, 409, 429) },
     }),
-    async (c) => c.json(await refreshSession(c.var.deps, c.req.valid('json').refresh_token, clientInfo(c)), 200, NO_STORE),
+    async (c) =>
+      c.json(await refreshSession(c.var.deps, { refreshToken: c.req.valid('json').refresh_token }, clientInfo(c)), 200, NO_STORE),
   )
   .openapi(
     signedIn('post', '/logout', {

@@ -89,7 +89,8 @@ function validated(p: object): boolean {
  * error_description }` (render-error.ts), so its shared answers are documented in that format.
  */
 function ownErrorContent(responses: Responses): Record<string, unknown> | undefined {
-  const declared = responses[400]
+  // The OpenID Provider's endpoints (SPEC §15) answer the same way; userinfo's first error is its 401.
+  const declared = responses[400] ?? responses[401]
   if (!declared || '$ref' in declared || !declared.content || 'application/problem+json' in declared.content) return undefined
   return declared.content
 }

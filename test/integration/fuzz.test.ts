@@ -74,7 +74,10 @@ const ENDPOINTS: Endpoint[] = Object.entries<Record<string, Doc>>(doc.paths).fla
 )
 
 /** The token endpoint of any pool, as the request URL reaches it (`/pools/./auth/token` does not: it is pool `auth`'s `/token`). */
-const TOKEN_ENDPOINT = /^\/api\/v1(?:\/pools\/[^/]*)?\/auth\/token$/
+const TOKEN_ENDPOINT =
+  /^(?:\/api\/v1(?:\/pools\/[^/]*)?\/auth\/token|(?:\/pools\/[^/]*)?\/oauth2\/(?:token|userinfo|revoke|introspect))$/
+/** The OpenID Provider's userinfo (SPEC §15): its 401 is RFC 6750's `invalid_token` (or `invalid_request` without a token). */
+const USERINFO = /\/oauth2\/userinfo$/
 const reachesTokenEndpoint = (r: { path: string }) => TOKEN_ENDPOINT.test(new URL(`http://localhost${r.path}`).pathname)
 /** A pool's endpoint (SPEC §12) answers as the same endpoint of `default` (a `..` pool segment even reaches it). */
 const generic = (keyOrPath: string) => keyOrPath.replace('/api/v1/pools/{pool}/', '/api/v1/')
@@ -177,6 +180,9 @@ const OAUTH_ERRORS = [
   'unauthorized_client',
   'unsupported_grant_type',
   'slow_down',
+  'invalid_scope',
+  'invalid_token',
+  'insufficient_scope',
 ]
 const PROBLEM_KEYS = ['type', 'title', 'status', 'error', 'detail', 'fields', 'request_id']
 /** A stack frame, or the database's words: never in an answer. */
@@ -226,7 +232,14 @@ async function check(ep: Endpoint, r: FuzzRequest, res: Response): Promise<void>
     if (res.headers.get('cache-control') !== 'no-store') fail('RFC 6749 error without no-store')
     if ((res.status === 429) !== (body.error === 'slow_down')) fail('slow_down is the 429 of the token endpoint, and only it')
     if (res.status === 429 && !/^\d+$/.test(res.headers.get('retry-after') ?? '')) fail('429 without Retry-After')
-    if ((res.status === 401) !== (body.error === 'invalid_client')) fail('invalid_client is the 401 of the token endpoint')
+    const userinfo = USERINFO.test(new URL(`http://localhost${r.path}`).pathname)
+    const unauthorized = userinfo ? ['invalid_token', 'invalid_request'] : ['invalid_client']
+    if (
+      (res.status === 401) !== (res.status === 401 && unauthorized.includes(body.error)) ||
+      (!userinfo && body.error === 'invalid_client' && res.status !== 401)
+    ) {
+      fail('invalid_client is the 401 of the token endpoint (invalid_token of userinfo)')
+    }
     return
   }
   if (type.startsWith('application/problem+json')) {

@@ -6,6 +6,7 @@ import { lastEmail } from '../helpers/email'
 import { newEmail, newIp, newPhone, PASSWORD } from '../helpers/factories'
 import { useFakeFetch } from '../helpers/fake-fetch'
 import { totpCode } from '../helpers/mfa'
+import { codeOf, codeRequest, cookieOf, createClient, OIDC, REDIRECT } from '../helpers/oidc'
 import { openApiChecker, openApiDocument } from '../helpers/openapi'
 import { useOutbox } from '../helpers/outbox'
 import { placeBody } from '../helpers/policies'
@@ -29,6 +30,9 @@ const POOL = 'user1'
 const VARS = { USER_POOLS: JSON.stringify({ [POOL]: {} }), OTP_RESEND_COOLDOWN_SECONDS: '0' }
 /** One request a minute per address: the second request of an address is over its per-IP limit. */
 const LIMITED = { ...VARS, AUTH_REQUESTS_PER_IP_PER_MINUTE: '1' }
+/** The OpenID provider's paths (SPEC §15) are swept with it on (PUBLIC_URL at JWT_ISSUER's origin). */
+const PROVIDER = { ...VARS, ...OIDC }
+const PROVIDER_PATH = /^(?:\/pools\/[^/]+)?\/(?:oauth2\/|\.well-known\/openid-configuration)/
 const METHODS = ['get', 'put', 'post', 'delete', 'patch']
 
 // biome-ignore lint/suspicious/noExplicitAny: OpenAPI objects and JSON bodies are read loosely
@@ -55,7 +59,7 @@ interface Sent {
 
 /** Calls the Worker (VARS, a fresh address unless given), checks the answer against the document, records its status. */
 async function send(method: string, path: string, opts: CallOptions = {}): Promise<Sent> {
-  const res = await call(method, path, { ip: newIp(), ...opts, env: opts.env ?? VARS })
+  const res = await call(method, path, { ip: newIp(), ...opts, env: opts.env ?? (PROVIDER_PATH.test(path) ? PROVIDER : VARS) })
   const text = await res.text()
   const answer = { status: res.status, headers: res.headers, text }
   expect(documented.check(method, path, answer), `${method} ${path} → ${res.status} ${text.slice(0, 300)}`).toEqual([])
@@ -668,6 +672,76 @@ describe('staff, users, policies, roles, places, audit and the service', () => {
     const asset = await expectSent(200, 'GET', '/api/v1/assets/docs-init.js')
     await expectSent(304, 'GET', '/api/v1/assets/docs-init.js', { headers: { 'if-none-match': asset.headers.get('etag') ?? '' } })
     await expectSent(404, 'GET', '/api/v1/assets/no-such-file.js')
+  })
+})
+
+describe.each([
+  ['the default pool', '', 'default'],
+  ['a user pool', `/pools/${POOL}`, POOL],
+])('the OpenID provider of %s', (_name, prefix, pool) => {
+  it('answers discovery, tokens, userinfo, revocation and introspection', async () => {
+    const env = PROVIDER
+    await expectSent(200, 'GET', `${prefix}/.well-known/openid-configuration`)
+    // Off where JWT_ISSUER is not this Worker's origin: 404.
+    await expectSent(404, 'GET', `${prefix}/.well-known/openid-configuration`, { env: VARS })
+    for (const endpoint of ['token', 'revoke', 'introspect', 'userinfo']) {
+      await expectSent(404, 'POST', `${prefix}/oauth2/${endpoint}`, { env: VARS, ...form({ token: 'x' }) })
+    }
+    await expectSent(404, 'GET', `${prefix}/oauth2/userinfo`, { env: VARS })
+
+    const user = await account(`/api/v1${prefix}`)
+    const client = await createClient({ pool })
+    const auth = { client_id: client.id, client_secret: client.secret as string }
+    const signIn = async (scope?: string) => {
+      const { params, verifier } = await codeRequest(client.id, scope ? { scope } : {})
+      const res = await call('GET', `${prefix}/oauth2/authorize?${new URLSearchParams(params)}`, {
+        env,
+        headers: { cookie: cookieOf(user.refresh_token, pool) },
+      })
+      const grant = { grant_type: 'authorization_code', code: codeOf(res, params.state, `https://auth.test${prefix}`) }
+      const tokens = await expectSent(200, 'POST', `${prefix}/oauth2/token`, {
+        ...form({ ...grant, redirect_uri: REDIRECT, code_verifier: verifier, ...auth }),
+      })
+      return tokens.body as { access_token: string; refresh_token: string }
+    }
+    const tokens = await signIn()
+    await expectSent(
+      200,
+      'POST',
+      `${prefix}/oauth2/token`,
+      form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token, ...auth }),
+    )
+    await expectSent(400, 'POST', `${prefix}/oauth2/token`, form(auth))
+    await expectSent(
+      401,
+      'POST',
+      `${prefix}/oauth2/token`,
+      form({ grant_type: 'refresh_token', refresh_token: 'x', client_id: client.id, client_secret: 'wrong' }),
+    )
+    const limited = {
+      ...form({ grant_type: 'refresh_token', refresh_token: 'not-a-refresh-token', ...auth }),
+      env: { ...LIMITED, ...OIDC },
+      ip: newIp(),
+    }
+    await send('POST', `${prefix}/oauth2/token`, limited)
+    const over = await expectSent(429, 'POST', `${prefix}/oauth2/token`, limited)
+    expect(over.headers.get('retry-after')).toMatch(/^\d+$/)
+
+    const fresh = await signIn()
+    await expectSent(200, 'GET', `${prefix}/oauth2/userinfo`, { token: fresh.access_token })
+    await expectSent(200, 'POST', `${prefix}/oauth2/userinfo`, { token: fresh.access_token })
+    await expectSent(400, 'GET', `${prefix}/oauth2/userinfo?access_token=${fresh.access_token}`)
+    await expectSent(400, 'POST', `${prefix}/oauth2/userinfo`, form({ access_token: fresh.access_token }))
+    const profileOnly = await signIn('profile')
+    await expectSent(403, 'GET', `${prefix}/oauth2/userinfo`, { token: profileOnly.access_token })
+    await expectSent(403, 'POST', `${prefix}/oauth2/userinfo`, { token: profileOnly.access_token })
+
+    await expectSent(200, 'POST', `${prefix}/oauth2/introspect`, form({ token: fresh.access_token, ...auth }))
+    await expectSent(400, 'POST', `${prefix}/oauth2/introspect`, form(auth))
+    await expectSent(401, 'POST', `${prefix}/oauth2/introspect`, form({ token: 'x', client_id: 'no-such-client' }))
+    await expectSent(200, 'POST', `${prefix}/oauth2/revoke`, form({ token: fresh.refresh_token, ...auth }))
+    await expectSent(400, 'POST', `${prefix}/oauth2/revoke`, form(auth))
+    await expectSent(401, 'POST', `${prefix}/oauth2/revoke`, form({ token: 'x', client_id: 'no-such-client' }))
   })
 })
 

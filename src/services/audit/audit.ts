@@ -22,6 +22,7 @@ export type AuditType =
   | 'session_revoked'
   | 'sessions_revoked'
   | 'refresh_token_reused'
+  | 'authorization_code_reused'
   | 'user_created'
   | 'user_updated'
   | 'user_deleted'

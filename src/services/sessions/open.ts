@@ -48,11 +48,24 @@ export interface SessionTokens {
   amr: string[] | undefined
   /** Unix milliseconds. */
   authTime: number
+  /** The OAuth client the session was issued to and the scopes it holds (SPEC §15); null for the JSON API's sessions. */
+  clientId?: string | null | undefined
+  scope?: string | null | undefined
 }
 
-/** A session row's `amr` and `auth_time` as a token carries them (rows from before issue 19: no amr, auth_time its opening). */
-export function signedInHow(row: Pick<SessionRow, 'amr' | 'authTime' | 'createdAt'>): Pick<SessionTokens, 'amr' | 'authTime'> {
-  return { amr: row.amr ? row.amr.split(',') : undefined, authTime: row.authTime ?? row.createdAt }
+/**
+ * A session row's `amr` and `auth_time` as a token carries them (rows from before issue 19: no amr,
+ * auth_time its opening), and its OAuth client and scopes.
+ */
+export function signedInHow(
+  row: Pick<SessionRow, 'amr' | 'authTime' | 'createdAt' | 'clientId' | 'scope'>,
+): Pick<SessionTokens, 'amr' | 'authTime' | 'clientId' | 'scope'> {
+  return {
+    amr: row.amr ? row.amr.split(',') : undefined,
+    authTime: row.authTime ?? row.createdAt,
+    clientId: row.clientId,
+    scope: row.scope,
+  }
 }
 
 /** The token response for a session: a fresh access token and the given refresh token. */
@@ -70,6 +83,7 @@ export async function tokenResponse(deps: Deps, holder: SessionHolder, session: 
       perms,
       amr: session.amr,
       auth_time: Math.floor(session.authTime / 1000),
+      ...(session.clientId ? { client_id: session.clientId, scope: session.scope ?? '' } : {}),
     },
     now,
   )
@@ -87,33 +101,54 @@ export interface SessionDraft extends SessionTokens {
   row: NewSession
 }
 
+/**
+ * A session issued to an OAuth client (SPEC §15, `/oauth2/token`): the client, the scopes granted,
+ * the browser session it came from (RP-initiated logout ends it too), and that sign-in's time
+ * (Unix ms; its `amr` is the session's). `ttlMs`: a shorter life than REFRESH_TOKEN_EXPIRE_DAYS.
+ */
+export interface OAuthGrant {
+  clientId: string
+  scope: string
+  browserSessionId: string | null
+  authTime: number
+  ttlMs?: number | undefined
+}
+
 /** Who a new session is for, where from, and how they signed in (RFC 8176 `amr` values). */
 export interface SessionFor {
   userId: string
   client: ClientInfo
   amr: string[]
+  /** An OAuth client's session; absent for the JSON API's own sign-ins. */
+  oauth?: OAuthGrant | undefined
 }
 
-export async function newSession(deps: Deps, { userId, client, amr }: SessionFor): Promise<SessionDraft> {
+export async function newSession(deps: Deps, { userId, client, amr, oauth }: SessionFor): Promise<SessionDraft> {
   const now = deps.now()
   const id = newId(now)
   const refreshToken = randomToken(32)
+  const authTime = oauth?.authTime ?? now
   return {
     id,
     refreshToken,
     amr,
-    authTime: now,
+    authTime,
+    clientId: oauth?.clientId ?? null,
+    scope: oauth?.scope ?? null,
     row: {
       id,
       userId,
       refreshHash: await sha256Hex(refreshToken),
       createdAt: now,
       lastUsedAt: now,
-      expiresAt: now + deps.config.REFRESH_TOKEN_EXPIRE_DAYS * DAY_MS,
+      expiresAt: now + (oauth?.ttlMs ?? deps.config.REFRESH_TOKEN_EXPIRE_DAYS * DAY_MS),
       userAgent: client.userAgent?.slice(0, 512) ?? null,
       ip: client.ip,
-      authTime: now,
+      authTime,
       amr: amr.join(','),
+      clientId: oauth?.clientId ?? null,
+      scope: oauth?.scope ?? null,
+      browserSessionId: oauth?.browserSessionId ?? null,
     },
   }
 }

@@ -5,7 +5,7 @@ import { OAuthError, REALM } from '../../errors'
 export type Form = Record<string, string | File | (string | File)[]>
 
 /** RFC 6749 §5.2: a client that authenticated with an Authorization header is answered with its scheme's challenge. */
-const BASIC_CHALLENGE = `Basic realm="${REALM}"`
+export const BASIC_CHALLENGE = `Basic realm="${REALM}"`
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/
 /** Parameters by which a client authenticates in the body: RFC 6749 §2.3.1 `client_secret_post`, RFC 7523 §2.2 assertions. */
 const CREDENTIAL_PARAMETERS = ['client_secret', 'client_assertion', 'client_assertion_type']
@@ -21,7 +21,7 @@ function formDecode(s: string): string {
 }
 
 /** `client_id:client_secret` of `Authorization: Basic …`; throws 401 `invalid_client` when it is not that. */
-function basicCredentials(credentials: string): { id: string; secret: string } {
+export function basicCredentials(credentials: string): { id: string; secret: string } {
   if (!BASE64.test(credentials)) throw malformedBasic()
   let decoded: string
   try {

@@ -1,4 +1,6 @@
 export type { IdentifierInput } from '../otp'
+export type { Form } from './client-auth'
+export { BASIC_CHALLENGE, basicCredentials } from './client-auth'
 export { verifyCode } from './code'
 export type { MfaVerifyInput } from './mfa'
 export { verifyMfa } from './mfa'

@@ -83,7 +83,7 @@ export async function oauthToken(deps: Deps, request: TokenRequest, client: Clie
     } else if (grantType === 'refresh_token') {
       // The password grant counts the login group's limit in its first round trip; this one here.
       await limitIpRequests(deps, 'login', client.ip)
-      result = await refreshSession(deps, field(form, 'refresh_token'), client)
+      result = await refreshSession(deps, { refreshToken: field(form, 'refresh_token') }, client)
     } else {
       throw new OAuthError('unsupported_grant_type', 'Supported grant types: password, refresh_token')
     }

@@ -21,9 +21,10 @@ export function sessionOpening(db: Db, when: SQL, pool: string) {
   const opened = sql`EXISTS (SELECT 1 FROM sessions WHERE id = ${at('sessionId')})`
   const insert = preparedSql(
     d1,
-    sql`INSERT INTO sessions (id, user_id, pool, refresh_hash, created_at, last_used_at, expires_at, user_agent, ip, auth_time, amr)
+    sql`INSERT INTO sessions (id, user_id, pool, refresh_hash, created_at, last_used_at, expires_at, user_agent, ip, auth_time, amr,
+      client_id, scope, browser_session_id)
     SELECT ${at('sessionId')}, ${at('userId')}, ${pool}, ${at('refreshHash')}, ${at('sessionAt')}, ${at('lastUsedAt')}, ${at('expiresAt')},
-      ${at('userAgent')}, ${at('ip')}, ${at('authTime')}, ${at('amr')}
+      ${at('userAgent')}, ${at('ip')}, ${at('authTime')}, ${at('amr')}, ${at('clientId')}, ${at('scope')}, ${at('browserSessionId')}
     WHERE ${when}`,
   )
   const stamp = prepared(
@@ -80,6 +81,9 @@ function openingValues(row: NewSession, audit: AuditRow | undefined) {
     ip: row.ip ?? null,
     authTime: row.authTime ?? row.createdAt,
     amr: row.amr ?? null,
+    clientId: row.clientId ?? null,
+    scope: row.scope ?? null,
+    browserSessionId: row.browserSessionId ?? null,
     auditId: audit?.id ?? null,
     auditAt: audit?.at ?? null,
     auditType: audit?.type ?? null,

@@ -32,6 +32,8 @@ export interface RotateInput {
   newHash: string
   now: number
   limit: { key: string; windowMs: number; max: number }
+  /** The OAuth client presenting the token (null: the JSON API): only that client's session rotates. */
+  clientId: string | null
 }
 
 /** When a session ended: its revocation, or its expiry if that came first (a future time while it lives). */
@@ -77,6 +79,7 @@ export function sessionsRepo(db: Db, pool: string) {
               eq(sessions.pool, pool),
               isNull(sessions.revokedAt),
               gt(sessions.expiresAt, at('now')),
+              sql`${sessions.clientId} IS ${at('clientId')}`,
               // A request over the limit must not rotate (consume) the token.
               underLimit,
             ),
@@ -155,6 +158,7 @@ export function sessionsRepo(db: Db, pool: string) {
       const values = {
         oldHash: i.oldHash,
         newHash: i.newHash,
+        clientId: i.clientId,
         ...hitValues(i.limit.key, i.limit.windowMs, i.now),
         limitMax: i.limit.max,
       }
@@ -198,6 +202,26 @@ export function sessionsRepo(db: Db, pool: string) {
         pruneOf(i.userId, i.pruneBefore),
       ])
       return rows.length > 0
+    },
+
+    /**
+     * Revokes a browser session (SPEC §15) and every OAuth session opened from it
+     * (`browser_session_id`): one round trip. Returns the revoked ids.
+     */
+    async revokeBrowserFamily(i: { browserSessionId: string; userId: string; now: number }): Promise<string[]> {
+      const rows = await db
+        .update(sessions)
+        .set({ revokedAt: i.now })
+        .where(
+          and(
+            eq(sessions.userId, i.userId),
+            eq(sessions.pool, pool),
+            isNull(sessions.revokedAt),
+            sql`(${sessions.id} = ${i.browserSessionId} OR ${sessions.browserSessionId} = ${i.browserSessionId})`,
+          ),
+        )
+        .returning({ id: sessions.id })
+      return rows.map((r) => r.id)
     },
 
     /**
