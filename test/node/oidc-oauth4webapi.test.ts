@@ -3,16 +3,23 @@ import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   activePerson,
+  answerTotp,
+  enableTotp,
+  enrolPasskey,
   landedOn,
   launchBrowser,
   newBrowserPage,
+  type Person,
   type Provider,
   type RegisteredClient,
   type RelyingPartyServer,
   signInByPhone,
+  signInWithPasskey,
+  signInWithPassword,
   skipWithoutBrowser,
   startProvider,
   startRelyingParty,
+  totpCode,
 } from './helpers/oidc'
 
 // Issue 20, SPEC §15: a single-page app (a public client: PKCE, no secret) with oauth4webapi, and a
@@ -112,6 +119,97 @@ describe.skipIf(skipWithoutBrowser)('the OpenID provider with oauth4webapi (a SP
     return { back: await landedOn(page, redirectUri), checks }
   }
 
+  /**
+   * Everything the SPA does with one sign-in's tokens: the ID token (validated by the library), the
+   * access token as RFC 9068 says, userinfo, introspection, refresh with rotation, revocation, and
+   * RP-initiated logout, after which a silent authorization must sign in again.
+   */
+  async function useTokens(
+    page: Page,
+    person: Person,
+    tokens: oauth.TokenEndpointResponse,
+    checks: Checks,
+    amr: (values: string[]) => void,
+  ) {
+    const claims = oauth.getValidatedIdTokenClaims(tokens)
+    expect(claims).toMatchObject({ iss: p.issuer, aud: spa.client_id, sub: person.id, nonce: checks.nonce })
+    amr(claims?.amr as string[])
+
+    const access = await validateAccessToken(tokens.access_token)
+    expect(access).toMatchObject({ sub: person.id, client_id: spa.client_id, iss: p.issuer })
+    expect(String(access.scope).split(' ')).toContain('openid')
+
+    const info = await oauth.processUserInfoResponse(
+      as,
+      spaClient,
+      person.id,
+      await oauth.userInfoRequest(as, spaClient, tokens.access_token, insecure),
+    )
+    expect(info).toMatchObject({ sub: person.id, phone_number: person.phone, email: person.email })
+
+    // Introspection (RFC 7662): a public client may ask about its own tokens.
+    const live = await oauth.processIntrospectionResponse(
+      as,
+      spaClient,
+      await oauth.introspectionRequest(as, spaClient, oauth.None(), tokens.access_token, insecure),
+    )
+    expect(live).toMatchObject({ active: true, sub: person.id, client_id: spa.client_id })
+
+    // Refresh (rotation): a new refresh token; the old one is spent.
+    const refreshed = await oauth.processRefreshTokenResponse(
+      as,
+      spaClient,
+      await oauth.refreshTokenGrantRequest(as, spaClient, oauth.None(), tokens.refresh_token as string, insecure),
+    )
+    expect(refreshed.refresh_token).toBeTypeOf('string')
+    expect(refreshed.refresh_token).not.toBe(tokens.refresh_token)
+    expect(await validateAccessToken(refreshed.access_token)).toMatchObject({ sub: person.id, client_id: spa.client_id })
+
+    // Revocation by a public client (RFC 7009 §2.1: the client_id identifies it), then the grant is refused.
+    await oauth.processRevocationResponse(
+      await oauth.revocationRequest(as, spaClient, oauth.None(), refreshed.refresh_token as string, insecure),
+    )
+    const reused = await oauth
+      .refreshTokenGrantRequest(as, spaClient, oauth.None(), refreshed.refresh_token as string, insecure)
+      .then((res) => oauth.processRefreshTokenResponse(as, spaClient, res))
+      .catch((e: unknown) => e)
+    expect(reused).toBeInstanceOf(oauth.ResponseBodyError)
+    expect((reused as oauth.ResponseBodyError).error).toBe('invalid_grant')
+    const revoked = await oauth.processIntrospectionResponse(
+      as,
+      spaClient,
+      await oauth.introspectionRequest(as, spaClient, oauth.None(), refreshed.refresh_token as string, insecure),
+    )
+    expect(revoked.active).toBe(false)
+
+    // RP-initiated logout, back to the app with its state.
+    const logout = new URL(as.end_session_endpoint as string)
+    logout.searchParams.set('id_token_hint', tokens.id_token as string)
+    logout.searchParams.set('post_logout_redirect_uri', `${rp.origin}/app/`)
+    logout.searchParams.set('state', 'bye-1')
+    await page.goto(logout.href)
+    await page
+      .getByRole('button', { name: /sign out/i })
+      .first()
+      .click()
+    const home = await landedOn(page, `${rp.origin}/app/`)
+    expect(home.searchParams.get('state')).toBe('bye-1')
+
+    // The browser session is over: a silent authorization must sign in again.
+    const silent = await authorizationUrl(redirectUri, { prompt: 'none' })
+    await page.goto(silent.url.href)
+    const answer = await landedOn(page, redirectUri)
+    const error = (() => {
+      try {
+        oauth.validateAuthResponse(as, spaClient, answer, silent.checks.state)
+      } catch (e) {
+        return e
+      }
+    })()
+    expect(error).toBeInstanceOf(oauth.AuthorizationResponseError)
+    expect((error as oauth.AuthorizationResponseError).error).toBe('login_required')
+  }
+
   describe('oauth4webapi, a public client (SPA) through the hosted pages in Chromium', () => {
     it('phone + code; ID token, RFC 9068 access token, userinfo, introspection, refresh, revocation, RP-initiated logout', async () => {
       const person = await activePerson(p)
@@ -119,84 +217,34 @@ describe.skipIf(skipWithoutBrowser)('the OpenID provider with oauth4webapi (a SP
       // A first-party client: no consent page between the sign-in and the callback.
       const { back, checks } = await signIn(page, person.phone)
       const tokens = await exchange(back, redirectUri, checks)
+      await useTokens(page, person, tokens, checks, (amr) => expect(amr).toEqual(expect.arrayContaining(['sms'])))
+      expect(problems).toEqual([])
+      await context.close()
+    })
 
-      const claims = oauth.getValidatedIdTokenClaims(tokens)
-      expect(claims).toMatchObject({ iss: p.issuer, aud: spa.client_id, sub: person.id, nonce: checks.nonce })
-      expect(claims?.amr).toEqual(expect.arrayContaining(['sms']))
+    it('password + TOTP (the MFA step), then the same', async () => {
+      const person = await activePerson(p)
+      const key = await enableTotp(p, person.access_token)
+      const { context, page, problems } = await newBrowserPage(browser)
+      const { url, checks } = await authorizationUrl(redirectUri)
+      await page.goto(url.href)
+      await signInWithPassword(page, person.phone)
+      await answerTotp(page, totpCode(key))
+      const tokens = await exchange(await landedOn(page, redirectUri), redirectUri, checks)
+      await useTokens(page, person, tokens, checks, (amr) => expect(amr).toEqual(expect.arrayContaining(['pwd', 'otp', 'mfa'])))
+      expect(problems).toEqual([])
+      await context.close()
+    })
 
-      const access = await validateAccessToken(tokens.access_token)
-      expect(access).toMatchObject({ sub: person.id, client_id: spa.client_id, iss: p.issuer })
-      expect(String(access.scope).split(' ')).toContain('openid')
-
-      const info = await oauth.processUserInfoResponse(
-        as,
-        spaClient,
-        person.id,
-        await oauth.userInfoRequest(as, spaClient, tokens.access_token, insecure),
-      )
-      expect(info).toMatchObject({ sub: person.id, phone_number: person.phone, email: person.email })
-
-      // Introspection (RFC 7662): a public client may ask about its own tokens.
-      const live = await oauth.processIntrospectionResponse(
-        as,
-        spaClient,
-        await oauth.introspectionRequest(as, spaClient, oauth.None(), tokens.access_token, insecure),
-      )
-      expect(live).toMatchObject({ active: true, sub: person.id, client_id: spa.client_id })
-
-      // Refresh (rotation): a new refresh token; the old one is spent.
-      const refreshed = await oauth.processRefreshTokenResponse(
-        as,
-        spaClient,
-        await oauth.refreshTokenGrantRequest(as, spaClient, oauth.None(), tokens.refresh_token as string, insecure),
-      )
-      expect(refreshed.refresh_token).toBeTypeOf('string')
-      expect(refreshed.refresh_token).not.toBe(tokens.refresh_token)
-      expect(await validateAccessToken(refreshed.access_token)).toMatchObject({ sub: person.id, client_id: spa.client_id })
-
-      // Revocation by a public client (RFC 7009 §2.1: the client_id identifies it), then the grant is refused.
-      await oauth.processRevocationResponse(
-        await oauth.revocationRequest(as, spaClient, oauth.None(), refreshed.refresh_token as string, insecure),
-      )
-      const reused = await oauth
-        .refreshTokenGrantRequest(as, spaClient, oauth.None(), refreshed.refresh_token as string, insecure)
-        .then((res) => oauth.processRefreshTokenResponse(as, spaClient, res))
-        .catch((e: unknown) => e)
-      expect(reused).toBeInstanceOf(oauth.ResponseBodyError)
-      expect((reused as oauth.ResponseBodyError).error).toBe('invalid_grant')
-      const revoked = await oauth.processIntrospectionResponse(
-        as,
-        spaClient,
-        await oauth.introspectionRequest(as, spaClient, oauth.None(), refreshed.refresh_token as string, insecure),
-      )
-      expect(revoked.active).toBe(false)
-
-      // RP-initiated logout, back to the app with its state.
-      const logout = new URL(as.end_session_endpoint as string)
-      logout.searchParams.set('id_token_hint', tokens.id_token as string)
-      logout.searchParams.set('post_logout_redirect_uri', `${rp.origin}/app/`)
-      logout.searchParams.set('state', 'bye-1')
-      await page.goto(logout.href)
-      await page
-        .getByRole('button', { name: /sign out/i })
-        .first()
-        .click()
-      const home = await landedOn(page, `${rp.origin}/app/`)
-      expect(home.searchParams.get('state')).toBe('bye-1')
-
-      // The browser session is over: a silent authorization must sign in again.
-      const silent = await authorizationUrl(redirectUri, { prompt: 'none' })
-      await page.goto(silent.url.href)
-      const answer = await landedOn(page, redirectUri)
-      const error = (() => {
-        try {
-          oauth.validateAuthResponse(as, spaClient, answer, silent.checks.state)
-        } catch (e) {
-          return e
-        }
-      })()
-      expect(error).toBeInstanceOf(oauth.AuthorizationResponseError)
-      expect((error as oauth.AuthorizationResponseError).error).toBe('login_required')
+    it('passkey (a virtual authenticator), then the same', async () => {
+      const person = await activePerson(p)
+      const { context, page, problems } = await newBrowserPage(browser)
+      await enrolPasskey(p, page, person)
+      const { url, checks } = await authorizationUrl(redirectUri)
+      await page.goto(url.href)
+      await signInWithPasskey(page)
+      const tokens = await exchange(await landedOn(page, redirectUri), redirectUri, checks)
+      await useTokens(page, person, tokens, checks, (amr) => expect(amr.some((v) => v === 'hwk' || v === 'swk')).toBe(true))
       expect(problems).toEqual([])
       await context.close()
     })
