@@ -61,7 +61,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                             scopes?: ("email" | "phone" | "openid" | "profile" | "offline_access")[] | undefined;
                             pool?: string | undefined;
                             first_party?: boolean | undefined;
-                            id_token_signed_response_alg?: "EdDSA" | "ES256" | "RS256" | undefined;
+                            id_token_signed_response_alg?: "RS256" | "EdDSA" | "ES256" | undefined;
                             user_id?: string | null | undefined;
                         };
                     };
@@ -75,7 +75,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                         grant_types: ("refresh_token" | "authorization_code" | "client_credentials")[];
                         scopes: ("email" | "phone" | "openid" | "profile" | "offline_access")[];
                         first_party: boolean;
-                        id_token_signed_response_alg: "EdDSA" | "ES256" | "RS256";
+                        id_token_signed_response_alg: "RS256" | "EdDSA" | "ES256";
                         user_id: string | null;
                         created_at: string;
                         updated_at: string;
@@ -104,7 +104,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                             grant_types: ("refresh_token" | "authorization_code" | "client_credentials")[];
                             scopes: ("email" | "phone" | "openid" | "profile" | "offline_access")[];
                             first_party: boolean;
-                            id_token_signed_response_alg: "EdDSA" | "ES256" | "RS256";
+                            id_token_signed_response_alg: "RS256" | "EdDSA" | "ES256";
                             user_id: string | null;
                             created_at: string;
                             updated_at: string;
@@ -139,7 +139,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                             grant_types: ("refresh_token" | "authorization_code" | "client_credentials")[];
                             scopes: ("email" | "phone" | "openid" | "profile" | "offline_access")[];
                             first_party: boolean;
-                            id_token_signed_response_alg: "EdDSA" | "ES256" | "RS256";
+                            id_token_signed_response_alg: "RS256" | "EdDSA" | "ES256";
                             user_id: string | null;
                             created_at: string;
                             updated_at: string;
@@ -161,7 +161,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 grant_types?: ("refresh_token" | "authorization_code" | "client_credentials")[] | undefined;
                                 scopes?: ("email" | "phone" | "openid" | "profile" | "offline_access")[] | undefined;
                                 first_party?: boolean | undefined;
-                                id_token_signed_response_alg?: "EdDSA" | "ES256" | "RS256" | undefined;
+                                id_token_signed_response_alg?: "RS256" | "EdDSA" | "ES256" | undefined;
                                 user_id?: string | null | undefined;
                             };
                         };
@@ -175,7 +175,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                             grant_types: ("refresh_token" | "authorization_code" | "client_credentials")[];
                             scopes: ("email" | "phone" | "openid" | "profile" | "offline_access")[];
                             first_party: boolean;
-                            id_token_signed_response_alg: "EdDSA" | "ES256" | "RS256";
+                            id_token_signed_response_alg: "RS256" | "EdDSA" | "ES256";
                             user_id: string | null;
                             created_at: string;
                             updated_at: string;

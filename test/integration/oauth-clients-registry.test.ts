@@ -7,7 +7,7 @@ import { type Caller, type Cast, newCast } from '../helpers/iam'
 import { clientRow, postClient, registerClient, webClientBody } from '../helpers/oauth-clients'
 import { activeUser } from '../helpers/otp'
 import { useOutbox, withOutbox } from '../helpers/outbox'
-import { expectSessionAlive, expectSessionDead, logInWith, sidOf } from '../helpers/sessions'
+import { expectSessionAlive, getMe, logInWith, sidOf } from '../helpers/sessions'
 import { createStaff } from '../helpers/staff'
 
 const box = useOutbox()
@@ -397,6 +397,13 @@ async function usedBy(clientId: string) {
   return { own: user, issued, userId: user.user.id as string }
 }
 
+const revokedAt = async (accessToken: string) =>
+  (
+    await env.DB.prepare('SELECT revoked_at FROM sessions WHERE id = ?')
+      .bind(sidOf(accessToken))
+      .first<{ revoked_at: number | null }>()
+  )?.revoked_at
+
 const countOf = async (table: string, clientId: string) =>
   (await env.DB.prepare(`SELECT count(*) AS n FROM ${table} WHERE client_id = ?`).bind(clientId).first<{ n: number }>())?.n
 
@@ -411,10 +418,14 @@ describe('DELETE /api/v1/oauth-clients/{client_id}', () => {
     expect(await clientRow(created.client_id)).toBeNull()
     expect(await countOf('oauth_consents', created.client_id)).toBe(0)
     expect(await countOf('oauth_codes', created.client_id)).toBe(0)
-    await expectSessionDead(issued)
+    // An OAuth client's session: its access token is refused at once, its row revoked (its refresh
+    // token works only at /oauth2/token, for its own client, which is gone).
+    await expectError(await getMe(issued.access_token), 401, 'invalid_token')
+    expect(await revokedAt(issued.access_token)).not.toBeNull()
     // The user's own JSON API session, and another client's, live on.
     await expectSessionAlive(own)
-    await expectSessionAlive(untouched.issued)
+    expect((await getMe(untouched.issued.access_token)).status).toBe(200)
+    expect(await revokedAt(untouched.issued.access_token)).toBeNull()
     expect(await countOf('oauth_consents', other.client_id)).toBe(1)
     await expectError(await getClient(cast.admin, created.client_id), 404, 'not_found')
   })
