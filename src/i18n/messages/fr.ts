@@ -16,7 +16,7 @@ export const fr: Messages = {
       phone_change: 'Votre code de confirmation de numéro {app} est {code}. Valable {minutes}.',
     },
     phone_changed:
-      "Le numéro de téléphone de votre compte {app} a été modifié : ce numéro ne permet plus de se connecter. Ce n'est pas vous ? Contactez le support.",
+      "Le numéro de votre compte {app} a été modifié : ce numéro ne permet plus de se connecter. Ce n'est pas vous ? Contactez le support.",
   },
   email: {
     hello: 'Bonjour,',
