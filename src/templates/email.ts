@@ -62,7 +62,13 @@ export function codeEmail(m: CodeEmail): EmailMessage {
   const intro = c.intro[m.purpose]
   const linkLabel = m.purpose === 'reset' || m.purpose === 'email_change' ? c.link[m.purpose] : c.link.other
   const linkValid = fill(c.link_valid, { minutes: t.minutes(m.linkMinutes ?? m.minutes) })
-  const text = [greeting, '', intro, fill(c.line, vars), ...(m.link ? ['', `${linkLabel}: ${m.link}`, linkValid] : [])].join('\n')
+  const text = [
+    greeting,
+    '',
+    intro,
+    fill(c.line, vars),
+    ...(m.link ? ['', fill(c.link_text, { label: linkLabel, link: m.link }), linkValid] : []),
+  ].join('\n')
   const code = `<strong style="font-size:1.4rem;letter-spacing:.2rem">${escapeHtml(m.code)}</strong>`
   const html = page(
     m.locale,

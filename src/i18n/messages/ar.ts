@@ -50,6 +50,7 @@ export const ar: Messages = {
         email_change: 'تأكيد بريدي الإلكتروني',
         other: 'متابعة',
       },
+      link_text: '{label}: {link}',
       link_valid: '(صالح لمدة {minutes}، ولمرة واحدة)',
       link_open: 'أو افتح {link}',
     },

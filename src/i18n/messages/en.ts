@@ -46,6 +46,8 @@ export const en = {
         email_change: 'Verify my email',
         other: 'Continue',
       },
+      /** The link in the text part. */
+      link_text: '{label}: {link}',
       link_valid: '(valid for {minutes}, once)',
       link_open: 'Or open {link}',
     },

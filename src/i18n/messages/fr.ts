@@ -43,6 +43,7 @@ export const fr: Messages = {
         email_change: 'Confirmer mon adresse e-mail',
         other: 'Continuer',
       },
+      link_text: '{label} : {link}',
       link_valid: '(valable {minutes}, une seule fois)',
       link_open: 'Ou ouvrez {link}',
     },
