@@ -330,6 +330,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                             created_at: string;
                             updated_at: string;
                             last_login: string | null;
+                            locale: string | null;
                             devices: {
                                 device_id: string;
                                 type: string;
@@ -374,6 +375,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                             created_at: string;
                             updated_at: string;
                             last_login: string | null;
+                            locale: string | null;
                             devices: {
                                 device_id: string;
                                 type: string;
@@ -395,6 +397,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 email?: string | null | undefined;
                                 phone?: string | null | undefined;
                                 role?: string | undefined;
+                                locale?: "en" | "fr" | "ar" | null | undefined;
                             };
                         };
                         output: {
@@ -416,6 +419,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                             created_at: string;
                             updated_at: string;
                             last_login: string | null;
+                            locale: string | null;
                             devices: {
                                 device_id: string;
                                 type: string;
@@ -735,6 +739,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                         created_at: string;
                         updated_at: string;
                         last_login: string | null;
+                        locale: string | null;
                         devices: {
                             device_id: string;
                             type: string;
@@ -752,6 +757,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                             email?: string | undefined;
                             phone?: string | undefined;
                             current_password?: string | undefined;
+                            locale?: "en" | "fr" | "ar" | null | undefined;
                             turnstile_token?: string | undefined;
                         };
                     };
@@ -774,6 +780,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                         created_at: string;
                         updated_at: string;
                         last_login: string | null;
+                        locale: string | null;
                         devices: {
                             device_id: string;
                             type: string;
@@ -851,6 +858,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 created_at: string;
                                 updated_at: string;
                                 last_login: string | null;
+                                locale: string | null;
                                 devices: {
                                     device_id: string;
                                     type: string;
@@ -1081,6 +1089,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                     created_at: string;
                                     updated_at: string;
                                     last_login: string | null;
+                                    locale: string | null;
                                     devices: {
                                         device_id: string;
                                         type: string;
@@ -1147,6 +1156,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                     created_at: string;
                                     updated_at: string;
                                     last_login: string | null;
+                                    locale: string | null;
                                     devices: {
                                         device_id: string;
                                         type: string;
@@ -1176,6 +1186,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 phone?: string | undefined;
                                 email?: string | undefined;
                                 role?: string | undefined;
+                                locale?: "en" | "fr" | "ar" | undefined;
                                 turnstile_token?: string | undefined;
                             };
                         };
@@ -1203,6 +1214,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 code: string;
                                 phone?: string | undefined;
                                 email?: string | undefined;
+                                locale?: "en" | "fr" | "ar" | undefined;
                             };
                         };
                         output: {
@@ -1229,6 +1241,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 created_at: string;
                                 updated_at: string;
                                 last_login: string | null;
+                                locale: string | null;
                                 devices: {
                                     device_id: string;
                                     type: string;
@@ -1256,6 +1269,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 username?: string | undefined;
                                 password?: string | undefined;
                                 use_otp?: boolean | undefined;
+                                locale?: "en" | "fr" | "ar" | undefined;
                                 turnstile_token?: string | undefined;
                             };
                         };
@@ -1283,6 +1297,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 created_at: string;
                                 updated_at: string;
                                 last_login: string | null;
+                                locale: string | null;
                                 devices: {
                                     device_id: string;
                                     type: string;
@@ -1300,6 +1315,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 username?: string | undefined;
                                 password?: string | undefined;
                                 use_otp?: boolean | undefined;
+                                locale?: "en" | "fr" | "ar" | undefined;
                                 turnstile_token?: string | undefined;
                             };
                         };
@@ -1421,6 +1437,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 created_at: string;
                                 updated_at: string;
                                 last_login: string | null;
+                                locale: string | null;
                                 devices: {
                                     device_id: string;
                                     type: string;
@@ -1583,6 +1600,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                             created_at: string;
                                             updated_at: string;
                                             last_login: string | null;
+                                            locale: string | null;
                                             devices: {
                                                 device_id: string;
                                                 type: string;
@@ -1659,6 +1677,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                             created_at: string;
                                             updated_at: string;
                                             last_login: string | null;
+                                            locale: string | null;
                                             devices: {
                                                 device_id: string;
                                                 type: string;
@@ -1692,6 +1711,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                         phone?: string | undefined;
                                         email?: string | undefined;
                                         role?: string | undefined;
+                                        locale?: "en" | "fr" | "ar" | undefined;
                                         turnstile_token?: string | undefined;
                                     };
                                 } & {
@@ -1729,6 +1749,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                         code: string;
                                         phone?: string | undefined;
                                         email?: string | undefined;
+                                        locale?: "en" | "fr" | "ar" | undefined;
                                     };
                                 } & {
                                     param: {
@@ -1761,6 +1782,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                         created_at: string;
                                         updated_at: string;
                                         last_login: string | null;
+                                        locale: string | null;
                                         devices: {
                                             device_id: string;
                                             type: string;
@@ -1792,6 +1814,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                         username?: string | undefined;
                                         password?: string | undefined;
                                         use_otp?: boolean | undefined;
+                                        locale?: "en" | "fr" | "ar" | undefined;
                                         turnstile_token?: string | undefined;
                                     };
                                 } & {
@@ -1825,6 +1848,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                         created_at: string;
                                         updated_at: string;
                                         last_login: string | null;
+                                        locale: string | null;
                                         devices: {
                                             device_id: string;
                                             type: string;
@@ -1842,6 +1866,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                         username?: string | undefined;
                                         password?: string | undefined;
                                         use_otp?: boolean | undefined;
+                                        locale?: "en" | "fr" | "ar" | undefined;
                                         turnstile_token?: string | undefined;
                                     };
                                 } & {
@@ -2009,6 +2034,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                         created_at: string;
                                         updated_at: string;
                                         last_login: string | null;
+                                        locale: string | null;
                                         devices: {
                                             device_id: string;
                                             type: string;
@@ -2446,6 +2472,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 created_at: string;
                                 updated_at: string;
                                 last_login: string | null;
+                                locale: string | null;
                                 devices: {
                                     device_id: string;
                                     type: string;
@@ -2463,6 +2490,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                     email?: string | undefined;
                                     phone?: string | undefined;
                                     current_password?: string | undefined;
+                                    locale?: "en" | "fr" | "ar" | null | undefined;
                                     turnstile_token?: string | undefined;
                                 };
                             } & {
@@ -2491,6 +2519,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 created_at: string;
                                 updated_at: string;
                                 last_login: string | null;
+                                locale: string | null;
                                 devices: {
                                     device_id: string;
                                     type: string;
@@ -2594,6 +2623,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                         created_at: string;
                                         updated_at: string;
                                         last_login: string | null;
+                                        locale: string | null;
                                         devices: {
                                             device_id: string;
                                             type: string;
