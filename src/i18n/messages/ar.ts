@@ -23,12 +23,12 @@ export const ar: Messages = {
       email_change: 'رمز تأكيد بريدك في {app}: {code}، صالح لمدة {minutes}.',
       phone_change: 'رمز تأكيد هاتفك في {app}: {code}، صالح لمدة {minutes}.',
     },
-    phone_changed: 'تم تغيير رقم هاتفك في {app}. لست أنت؟ اتصل بالدعم.',
+    phone_changed: 'تم تغيير رقم هاتفك في {app}. إن لم تكن أنت، فاتصل بالدعم.',
   },
   email: {
     hello: 'مرحبًا،',
     hello_name: 'مرحبًا {name}،',
-    ignore: 'إن لم تطلب ذلك، يمكنك تجاهل هذه الرسالة.',
+    ignore: 'إن لم تطلب ذلك، فيمكنك تجاهل هذه الرسالة.',
     code: {
       subject: {
         register: 'رمز التحقق الخاص بك في {app}',
