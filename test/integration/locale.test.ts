@@ -262,3 +262,15 @@ describe('changing the language', () => {
     expect((await json(await patch(null))).locale).toBeNull()
   })
 })
+
+describe('the OpenAPI document', () => {
+  it('describes locale in the user object and in the bodies that set it', async () => {
+    const doc = await json(await call('GET', '/api/v1/openapi.json'))
+    const schemas = doc.components.schemas
+    expect(schemas.User.properties.locale).toMatchObject({ type: ['string', 'null'] })
+    expect(schemas.User.required).toContain('locale')
+    for (const body of ['RegisterBody', 'VerifyBody', 'LoginBody', 'PatchMeBody', 'AdminPatchBody']) {
+      expect(schemas[body].properties.locale.enum, body).toEqual(expect.arrayContaining(['en', 'fr', 'ar']))
+    }
+  })
+})
