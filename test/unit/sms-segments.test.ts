@@ -1,18 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { type Locale, SUPPORTED_LOCALES } from '../../src/config'
+import { GSM7_BASIC, GSM7_EXTENSION } from '../../src/providers/sms/gsm7'
 import { codeSms, phoneChangedSms, type SmsCodePurpose } from '../../src/templates/sms'
 
-// GSM 03.38: the default alphabet (one septet each) and its extension table (an escape + one: two).
-const GSM_BASIC = new Set(
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\u001bÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
-)
-const GSM_EXTENSION = new Set('\f^{}\\[~]|€')
-
-/** How a text is sent and how many segments it takes (a concatenated SMS loses room to its header: 153 / 67). */
+/** How a text is sent (GSM 03.38's table: one septet, its extension: two) and how many segments it takes (a concatenated SMS loses room to its header: 153 / 67). */
 function segments(text: string): { encoding: 'GSM-7' | 'UCS-2'; units: number; count: number } {
   const chars = [...text]
-  if (chars.every((ch) => GSM_BASIC.has(ch) || GSM_EXTENSION.has(ch))) {
-    const units = chars.reduce((n, ch) => n + (GSM_EXTENSION.has(ch) ? 2 : 1), 0)
+  if (chars.every((ch) => GSM7_BASIC.has(ch) || GSM7_EXTENSION.has(ch))) {
+    const units = chars.reduce((n, ch) => n + (GSM7_EXTENSION.has(ch) ? 2 : 1), 0)
     return { encoding: 'GSM-7', units, count: units <= 160 ? 1 : Math.ceil(units / 153) }
   }
   const units = text.length // UTF-16 code units: UCS-2's, a character outside the BMP taking two
@@ -44,6 +39,8 @@ describe('segments (GSM 03.38 / UCS-2)', () => {
     expect(segments('a'.repeat(161)).count).toBe(2)
     expect(segments('€'.repeat(80))).toEqual({ encoding: 'GSM-7', units: 160, count: 1 })
     expect(segments('éèàùÉÇ').encoding).toBe('GSM-7')
+    expect(GSM7_BASIC.size).toBe(128)
+    expect(GSM7_EXTENSION.size).toBe(10)
   })
 
   it('sends as UCS-2 anything outside GSM-7 (ç, ê, a typographic apostrophe, Arabic), 70 a segment', () => {
