@@ -505,6 +505,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                             created_at: string;
                             updated_at: string;
                             last_login: string | null;
+                            locale: string | null;
                             devices: {
                                 device_id: string;
                                 type: string;
@@ -549,6 +550,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                             created_at: string;
                             updated_at: string;
                             last_login: string | null;
+                            locale: string | null;
                             devices: {
                                 device_id: string;
                                 type: string;
@@ -570,6 +572,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 email?: string | null | undefined;
                                 phone?: string | null | undefined;
                                 role?: string | undefined;
+                                locale?: "en" | "fr" | "ar" | null | undefined;
                             };
                         };
                         output: {
@@ -591,6 +594,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                             created_at: string;
                             updated_at: string;
                             last_login: string | null;
+                            locale: string | null;
                             devices: {
                                 device_id: string;
                                 type: string;
@@ -910,6 +914,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                         created_at: string;
                         updated_at: string;
                         last_login: string | null;
+                        locale: string | null;
                         devices: {
                             device_id: string;
                             type: string;
@@ -927,6 +932,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                             email?: string | undefined;
                             phone?: string | undefined;
                             current_password?: string | undefined;
+                            locale?: "en" | "fr" | "ar" | null | undefined;
                             turnstile_token?: string | undefined;
                         };
                     };
@@ -949,6 +955,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                         created_at: string;
                         updated_at: string;
                         last_login: string | null;
+                        locale: string | null;
                         devices: {
                             device_id: string;
                             type: string;
@@ -1026,6 +1033,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 created_at: string;
                                 updated_at: string;
                                 last_login: string | null;
+                                locale: string | null;
                                 devices: {
                                     device_id: string;
                                     type: string;
@@ -1256,6 +1264,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                     created_at: string;
                                     updated_at: string;
                                     last_login: string | null;
+                                    locale: string | null;
                                     devices: {
                                         device_id: string;
                                         type: string;
@@ -1322,6 +1331,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                     created_at: string;
                                     updated_at: string;
                                     last_login: string | null;
+                                    locale: string | null;
                                     devices: {
                                         device_id: string;
                                         type: string;
@@ -1351,6 +1361,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 phone?: string | undefined;
                                 email?: string | undefined;
                                 role?: string | undefined;
+                                locale?: "en" | "fr" | "ar" | undefined;
                                 turnstile_token?: string | undefined;
                             };
                         };
@@ -1378,6 +1389,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 code: string;
                                 phone?: string | undefined;
                                 email?: string | undefined;
+                                locale?: "en" | "fr" | "ar" | undefined;
                             };
                         };
                         output: {
@@ -1404,6 +1416,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 created_at: string;
                                 updated_at: string;
                                 last_login: string | null;
+                                locale: string | null;
                                 devices: {
                                     device_id: string;
                                     type: string;
@@ -1431,6 +1444,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 username?: string | undefined;
                                 password?: string | undefined;
                                 use_otp?: boolean | undefined;
+                                locale?: "en" | "fr" | "ar" | undefined;
                                 turnstile_token?: string | undefined;
                             };
                         };
@@ -1458,6 +1472,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 created_at: string;
                                 updated_at: string;
                                 last_login: string | null;
+                                locale: string | null;
                                 devices: {
                                     device_id: string;
                                     type: string;
@@ -1475,6 +1490,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 username?: string | undefined;
                                 password?: string | undefined;
                                 use_otp?: boolean | undefined;
+                                locale?: "en" | "fr" | "ar" | undefined;
                                 turnstile_token?: string | undefined;
                             };
                         };
@@ -1596,6 +1612,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 created_at: string;
                                 updated_at: string;
                                 last_login: string | null;
+                                locale: string | null;
                                 devices: {
                                     device_id: string;
                                     type: string;
@@ -1758,6 +1775,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                             created_at: string;
                                             updated_at: string;
                                             last_login: string | null;
+                                            locale: string | null;
                                             devices: {
                                                 device_id: string;
                                                 type: string;
@@ -1834,6 +1852,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                             created_at: string;
                                             updated_at: string;
                                             last_login: string | null;
+                                            locale: string | null;
                                             devices: {
                                                 device_id: string;
                                                 type: string;
@@ -1867,6 +1886,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                         phone?: string | undefined;
                                         email?: string | undefined;
                                         role?: string | undefined;
+                                        locale?: "en" | "fr" | "ar" | undefined;
                                         turnstile_token?: string | undefined;
                                     };
                                 } & {
@@ -1904,6 +1924,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                         code: string;
                                         phone?: string | undefined;
                                         email?: string | undefined;
+                                        locale?: "en" | "fr" | "ar" | undefined;
                                     };
                                 } & {
                                     param: {
@@ -1936,6 +1957,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                         created_at: string;
                                         updated_at: string;
                                         last_login: string | null;
+                                        locale: string | null;
                                         devices: {
                                             device_id: string;
                                             type: string;
@@ -1967,6 +1989,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                         username?: string | undefined;
                                         password?: string | undefined;
                                         use_otp?: boolean | undefined;
+                                        locale?: "en" | "fr" | "ar" | undefined;
                                         turnstile_token?: string | undefined;
                                     };
                                 } & {
@@ -2000,6 +2023,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                         created_at: string;
                                         updated_at: string;
                                         last_login: string | null;
+                                        locale: string | null;
                                         devices: {
                                             device_id: string;
                                             type: string;
@@ -2017,6 +2041,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                         username?: string | undefined;
                                         password?: string | undefined;
                                         use_otp?: boolean | undefined;
+                                        locale?: "en" | "fr" | "ar" | undefined;
                                         turnstile_token?: string | undefined;
                                     };
                                 } & {
@@ -2184,6 +2209,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                         created_at: string;
                                         updated_at: string;
                                         last_login: string | null;
+                                        locale: string | null;
                                         devices: {
                                             device_id: string;
                                             type: string;
@@ -2621,6 +2647,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 created_at: string;
                                 updated_at: string;
                                 last_login: string | null;
+                                locale: string | null;
                                 devices: {
                                     device_id: string;
                                     type: string;
@@ -2638,6 +2665,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                     email?: string | undefined;
                                     phone?: string | undefined;
                                     current_password?: string | undefined;
+                                    locale?: "en" | "fr" | "ar" | null | undefined;
                                     turnstile_token?: string | undefined;
                                 };
                             } & {
@@ -2666,6 +2694,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                 created_at: string;
                                 updated_at: string;
                                 last_login: string | null;
+                                locale: string | null;
                                 devices: {
                                     device_id: string;
                                     type: string;
@@ -2769,6 +2798,7 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
                                         created_at: string;
                                         updated_at: string;
                                         last_login: string | null;
+                                        locale: string | null;
                                         devices: {
                                             device_id: string;
                                             type: string;

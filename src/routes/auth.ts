@@ -23,7 +23,7 @@ import { logout, refreshSession } from '../services/sessions'
 import { loginWithPassword, oauthToken, requestLoginOtp, verifyCode } from '../services/sign-in'
 import { authMfa } from './mfa'
 import { authPasskey } from './passkeys'
-import { clientInfo, NO_STORE, newRouter, routesOf } from './router'
+import { clientInfo, NO_STORE, newRouter, requestLocale, routesOf } from './router'
 
 const tags = ['auth']
 const { route, signedIn } = routesOf(tags)
@@ -50,7 +50,10 @@ export const auth = router
         ...errorResponses(400, 409, 413, 415, 429, 503),
       },
     }),
-    async (c) => c.json(await register(c.var.deps, c.req.valid('json'), clientInfo(c)), 201),
+    async (c) => {
+      const body = c.req.valid('json')
+      return c.json(await register(c.var.deps, { ...body, locale: requestLocale(c, body.locale) }, clientInfo(c)), 201)
+    },
   )
   .openapi(
     route('post', '/verify', {
@@ -58,7 +61,14 @@ export const auth = router
       request: { body: jsonBody(VerifyBody) },
       responses: { 200: jsonContent(TokenResponse, 'Signed in'), ...errorResponses(400, 403, 429) },
     }),
-    async (c) => c.json(await verifyCode(c.var.deps, c.req.valid('json'), clientInfo(c)), 200, NO_STORE),
+    async (c) => {
+      const body = c.req.valid('json')
+      return c.json(
+        await verifyCode(c.var.deps, { ...body, locale: requestLocale(c, body.locale) }, clientInfo(c)),
+        200,
+        NO_STORE,
+      )
+    },
   )
   .openapi(
     route('post', '/login', {
@@ -74,7 +84,7 @@ export const auth = router
       const body = c.req.valid('json')
       const deps = c.var.deps
       if (body.use_otp === true) {
-        await requestLoginOtp(deps, body, clientInfo(c))
+        await requestLoginOtp(deps, { ...body, locale: requestLocale(c, body.locale) }, clientInfo(c))
         return c.json({ message: 'OTP sent', detail: 'If the account exists, a login code has been sent' }, 202)
       }
       return c.json(await loginWithPassword(deps, { ...body, password: body.password ?? '' }, clientInfo(c)), 200, NO_STORE)

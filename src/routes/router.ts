@@ -1,8 +1,10 @@
 import { createRoute, OpenAPIHono, type RouteConfig } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { z } from 'zod'
+import type { Locale } from '../config'
 import type { AppEnv } from '../env'
 import { AppError } from '../errors'
+import { chooseLocale } from '../i18n/locale'
 import { SECURITY } from '../schemas/fields'
 import type { Actor } from '../services/iam'
 import type { ClientInfo } from '../services/sessions'
@@ -34,6 +36,14 @@ export function newRouter() {
 /** Who is calling, for sessions and limits: CF-Connecting-IP only (X-Forwarded-For is forgeable). */
 export function clientInfo(c: Context<AppEnv>): ClientInfo {
   return { ip: c.req.header('cf-connecting-ip') ?? 'unknown', userAgent: c.req.header('user-agent') ?? null }
+}
+
+/**
+ * The language a request asks for (SPEC §15): the one its body names (the service checks it
+ * against LOCALES), else the best of Accept-Language that LOCALES has, else DEFAULT_LOCALE.
+ */
+export function requestLocale(c: Context<AppEnv>, named: Locale | undefined): Locale {
+  return named ?? chooseLocale(c.var.deps.config, { acceptLanguage: c.req.header('accept-language') })
 }
 
 export const NO_STORE = { 'cache-control': 'no-store' } as const

@@ -1,6 +1,22 @@
 import { z } from '@hono/zod-openapi'
 import { PASSWORD_MAX_LENGTH } from '../services/passwords'
-import { CodeField, EmailField, NameField, PasswordField, PhoneField, TurnstileTokenField, UsernameField } from './fields'
+import {
+  CodeField,
+  EmailField,
+  LocaleField,
+  NameField,
+  PasswordField,
+  PhoneField,
+  TurnstileTokenField,
+  UsernameField,
+} from './fields'
+
+/** A sign-up's language: this, else the best of Accept-Language that LOCALES has, else DEFAULT_LOCALE (SPEC §15). */
+const SignUpLocale = LocaleField.optional().openapi({
+  example: 'fr',
+  description:
+    "The new account's language (its SMS and emails): one of LOCALES, else 400; left out, the best of Accept-Language that LOCALES has, else DEFAULT_LOCALE",
+})
 
 const exactlyOne = (keys: string[]) => (o: Record<string, unknown>) => keys.filter((k) => o[k] !== undefined).length === 1
 const oneOf = { message: 'Give exactly one of phone or email', path: ['phone'] }
@@ -13,6 +29,7 @@ export const RegisterBody = z
     email: EmailField.optional(),
     password: PasswordField,
     role: z.string().max(32).optional().openapi({ example: 'particulier' }),
+    locale: SignUpLocale,
     turnstile_token: TurnstileTokenField.optional(),
   })
   .refine((b) => b.phone !== undefined || b.email !== undefined, { message: 'Give a phone or an email', path: ['phone'] })
@@ -23,7 +40,15 @@ export const RegisterResponse = z
   .openapi('RegisterResponse')
 
 export const VerifyBody = z
-  .strictObject({ phone: PhoneField.optional(), email: EmailField.optional(), code: CodeField })
+  .strictObject({
+    phone: PhoneField.optional(),
+    email: EmailField.optional(),
+    code: CodeField,
+    locale: SignUpLocale.openapi({
+      description:
+        'With OTP_SIGNUP, the language of the account this code creates (else Accept-Language, else DEFAULT_LOCALE); one of LOCALES, else 400',
+    }),
+  })
   .refine(exactlyOne(['phone', 'email']), oneOf)
   .openapi('VerifyBody')
 
@@ -34,6 +59,10 @@ export const LoginBody = z
     username: UsernameField.optional(),
     password: PasswordField.optional(),
     use_otp: z.boolean().optional(),
+    locale: SignUpLocale.openapi({
+      description:
+        "With use_otp: the text's language for a phone no account holds (OTP_SIGNUP; else Accept-Language, else DEFAULT_LOCALE); an account's code comes in the account's language. One of LOCALES, else 400",
+    }),
     turnstile_token: TurnstileTokenField.optional(),
   })
   .superRefine((b, ctx) => {
@@ -43,8 +72,10 @@ export const LoginBody = z
     if (b.use_otp === true) {
       if (b.password !== undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'Not allowed with use_otp' })
       if (b.username !== undefined) ctx.addIssue({ code: 'custom', path: ['username'], message: 'Codes go to a phone or email' })
-    } else if (b.password === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['password'], message: 'Required (or set use_otp: true)' })
+    } else {
+      if (b.password === undefined)
+        ctx.addIssue({ code: 'custom', path: ['password'], message: 'Required (or set use_otp: true)' })
+      if (b.locale !== undefined) ctx.addIssue({ code: 'custom', path: ['locale'], message: 'Only with use_otp' })
     }
   })
   .openapi('LoginBody')

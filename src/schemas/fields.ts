@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { SUPPORTED_LOCALES } from '../config'
 import { ERRORS, type ErrorCode } from '../errors'
 import { PASSWORD_MAX_LENGTH } from '../services/passwords'
 
@@ -53,6 +54,12 @@ export const TurnstileTokenField = z
       'Cloudflare Turnstile token. With TURNSTILE_SECRET_KEY set, required on endpoints that send a code or a link ' +
       '(missing or refused: 400 turnstile_failed); on a password login, a valid one passes a per-identifier lockout.',
   })
+
+/** SPEC §15: an account's language; the deployment's LOCALES (a subset of these) limits it further (400 otherwise). */
+export const LocaleField = z.enum(SUPPORTED_LOCALES, { message: `Must be one of: ${SUPPORTED_LOCALES.join(', ')}` }).openapi({
+  example: 'fr',
+  description: "The account's language for its SMS and emails: one of the deployment's LOCALES (en, fr, ar by default)",
+})
 
 export const MessageResponse = z.object({ message: z.string(), detail: z.string() }).openapi('Message')
 

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { POOL_ID } from '../config'
 import { PERMISSION } from '../services/iam'
-import { EmailField, NameField, PasswordField, PhoneField, UsernameField } from './fields'
+import { EmailField, LocaleField, NameField, PasswordField, PhoneField, UsernameField } from './fields'
 import { UserResponse } from './user'
 
 const Limit = z.coerce.number().int().min(1).max(100).default(20).openapi({ example: 20 })
@@ -77,6 +77,9 @@ export const AdminPatchBody = z
     email: EmailField.nullable().optional(),
     phone: PhoneField.nullable().optional(),
     role: z.string().max(32).optional(),
+    locale: LocaleField.nullable()
+      .optional()
+      .openapi({ description: "The user's language for SMS and emails: one of LOCALES (else 400); null: DEFAULT_LOCALE" }),
   })
   .openapi('AdminPatchBody')
 

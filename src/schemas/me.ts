@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { CodeField, EmailField, NameField, PasswordField, PhoneField, TurnstileTokenField } from './fields'
+import { CodeField, EmailField, LocaleField, NameField, PasswordField, PhoneField, TurnstileTokenField } from './fields'
 import { PageQuery } from './iam'
 
 export const PatchMeBody = z
@@ -9,6 +9,9 @@ export const PatchMeBody = z
     email: EmailField.optional().openapi({ description: 'Held as pending until confirmed with the code or link sent to it' }),
     phone: PhoneField.optional().openapi({ description: 'Held as pending until confirmed at POST /me/phone/verify' }),
     current_password: PasswordField.optional().openapi({ description: 'Required to change the email or phone' }),
+    locale: LocaleField.nullable()
+      .optional()
+      .openapi({ description: 'The language of your SMS and emails: one of LOCALES (else 400); null: DEFAULT_LOCALE' }),
     turnstile_token: TurnstileTokenField.optional().openapi({
       description: 'Required to change the email or phone when TURNSTILE_SECRET_KEY is set (SPEC §5)',
     }),

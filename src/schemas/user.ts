@@ -22,6 +22,11 @@ export const UserResponse = z
     created_at: z.string(),
     updated_at: z.string(),
     last_login: z.string().nullable(),
+    locale: z.string().nullable().openapi({
+      example: 'fr',
+      description:
+        "The account's chosen language (SPEC §15: set at sign-up, changed by PATCH /me); its SMS and emails use it while LOCALES has it, else DEFAULT_LOCALE. Null: none chosen (an account made by staff or imported), DEFAULT_LOCALE",
+    }),
     devices: z.array(DeviceResponse),
   })
   .openapi('User')

@@ -1,37 +1,34 @@
+import type { Locale } from '../config'
+import { directionOf } from '../i18n/locale'
+import { fill, type Messages, messagesFor, type Vars } from '../i18n/messages'
 import type { EmailMessage } from '../providers/email'
 import { escapeHtml } from './escape'
 
 /**
- * Every email the service sends, in one place: subject, HTML part and text part, with
- * APP_NAME in them. Anything that comes from a user (a name) is escaped in the HTML part.
+ * Every email the service sends, rendered: subject, HTML part and text part, in the recipient's
+ * locale, with APP_NAME in them. The words are the catalogues' (src/i18n/messages); this file
+ * owns the layout and the escaping: anything that comes from a user (a name) or the config (the
+ * app name) is escaped in the HTML part.
  */
 
-export type CodePurpose = 'register' | 'login' | 'reset' | 'email_change' | 'phone_change'
+export type CodePurpose = keyof Messages['email']['code']['subject']
 
-const CODE_SUBJECT: Record<CodePurpose, string> = {
-  register: 'Your {app} verification code',
-  login: 'Your {app} login code',
-  reset: 'Reset your {app} password',
-  email_change: 'Confirm your email for {app}',
-  phone_change: 'Confirm your phone for {app}',
-}
-
-const CODE_INTRO: Record<CodePurpose, string> = {
-  register: 'Welcome! Use this code to finish creating your account.',
-  login: 'Use this code to log in.',
-  reset: 'Someone (hopefully you) asked to reset your password.',
-  email_change: 'Confirm that this address is yours.',
-  phone_change: 'Confirm your new phone number.',
-}
-
-const LINK_LABEL: Partial<Record<CodePurpose, string>> = {
-  reset: 'Choose a new password',
-  email_change: 'Verify my email',
+/** A template filled for HTML: its own words and the values escaped, except `html`'s (already markup). */
+function fillHtml(template: string, vars: Vars, html: Readonly<Record<string, string>> = {}): string {
+  return template
+    .split(/\{(\w+)\}/)
+    .map((part, i) => {
+      if (i % 2 === 0) return escapeHtml(part)
+      if (part in html) return html[part] as string
+      return part in vars ? escapeHtml(String(vars[part])) : escapeHtml(`{${part}}`)
+    })
+    .join('')
 }
 
 export interface CodeEmail {
   app: string
   to: string
+  locale: Locale
   purpose: CodePurpose
   code: string
   minutes: number
@@ -50,65 +47,63 @@ const TO_UNPROVEN: Record<CodePurpose, boolean> = {
   phone_change: true,
 }
 
-const IGNORE = 'If you did not ask for this, you can ignore this email.'
-
-function page(app: string, inner: string, footer = IGNORE): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(app)}</title></head><body style="font-family:system-ui,sans-serif;color:#1a1a1a;max-width:32rem;margin:auto;padding:1rem">${inner}${footer ? `<p style="color:#666;font-size:.85rem">${footer}</p>` : ''}</body></html>`
+function page(locale: Locale, app: string, inner: string, footer = ''): string {
+  return `<!doctype html><html lang="${locale}" dir="${directionOf(locale)}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${escapeHtml(app)}</title></head><body style="font-family:system-ui,sans-serif;color:#1a1a1a;max-width:32rem;margin:auto;padding:1rem">${inner}${footer ? `<p style="color:#666;font-size:.85rem">${escapeHtml(footer)}</p>` : ''}</body></html>`
 }
 
+const greetingOf = (t: Messages, name: string | null | undefined) => (name ? fill(t.email.hello_name, { name }) : t.email.hello)
+
 export function codeEmail(m: CodeEmail): EmailMessage {
-  const subject = CODE_SUBJECT[m.purpose].replace('{app}', m.app)
+  const t = messagesFor(m.locale)
+  const c = t.email.code
+  const vars = { app: m.app, code: m.code, minutes: t.minutes(m.minutes) }
   // Mail to an address nobody has proved carries only our own words, never a name (SPEC §6.6).
-  const greeting = m.name && !TO_UNPROVEN[m.purpose] ? `Hello ${m.name},` : 'Hello,'
-  const linkLabel = LINK_LABEL[m.purpose] ?? 'Continue'
+  const greeting = greetingOf(t, TO_UNPROVEN[m.purpose] ? null : m.name)
+  const intro = c.intro[m.purpose]
+  const linkLabel = m.purpose === 'reset' || m.purpose === 'email_change' ? c.link[m.purpose] : c.link.other
+  const linkValid = fill(c.link_valid, { minutes: t.minutes(m.linkMinutes ?? m.minutes) })
   const text = [
     greeting,
     '',
-    CODE_INTRO[m.purpose],
-    `Your ${m.app} code is ${m.code}. Valid for ${m.minutes} minutes.`,
-    ...(m.link ? ['', `${linkLabel}: ${m.link}`, `(valid for ${m.linkMinutes ?? m.minutes} minutes, once)`] : []),
+    intro,
+    fill(c.line, vars),
+    ...(m.link ? ['', fill(c.link_text, { label: linkLabel, link: m.link }), linkValid] : []),
   ].join('\n')
+  const code = `<strong style="font-size:1.4rem;letter-spacing:.2rem">${escapeHtml(m.code)}</strong>`
   const html = page(
+    m.locale,
     m.app,
-    `<p>${escapeHtml(greeting)}</p><p>${escapeHtml(CODE_INTRO[m.purpose])}</p>` +
-      `<p>Your ${escapeHtml(m.app)} code is <strong style="font-size:1.4rem;letter-spacing:.2rem">${escapeHtml(m.code)}</strong>. Valid for ${m.minutes} minutes.</p>` +
+    `<p>${escapeHtml(greeting)}</p><p>${escapeHtml(intro)}</p><p>${fillHtml(c.line, vars, { code })}</p>` +
       (m.link
-        ? `<p><a href="${escapeHtml(m.link)}" style="display:inline-block;padding:.6rem 1rem;background:#0b57d0;color:#fff;border-radius:.4rem;text-decoration:none">${escapeHtml(linkLabel)}</a></p><p style="font-size:.85rem">Or open ${escapeHtml(m.link)}</p>`
+        ? `<p><a href="${escapeHtml(m.link)}" style="display:inline-block;padding:.6rem 1rem;background:#0b57d0;color:#fff;border-radius:.4rem;text-decoration:none">${escapeHtml(linkLabel)}</a></p><p style="font-size:.85rem">${fillHtml(c.link_open, { link: m.link })}</p>`
         : ''),
+    t.email.ignore,
   )
-  return { to: m.to, subject, text, html }
+  return { to: m.to, subject: fill(c.subject[m.purpose], { app: m.app }), text, html }
 }
 
-export type NoticeKind = 'password_changed' | 'password_reset' | 'email_changed'
+export type NoticeKind = Exclude<keyof Messages['email']['notice'], 'not_you'>
 
-const NOTICE: Record<NoticeKind, { subject: string; line: string }> = {
-  password_changed: {
-    subject: 'Your {app} password was changed',
-    line: 'The password of your {app} account was changed. Your other sessions were signed out.',
-  },
-  password_reset: {
-    subject: 'Your {app} password was changed',
-    line: 'The password of your {app} account was reset. Every session was signed out.',
-  },
-  email_changed: {
-    subject: 'Your {app} email address was changed',
-    line: 'The email address of your {app} account was changed: this address no longer signs in or receives resets.',
-  },
+export interface NoticeEmail {
+  app: string
+  to: string
+  locale: Locale
+  name?: string | null | undefined
+  what: NoticeKind
 }
 
 /** A notice of something that already happened, to a verified address (sent after the response, best effort). */
-export function noticeEmail(n: { app: string; to: string; name?: string | null | undefined; what: NoticeKind }): EmailMessage {
-  const line = NOTICE[n.what].line.replace('{app}', n.app)
-  const greeting = n.name ? `Hello ${n.name},` : 'Hello,'
+export function noticeEmail(n: NoticeEmail): EmailMessage {
+  const t = messagesFor(n.locale)
+  const notice = t.email.notice[n.what]
+  const line = fill(notice.line, { app: n.app })
+  const greeting = greetingOf(t, n.name)
+  const notYou = t.email.notice.not_you
   return {
     to: n.to,
-    subject: NOTICE[n.what].subject.replace('{app}', n.app),
-    text: `${greeting}\n\n${line}\nIf this was not you, reset your password now and contact support.`,
-    html: page(
-      n.app,
-      `<p>${escapeHtml(greeting)}</p><p>${escapeHtml(line)}</p><p>If this was not you, reset your password now and contact support.</p>`,
-      '',
-    ),
+    subject: fill(notice.subject, { app: n.app }),
+    text: `${greeting}\n\n${line}\n${notYou}`,
+    html: page(n.locale, n.app, `<p>${escapeHtml(greeting)}</p><p>${escapeHtml(line)}</p><p>${escapeHtml(notYou)}</p>`),
   }
 }
 
@@ -116,16 +111,14 @@ export function noticeEmail(n: { app: string; to: string; name?: string | null |
  * The welcome email (SPEC §13, seed 001's registration.html): sent once an account is active
  * with a verified email, so the address is proved and may be greeted by name.
  */
-export function welcomeEmail(w: { app: string; to: string; name?: string | null | undefined }): EmailMessage {
-  const greeting = w.name ? `Hello ${w.name},` : 'Hello,'
-  const lines = [
-    `Welcome to ${w.app}! Your account is ready and this email address is confirmed.`,
-    `You can sign in with it, and password resets for your ${w.app} account will come here.`,
-  ]
+export function welcomeEmail(w: { app: string; to: string; locale: Locale; name?: string | null | undefined }): EmailMessage {
+  const t = messagesFor(w.locale)
+  const greeting = greetingOf(t, w.name)
+  const lines = [fill(t.email.welcome.ready, { app: w.app }), fill(t.email.welcome.resets, { app: w.app })]
   return {
     to: w.to,
-    subject: `Welcome to ${w.app}`,
+    subject: fill(t.email.welcome.subject, { app: w.app }),
     text: [greeting, '', ...lines].join('\n'),
-    html: page(w.app, `<p>${escapeHtml(greeting)}</p>${lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('')}`, ''),
+    html: page(w.locale, w.app, `<p>${escapeHtml(greeting)}</p>${lines.map((l) => `<p>${escapeHtml(l)}</p>`).join('')}`),
   }
 }

@@ -136,6 +136,21 @@ describe('vonageSmsSender', () => {
     expectTimeoutSignal(fake)
   })
 
+  it('sends a text outside GSM 03.38 (Arabic) with type=unicode, which Vonage does not detect', async () => {
+    const fake = fakeFetch('https://vonage.test', answer('0'))
+    const text = 'رمز التحقق في edge-auth: 123456، صالح لمدة 10 دقائق.'
+    await vonageSmsSender(cfg, fake.fetch).send(TO, text)
+    expect([...(fake.requests[0]?.form.keys() ?? [])]).toEqual(['api_key', 'api_secret', 'from', 'to', 'text', 'type'])
+    expect(fake.requests[0]?.form.get('text')).toBe(text)
+    expect(fake.requests[0]?.form.get('type')).toBe('unicode')
+  })
+
+  it('sends a French text in GSM 03.38 (é, è, à) without a type', async () => {
+    const fake = fakeFetch('https://vonage.test', answer('0'))
+    await vonageSmsSender(cfg, fake.fetch).send(TO, 'Votre code de vérification edge-auth est 123456. Valable 10 minutes.')
+    expect(fake.requests[0]?.form.has('type')).toBe(false)
+  })
+
   it("sends a numeric sender without its '+'", async () => {
     const fake = fakeFetch('https://vonage.test', answer('0'))
     await vonageSmsSender({ ...cfg, from: '+447700900001' }, fake.fetch).send(TO, 'hi')

@@ -27,7 +27,7 @@ describe('escapeHtml', () => {
 
 describe('codeEmail', () => {
   it.each(PURPOSES)('%s: names the app and carries the code in the subject, text and HTML', (purpose) => {
-    const mail = codeEmail({ app: APP, to: 'a@example.tn', purpose, code: '482913', minutes: 10 })
+    const mail = codeEmail({ app: APP, to: 'a@example.tn', locale: 'en', purpose, code: '482913', minutes: 10 })
     expect(mail.to).toBe('a@example.tn')
     expect(mail.subject).toContain(APP)
     expect(mail.text).toContain(APP)
@@ -42,6 +42,7 @@ describe('codeEmail', () => {
     const mail = codeEmail({
       app: APP,
       to: 'a@example.tn',
+      locale: 'en',
       purpose: 'reset',
       code: '482913',
       minutes: 10,
@@ -56,7 +57,7 @@ describe('codeEmail', () => {
   })
 
   it('has no link when none is given', () => {
-    const mail = codeEmail({ app: APP, to: 'a@example.tn', purpose: 'register', code: '482913', minutes: 10 })
+    const mail = codeEmail({ app: APP, to: 'a@example.tn', locale: 'en', purpose: 'register', code: '482913', minutes: 10 })
     expect(mail.html).not.toContain('<a ')
     expect(mail.text).not.toMatch(/https?:\/\//)
   })
@@ -65,6 +66,7 @@ describe('codeEmail', () => {
     const mail = codeEmail({
       app: `${APP} <b>`,
       to: 'a@example.tn',
+      locale: 'en',
       // SPEC §6.6: only mail to a verified address (a reset's) carries the name.
       purpose: 'reset',
       code: '482913',
@@ -79,14 +81,22 @@ describe('codeEmail', () => {
   })
 
   it('greets without a name', () => {
-    const mail = codeEmail({ app: APP, to: 'a@example.tn', purpose: 'login', code: '482913', minutes: 10, name: null })
+    const mail = codeEmail({
+      app: APP,
+      to: 'a@example.tn',
+      locale: 'en',
+      purpose: 'login',
+      code: '482913',
+      minutes: 10,
+      name: null,
+    })
     expect(mail.text.startsWith('Hello,\n')).toBe(true)
   })
 })
 
 describe('noticeEmail', () => {
   it.each(['password_changed', 'password_reset'] as const)('%s: names the app in the subject, text and HTML', (what) => {
-    const mail = noticeEmail({ app: APP, to: 'a@example.tn', name: 'Leila', what })
+    const mail = noticeEmail({ app: APP, to: 'a@example.tn', locale: 'en', name: 'Leila', what })
     expect(mail.to).toBe('a@example.tn')
     expect(mail.subject).toBe(`Your ${APP} password was changed`)
     expect(mail.text).toContain(APP)
@@ -96,7 +106,7 @@ describe('noticeEmail', () => {
   })
 
   it('escapes the name in the HTML part', async () => {
-    const mail = noticeEmail({ app: APP, to: 'a@example.tn', name: EVIL, what: 'password_changed' })
+    const mail = noticeEmail({ app: APP, to: 'a@example.tn', locale: 'en', name: EVIL, what: 'password_changed' })
     expect(mail.html).toContain('&lt;img src=x onerror=alert(1)&gt;')
     expect(mail.html).not.toContain('<img')
     expect((await parsePage(mail.html)).all('img')).toHaveLength(0)
@@ -105,7 +115,7 @@ describe('noticeEmail', () => {
 
 describe('welcomeEmail', () => {
   it('welcomes by name to the app, in the subject, text and HTML, with no code or link', () => {
-    const mail = welcomeEmail({ app: APP, to: 'a@example.tn', name: 'Leila' })
+    const mail = welcomeEmail({ app: APP, to: 'a@example.tn', locale: 'en', name: 'Leila' })
     expect(mail.to).toBe('a@example.tn')
     expect(mail.subject).toBe(`Welcome to ${APP}`)
     expect(mail.text).toMatch(/^Hello Leila,\n/)
@@ -115,8 +125,8 @@ describe('welcomeEmail', () => {
   })
 
   it('greets plainly without a name, and escapes a name in the HTML part', async () => {
-    expect(welcomeEmail({ app: APP, to: 'a@example.tn', name: null }).text).toMatch(/^Hello,\n/)
-    const mail = welcomeEmail({ app: APP, to: 'a@example.tn', name: EVIL })
+    expect(welcomeEmail({ app: APP, to: 'a@example.tn', locale: 'en', name: null }).text).toMatch(/^Hello,\n/)
+    const mail = welcomeEmail({ app: APP, to: 'a@example.tn', locale: 'en', name: EVIL })
     expect(mail.html).not.toContain('<img')
     expect((await parsePage(mail.html)).all('img')).toHaveLength(0)
   })

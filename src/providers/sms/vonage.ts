@@ -1,4 +1,5 @@
 import { DeliveryError, expectOk, postToProvider } from '../delivery'
+import { isGsm7 } from './gsm7'
 import { msisdn, type SmsSender } from './sender'
 
 export interface VonageConfig {
@@ -11,7 +12,9 @@ export interface VonageConfig {
 
 /**
  * Vonage (Nexmo) SMS API: form POST to /sms/json with the key and secret in the form. Numbers are
- * E.164 digits without the '+' (`447700900000`), as in Vonage's examples.
+ * E.164 digits without the '+' (`447700900000`), as in Vonage's examples. A text outside the
+ * GSM 03.38 alphabet (an Arabic one) goes with `type=unicode`: Vonage's SMS API does not detect it
+ * and would send the characters it cannot encode as question marks.
  *
  * Vonage answers 200 even when it refuses a message: every `messages[].status` must be "0". Only
  * the status code goes into the error; `error-text` and the rest of the body are never echoed.
@@ -28,6 +31,7 @@ export function vonageSmsSender(cfg: VonageConfig, fetchFn: typeof fetch = fetch
         to: msisdn(to),
         text,
       })
+      if (!isGsm7(text)) form.set('type', 'unicode')
       const res = await postToProvider(fetchFn, { url, body: form })
       if (!res.ok) return await expectOk('vonage', res) // throws: a non-2xx answer
       const failed = failedStatus(await res.json().catch(() => null))

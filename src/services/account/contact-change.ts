@@ -1,5 +1,6 @@
 import type { Deps } from '../../deps'
 import { AppError, invalidAccessToken } from '../../errors'
+import { accountLocale } from '../../i18n/locale'
 import type { UserRow } from '../../storage/db/schema'
 import type { UserPatch } from '../../storage/repos/users'
 import { audit } from '../audit'
@@ -56,7 +57,7 @@ export async function sendPhoneCode(
   { phone, client }: { phone: string; client: ClientInfo },
 ): Promise<void> {
   const reservation = await reserveOtp(deps, { purpose: 'phone_change', to: { channel: 'sms', address: phone }, client })
-  await deliverOtp(deps, reservation, { userId: user.id })
+  await deliverOtp(deps, reservation, { userId: user.id, locale: accountLocale(deps.config, user.locale) })
 }
 
 /**
@@ -132,7 +133,7 @@ export async function requestContactChange(
   await Promise.all([sends.phone, sends.email].map((s) => s && acceptReservation(deps, s)))
   if (sends.phone) {
     try {
-      await deliverOtp(deps, sends.phone, { userId: user.id })
+      await deliverOtp(deps, sends.phone, { userId: user.id, locale: accountLocale(deps.config, user.locale) })
     } catch (err) {
       if (sends.email) await releaseOtp(deps, sends.email)
       throw err

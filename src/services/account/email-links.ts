@@ -3,6 +3,7 @@ import { hashPassword } from '../../crypto/password'
 import { randomToken } from '../../crypto/random'
 import type { Deps } from '../../deps'
 import { AppError, invalidAccessToken } from '../../errors'
+import { accountLocale } from '../../i18n/locale'
 import type { UserRow } from '../../storage/db/schema'
 import type { LinkPurpose } from '../../storage/repos/link-tokens'
 import { type NoticeKind, noticeEmail } from '../../templates/email'
@@ -71,7 +72,8 @@ export async function deliverEmailVerification(deps: Deps, user: UserRow, reserv
   })
   try {
     // No name: the address is not proved yet, so the mail carries only our own words (SPEC §6.6).
-    await deliverOtp(deps, reservation, { userId: user.id, link: link.url, linkMinutes: link.minutes })
+    const locale = accountLocale(deps.config, user.locale)
+    await deliverOtp(deps, reservation, { userId: user.id, locale, link: link.url, linkMinutes: link.minutes })
   } catch (err) {
     await deps.linkTokens.discard(link.hash)
     throw err
@@ -198,7 +200,8 @@ export async function resetWithLink(deps: Deps, { token, newPassword, client }: 
 /** A best-effort notice to the user's verified email, after the response. */
 export function sendNotice(deps: Deps, user: UserRow, what: NoticeKind): void {
   if (!user.email || !user.emailVerified) return
-  const mail = noticeEmail({ app: deps.config.APP_NAME, to: user.email, name: user.name, what })
+  const locale = accountLocale(deps.config, user.locale)
+  const mail = noticeEmail({ app: deps.config.APP_NAME, to: user.email, locale, name: user.name, what })
   deps.defer(() => deps.email.send(mail))
 }
 

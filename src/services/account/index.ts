@@ -12,7 +12,7 @@ export {
   verifyLinkIsLive,
 } from './email-links'
 export { deleteMe, getMe, updateMe } from './me'
-export { register } from './register'
+export { type RegisterInput, type RegisterResult, register } from './register'
 export type { UserView } from './view'
 export { toUserView } from './view'
 export { welcomeIfNew } from './welcome'

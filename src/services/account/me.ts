@@ -1,6 +1,8 @@
+import type { Locale } from '../../config'
 import { idTime } from '../../crypto/random'
 import type { Deps } from '../../deps'
 import { AppError, invalidAccessToken } from '../../errors'
+import { allowedLocale } from '../../i18n/allowed'
 import { assertNoSubclients } from '../iam'
 import { normalizeEmail, parsePhone } from '../identifiers'
 import { type ClientInfo, revokeUserSessions, type UserSession } from '../sessions'
@@ -40,6 +42,8 @@ export interface ProfilePatch {
   email?: string | undefined
   phone?: string | undefined
   current_password?: string | undefined
+  /** The account's language (one of LOCALES, else 400); null: none chosen, DEFAULT_LOCALE. */
+  locale?: Locale | null | undefined
 }
 
 /**
@@ -51,12 +55,16 @@ export interface ProfilePatch {
  */
 export async function updateMe(deps: Deps, auth: UserSession, patch: ProfilePatch & { client: ClientInfo }): Promise<UserView> {
   const { client } = patch
-  const user = await deps.users.byId(auth.userId)
-  if (!user) throw gone()
+  const locale = patch.locale ? allowedLocale(deps.config, patch.locale) : patch.locale
+  const stored = await deps.users.byId(auth.userId)
+  if (!stored) throw gone()
   const now = deps.now()
   const changes: Parameters<typeof deps.users.update>[1] = { updatedAt: now }
   if (patch.name !== undefined) changes.name = patch.name
   if (patch.surname !== undefined) changes.surname = patch.surname
+  if (locale !== undefined) changes.locale = locale
+  // A code this change sends to a new email or phone is in the language it chooses.
+  const user = locale === undefined ? stored : { ...stored, locale }
   const email = patch.email === undefined ? undefined : normalizeEmail(patch.email)
   const phone = patch.phone === undefined ? undefined : parsePhone(patch.phone, deps.config)
   const moves = await requestContactChange(deps, user, {

@@ -48,6 +48,8 @@ export interface NewPending {
   phone: string | null
   email: string | null
   role: string
+  /** The account's language (SPEC §15), one of LOCALES. */
+  locale: string
   reservation: Reservation
   claimEmail: string | null
 }
@@ -65,6 +67,7 @@ export async function savePending(deps: Deps, p: NewPending): Promise<UserRow> {
     name: p.input.name ?? null,
     surname: p.input.surname ?? null,
     role: p.role,
+    locale: p.locale,
     status: 'pending' as const,
     phoneVerified: false,
     emailVerified: false,

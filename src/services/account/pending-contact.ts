@@ -1,9 +1,11 @@
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
+import { accountLocale } from '../../i18n/locale'
 import type { UserRow } from '../../storage/db/schema'
 import type { Held } from '../../storage/repos/registrations'
 import { isUniqueViolation } from '../../storage/repos/users'
 import { noticeEmail } from '../../templates/email'
+import { phoneChangedSms } from '../../templates/sms'
 import { audit } from '../audit'
 import type { E164 } from '../identifiers'
 import { invalidCode } from '../otp'
@@ -79,13 +81,14 @@ export async function promotePending(
 /** A best-effort text to the verified phone a new one replaced, after the response. */
 function notifyOldPhone(deps: Deps, old: UserRow): void {
   if (!old.phone || !old.phoneVerified) return
-  const text = `Your ${deps.config.APP_NAME} phone number was changed; this number no longer signs in. Not you? Contact support.`
+  const text = phoneChangedSms({ app: deps.config.APP_NAME, locale: accountLocale(deps.config, old.locale) })
   deps.defer(() => deps.sms.send(old.phone as E164, text))
 }
 
 /** A best-effort email to the verified address a new one replaced, after the response. */
 function notifyOldEmail(deps: Deps, old: UserRow): void {
   if (!old.email || !old.emailVerified) return
-  const mail = noticeEmail({ app: deps.config.APP_NAME, to: old.email, name: old.name, what: 'email_changed' })
+  const locale = accountLocale(deps.config, old.locale)
+  const mail = noticeEmail({ app: deps.config.APP_NAME, to: old.email, locale, name: old.name, what: 'email_changed' })
   deps.defer(() => deps.email.send(mail))
 }

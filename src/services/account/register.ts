@@ -1,5 +1,7 @@
+import type { Locale } from '../../config'
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
+import { allowedLocale } from '../../i18n/allowed'
 import { log } from '../../log'
 import type { UserRow } from '../../storage/db/schema'
 import type { Held } from '../../storage/repos/registrations'
@@ -30,6 +32,12 @@ export interface RegisterInput {
   email?: string | undefined
   password: string
   role?: string | undefined
+  /**
+   * The account's language (SPEC §15), for its code and every later SMS and email: the JSON API
+   * passes the body's `locale`, else Accept-Language's choice (`chooseLocale`); the hosted
+   * sign-up page its own locale. One of LOCALES, else 400 `validation_error`; left out, DEFAULT_LOCALE.
+   */
+  locale?: Locale | undefined
 }
 
 export interface RegisterResult {
@@ -50,6 +58,7 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
   const { config } = deps
   const phone = input.phone !== undefined ? parsePhone(input.phone, config) : null
   const email = input.email !== undefined ? normalizeEmail(input.email) : null
+  const locale = allowedLocale(config, input.locale ?? config.DEFAULT_LOCALE)
   const role = input.role ?? (config.END_USER_ROLES[0] as string)
   if (!config.END_USER_ROLES.includes(role)) {
     throw new AppError('validation_error', 'Request validation failed', {
@@ -87,14 +96,15 @@ export async function register(deps: Deps, input: RegisterInput, client: ClientI
 
   let user: UserRow
   try {
-    user = await keepOrSave(deps, { input, phone, email, role, reservation, primary, emailHolder, to, client })
+    user = await keepOrSave(deps, { input, phone, email, role, locale, reservation, primary, emailHolder, to, client })
   } catch (err) {
     await releaseOtp(deps, reservation) // nothing is sent: the refused request charges no cooldown
     throw err
   }
 
   // Mail to an address nobody has verified carries only the service's own words (SPEC §6.6): no name.
-  await deliverOtp(deps, reservation, { userId: user.id })
+  // In this request's language (a live pending account kept unchanged keeps its stored one for later mail).
+  await deliverOtp(deps, reservation, { userId: user.id, locale })
   audit(deps, { type: 'user_registered', actorId: user.id, subjectId: user.id, ...client, detail: { channel, role } })
   alsoVerifyEmail(deps, user, client)
   return {

@@ -32,6 +32,8 @@ export function toUserView(u: UserRow, devices: DeviceRow[]) {
     created_at: iso(u.createdAt) as string,
     updated_at: iso(u.updatedAt) as string,
     last_login: iso(u.lastLogin),
+    // SPEC §15: the stored choice as is; the texts fall back to DEFAULT_LOCALE when LOCALES lost it (accountLocale).
+    locale: u.locale,
     devices: devices.map(toDeviceView),
   }
 }

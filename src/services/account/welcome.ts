@@ -1,4 +1,5 @@
 import type { Deps } from '../../deps'
+import { accountLocale } from '../../i18n/locale'
 import type { UserRow } from '../../storage/db/schema'
 import { welcomeEmail } from '../../templates/email'
 import { auditRow } from '../audit'
@@ -23,7 +24,8 @@ export function welcomeIfNew(deps: Deps, before: Pick<UserRow, 'status' | 'email
   deps.defer(async () => {
     const sent = await deps.audit.page({ userId: after.id, type: 'welcome_email_sent', limit: 1 })
     if (sent.length > 0) return
-    await deps.email.send(welcomeEmail({ app: deps.config.APP_NAME, to, name: after.name }))
+    const locale = accountLocale(deps.config, after.locale)
+    await deps.email.send(welcomeEmail({ app: deps.config.APP_NAME, to, locale, name: after.name }))
     await deps.audit.insert(auditRow(deps, { type: 'welcome_email_sent', subjectId: after.id }))
   })
 }

@@ -36,5 +36,5 @@ export async function setUserPassword(deps: Deps, actor: Actor, { id, newPasswor
   await endResetCredentials(deps, target)
   await revokeUserSessions(deps, { userId: target.id }, { reason: 'password_set', actorId: actor.id, client })
   audit(deps, { type: 'password_set', actorId: actor.id, subjectId: target.id, ...client })
-  sendNotice(deps, target, 'password_reset')
+  sendNotice(deps, target, 'password_set')
 }

@@ -1,6 +1,7 @@
-import { STAFF_ROLES } from '../../config'
+import { type Locale, STAFF_ROLES } from '../../config'
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
+import { allowedLocale } from '../../i18n/allowed'
 import { DEFAULT_POOL } from '../../pools'
 import type { UserRow } from '../../storage/db/schema'
 import { isUniqueViolation } from '../../storage/repos/users'
@@ -78,6 +79,8 @@ export interface AdminPatch {
   email?: string | null | undefined
   phone?: string | null | undefined
   role?: string | undefined
+  /** The user's language (one of the user's pool's LOCALES, else 400); null: none chosen, DEFAULT_LOCALE. */
+  locale?: Locale | null | undefined
 }
 
 const stillHasSubclients = () =>
@@ -103,6 +106,7 @@ export async function patchUser(deps: Deps, actor: Actor, { id, patch, client }:
   const changes: Partial<UserRow> = { updatedAt: own.now() }
   if (patch.name !== undefined) changes.name = patch.name
   if (patch.surname !== undefined) changes.surname = patch.surname
+  if (patch.locale !== undefined) changes.locale = patch.locale && allowedLocale(own.config, patch.locale)
   if (patch.email !== undefined) {
     changes.email = patch.email === null ? null : normalizeEmail(patch.email)
     if (changes.email !== target.email) changes.emailVerified = false

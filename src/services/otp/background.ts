@@ -1,4 +1,6 @@
+import type { Locale } from '../../config'
 import type { Deps } from '../../deps'
+import { accountLocale } from '../../i18n/locale'
 import type { UserRow } from '../../storage/db/schema'
 import { type RequestGroup, refundSmsBudget } from '../limits'
 import type { ClientInfo } from '../sessions'
@@ -15,7 +17,9 @@ export interface BackgroundOtp {
   /** Whether the account holding `to` (if any) gets a code. */
   shouldSend: (user: UserRow | undefined) => boolean
   /** What the message carries besides the code (an email's one-time link). */
-  extrasFor?: (user: UserRow | undefined) => Promise<DeliveryExtras>
+  extrasFor?: (user: UserRow | undefined) => Promise<Omit<DeliveryExtras, 'locale'>>
+  /** The request's language: the message's when no account holds `to` (an OTP sign-up), else the account's is. */
+  locale: Locale
 }
 
 /**
@@ -41,7 +45,8 @@ export async function requestOtpInBackground(deps: Deps, r: BackgroundOtp): Prom
       const extras = (await r.extrasFor?.(user)) ?? {}
       // An address its account has not verified gets only the service's own words (SPEC §6.6).
       const name = r.to.channel === 'email' && user?.emailVerified ? user.name : undefined
-      await deliverOtp(deps, reservation, { ...extras, userId: user?.id, name })
+      const locale = user ? accountLocale(deps.config, user.locale) : r.locale
+      await deliverOtp(deps, reservation, { ...extras, locale, userId: user?.id, name })
     } catch {
       // deliverOtp released the reservation and audited the failure; nobody is waiting for an answer.
     }

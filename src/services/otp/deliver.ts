@@ -1,3 +1,4 @@
+import type { Locale } from '../../config'
 import { bytesToBase64 } from '../../crypto/encoding'
 import { newId, randomDigits } from '../../crypto/random'
 import type { Deps } from '../../deps'
@@ -14,6 +15,8 @@ import { codeText } from './message'
 import type { Reservation } from './reserve'
 
 export interface DeliveryExtras {
+  /** The language of the text or email: the account's (`accountLocale`), or the request's for an address no account holds yet. */
+  locale: Locale
   userId?: string | undefined
   /** The recipient's name, for the greeting of an email. */
   name?: string | null | undefined
@@ -51,7 +54,7 @@ async function storeCode(deps: Deps, r: Reservation, { code, uid }: { code: stri
  * reservation is released, so no code is left valid and no cooldown is charged, and the
  * provider's failure is thrown as 503.
  */
-export async function deliverOtp(deps: Deps, r: Reservation, extras: DeliveryExtras = {}): Promise<void> {
+export async function deliverOtp(deps: Deps, r: Reservation, extras: DeliveryExtras): Promise<void> {
   const { userId } = extras
   const code = randomDigits(deps.config.OTP_LENGTH)
   if (r.budget) {
@@ -64,7 +67,7 @@ export async function deliverOtp(deps: Deps, r: Reservation, extras: DeliveryExt
   }
   try {
     if (r.to.channel === 'sms') {
-      await sendSms(deps, r, codeText(deps, r.purpose, code))
+      await sendSms(deps, r, codeText(deps, { purpose: r.purpose, code, locale: extras.locale }))
     } else {
       const mail = codeEmail({
         app: deps.config.APP_NAME,

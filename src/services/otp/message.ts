@@ -1,16 +1,16 @@
+import type { Locale } from '../../config'
 import type { Deps } from '../../deps'
+import { codeSms } from '../../templates/sms'
 import type { OtpPurpose } from './destination'
 
-const WORDING: Record<OtpPurpose, string> = {
-  register: 'verification code',
-  login: 'login code',
-  reset: 'password reset code',
-  email_change: 'email confirmation code',
-  phone_change: 'phone confirmation code',
+/** What a code's text message says: the code, its purpose and the recipient's language. */
+export interface CodeText {
+  purpose: OtpPurpose
+  code: string
+  locale: Locale
 }
 
-/** The text message carrying a code. */
-export function codeText(deps: Deps, purpose: OtpPurpose, code: string): string {
-  const minutes = deps.config.OTP_EXPIRE_MINUTES
-  return `Your ${deps.config.APP_NAME} ${WORDING[purpose]} is ${code}. Valid for ${minutes} minutes.`
+/** The text message carrying a code, in `locale`, with this deployment's APP_NAME and code lifetime. */
+export function codeText(deps: Deps, t: CodeText): string {
+  return codeSms({ ...t, app: deps.config.APP_NAME, minutes: deps.config.OTP_EXPIRE_MINUTES })
 }

@@ -38,6 +38,8 @@ export function requestPasswordReset(deps: Deps, input: IdentifierInput, client:
     client,
     requestGroup: groupOf('POST /auth/reset-password'),
     shouldSend: (user) => user?.status === 'active' && isVerifiedAddress(user, to),
+    // A reset goes only to an account, in the account's language: this one is never used.
+    locale: deps.config.DEFAULT_LOCALE,
     // By email, the code comes with a one-time link to the reset page.
     extrasFor: async (user) => {
       if (to.channel !== 'email' || !user) return {}

@@ -1,6 +1,8 @@
+import type { Locale } from '../../config'
 import { newId } from '../../crypto/random'
 import type { Deps } from '../../deps'
 import type { AppError } from '../../errors'
+import { allowedLocale } from '../../i18n/allowed'
 import type { UserRow } from '../../storage/db/schema'
 import type { OtpCodeEntry } from '../../storage/kv/otp-codes'
 import type { SignInPurpose } from '../../storage/repos/code-sign-in'
@@ -39,6 +41,8 @@ interface Attempt {
   destination: string
   code: string
   client: ClientInfo
+  /** The language of an account an OTP sign-up creates. */
+  locale: Locale
 }
 
 /** The audit event of a code sign-in of `userId` (`created`: an OTP sign-up made the account). */
@@ -57,15 +61,17 @@ const signedInEvent = (a: Attempt, e: { userId: string; purpose: OtpPurpose; cre
  * the session: one D1 batch (`codeSignIn.verify`), after one KV read unless this isolate sent the
  * code. An account with MFA on gets, from the same batch, an mfa token instead of a session (403
  * `mfa_required`, SPEC §14). A refusal may read the challenge again to say why (429
- * `too_many_attempts` or 400 `invalid_code`).
+ * `too_many_attempts` or 400 `invalid_code`). An account an OTP sign-up creates gets `locale`
+ * (the request's: one of LOCALES, else 400; left out, DEFAULT_LOCALE).
  */
 export async function verifyCode(
   deps: Deps,
-  input: IdentifierInput & { code: string },
+  input: IdentifierInput & { code: string; locale?: Locale | undefined },
   client: ClientInfo,
 ): Promise<TokenResponse> {
+  const locale = allowedLocale(deps.config, input.locale ?? deps.config.DEFAULT_LOCALE)
   const to = destinationOf(deps, input)
-  const a: Attempt = { to, destination: destinationKey(to), code: input.code, client }
+  const a: Attempt = { to, destination: destinationKey(to), code: input.code, client, locale }
   // The entries this isolate wrote when it sent the codes, if it did: no KV read then.
   const recalled = SIGN_IN.flatMap((purpose) => {
     const entry = deps.otpCodes.recall(purpose, a.destination)
@@ -135,7 +141,7 @@ async function tryCodes(deps: Deps, a: Attempt, { sent, guesses, countLimit }: T
     now: guess.now,
     session: session.row,
     audit: auditRow(deps, signedInEvent(a, { userId, purpose: chosen?.purpose ?? 'login', created })),
-    signUp: signUp ? { role: deps.config.END_USER_ROLES[0] as string } : undefined,
+    signUp: signUp ? { role: deps.config.END_USER_ROLES[0] as string, locale: a.locale } : undefined,
     mfa: { hash: mfa.hash, amr: amr.join(','), expiresAt: mfa.expiresAt },
   })
   if (result.limit) assertUnderRequestLimit(deps, result.limit, guess.now)

@@ -1,5 +1,7 @@
+import type { Locale } from '../../config'
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
+import { allowedLocale } from '../../i18n/allowed'
 import type { UserRow } from '../../storage/db/schema'
 import { audit } from '../audit'
 import { normalizeUsername } from '../identifiers'
@@ -91,10 +93,20 @@ export async function loginWithPassword(
   })
 }
 
-/** `use_otp` login: a `login` code for an active account (to its verified email, or its phone), or for a new phone with OTP_SIGNUP. */
-export function requestLoginOtp(deps: Deps, input: IdentifierInput, client: ClientInfo): Promise<void> {
+/**
+ * `use_otp` login: a `login` code for an active account (to its verified email, or its phone), or
+ * for a new phone with OTP_SIGNUP. The text is in the account's language; for a new phone in
+ * `locale`, the request's (one of LOCALES, else 400; left out, DEFAULT_LOCALE).
+ */
+export function requestLoginOtp(
+  deps: Deps,
+  input: IdentifierInput & { locale?: Locale | undefined },
+  client: ClientInfo,
+): Promise<void> {
+  const locale = allowedLocale(deps.config, input.locale ?? deps.config.DEFAULT_LOCALE)
   const to = destinationOf(deps, input)
   return requestOtpInBackground(deps, {
+    locale,
     purpose: 'login',
     to,
     client,

@@ -38,8 +38,8 @@ export interface CodeSignInInput {
   /** The session to open if the right code is consumed; its user is the code's account, or `signUp`'s. */
   session: NewSession
   audit: AuditRow
-  /** OTP sign-up: the role of the account created when nobody holds the phone (SMS only). */
-  signUp?: { role: string } | undefined
+  /** OTP sign-up: the role and language of the account created when nobody holds the phone (SMS only). */
+  signUp?: { role: string; locale: string } | undefined
   /**
    * The mfa token issued instead of the session when the account has MFA on (SPEC §14): the
    * session then does not open, and this token's row is written for the second step.
@@ -140,8 +140,8 @@ export function codeSignInRepo(db: Db, pool: string) {
       },
       signUp: preparedSql(
         d1,
-        sql`INSERT INTO users (id, pool, phone, role, status, phone_verified, email_verified, created_at, updated_at)
-        SELECT ${at('userId')}, ${pool}, ${at('address')}, ${at('role')}, 'active', 1, 0, ${at('now')}, ${at('now')}
+        sql`INSERT INTO users (id, pool, phone, role, locale, status, phone_verified, email_verified, created_at, updated_at)
+        SELECT ${at('userId')}, ${pool}, ${at('address')}, ${at('role')}, ${at('locale')}, 'active', 1, 0, ${at('now')}, ${at('now')}
         WHERE ${consumed} AND NOT EXISTS (SELECT 1 FROM users WHERE pool = ${pool} AND phone = ${at('address')})`,
       ),
       activate: { sms: activate('phone_verified'), email: activate('email_verified') },
@@ -182,6 +182,7 @@ export function codeSignInRepo(db: Db, pool: string) {
         rightId: right?.challengeId ?? null,
         purpose: right?.purpose ?? null,
         role: i.signUp?.role ?? null,
+        locale: i.signUp?.locale ?? null,
         alone: tried.length === 1 ? 1 : 0,
         firstId: tried[0]?.challengeId ?? null,
         lastId: tried.at(-1)?.challengeId ?? null,
