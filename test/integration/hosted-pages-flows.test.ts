@@ -238,6 +238,29 @@ describe('sign-up', () => {
     expect((await alertOf(taken)).page.text('[role=alert]')).toContain('This mobile number already has an account.')
   })
 
+  it("gives the new account the page's language: its code texted in French, its locale fr", async () => {
+    const phone = newPhone()
+    const french = await sealedRequest(clientId, { uiLocales: 'fr' })
+    const browser = await opened('sign-up', {}, french)
+    expect((await browser.post('/oauth2/sign-up', { by: 'phone', phone, password: PASSWORD }, french)).status).toBe(200)
+    expect(box.to(phone).at(-1)?.text).toMatch(/^Votre code de vérification/)
+    const res = await browser.post('/oauth2/sign-in/code/verify', { phone, code: box.lastCode(phone), sign_up: '1' }, french)
+    const cookie = expectSignedIn(res, french)
+    expect((await sessionOf(cookie))?.user.locale).toBe('fr')
+  })
+
+  it('an OTP sign-up in Arabic: the code texted in Arabic, the account created with locale ar', async () => {
+    const vars = { OTP_SIGNUP: 'true' }
+    const phone = newPhone()
+    const arabic = await sealedRequest(clientId, { uiLocales: 'ar' })
+    const browser = await opened('sign-up', { env: vars }, arabic)
+    expect((await browser.post('/oauth2/sign-up', { phone }, arabic)).status).toBe(200)
+    expect(box.to(phone).at(-1)?.text).toMatch(/[\u0600-\u06ff]/)
+    const res = await browser.post('/oauth2/sign-in/code/verify', { phone, code: box.lastCode(phone) }, arabic)
+    const cookie = expectSignedIn(res, arabic)
+    expect((await sessionOf(cookie, 'default', vars))?.user.locale).toBe('ar')
+  })
+
   it('by code only with OTP_SIGNUP: no password field, the code creates the account', async () => {
     const vars = { OTP_SIGNUP: 'true' }
     const phone = newPhone()

@@ -297,4 +297,28 @@ describe('end_session', () => {
     const again = await authorizeCall((await codeRequest(flow.client.id)).params, flow.session.cookie)
     expect(again.headers.get('location')).toMatch(/^\/oauth2\/sign-in\?/)
   })
+
+  it("speaks the language ui_locales names, right to left in Arabic, with the hosted pages' CSP", async () => {
+    const flow = await signedInCode(box)
+    const tokens = await json(await exchange(flow))
+    const ask = (ui: string) =>
+      call('GET', `/oauth2/end_session?${new URLSearchParams({ id_token_hint: tokens.id_token, ui_locales: ui })}`, {
+        env: OIDC,
+        headers: { cookie: flow.session.cookie },
+      })
+    const fr = await ask('fr-FR')
+    const frHtml = await fr.text()
+    expect(frHtml).toContain('<html lang="fr" dir="ltr">')
+    expect(frHtml).toContain('Se déconnecter')
+    const ar = await ask('ar')
+    const arHtml = await ar.text()
+    expect(arHtml).toContain('<html lang="ar" dir="rtl">')
+    expect(arHtml).toContain('تسجيل الخروج')
+    const csp = ar.headers.get('content-security-policy') ?? ''
+    expect(csp).toMatch(/style-src 'nonce-[^']+'/)
+    expect(csp).not.toContain('unsafe-inline')
+    // Nobody signed in: the signed-out page, in the language asked.
+    const nobody = await call('GET', `/oauth2/end_session?${new URLSearchParams({ ui_locales: 'fr' })}`, { env: OIDC })
+    expect(await nobody.text()).toContain('Vous êtes déconnecté')
+  })
 })

@@ -95,6 +95,11 @@ export const en = {
   err_passkey: 'This passkey was not accepted.',
   err_delivery: 'We could not send the code. Try again in a moment.',
   err_generic: 'Something went wrong. Try again.',
+  logout_title: 'Sign out of {app}?',
+  logout_lead: 'You will be signed out of {app} on this browser, and of the apps you signed in to with it.',
+  sign_out: 'Sign out',
+  signed_out_title: 'You are signed out',
+  signed_out_lead: 'You can close this window.',
 } as const
 
 export type PageKey = keyof typeof en

@@ -96,4 +96,10 @@ export const fr: PageCatalogue = {
   err_passkey: "Cette clé d'accès n'a pas été acceptée.",
   err_delivery: 'Nous n’avons pas pu envoyer le code. Réessayez dans un instant.',
   err_generic: 'Une erreur est survenue. Réessayez.',
+  logout_title: 'Se déconnecter de {app} ?',
+  logout_lead:
+    'Vous serez déconnecté de {app} sur ce navigateur, ainsi que des applications auxquelles vous vous êtes connecté avec.',
+  sign_out: 'Se déconnecter',
+  signed_out_title: 'Vous êtes déconnecté',
+  signed_out_lead: 'Vous pouvez fermer cette fenêtre.',
 }

@@ -96,6 +96,20 @@ function baseView(c: Context<AppEnv>, request: AuthorizationRequest | undefined)
   }
 }
 
+/**
+ * A hosted page outside an authorization request (RP-initiated logout): the language from
+ * `ui_locales` or Accept-Language, the same CSP and headers; `formTarget` is where its form's 303
+ * may lead (the client's registered post-logout URI).
+ */
+export function standalonePage(
+  c: Context<AppEnv>,
+  html: (v: View) => string,
+  o: { status?: number; uiLocales?: string | undefined; formTarget?: string | undefined } = {},
+): Response {
+  const view = baseView(c, o.uiLocales ? ({ uiLocales: o.uiLocales } as AuthorizationRequest) : undefined)
+  return respond(c, html(view), { status: o.status ?? 200, view, redirectUri: o.formTarget })
+}
+
 /** The translated page of a request that cannot go on (400 forged or expired request, 403 refused form). */
 function refused(c: Context<AppEnv>, key: PageKey, status: number, request?: AuthorizationRequest, sealed?: string): Response {
   const view = { ...baseView(c, request), request: sealed ?? '' }

@@ -84,7 +84,8 @@ const sendCode = (forced?: Kind) =>
       p,
       async () => {
         await human(p)
-        await requestLoginOtp(p.deps, valid(IdentifierBody, { [kind]: to }), p.client)
+        // The page's language is the new account's, should this code sign up an unknown phone (OTP_SIGNUP).
+        await requestLoginOtp(p.deps, { ...valid(IdentifierBody, { [kind]: to }), locale: p.view.locale }, p.client)
         return p.render((v) => codeScreen(v, { kind, to, ...sent(p) }))
       },
       { screen: (v, problem) => codeRequestScreen(v, { kind, value: to, problem }), ctx: { fields: [kind] } },
@@ -126,8 +127,11 @@ hosted.post(
     const signUp = p.form.sign_up === '1'
     return attempt(
       p,
-      // TODO(i18n): an OTP sign-up creates the account here; pass `locale: p.view.locale` once verifyCode takes it.
-      async () => p.signedIn(await verifyCode(p.deps, valid(VerifyBody, { [kind]: to, code: p.form.code ?? '' }), p.client)),
+      // An OTP sign-up creates the account here, in the page's language.
+      async () =>
+        p.signedIn(
+          await verifyCode(p.deps, valid(VerifyBody, { [kind]: to, code: p.form.code ?? '', locale: p.view.locale }), p.client),
+        ),
       { screen: (v, problem) => codeScreen(v, { kind, to, ...sent(p), signUp, problem }), ctx: { fields: ['code'] } },
     )
   }),
@@ -234,12 +238,11 @@ hosted.post(
       async () => {
         await human(p)
         if (!password) {
-          // TODO(i18n): the account is created at verify; the locale goes there (see /sign-in/code/verify).
-          await requestLoginOtp(p.deps, valid(IdentifierBody, { phone: identifier }), p.client)
+          // The account is created at /sign-in/code/verify, in the page's language.
+          await requestLoginOtp(p.deps, { ...valid(IdentifierBody, { phone: identifier }), locale: p.view.locale }, p.client)
           return p.render((v) => codeScreen(v, { kind, to: identifier, ...sent(p) }))
         }
-        const body = valid(RegisterBody, { [kind]: identifier, name, password: p.form.password ?? '' })
-        // TODO(i18n): pass `locale: p.view.locale` once register takes it (the I18N part adds it).
+        const body = valid(RegisterBody, { [kind]: identifier, name, password: p.form.password ?? '', locale: p.view.locale })
         await register(p.deps, body, p.client)
         return p.render((v) => codeScreen(v, { kind, to: identifier, ...sent(p), signUp: true }))
       },

@@ -3,7 +3,7 @@ import { getCookie, setCookie } from 'hono/cookie'
 import type { AppEnv } from '../../env'
 import { formOnly } from '../../errors'
 import { selectPool } from '../../middleware/pool'
-import { logoutConfirmPage, logoutCsp, signedOutPage } from '../../pages/logout'
+import { logoutScreen, signedOutScreen } from '../../pages/hosted/logout'
 import { browserCookieName } from '../../services/browser-session'
 import {
   authorize,
@@ -12,6 +12,7 @@ import {
   oidcToken,
   openRequest,
   type Params,
+  param,
   poolPrefix,
   providerMetadata,
   resumeAuthorization,
@@ -20,6 +21,7 @@ import {
   userinfo,
 } from '../../services/oidc'
 import { clientInfo, newRouter } from '../router'
+import { standalonePage } from './page-kit'
 import { documentProtocol } from './protocol-document'
 
 const FORM = /^application\/x-www-form-urlencoded\s*(;|$)/i
@@ -87,23 +89,19 @@ function protocolRoutes() {
     const deps = c.var.deps
     const params = await paramsOf(c)
     const cookie = cookieOf(c)
-    const appName = deps.config.APP_NAME
+    const uiLocales = param(params, 'ui_locales', 256)
     if (c.req.method === 'POST' && params.csrf !== undefined) {
       const { location } = await confirmLogout(deps, params, { cookie, client: clientInfo(c) })
       setCookie(c, browserCookieName(deps.pool.id), '', { path: '/', secure: true, httpOnly: true, sameSite: 'Lax', maxAge: 0 })
       if (location) return c.redirect(location, 303)
-      return c.html(signedOutPage(appName), 200, { 'content-security-policy': logoutCsp(undefined) })
+      return standalonePage(c, signedOutScreen, { uiLocales })
     }
     const step = await startLogout(deps, params, cookie)
     if (step.kind === 'redirect') return c.redirect(step.location, 302)
-    const headers = { 'content-security-policy': logoutCsp(step.kind === 'confirm' ? step.formAction : undefined), ...TOKENS }
-    if (step.kind === 'signed_out') return c.html(signedOutPage(appName), 200, headers)
+    if (step.kind === 'signed_out') return standalonePage(c, signedOutScreen, { uiLocales })
     const action = `${poolPrefix(deps.pool.id)}/oauth2/end_session`
-    return c.html(
-      logoutConfirmPage({ appName, clientName: step.appName, request: step.request, csrf: step.csrf, action }),
-      200,
-      headers,
-    )
+    const form = { client: step.appName, action, request: step.request, csrf: step.csrf }
+    return standalonePage(c, (v) => logoutScreen(v, form), { uiLocales, formTarget: step.formAction })
   }
   r.get('/oauth2/end_session', endSession)
   r.post('/oauth2/end_session', endSession)

@@ -8,6 +8,7 @@ export { denyRequest, describeRequest, errorRedirect, grantConsent, hasConsent }
 export type { LogoutStep } from './end-session'
 export { confirmLogout, startLogout } from './end-session'
 export type { Params } from './params'
+export { param } from './params'
 export { poolPrefix, providerBase, providerMetadata, requireProvider } from './provider'
 export type { OidcTokenResponse } from './token'
 export { oidcToken } from './token'
