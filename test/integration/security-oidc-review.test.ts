@@ -24,3 +24,20 @@ describe('consent of third-party clients', () => {
     }
   })
 })
+
+describe('client_credentials acting as an account', () => {
+  it('stops when the account is no longer a client or sub-client (never an admin’s token)', async () => {
+    const account = await browserSession(box)
+    await env.DB.prepare("UPDATE users SET role = 'client' WHERE id = ?").bind(account.userId).run()
+    const actor = await createClient({ grantTypes: ['client_credentials'], scope: 'profile', userId: account.userId })
+    const grant = { grant_type: 'client_credentials', client_id: actor.id, client_secret: actor.secret as string }
+    const first = await oauthPost('token', grant)
+    expect(first.status).toBe(200)
+    expect((await json(first)).access_token).toBeTruthy()
+    // The account is promoted afterwards: the machine client's secret must not hand over an admin.
+    for (const role of ['admin', 'super_admin', 'user']) {
+      await env.DB.prepare('UPDATE users SET role = ? WHERE id = ?').bind(role, account.userId).run()
+      await expectOidcError(await oauthPost('token', grant), 400, 'invalid_grant')
+    }
+  })
+})

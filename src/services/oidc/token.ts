@@ -7,6 +7,7 @@ import type { Deps } from '../../deps'
 import { AppError, OAuthError } from '../../errors'
 import type { OauthClientRow, OauthCodeRow } from '../../storage/db/schema'
 import { audit, auditRow } from '../audit'
+import { ACTING_ROLES } from '../oauth-clients'
 import {
   assertCanSignIn,
   type ClientInfo,
@@ -189,6 +190,8 @@ async function clientCredentials(deps: Deps, { form, oauth, client }: Grant) {
   }
   const user = await deps.users.byId(oauth.userId)
   if (!user) throw invalidGrant('The account this client acts as is gone')
+  // The registry's rule holds at every grant: an account promoted since (an admin) is not handed over.
+  if (!ACTING_ROLES.has(user.role)) throw invalidGrant('The account this client acts as is no longer a client account')
   try {
     assertCanSignIn(user)
   } catch (err) {
