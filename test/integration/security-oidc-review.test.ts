@@ -1,7 +1,18 @@
 import { env } from 'cloudflare:workers'
+import { decodeJwt } from 'jose'
 import { describe, expect, it } from 'vitest'
-import { json } from '../helpers/app'
-import { authorizeCall, browserSession, codeRequest, createClient, expectOidcError, oauthPost } from '../helpers/oidc'
+import { call, json } from '../helpers/app'
+import {
+  authorizeCall,
+  browserSession,
+  codeRequest,
+  createClient,
+  exchange,
+  expectOidcError,
+  OIDC,
+  oauthPost,
+  signedInCode,
+} from '../helpers/oidc'
 import { useOutbox } from '../helpers/outbox'
 
 // Adversarial tests of the security review of issue 20 (the OpenID provider and its hosted pages).
@@ -39,5 +50,34 @@ describe('client_credentials acting as an account', () => {
       await env.DB.prepare('UPDATE users SET role = ? WHERE id = ?').bind(role, account.userId).run()
       await expectOidcError(await oauthPost('token', grant), 400, 'invalid_grant')
     }
+  })
+})
+
+describe('a refresh asking for a narrower scope', () => {
+  it('gets an access token of that scope, and a wider one is refused without spending the refresh token', async () => {
+    const flow = await signedInCode(box)
+    const first = await json(await exchange(flow))
+    const auth = { client_id: flow.client.id, client_secret: flow.client.secret as string }
+    const wider = await oauthPost('token', {
+      grant_type: 'refresh_token',
+      refresh_token: first.refresh_token,
+      scope: 'openid offline_access',
+      ...auth,
+    })
+    await expectOidcError(wider, 400, 'invalid_scope')
+    // The refusal rotated nothing: the same refresh token still works.
+    const res = await oauthPost('token', {
+      grant_type: 'refresh_token',
+      refresh_token: first.refresh_token,
+      scope: 'openid',
+      ...auth,
+    })
+    expect(res.status).toBe(200)
+    const narrowed = await json(res)
+    expect(narrowed.scope).toBe('openid')
+    expect(decodeJwt(narrowed.access_token).scope).toBe('openid')
+    const info = await json(await call('GET', '/oauth2/userinfo', { env: OIDC, token: narrowed.access_token }))
+    expect(info.email).toBeUndefined()
+    expect(info.phone_number).toBeUndefined()
   })
 })
