@@ -1,3 +1,4 @@
+import { env } from 'cloudflare:workers'
 import { decodeJwt, decodeProtectedHeader } from 'jose'
 import { describe, expect, it } from 'vitest'
 import { call, json } from '../helpers/app'
@@ -192,6 +193,8 @@ describe('the authorization code flow', () => {
     expect(await json(await oauthPost('introspect', { token: tokens.access_token, ...auth }))).toMatchObject({ active: true })
 
     const account = await browserSession(box)
+    // A machine client acts only as a client or sub-client account (seed 004), as the registry requires.
+    await env.DB.prepare("UPDATE users SET role = 'client' WHERE id = ?").bind(account.userId).run()
     const actor = await createClient({ grantTypes: ['client_credentials'], scope: 'profile', userId: account.userId })
     const asUser = await json(
       await oauthPost('token', { grant_type: 'client_credentials', client_id: actor.id, client_secret: actor.secret as string }),

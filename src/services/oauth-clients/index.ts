@@ -14,5 +14,6 @@ export {
   MAX_REDIRECT_URIS,
   redirectUriProblem,
 } from './rules'
+export { ACTING_ROLES } from './validate'
 export type { OauthClientView } from './view'
 export { oauthClientView } from './view'

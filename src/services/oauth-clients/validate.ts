@@ -3,8 +3,8 @@ import { AppError } from '../../errors'
 import { DEFAULT_POOL } from '../../pools'
 import { type ClientDefinition, definitionProblems } from './rules'
 
-/** Roles of the staff account a machine client may act as (seed 004: partners' accounts). */
-const ACTING_ROLES = new Set(['client', 'subclient'])
+/** Roles of the staff account a machine client may act as (seed 004: partners' accounts), when registered and at each grant. */
+export const ACTING_ROLES: ReadonlySet<string> = new Set(['client', 'subclient'])
 
 /**
  * Why `userId` cannot be the account a machine client acts as, or null: an active `client` or

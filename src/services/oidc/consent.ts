@@ -31,12 +31,15 @@ export async function grantConsent(
   await deps.oauthConsents.grant({ userId, clientId: request.clientId, scope, now: deps.now() })
 }
 
-/** Whether `userId` already granted the request's client every scope the request asks. */
+/** Whether `userId` already consented to the request's client, with every scope the request asks. */
 export async function hasConsent(
   deps: Deps,
   { request, userId }: { request: AuthorizationRequest; userId: string },
 ): Promise<boolean> {
-  const granted = new Set((await deps.oauthConsents.scopeOf(userId, request.clientId))?.split(' ') ?? [])
+  const recorded = await deps.oauthConsents.scopeOf(userId, request.clientId)
+  // No consent recorded: the screen is due, whatever the request asks (an empty scope too).
+  if (recorded === undefined) return false
+  const granted = new Set(recorded.split(' '))
   return request.scope.split(' ').every((s) => !s || granted.has(s))
 }
 

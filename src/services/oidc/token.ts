@@ -1,12 +1,13 @@
 import { decodeJwt } from 'jose'
 import { bytesToBase64Url, utf8 } from '../../crypto/encoding'
 import { sha256Hex } from '../../crypto/hash'
-import { ID_TOKEN_ALGS, type IdTokenAlg } from '../../crypto/jwt'
+import { type AccessClaims, ID_TOKEN_ALGS, type IdTokenAlg } from '../../crypto/jwt'
 import { newId } from '../../crypto/random'
 import type { Deps } from '../../deps'
 import { AppError, OAuthError } from '../../errors'
 import type { OauthClientRow, OauthCodeRow } from '../../storage/db/schema'
 import { audit, auditRow } from '../audit'
+import { ACTING_ROLES } from '../oauth-clients'
 import {
   assertCanSignIn,
   type ClientInfo,
@@ -156,6 +157,12 @@ const REFRESH_REFUSALS = new Set([
 /** `grant_type=refresh_token` (RFC 6749 §6): SPEC §6.3's rotation and reuse detection, for this client's sessions only. */
 async function refresh(deps: Deps, { form, oauth, client }: Grant) {
   const refreshToken = required(form, 'refresh_token', 256)
+  const asked = param(form, 'scope')
+  if (asked !== undefined) {
+    // Checked before the rotation (one read, only when a scope is asked): a refusal spends no token.
+    const session = await deps.sessions.byRefreshHash(await sha256Hex(refreshToken))
+    if (session?.clientId === oauth.id) scopeWithin(asked, (session.scope ?? '').split(' '), '')
+  }
   let tokens: TokenResponse
   try {
     tokens = await refreshSession(deps, { refreshToken, clientId: oauth.id }, client)
@@ -163,10 +170,13 @@ async function refresh(deps: Deps, { form, oauth, client }: Grant) {
     if (err instanceof AppError && REFRESH_REFUSALS.has(err.code)) throw invalidGrant(err.detail)
     throw err
   }
-  const granted = String(decodeJwt(tokens.access_token).scope ?? '')
-  // A narrower scope may be asked (RFC 6749 §6); the session keeps what it was granted.
-  const scope = scopeWithin(param(form, 'scope'), granted.split(' '), granted)
-  return oauthTokens(tokens, oauth, scope)
+  const claims = decodeJwt(tokens.access_token) as unknown as AccessClaims
+  const granted = claims.scope ?? ''
+  // A narrower scope may be asked (RFC 6749 §6): this access token has it; the session keeps what it was granted.
+  const scope = scopeWithin(asked, granted.split(' '), granted)
+  if (scope === granted) return oauthTokens(tokens, oauth, scope)
+  const access_token = await (await deps.keyring()).sign({ ...claims, scope }, deps.now())
+  return oauthTokens({ ...tokens, access_token }, oauth, scope)
 }
 
 /** `grant_type=client_credentials` (RFC 6749 §4.4): a confidential client as itself, or as its staff account (`user_id`). */
@@ -189,6 +199,8 @@ async function clientCredentials(deps: Deps, { form, oauth, client }: Grant) {
   }
   const user = await deps.users.byId(oauth.userId)
   if (!user) throw invalidGrant('The account this client acts as is gone')
+  // The registry's rule holds at every grant: an account promoted since (an admin) is not handed over.
+  if (!ACTING_ROLES.has(user.role)) throw invalidGrant('The account this client acts as is no longer a client account')
   try {
     assertCanSignIn(user)
   } catch (err) {
