@@ -32,6 +32,18 @@ export interface AccessClaims {
   client_id?: string | undefined
   /** Space-separated scopes granted to that client (OAuth sessions only). */
   scope?: string | undefined
+  /** The audience, when not JWT_AUDIENCE: a third-party client's tokens are for userinfo only (thirdPartyAudience). */
+  aud?: string | undefined
+}
+
+/**
+ * The audience of access tokens issued to third-party OAuth clients (SPEC §15): the userinfo
+ * endpoint only. The JSON API, and every service that pins JWT_AUDIENCE, refuses them: a user who
+ * let an app read their profile has not given it their account (their sessions, second factors,
+ * staff powers).
+ */
+export function thirdPartyAudience(config: Pick<Config, 'JWT_ISSUER'>): string {
+  return `${config.JWT_ISSUER}/oauth2/userinfo`
 }
 
 export interface VerifiedAccess extends AccessClaims {
@@ -48,8 +60,11 @@ interface KeyPair {
 
 export interface Keyring {
   sign(claims: AccessClaims, now: number): Promise<string>
-  /** Resolves the verified claims, or null for any token we did not issue unchanged and in time. */
-  verify(token: string, now: number): Promise<VerifiedAccess | null>
+  /**
+   * Resolves the verified claims, or null for any token we did not issue unchanged and in time, or
+   * issued for another audience than one of `audiences` (default: JWT_AUDIENCE alone).
+   */
+  verify(token: string, now: number, audiences?: readonly string[]): Promise<VerifiedAccess | null>
   /** An ID token (OpenID Connect) of `claims`, signed with a key of `alg` (else the access tokens' key): the token and its algorithm. */
   signIdToken(claims: JWTPayload, alg: IdTokenAlg): Promise<{ token: string; alg: string }>
   /** The ID token algorithms this keyring can sign with (discovery's id_token_signing_alg_values_supported). */
@@ -101,6 +116,7 @@ const Claims = z.object({
   auth_time: z.number().optional(),
   client_id: z.string().optional(),
   scope: z.string().optional(),
+  aud: z.string(),
   /** Absent from tokens issued before pools existed: those are `default`'s. */
   pool: z.string().optional(),
   iat: z.number(),
@@ -183,17 +199,19 @@ async function buildKeyring(config: Config, pool: string): Promise<Keyring> {
       })
         .setProtectedHeader(headerOf(signer, ACCESS_TOKEN_TYPE))
         .setIssuer(config.JWT_ISSUER)
-        .setAudience(config.JWT_AUDIENCE)
+        .setAudience(claims.aud ?? config.JWT_AUDIENCE)
         .setSubject(claims.sub)
         .setJti(claims.jti)
         .setIssuedAt(iat)
         .setExpirationTime(iat + ttl)
         .sign(signer.signKey)
     },
-    async verify(token, now) {
-      // A token string verified before is the same bytes: only its lifetime can have changed.
+    async verify(token, now, audiences = [config.JWT_AUDIENCE]) {
+      // A token string verified before is the same bytes: only its lifetime can have changed (and
+      // the audiences this caller accepts).
       const known = verified.get(token) // now the most recently used
       if (known) {
+        if (!audiences.includes(known.aud ?? '')) return null
         if (known.exp > Math.floor(now / 1000)) return known
         verified.delete(token)
         return null
@@ -206,7 +224,7 @@ async function buildKeyring(config: Config, pool: string): Promise<Keyring> {
           {
             algorithms, // pinned: never `none`, never HS256 where we sign with a public-key algorithm
             issuer: config.JWT_ISSUER,
-            audience: config.JWT_AUDIENCE,
+            audience: [...audiences],
             typ: ACCESS_TOKEN_TYPE,
             requiredClaims: ['exp', 'iat', 'sub', 'jti'],
             currentDate: new Date(now),

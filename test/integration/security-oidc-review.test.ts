@@ -5,13 +5,16 @@ import { call, json } from '../helpers/app'
 import {
   authorizeCall,
   browserSession,
+  codeOf,
   codeRequest,
   createClient,
   exchange,
   expectOidcError,
+  ISSUER,
   OIDC,
   oauthPost,
   signedInCode,
+  verifyWithJwks,
 } from '../helpers/oidc'
 import { useOutbox } from '../helpers/outbox'
 
@@ -79,5 +82,61 @@ describe('a refresh asking for a narrower scope', () => {
     const info = await json(await call('GET', '/oauth2/userinfo', { env: OIDC, token: narrowed.access_token }))
     expect(info.email).toBeUndefined()
     expect(info.phone_number).toBeUndefined()
+  })
+})
+
+describe('a third-party client’s access token', () => {
+  /** A code for a third-party client the user consented to (openid profile), exchanged. */
+  async function thirdPartyTokens() {
+    const third = await createClient({ firstParty: false })
+    const session = await browserSession(box)
+    await env.DB.prepare('INSERT INTO oauth_consents (user_id, client_id, scope, granted_at) VALUES (?, ?, ?, ?)')
+      .bind(session.userId, third.id, 'openid profile', Date.now())
+      .run()
+    const { params, verifier } = await codeRequest(third.id, { scope: 'openid profile' })
+    const code = codeOf(await authorizeCall(params, session.cookie), params.state)
+    const res = await exchange({ client: third, code, verifier })
+    expect(res.status).toBe(200)
+    return { third, tokens: await json(res) }
+  }
+
+  it('reaches userinfo only: not the JSON API (the account, its second factors), with no permission', async () => {
+    const { tokens } = await thirdPartyTokens()
+    const claims = decodeJwt(tokens.access_token)
+    expect(claims.aud).toBe(`${ISSUER}/oauth2/userinfo`)
+    expect(claims.perms).toEqual([])
+    // Verified by jose against the JWKS: a service pinning the JSON API's audience refuses it.
+    await expect(verifyWithJwks(tokens.access_token, { audience: env.JWT_AUDIENCE })).rejects.toThrow(/aud/)
+    for (const [method, path] of [
+      ['GET', '/api/v1/me'],
+      ['POST', '/api/v1/me/mfa/totp'],
+      ['POST', '/api/v1/me/passkeys/options'],
+      ['GET', '/api/v1/me/sessions'],
+    ] as const) {
+      const res = await call(method, path, { token: tokens.access_token, env: OIDC })
+      expect(res.status, `${method} ${path}`).toBe(401)
+    }
+    const info = await call('GET', '/oauth2/userinfo', { token: tokens.access_token, env: OIDC })
+    expect(info.status).toBe(200)
+    expect(await json(info)).toHaveProperty('sub')
+  })
+
+  it('stays so after a refresh, and introspection reads it', async () => {
+    const { third, tokens } = await thirdPartyTokens()
+    const auth = { client_id: third.id, client_secret: third.secret as string }
+    const refreshed = await json(
+      await oauthPost('token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token, ...auth }),
+    )
+    expect(decodeJwt(refreshed.access_token).aud).toBe(`${ISSUER}/oauth2/userinfo`)
+    expect((await call('GET', '/api/v1/me', { token: refreshed.access_token, env: OIDC })).status).toBe(401)
+    const seen = await json(await oauthPost('introspect', { token: refreshed.access_token, ...auth }))
+    expect(seen).toMatchObject({ active: true, client_id: third.id })
+  })
+
+  it('a first-party client’s token is the account’s: the JSON API’s audience and permissions', async () => {
+    const flow = await signedInCode(box)
+    const tokens = await json(await exchange(flow))
+    expect(decodeJwt(tokens.access_token).aud).toBe(env.JWT_AUDIENCE)
+    expect((await call('GET', '/api/v1/me', { token: tokens.access_token, env: OIDC })).status).toBe(200)
   })
 })

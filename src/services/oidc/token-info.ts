@@ -1,5 +1,5 @@
 import { sha256Hex } from '../../crypto/hash'
-import { API_CLIENT_ID, type VerifiedAccess } from '../../crypto/jwt'
+import { API_CLIENT_ID, thirdPartyAudience, type VerifiedAccess } from '../../crypto/jwt'
 import type { Deps } from '../../deps'
 import { OAuthError, REALM } from '../../errors'
 import type { OauthClientRow, SessionRow } from '../../storage/db/schema'
@@ -12,6 +12,9 @@ import { requireProvider } from './provider'
 const JWT = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i
 
+/** The audiences userinfo, revocation and introspection read: the JSON API's and third-party clients'. */
+const accepted = (deps: Deps) => [deps.config.JWT_AUDIENCE, thirdPartyAudience(deps.config)]
+
 const refusedToken = () =>
   new OAuthError('invalid_token', 'The access token is invalid, expired or revoked', {
     status: 401,
@@ -23,7 +26,8 @@ async function liveAccess(
   deps: Deps,
   token: string,
 ): Promise<{ claims: VerifiedAccess; session: SessionRow | undefined } | null> {
-  const claims = await (await deps.keyring()).verify(token, deps.now())
+  // Third-party clients' tokens too: userinfo is what their audience is for.
+  const claims = await (await deps.keyring()).verify(token, deps.now(), accepted(deps))
   if (!claims) return null
   const session = await deps.sessions.byId(claims.sid)
   // A client_credentials token without an account has no session: it lives its lifetime.
@@ -77,7 +81,7 @@ export async function revokeToken(deps: Deps, req: ClientRequest, client: Client
   const token = required(req.form, 'token', 4096)
   const why = { reason: 'oauth2_revoke', client }
   if (JWT.test(token)) {
-    const claims = await (await deps.keyring()).verify(token, deps.now())
+    const claims = await (await deps.keyring()).verify(token, deps.now(), accepted(deps))
     if (claims && claims.client_id === oauth.id) await revokeSession(deps, { userId: claims.sub, sessionId: claims.sid }, why)
     return
   }

@@ -1,7 +1,7 @@
 import { decodeJwt } from 'jose'
 import { bytesToBase64Url, utf8 } from '../../crypto/encoding'
 import { sha256Hex } from '../../crypto/hash'
-import { type AccessClaims, ID_TOKEN_ALGS, type IdTokenAlg } from '../../crypto/jwt'
+import { type AccessClaims, ID_TOKEN_ALGS, type IdTokenAlg, thirdPartyAudience } from '../../crypto/jwt'
 import { newId } from '../../crypto/random'
 import type { Deps } from '../../deps'
 import { AppError, OAuthError } from '../../errors'
@@ -97,7 +97,13 @@ async function exchangeCode(deps: Deps, { form, oauth, client }: Grant) {
     userId: row.userId,
     client,
     amr,
-    oauth: { clientId: oauth.id, scope: row.scope, browserSessionId: row.browserSessionId, authTime: row.authTime },
+    oauth: {
+      clientId: oauth.id,
+      scope: row.scope,
+      browserSessionId: row.browserSessionId,
+      authTime: row.authTime,
+      audience: audienceOf(deps, oauth),
+    },
   })
   const event = auditRow(deps, {
     type: 'login_succeeded',
@@ -134,6 +140,9 @@ async function exchangeCode(deps: Deps, { form, oauth, client }: Grant) {
   }
 }
 
+/** A third-party client's tokens are for userinfo only (no permission, not the JSON API's audience); a first-party client's are the account's. */
+const audienceOf = (deps: Deps, oauth: OauthClientRow) => (oauth.firstParty ? undefined : thirdPartyAudience(deps.config))
+
 function oauthTokens(tokens: TokenResponse, oauth: OauthClientRow, scope: string): OidcTokenResponse {
   return {
     access_token: tokens.access_token,
@@ -165,7 +174,7 @@ async function refresh(deps: Deps, { form, oauth, client }: Grant) {
   }
   let tokens: TokenResponse
   try {
-    tokens = await refreshSession(deps, { refreshToken, clientId: oauth.id }, client)
+    tokens = await refreshSession(deps, { refreshToken, clientId: oauth.id, audience: audienceOf(deps, oauth) }, client)
   } catch (err) {
     if (err instanceof AppError && REFRESH_REFUSALS.has(err.code)) throw invalidGrant(err.detail)
     throw err

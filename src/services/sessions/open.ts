@@ -51,6 +51,8 @@ export interface SessionTokens {
   /** The OAuth client the session was issued to and the scopes it holds (SPEC §15); null for the JSON API's sessions. */
   clientId?: string | null | undefined
   scope?: string | null | undefined
+  /** A third-party client's audience (thirdPartyAudience): its tokens reach userinfo only, with no permissions. */
+  audience?: string | undefined
 }
 
 /**
@@ -73,7 +75,8 @@ export async function tokenResponse(deps: Deps, holder: SessionHolder, session: 
   const { user, devices } = holder
   const now = deps.now()
   const keyring = await deps.keyring()
-  const perms = permissionsFrom(user.role, holder.grants)
+  // A third-party client's token carries no permission: it is for userinfo, not the account.
+  const perms = session.audience ? [] : permissionsFrom(user.role, holder.grants)
   const accessToken = await keyring.sign(
     {
       sub: user.id,
@@ -84,6 +87,7 @@ export async function tokenResponse(deps: Deps, holder: SessionHolder, session: 
       amr: session.amr,
       auth_time: Math.floor(session.authTime / 1000),
       ...(session.clientId ? { client_id: session.clientId, scope: session.scope ?? '' } : {}),
+      ...(session.audience ? { aud: session.audience } : {}),
     },
     now,
   )
@@ -112,6 +116,8 @@ export interface OAuthGrant {
   browserSessionId: string | null
   authTime: number
   ttlMs?: number | undefined
+  /** A third-party client's audience (thirdPartyAudience); absent for first-party clients. */
+  audience?: string | undefined
 }
 
 /** Who a new session is for, where from, and how they signed in (RFC 8176 `amr` values). */
@@ -135,6 +141,7 @@ export async function newSession(deps: Deps, { userId, client, amr, oauth }: Ses
     authTime,
     clientId: oauth?.clientId ?? null,
     scope: oauth?.scope ?? null,
+    audience: oauth?.audience,
     row: {
       id,
       userId,

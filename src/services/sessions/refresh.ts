@@ -17,6 +17,8 @@ const invalidRefresh = () => new AppError('invalid_token', 'The refresh token is
 export interface RefreshGrant {
   refreshToken: string
   clientId?: string | null | undefined
+  /** A third-party client's audience (thirdPartyAudience): the new access token's. */
+  audience?: string | undefined
 }
 
 /**
@@ -42,7 +44,16 @@ export async function refreshSession(deps: Deps, grant: RefreshGrant, client: Cl
     if (!user) throw invalidRefresh()
     assertCanSignIn(user)
     // The refreshed token says how and when the session's holder signed in, as the first one did.
-    return tokenResponse(deps, { user, devices, grants }, { id: session.id, refreshToken: next, ...signedInHow(session) })
+    return tokenResponse(
+      deps,
+      { user, devices, grants },
+      {
+        id: session.id,
+        refreshToken: next,
+        ...signedInHow(session),
+        audience: grant.audience,
+      },
+    )
   }
 
   const rotated = await deps.sessions.rotatedAway(oldHash)
