@@ -16,6 +16,7 @@ import {
   signedInCode,
 } from '../helpers/oidc'
 import { useOutbox } from '../helpers/outbox'
+import { sleep } from '../helpers/sessions'
 
 const box = useOutbox()
 
@@ -118,6 +119,40 @@ describe('authorize refuses', () => {
     expect(old.headers.get('location')).toMatch(/^\/oauth2\/sign-in\?/)
     const fresh = await codeRequest(client.id, { max_age: '60' })
     expect(codeOf(await authorizeCall(fresh.params, session.cookie), fresh.params.state)).toBeTruthy()
+  })
+
+  it('max_age=0 asks for a sign-in, and a sign-in after the request meets it', async () => {
+    const client = await createClient()
+    const session = await browserSession(box)
+    const asked = await authorizeCall((await codeRequest(client.id, { max_age: '0' })).params, session.cookie)
+    expect(asked.headers.get('location')).toMatch(/^\/oauth2\/sign-in\?/)
+    const sealed = new URL(asked.headers.get('location') ?? '', 'https://x').searchParams.get('request') ?? ''
+    // The person signs in on the page (its session's auth_time is now after the request).
+    await sleep(5)
+    await env.DB.prepare('UPDATE sessions SET auth_time = ? WHERE user_id = ?').bind(Date.now(), session.userId).run()
+    await sleep(20) // the resume comes a moment after that sign-in: already more than max_age=0 ago
+    const resumed = await call('GET', `/oauth2/authorize/resume?request=${encodeURIComponent(sealed)}`, {
+      env: OIDC,
+      headers: { cookie: session.cookie },
+    })
+    expect(new URL(resumed.headers.get('location') ?? '').searchParams.get('code')).toBeTruthy()
+  })
+
+  it('carries the longest request authorize accepts through the sign-in page', async () => {
+    const redirect = `${REDIRECT}?${'p'.repeat(1900)}`
+    const client = await createClient({ redirectUris: [redirect] })
+    const { params } = await codeRequest(client.id, {
+      redirect_uri: redirect,
+      state: 's'.repeat(1024),
+      nonce: 'n'.repeat(512),
+      login_hint: `+216${'2'.repeat(8)}`.padEnd(256, ' ').trim(),
+      ui_locales: 'fr '.repeat(42).trim(),
+    })
+    const res = await authorizeCall(params)
+    const location = res.headers.get('location') ?? ''
+    expect(location).toMatch(/^\/oauth2\/sign-in\?/)
+    const page = await call('GET', location, { env: OIDC })
+    expect(page.status).toBe(200)
   })
 })
 

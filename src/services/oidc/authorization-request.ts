@@ -44,7 +44,8 @@ export function sealRequest(deps: Deps, request: AuthorizationRequest): Promise<
 export async function openRequest(deps: Deps, sealed: string | undefined): Promise<AuthorizationRequest> {
   const refused = () =>
     new AppError('validation_error', 'This sign-in request is invalid or has expired: start again from the app')
-  if (!sealed || sealed.length > 4096) throw refused()
+  // The longest request authorize accepts (a 2,000-character redirect URI, state, nonce, hints) seals to about 6 KB.
+  if (!sealed || sealed.length > 8192) throw refused()
   let parsed: z.ZodSafeParseResult<AuthorizationRequest>
   try {
     parsed = AuthorizationRequest.safeParse(JSON.parse(new TextDecoder().decode(await unseal(scopeOf(deps), sealed))))

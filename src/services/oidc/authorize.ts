@@ -157,7 +157,10 @@ function signedInEnough(session: BrowserSession | null, request: AuthorizationRe
   if (!session) return false
   // prompt=login: a sign-in after the request arrived (on authorize itself: never, so the page is shown).
   if (request.prompt === 'login' && session.authTime < request.iat) return false
-  if (request.maxAge !== undefined && now - session.authTime > request.maxAge * 1000) return false
+  // max_age: a sign-in older than it, unless it came after the request (the person signed in for
+  // it: even max_age=0, OpenID's way of saying prompt=login, is then met).
+  const signedInForIt = session.authTime >= request.iat
+  if (request.maxAge !== undefined && !signedInForIt && now - session.authTime > request.maxAge * 1000) return false
   return true
 }
 
