@@ -1,4 +1,4 @@
-import { field, form, hidden, links, submit, turnstileWidget } from './forms'
+import { codeField, field, form, hidden, links, submit, turnstileWidget } from './forms'
 import { esc, hostedPage, type Problem, type View } from './layout'
 import { identifierField, type Kind } from './sign-in'
 
@@ -77,20 +77,7 @@ export function resetScreen(
   v: View,
   o: { kind: Kind; to: string; minutes: number; length: number; rules: PasswordRules; problem?: Problem | undefined },
 ): string {
-  const code = field(
-    {
-      name: 'code',
-      label: v.t('code_label'),
-      type: 'text',
-      autocomplete: 'one-time-code',
-      inputmode: 'numeric',
-      hint: v.t('code_hint', { length: o.length }),
-      ltr: true,
-      maxlength: 10,
-      autofocus: true,
-    },
-    o.problem,
-  )
+  const code = codeField(v, o.length, o.problem)
   const password = newPassword(v, {
     name: 'new_password',
     label: v.t('reset_new_password_label'),

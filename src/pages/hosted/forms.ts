@@ -60,6 +60,24 @@ ${wrong ? `<p class="field-error" id="${id}-error">${esc(problem.message)}</p>` 
 }
 
 /** A submit button (its text is its accessible name). */
+/** The one-time code's input (its `length` digits), as the code and reset pages ask for it. */
+export function codeField(v: View, length: number, problem?: Problem): string {
+  return field(
+    {
+      name: 'code',
+      label: v.t('code_label'),
+      type: 'text',
+      autocomplete: 'one-time-code',
+      inputmode: 'numeric',
+      hint: v.t('code_hint', { length }),
+      ltr: true,
+      maxlength: 10,
+      autofocus: true,
+    },
+    problem,
+  )
+}
+
 export const submit = (label: string, attrs = '') => `<button type="submit"${attrs}>${esc(label)}</button>`
 
 /** Links to other pages of the pool's /oauth2, each keeping the request. */

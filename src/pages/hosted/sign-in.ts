@@ -1,4 +1,4 @@
-import { field, form, hidden, links, submit, turnstileWidget } from './forms'
+import { codeField, field, form, hidden, links, submit, turnstileWidget } from './forms'
 import { esc, hostedPage, type Problem, type View } from './layout'
 
 /** How a person names their account on a page: a mobile number (the default) or an email. */
@@ -65,20 +65,7 @@ export interface CodeEntry {
 /** The code typed after a code was sent: posts to sign-in/code/verify (the JSON API's /verify). */
 export function codeScreen(v: View, o: CodeEntry): string {
   const sent = v.t(o.signUp ? 'code_sent_sign_up' : 'code_sent', { to: o.to, minutes: o.minutes })
-  const code = field(
-    {
-      name: 'code',
-      label: v.t('code_label'),
-      type: 'text',
-      autocomplete: 'one-time-code',
-      inputmode: 'numeric',
-      hint: v.t('code_hint', { length: o.length }),
-      ltr: true,
-      maxlength: 10,
-      autofocus: true,
-    },
-    o.problem,
-  )
+  const code = codeField(v, o.length, o.problem)
   const resend = o.signUp
     ? ''
     : form(
