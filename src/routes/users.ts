@@ -6,12 +6,22 @@ import {
   AssignPoliciesBody,
   AssignPoliciesResponse,
   IdParam,
+  MfaResetBody,
   SetPasswordBody,
   UserList,
   UsersQuery,
 } from '../schemas/iam'
 import { UserResponse } from '../schemas/user'
-import { assignPolicies, deleteUser, getUser, listUsers, patchUser, setStatus, setUserPassword } from '../services/iam'
+import {
+  assignPolicies,
+  deleteUser,
+  getUser,
+  listUsers,
+  patchUser,
+  resetUserMfa,
+  setStatus,
+  setUserPassword,
+} from '../services/iam'
 import { actorOf, clientInfo, newRouter, routesOf } from './router'
 
 const tags = ['users']
@@ -104,6 +114,27 @@ export const users = router
         client: clientInfo(c),
       })
       return c.json({ message: 'Password set', detail: 'Every session of the account has been signed out' }, 200)
+    },
+  )
+  .openapi(
+    signedIn('delete', '/{id}/mfa', {
+      summary:
+        'Reset the two-step verification of a user below you (a client: its own sub-clients): TOTP off, its recovery codes gone, and with passkeys: true every passkey; every session ends',
+      description:
+        'For a user who lost both the authenticator app and the recovery codes. The same hierarchy as POST /users/{id}/password, ' +
+        'end users included. The body is optional. The user is told by verified email (else by SMS to a verified phone), ' +
+        'the reset is audited as mfa_reset. 404 not_found also when the user has nothing to reset: no TOTP on ' +
+        '(and, with passkeys: true, no passkey); then nothing changes and no session ends.',
+      request: { params: IdParam, body: { ...jsonBody(MfaResetBody), required: false } },
+      responses: { 204: { description: 'Reset' }, ...errorResponses(400, 401, 403, 404, 413, 415) },
+    }),
+    async (c) => {
+      await resetUserMfa(c.var.deps, actorOf(c), {
+        id: c.req.valid('param').id,
+        passkeys: c.req.valid('json')?.passkeys ?? false,
+        client: clientInfo(c),
+      })
+      return c.body(null, 204)
     },
   )
 

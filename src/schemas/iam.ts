@@ -134,6 +134,16 @@ export const RolePoliciesResponse = z
 
 export const SetPasswordBody = z.strictObject({ new_password: PasswordField }).openapi('SetPasswordBody')
 
+/** DELETE /users/{id}/mfa (SPEC §14): the body is optional; without it, passkeys stay. */
+export const MfaResetBody = z
+  .strictObject({
+    passkeys: z.boolean().optional().openapi({
+      description: 'Also delete every passkey of the user (default false: TOTP and its recovery codes only)',
+      example: false,
+    }),
+  })
+  .openapi('MfaResetBody')
+
 export const PlaceBody = z
   .strictObject({
     name: z.string().trim().min(1).max(200),

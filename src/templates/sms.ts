@@ -24,6 +24,11 @@ export function codeSms(m: CodeSms): string {
   return fill(t.sms.code[m.purpose], { app: m.app, code: m.code, minutes: t.minutes(m.minutes) })
 }
 
+/** To the verified phone of an account without a verified email, after an administrator's MFA reset (SPEC §14). */
+export function mfaResetSms(m: { app: string; locale: Locale }): string {
+  return fill(messagesFor(m.locale).sms.mfa_reset, { app: m.app })
+}
+
 /** To the verified phone a new one replaced (SPEC §6.2). */
 export function phoneChangedSms(m: { app: string; locale: Locale }): string {
   return fill(messagesFor(m.locale).sms.phone_changed, { app: m.app })

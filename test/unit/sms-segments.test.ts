@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { type Locale, SUPPORTED_LOCALES } from '../../src/config'
 import { GSM7_BASIC, GSM7_EXTENSION } from '../../src/providers/sms/gsm7'
-import { codeSms, phoneChangedSms, type SmsCodePurpose } from '../../src/templates/sms'
+import { codeSms, mfaResetSms, phoneChangedSms, type SmsCodePurpose } from '../../src/templates/sms'
 
 /** How a text is sent (GSM 03.38's table: one septet, its extension: two) and how many segments it takes (a concatenated SMS loses room to its header: 153 / 67). */
 function segments(text: string): { encoding: 'GSM-7' | 'UCS-2'; units: number; count: number } {
@@ -18,11 +18,12 @@ const PURPOSES: SmsCodePurpose[] = ['register', 'login', 'reset', 'email_change'
 const CODE = '1234567890' // OTP_LENGTH at its maximum, 10
 const MINUTES = Array.from({ length: 60 }, (_, i) => i + 1) // OTP_EXPIRE_MINUTES: 1 to 60
 
-/** Every text message of `locale` with `app` as APP_NAME: each code text at every code lifetime, and the phone-change notice. */
+/** Every text message of `locale` with `app` as APP_NAME: each code text at every code lifetime, and the notices. */
 function allTexts(locale: Locale, app: string): string[] {
   return [
     ...PURPOSES.flatMap((purpose) => MINUTES.map((minutes) => codeSms({ app, locale, purpose, code: CODE, minutes }))),
     phoneChangedSms({ app, locale }),
+    mfaResetSms({ app, locale }),
   ]
 }
 

@@ -18,6 +18,9 @@ export const en = {
     },
     /** To the verified phone a new one replaced (SPEC §6.2). */
     phone_changed: 'Your {app} phone number was changed; this number no longer signs in. Not you? Contact support.',
+    /** To the verified phone of an account without a verified email, after an administrator's MFA reset (SPEC §14). */
+    mfa_reset:
+      'An administrator turned off two-step verification on your {app} account; every session was signed out. Not you? Contact support.',
   },
   email: {
     hello: 'Hello,',
@@ -68,6 +71,10 @@ export const en = {
       email_changed: {
         subject: 'Your {app} email address was changed',
         line: 'The email address of your {app} account was changed: this address no longer signs in or receives resets.',
+      },
+      mfa_reset: {
+        subject: 'Two-step verification was turned off on your {app} account',
+        line: 'An administrator turned off two-step verification on your {app} account and signed out every session. Sign in and set it up again.',
       },
       not_you: 'If this was not you, reset your password now and contact support.',
     },

@@ -17,6 +17,8 @@ export const fr: Messages = {
     },
     phone_changed:
       "Le numéro de votre compte {app} a été modifié : ce numéro ne permet plus de se connecter. Ce n'est pas vous ? Contactez le support.",
+    mfa_reset:
+      'Un administrateur a désactivé la validation en 2 étapes de votre compte {app} et fermé vos sessions. Pas vous ? Contactez le support.',
   },
   email: {
     hello: 'Bonjour,',
@@ -63,6 +65,10 @@ export const fr: Messages = {
       email_changed: {
         subject: "L'adresse e-mail de votre compte {app} a été modifiée",
         line: "L'adresse e-mail de votre compte {app} a été modifiée : cette adresse ne permet plus de se connecter ni de réinitialiser le mot de passe.",
+      },
+      mfa_reset: {
+        subject: 'La validation en deux étapes de votre compte {app} a été désactivée',
+        line: 'Un administrateur a désactivé la validation en deux étapes de votre compte {app} et déconnecté toutes vos sessions. Connectez-vous pour la réactiver.',
       },
       not_you: "Si ce n'était pas vous, réinitialisez votre mot de passe dès maintenant et contactez le support.",
     },

@@ -35,6 +35,7 @@ export type AuditType =
   | 'role_policies_set'
   | 'mfa_enrolled'
   | 'mfa_disabled'
+  | 'mfa_reset'
   | 'mfa_failed'
   | 'recovery_code_used'
   | 'passkey_added'

@@ -1,4 +1,5 @@
 export { effectivePermissions, type PermissionGrant, permissionsFrom } from './effective-permissions'
+export { resetUserMfa } from './mfa-reset'
 export { grants, intersect, normalize, PERMISSION } from './permissions'
 export { assignPolicies, createPolicy, deletePolicy, getPolicy, listPolicies, updatePolicy } from './policies'
 export { getRolePolicies, type RolePoliciesView, setRolePolicies } from './role-policies'

@@ -3,6 +3,13 @@ import type { Db } from '../db/client'
 import { once, prepared, preparedSql, runBatch } from '../db/prepared'
 import { MFA_METHOD, type TotpRow, totpCredentials } from '../db/schema'
 
+/** What an administrator's reset removed (SPEC §14): the TOTP authenticator as it was, the unused recovery codes, the passkeys. */
+export interface MfaRemoved {
+  totp: 'on' | 'pending' | null
+  recoveryCodes: number
+  passkeys: number
+}
+
 const at = sql.placeholder
 
 /** A second factor as D1 checks it: a TOTP time step (never accepted twice), or a recovery code's hash (used once). */
@@ -42,8 +49,9 @@ export function spend(q: FactorStatements, factor: FactorProof) {
 }
 
 /**
- * A user's TOTP authenticator and recovery codes (SPEC §14). Rows are keyed by the user id (the
- * user is its pool's), so the repository needs no pool. Each intent is one D1 round trip.
+ * A user's TOTP authenticator and recovery codes (SPEC §14), and an administrator's reset of every
+ * second factor. Rows are keyed by the user id (the user is its pool's), so the repository needs
+ * no pool. Each intent is one D1 round trip.
  */
 export function secondFactorsRepo(db: Db) {
   const d1 = db.$client
@@ -78,10 +86,23 @@ export function secondFactorsRepo(db: Db) {
         d1,
         sql`DELETE FROM totp_credentials WHERE user_id = ${at('userId')} AND ${factors.proved} RETURNING user_id`,
       ),
-      dropAllCodes: preparedSql(d1, sql`DELETE FROM recovery_codes WHERE user_id = ${at('userId')} AND ${noTotp}`),
+      dropAllCodes: preparedSql<{ used_at: number | null }>(
+        d1,
+        sql`DELETE FROM recovery_codes WHERE user_id = ${at('userId')} AND ${noTotp} RETURNING used_at`,
+      ),
       turnOff: preparedSql(
         d1,
         sql`UPDATE users SET mfa_methods = mfa_methods & ~${MFA_METHOD.totp} WHERE id = ${at('userId')} AND ${noTotp} RETURNING id`,
+      ),
+      removeAny: preparedSql<{ enabled_at: number | null }>(
+        d1,
+        sql`DELETE FROM totp_credentials WHERE user_id = ${at('userId')} RETURNING enabled_at`,
+      ),
+      removePasskeys: preparedSql(d1, sql`DELETE FROM passkeys WHERE user_id = ${at('userId')} RETURNING id`),
+      passkeyOff: preparedSql(
+        d1,
+        sql`UPDATE users SET mfa_methods = mfa_methods & ~${MFA_METHOD.passkey}
+        WHERE id = ${at('userId')} AND NOT EXISTS (SELECT 1 FROM passkeys WHERE user_id = ${at('userId')})`,
       ),
       totp: prepared(
         d1,
@@ -138,6 +159,27 @@ export function secondFactorsRepo(db: Db) {
         s.turnOff(values),
       ])
       return removed.length === 1
+    },
+
+    /**
+     * An administrator's reset, in one transaction: the TOTP authenticator (on or pending) goes,
+     * then the recovery codes and the user's TOTP bit, each only once no authenticator is left;
+     * with `passkeys`, every passkey and the passkey bit too. A TOTP confirm racing it runs wholly
+     * before (and is undone whole) or after (and finds nothing pending): never TOTP on without its
+     * recovery codes, nor codes or a bit without an authenticator.
+     */
+    async reset(i: { userId: string; passkeys: boolean }): Promise<MfaRemoved> {
+      const s = q()
+      const values = { userId: i.userId }
+      const totp = [s.removeAny(values), s.dropAllCodes(values), s.turnOff(values)] as const
+      const [[row], codes, , removedPasskeys = []] = i.passkeys
+        ? await runBatch(d1, [...totp, s.removePasskeys(values), s.passkeyOff(values)])
+        : await runBatch(d1, totp)
+      return {
+        totp: row ? (row.enabled_at === null ? 'pending' : 'on') : null,
+        recoveryCodes: codes.filter((c) => c.used_at === null).length,
+        passkeys: removedPasskeys.length,
+      }
     },
   }
 }
