@@ -586,6 +586,17 @@ describe('staff, users, policies, roles, places, audit and the service', () => {
     })
     const grant = { policy_ids: [extra.body.id] }
     await expectSent(403, 'PUT', `/api/v1/users/${sub.body.id}/policies`, { token: client.access_token, json: grant })
+    // An administrator's MFA reset (SPEC §14): 404 while the user has no TOTP, 204 once it has.
+    const mfa = `/api/v1/users/${id}/mfa`
+    await expectSent(404, 'DELETE', mfa, { token })
+    await expectSent(404, 'DELETE', '/api/v1/users/no-such-user/mfa', { token, json: { passkeys: true } })
+    await expectSent(403, 'DELETE', mfa, { token: end })
+    await expectSent(400, 'DELETE', mfa, { token, json: { passkeys: 'yes' } })
+    // The suspension above ended the user's sessions: a new sign-in, then TOTP on.
+    const own = (await expectSent(200, 'POST', '/api/v1/auth/login', { json: { phone: user.phone, password: PASSWORD } })).body
+    const { secret } = (await expectSent(200, 'POST', '/api/v1/me/mfa/totp', { token: own.access_token })).body
+    await expectSent(200, 'POST', '/api/v1/me/mfa/totp/confirm', { token: own.access_token, json: { code: totpCode(secret) } })
+    await expectSent(204, 'DELETE', mfa, { token, json: { passkeys: true } })
     // End users choose their own password.
     await expectSent(403, 'POST', `/api/v1/users/${id}/password`, { token, json: newPassword })
     await expectSent(404, 'POST', '/api/v1/users/no-such-user/password', { token, json: newPassword })
