@@ -684,6 +684,31 @@ export declare function createClient(baseUrl: string, options?: ClientRequestOpt
 } & {
     api: {
         v1: {
+            users: {
+                ":id": {
+                    mfa: import("hono/client").ClientRequest<string, "/api/v1/users/:id/mfa", {
+                        $delete: {
+                            input: {
+                                param: {
+                                    id: string;
+                                };
+                            } & {
+                                json: {
+                                    passkeys?: boolean | undefined;
+                                };
+                            };
+                            output: {};
+                            outputFormat: string;
+                            status: 204;
+                        };
+                    }>;
+                };
+            };
+        };
+    };
+} & {
+    api: {
+        v1: {
             me: {
                 passkeys: {
                     options: import("hono/client").ClientRequest<string, "/api/v1/me/passkeys/options", {
