@@ -1,49 +1,67 @@
+import type { Locale } from '../config'
+import type { PageKey, Translate } from '../i18n/pages'
 import { escapeHtml } from '../templates/escape'
 import { layout } from './layout'
+
+/**
+ * The pages of the email links (SPEC §6.6), in the language the link names (`ui_locales`: the
+ * account's, SPEC §15) or the browser's. Their strings are the hosted pages' catalogue's `link_*`.
+ */
+export interface LinkView {
+  app: string
+  locale: Locale
+  t: Translate
+}
+
+/** Where a page's form posts, keeping its language for the answer page. */
+const action = (v: LinkView, base: string, path: string) => escapeHtml(`${base}${path}?ui_locales=${v.locale}`)
 
 /**
  * The page an email verification link opens: it changes nothing (mail scanners fetch links); the
  * button posts the token, which stands only in a hidden field. `base`: the pool's API base (SPEC §12).
  */
-export function confirmEmailPage(app: string, token: string, base = '/api/v1'): string {
+export function confirmEmailPage(v: LinkView, token: string, base = '/api/v1'): string {
   return layout(
-    app,
-    'Confirm your email',
-    `<p id="why">To finish verifying your email address for ${escapeHtml(app)}, confirm it below.</p>
-<form method="post" action="${escapeHtml(base)}/auth/email/verify">
+    v.app,
+    v.t('link_confirm_title'),
+    `<p id="why">${escapeHtml(v.t('link_confirm_lead', { app: v.app }))}</p>
+<form method="post" action="${action(v, base, '/auth/email/verify')}">
 <input type="hidden" name="token" value="${escapeHtml(token)}">
-<button type="submit" aria-describedby="why">Confirm my email</button>
+<button type="submit" aria-describedby="why">${escapeHtml(v.t('link_confirm_button'))}</button>
 </form>`,
+    v.locale,
   )
 }
 
-export function verifiedPage(app: string): string {
-  return layout(app, 'Email verified', `<p role="status">Thank you: your email address is verified. You can close this page.</p>`)
+export function verifiedPage(v: LinkView): string {
+  return layout(v.app, v.t('link_verified_title'), `<p role="status">${escapeHtml(v.t('link_verified_lead'))}</p>`, v.locale)
 }
 
-export function linkFailedPage(app: string, title: string): string {
+export function linkFailedPage(v: LinkView, title: PageKey): string {
   return layout(
-    app,
-    title,
-    `<p class="error" role="alert">This link is invalid, has expired or was already used.</p><p>Ask for a new one from the app.</p>`,
+    v.app,
+    v.t(title),
+    `<p class="error" role="alert">${escapeHtml(v.t('link_failed_lead'))}</p><p>${escapeHtml(v.t('link_failed_next'))}</p>`,
+    v.locale,
   )
 }
 
-export function resetFormPage(app: string, token: string, minLength: number, error?: string, base = '/api/v1'): string {
+export function resetFormPage(v: LinkView, token: string, minLength: number, error?: string, base = '/api/v1'): string {
   return layout(
-    app,
-    'Choose a new password',
+    v.app,
+    v.t('link_reset_title'),
     `${error ? `<p class="error" role="alert" id="err">${escapeHtml(error)}</p>` : ''}
-<form method="post" action="${escapeHtml(base)}/auth/email/reset">
+<form method="post" action="${action(v, base, '/auth/email/reset')}">
 <input type="hidden" name="token" value="${escapeHtml(token)}">
-<label for="new_password">New password</label>
+<label for="new_password">${escapeHtml(v.t('link_reset_label'))}</label>
 <input id="new_password" name="new_password" type="password" autocomplete="new-password" required minlength="${minLength}" maxlength="128"${error ? ' aria-invalid="true" aria-describedby="err hint"' : ' aria-describedby="hint"'}>
-<p class="hint" id="hint">At least ${minLength} characters. Every signed-in device will be signed out.</p>
-<button type="submit">Set new password</button>
+<p class="hint" id="hint">${escapeHtml(v.t('link_reset_hint', { min: minLength }))}</p>
+<button type="submit">${escapeHtml(v.t('link_reset_button'))}</button>
 </form>`,
+    v.locale,
   )
 }
 
-export function resetDonePage(app: string): string {
-  return layout(app, 'Password changed', `<p role="status">Your password has been changed. You can now log in with it.</p>`)
+export function resetDonePage(v: LinkView): string {
+  return layout(v.app, v.t('link_reset_done_title'), `<p role="status">${escapeHtml(v.t('link_reset_done_lead'))}</p>`, v.locale)
 }

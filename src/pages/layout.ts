@@ -1,3 +1,5 @@
+import type { Locale } from '../config'
+import { directionOf } from '../i18n/locale'
 import { escapeHtml } from '../templates/escape'
 
 /** The only styles of the pages; allowed by its hash in the CSP, so no inline style else runs. */
@@ -10,10 +12,10 @@ export const PAGE_STYLE_HASH = 'sha256-b7nRGCRFOmC61mj94iVlMc3+XgFEe30ePr5DlDsVq
 /** Strict CSP of the pages: nothing external, no script, forms post only to us. */
 export const PAGE_CSP = `default-src 'none'; style-src '${PAGE_STYLE_HASH}'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`
 
-/** A small accessible page: one heading, landmarks, language, no script. */
-export function layout(app: string, title: string, body: string): string {
+/** A small accessible page: one heading, landmarks, language (and its direction), no script. */
+export function layout(app: string, title: string, body: string, locale: Locale = 'en'): string {
   return `<!doctype html>
-<html lang="en">
+<html lang="${locale}" dir="${directionOf(locale)}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -2,7 +2,9 @@ import { z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import type { AppEnv } from '../env'
 import { AppError } from '../errors'
-import { confirmEmailPage, linkFailedPage, resetDonePage, resetFormPage, verifiedPage } from '../pages/email-pages'
+import { chooseLocale } from '../i18n/locale'
+import { type PageKey, translator } from '../i18n/pages'
+import { confirmEmailPage, type LinkView, linkFailedPage, resetDonePage, resetFormPage, verifiedPage } from '../pages/email-pages'
 import { PAGE_CSP } from '../pages/layout'
 import { errorResponses, MessageResponse, PasswordField } from '../schemas/fields'
 import { confirmEmailLink, invalidLink, resetLinkIsLive, resetWithLink, verifyLinkIsLive } from '../services/account'
@@ -11,10 +13,24 @@ import { clientInfo, fieldErrors, newRouter } from './router'
 const tags = ['email']
 export const Token = z.string().regex(/^[A-Za-z0-9_-]{20,100}$/)
 const ResetBody = z.strictObject({ token: Token, new_password: PasswordField }).openapi('EmailResetBody')
+/** The page's language (the account's, which the emailed link names: SPEC §15); Accept-Language otherwise. */
+const UiLocales = z
+  .string()
+  .max(128)
+  .optional()
+  .openapi({ description: 'Space-separated language tags, preferred first', example: 'fr' })
 export const LinkBody = z.strictObject({ token: Token }).openapi('EmailLinkBody')
 
 const wantsJson = (c: Context<AppEnv>) => (c.req.header('accept') ?? '').includes('application/json')
-const app = (c: Context<AppEnv>) => c.var.deps.config.APP_NAME
+/** The page's language: the link's `ui_locales` (the account's, SPEC §15), else Accept-Language, else DEFAULT_LOCALE. */
+const app = (c: Context<AppEnv>): LinkView => {
+  const { config } = c.var.deps
+  const locale = chooseLocale(config, {
+    uiLocales: c.req.query('ui_locales')?.slice(0, 128),
+    acceptLanguage: c.req.header('accept-language'),
+  })
+  return { app: config.APP_NAME, locale, t: translator(locale) }
+}
 const isForm = (c: Context<AppEnv>) => /^application\/x-www-form-urlencoded\b/i.test(c.req.header('content-type') ?? '')
 const isJson = (c: Context<AppEnv>) => /^application\/json\b/i.test(c.req.header('content-type') ?? '')
 const hasToken = (raw: unknown): raw is { token: unknown } => typeof raw === 'object' && raw !== null && 'token' in raw
@@ -38,7 +54,7 @@ function page(c: Context<AppEnv>, html: string, status: 200 | 400 = 200) {
 
 interface LinkPage {
   isLive: (deps: AppEnv['Variables']['deps'], token: string) => Promise<boolean>
-  failedTitle: string
+  failedTitle: PageKey
   pageOf: (c: Context<AppEnv>, token: string) => string
 }
 
@@ -65,7 +81,7 @@ export const emailLinks = newRouter()
 /** Serves and documents GET `path`: a link's page (`openLink`). */
 function linkPage(path: string, doc: { summary: string; answer: string }, link: LinkPage) {
   const responses = pageAnswers(z.object({ valid: z.literal(true) }), doc.answer)
-  const request = { query: z.object({ token: Token }) }
+  const request = { query: z.object({ token: Token, ui_locales: UiLocales }) }
   emailLinks.openAPIRegistry.registerPath({ method: 'get', path, tags, summary: doc.summary, request, responses })
   emailLinks.get(path, openLink(link))
 }
@@ -78,7 +94,7 @@ linkPage(
   },
   {
     isLive: verifyLinkIsLive,
-    failedTitle: 'Email not verified',
+    failedTitle: 'link_not_verified_title',
     pageOf: (c, token) => confirmEmailPage(app(c), token, c.var.deps.pool.basePath),
   },
 )
@@ -100,7 +116,7 @@ emailLinks.post('/verify', async (c, next) => {
     return html ? page(c, verifiedPage(app(c))) : c.json({ message: 'Email verified', user }, 200)
   } catch (err) {
     if (!html || !(err instanceof AppError) || !['invalid_code', 'validation_error'].includes(err.code)) throw err
-    return page(c, linkFailedPage(app(c), 'Email not verified'), 400)
+    return page(c, linkFailedPage(app(c), 'link_not_verified_title'), 400)
   }
 })
 
@@ -112,7 +128,7 @@ linkPage(
   },
   {
     isLive: resetLinkIsLive,
-    failedTitle: 'Reset link not valid',
+    failedTitle: 'link_reset_invalid_title',
     pageOf: (c, token) =>
       resetFormPage(app(c), token, c.var.deps.config.PASSWORD_MIN_LENGTH, undefined, c.var.deps.pool.basePath),
   },
@@ -124,6 +140,7 @@ emailLinks.openAPIRegistry.registerPath({
   tags,
   summary: 'Set a new password with a reset link token (form post from the page, or JSON)',
   request: {
+    query: z.object({ ui_locales: UiLocales }),
     body: {
       required: true,
       content: { 'application/json': { schema: ResetBody }, 'application/x-www-form-urlencoded': { schema: ResetBody } },
@@ -145,7 +162,7 @@ emailLinks.post('/reset', async (c) => {
   } catch (err) {
     if (!html || !(err instanceof AppError)) throw err
     if (err.code === 'invalid_code' || !Token.safeParse(token).success)
-      return page(c, linkFailedPage(app(c), 'Reset link not valid'), 400)
+      return page(c, linkFailedPage(app(c), 'link_reset_invalid_title'), 400)
     if (err.code === 'validation_error') {
       const problem = err.extra.fields?.new_password ?? Object.values(err.extra.fields ?? {})[0] ?? err.detail
       return page(c, resetFormPage(app(c), token, minLength, problem, c.var.deps.pool.basePath), 400)

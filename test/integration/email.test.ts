@@ -182,7 +182,7 @@ describe('the reset link page', () => {
 
     const [form, ...more] = page.all('form')
     expect(more).toHaveLength(0)
-    expect(form?.attrs).toMatchObject({ method: 'post', action: '/api/v1/auth/email/reset' })
+    expect(form?.attrs).toMatchObject({ method: 'post', action: '/api/v1/auth/email/reset?ui_locales=en' })
     const inputs = page.all('input')
     expect(inputs.find((i) => i.attrs.name === 'token')?.attrs).toMatchObject({ type: 'hidden', value: token })
     const password = inputs.find((i) => i.attrs.name === 'new_password')

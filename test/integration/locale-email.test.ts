@@ -134,6 +134,32 @@ describe("emails in the account's language", () => {
     )
   })
 
+  it("opens the reset link's page in the account's language (ui_locales in the link), right to left in Arabic", async () => {
+    const { email } = await emailAccount('ar')
+    const asked = await call('POST', '/api/v1/auth/reset-password', { json: { email }, env: VARS, ip: newIp() })
+    expect(asked.status).toBe(202)
+    const link = /(http:\/\/localhost:8787\/api\/v1\/auth\/email\/reset\?token=[A-Za-z0-9_-]+&ui_locales=ar)\b/.exec(
+      lastMailTo(email).text,
+    )?.[1]
+    expect(link).toBeDefined()
+    // The browser says French; the link's language (the account's) wins.
+    const page = await call('GET', new URL(link as string).pathname + new URL(link as string).search, {
+      env: VARS,
+      headers: { 'accept-language': 'fr' },
+    })
+    const html = await page.text()
+    expect(html).toContain('<html lang="ar" dir="rtl">')
+    expect(html).toContain('اختر كلمة مرور جديدة')
+    expect(html).toContain('action="/api/v1/auth/email/reset?ui_locales=ar"')
+    // Without the parameter, Accept-Language chooses.
+    const plain = await call('GET', '/api/v1/auth/email/reset?token=unknown-token-123456789012', {
+      env: VARS,
+      headers: { 'accept-language': 'fr-FR,fr;q=0.9' },
+    })
+    expect(plain.status).toBe(400)
+    expect(await plain.text()).toContain('Lien de réinitialisation non valide')
+  })
+
   it("sends a new email's verification code and link in the account's language", async () => {
     const { access_token } = await emailAccount('ar')
     const next = newEmail()

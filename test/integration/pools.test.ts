@@ -136,7 +136,7 @@ describe('nothing crosses pools', () => {
     const page = await open('user1')
     expect(page.status).toBe(200)
     // The form posts to the pool's own route.
-    expect(await page.text()).toContain('action="/api/v1/pools/user1/auth/email/reset"')
+    expect(await page.text()).toContain('action="/api/v1/pools/user1/auth/email/reset?ui_locales=en"')
     const post = (pool: string) =>
       call('POST', at(pool, '/auth/email/reset'), {
         body: new URLSearchParams({ token, new_password: 'Brand-New-Passw0rd-26' }),

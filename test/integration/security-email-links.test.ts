@@ -65,7 +65,7 @@ describe('an email verification link fetched by a mail scanner (issue 14, SPEC Â
     expect(res.headers.get('content-security-policy')).toMatch(
       /^default-src 'none'; style-src 'sha256-[^']+'; form-action 'self'/,
     )
-    expect(html).toMatch(/^<!doctype html>\n<html lang="en">/)
+    expect(html).toMatch(/^<!doctype html>\n<html lang="en" dir="ltr">/)
     expect(html).not.toMatch(/<script|\son\w+=/i)
 
     const page = await parsePage(html)
@@ -74,7 +74,7 @@ describe('an email verification link fetched by a mail scanner (issue 14, SPEC Â
     expect(page.text('title')).toMatch(/^Confirm your email Â· /)
     const [form, ...more] = page.all('form')
     expect(more).toHaveLength(0)
-    expect(form?.attrs).toMatchObject({ method: 'post', action: VERIFY })
+    expect(form?.attrs).toMatchObject({ method: 'post', action: `${VERIFY}?ui_locales=en` })
     expect(page.all('input')).toEqual([{ tag: 'input', attrs: { type: 'hidden', name: 'token', value: link.token } }])
     const [button] = page.all('button')
     expect(button?.attrs.type).toBe('submit')
@@ -83,7 +83,7 @@ describe('an email verification link fetched by a mail scanner (issue 14, SPEC Â
     expect(page.text('button')).toBe('Confirm my email')
     // The token appears once: in the hidden field (not in a link, a heading or a text).
     expect(html.split(link.token)).toHaveLength(2)
-    expect(urlAttributes(page)).toEqual([VERIFY])
+    expect(urlAttributes(page)).toEqual([`${VERIFY}?ui_locales=en`])
   })
 
   it('POST of the form verifies and shows "Email verified"; POST of JSON { token } answers { message, user }', async () => {

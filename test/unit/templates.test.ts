@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import type { Locale } from '../../src/config'
+import { translator } from '../../src/i18n/pages'
 import { linkFailedPage, resetDonePage, resetFormPage, verifiedPage } from '../../src/pages/email-pages'
 import { layout, PAGE_CSP, PAGE_STYLE, PAGE_STYLE_HASH } from '../../src/pages/layout'
 import { type CodePurpose, codeEmail, noticeEmail, welcomeEmail } from '../../src/templates/email'
@@ -7,6 +9,8 @@ import { parsePage } from '../helpers/html'
 
 const APP = 'Solar Tunis'
 const EVIL = '<img src=x onerror=alert(1)>'
+/** What an email link page is rendered with: the app's name and a language. */
+const view = (app: string, locale: Locale = 'en') => ({ app, locale, t: translator(locale) })
 const LINK = 'https://auth.example.tn/api/v1/auth/email/reset?token=abc_DEF-123&x=1'
 const PURPOSES: CodePurpose[] = ['register', 'login', 'reset', 'email_change', 'phone_change']
 
@@ -148,11 +152,11 @@ describe('the pages', () => {
   })
 
   const PAGES: Record<string, string> = {
-    verifiedPage: verifiedPage(APP),
-    linkFailedPage: linkFailedPage(APP, 'Reset link not valid'),
-    resetFormPage: resetFormPage(APP, 'tok_en-123456789012345678', 8),
-    'resetFormPage with an error': resetFormPage(APP, 'tok_en-123456789012345678', 8, 'Too common'),
-    resetDonePage: resetDonePage(APP),
+    verifiedPage: verifiedPage(view(APP)),
+    linkFailedPage: linkFailedPage(view(APP), 'link_reset_invalid_title'),
+    resetFormPage: resetFormPage(view(APP), 'tok_en-123456789012345678', 8),
+    'resetFormPage with an error': resetFormPage(view(APP), 'tok_en-123456789012345678', 8, 'Too common'),
+    resetDonePage: resetDonePage(view(APP)),
   }
 
   it.each(Object.entries(PAGES))('%s: has a language, one h1, a title with the app name, no script', async (_, html) => {
@@ -170,8 +174,18 @@ describe('the pages', () => {
     expect(html).not.toMatch(/\son[a-z]+=/i)
   })
 
+  it('speaks the language it is given: Arabic right to left, French, and the form keeps it for its answer', async () => {
+    const ar = await parsePage(resetFormPage(view(APP, 'ar'), 'tok_en-123456789012345678', 8))
+    expect(ar.all('html')[0]?.attrs).toMatchObject({ lang: 'ar', dir: 'rtl' })
+    expect(ar.text('h1')).toBe('اختر كلمة مرور جديدة')
+    expect(ar.all('form')[0]?.attrs.action).toBe('/api/v1/auth/email/reset?ui_locales=ar')
+    const fr = await parsePage(linkFailedPage(view(APP, 'fr'), 'link_reset_invalid_title'))
+    expect(fr.all('html')[0]?.attrs).toMatchObject({ lang: 'fr', dir: 'ltr' })
+    expect(fr.text('h1')).toBe('Lien de réinitialisation non valide')
+  })
+
   it('escapes what it is given: app name, title, token and error message', async () => {
-    const html = resetFormPage(EVIL, '"><script>alert(1)</script>', 8, `${EVIL} is not allowed`)
+    const html = resetFormPage(view(EVIL), '"><script>alert(1)</script>', 8, `${EVIL} is not allowed`)
     expect(html).not.toContain('<img')
     expect(html).not.toMatch(/<script/i)
     const page = await parsePage(html)
@@ -181,11 +195,11 @@ describe('the pages', () => {
       '&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;',
     )
     expect(page.text('[role=alert]')).toBe('&lt;img src=x onerror=alert(1)&gt; is not allowed')
-    expect(linkFailedPage(APP, EVIL)).not.toContain('<img')
+    expect(linkFailedPage(view(EVIL), 'link_reset_invalid_title')).not.toContain('<img')
   })
 
   it('labels the password input and ties the hint and the error to it', async () => {
-    const page = await parsePage(resetFormPage(APP, 'tok_en-123456789012345678', 12, 'Too common'))
+    const page = await parsePage(resetFormPage(view(APP), 'tok_en-123456789012345678', 12, 'Too common'))
     const input = page.all('input').find((i) => i.attrs.name === 'new_password')
     expect(input?.attrs).toMatchObject({
       type: 'password',

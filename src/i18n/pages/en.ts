@@ -100,6 +100,21 @@ export const en = {
   sign_out: 'Sign out',
   signed_out_title: 'You are signed out',
   signed_out_lead: 'You can close this window.',
+  link_confirm_title: 'Confirm your email',
+  link_confirm_lead: 'To finish verifying your email address for {app}, confirm it below.',
+  link_confirm_button: 'Confirm my email',
+  link_verified_title: 'Email verified',
+  link_verified_lead: 'Thank you: your email address is verified. You can close this page.',
+  link_not_verified_title: 'Email not verified',
+  link_reset_invalid_title: 'Reset link not valid',
+  link_failed_lead: 'This link is invalid, has expired or was already used.',
+  link_failed_next: 'Ask for a new one from the app.',
+  link_reset_title: 'Choose a new password',
+  link_reset_label: 'New password',
+  link_reset_hint: 'At least {min} characters. Every signed-in device will be signed out.',
+  link_reset_button: 'Set new password',
+  link_reset_done_title: 'Password changed',
+  link_reset_done_lead: 'Your password has been changed. You can now log in with it.',
 } as const
 
 export type PageKey = keyof typeof en

@@ -1,3 +1,4 @@
+import type { Locale } from '../../config'
 import { sha256Hex } from '../../crypto/hash'
 import { hashPassword } from '../../crypto/password'
 import { randomToken } from '../../crypto/random'
@@ -28,6 +29,8 @@ export interface LinkTarget {
   userId: string
   email: string
   retireOlder?: boolean
+  /** The account's language: the link's page speaks it (`ui_locales`, SPEC §15). */
+  locale?: Locale | undefined
 }
 
 /**
@@ -37,7 +40,7 @@ export interface LinkTarget {
 export async function createLink(
   deps: Deps,
   purpose: LinkPurpose,
-  { userId, email, ...opts }: LinkTarget,
+  { userId, email, locale, ...opts }: LinkTarget,
 ): Promise<{ url: string; hash: string; minutes: number }> {
   const token = randomToken(32)
   const hash = await sha256Hex(token)
@@ -46,7 +49,8 @@ export async function createLink(
   await deps.linkTokens.issue({ hash, purpose, userId, email, createdAt: now, expiresAt: now + ttlMs }, opts)
   // The pool's own page (SPEC §12: a link works in its pool only).
   const base = `${deps.config.PUBLIC_URL.replace(/\/$/, '')}${deps.pool.basePath}`
-  return { url: `${base}${path}?token=${token}`, hash, minutes: ttlMs / MINUTE_MS }
+  const lang = locale ? `&ui_locales=${locale}` : ''
+  return { url: `${base}${path}?token=${token}${lang}`, hash, minutes: ttlMs / MINUTE_MS }
 }
 
 /**
@@ -65,14 +69,14 @@ export async function sendEmailVerification(
 /** Sends a reserved `email_change` code with a verification link (see `sendEmailVerification`). */
 export async function deliverEmailVerification(deps: Deps, user: UserRow, reservation: Reservation): Promise<void> {
   // Older links are retired only once this one is sent: a failed change leaves the pending one working.
-  const to = { userId: user.id, email: reservation.to.address, retireOlder: false }
+  const locale = accountLocale(deps.config, user.locale)
+  const to = { userId: user.id, email: reservation.to.address, retireOlder: false, locale }
   const link = await createLink(deps, 'email_verify', to).catch(async (err: unknown) => {
     await releaseOtp(deps, reservation) // nothing was sent: no cooldown is charged
     throw err
   })
   try {
     // No name: the address is not proved yet, so the mail carries only our own words (SPEC §6.6).
-    const locale = accountLocale(deps.config, user.locale)
     await deliverOtp(deps, reservation, { userId: user.id, locale, link: link.url, linkMinutes: link.minutes })
   } catch (err) {
     await deps.linkTokens.discard(link.hash)

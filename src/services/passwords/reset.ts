@@ -1,6 +1,7 @@
 import { hashPassword } from '../../crypto/password'
 import type { Deps } from '../../deps'
 import { invalidAccessToken } from '../../errors'
+import { accountLocale } from '../../i18n/locale'
 import type { UserRow } from '../../storage/db/schema'
 import { createLink, sendNotice } from '../account'
 import { audit } from '../audit'
@@ -43,7 +44,8 @@ export function requestPasswordReset(deps: Deps, input: IdentifierInput, client:
     // By email, the code comes with a one-time link to the reset page.
     extrasFor: async (user) => {
       if (to.channel !== 'email' || !user) return {}
-      const link = await createLink(deps, 'password_reset', { userId: user.id, email: to.address })
+      const locale = accountLocale(deps.config, user.locale)
+      const link = await createLink(deps, 'password_reset', { userId: user.id, email: to.address, locale })
       return { link: link.url, linkMinutes: link.minutes }
     },
   })
