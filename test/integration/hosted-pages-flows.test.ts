@@ -337,6 +337,20 @@ describe('consent', () => {
     expect(row).toBeNull()
   })
 
+  it('Deny does not send the browser to a redirect URI the client no longer registers', async () => {
+    const own = await insertClient()
+    const sealed = await sealedRequest(own)
+    const { browser } = await signedInBrowser()
+    await browser.get(`/oauth2/consent?request=${encodeURIComponent(sealed)}`)
+    // An admin removes the URI while the request (sealed for up to 30 minutes) is open.
+    await env.DB.prepare(`UPDATE oauth_clients SET redirect_uris = '["https://app.example.com/other"]' WHERE id = ?`)
+      .bind(own)
+      .run()
+    const res = await browser.post('/oauth2/consent', { decision: 'deny' }, sealed)
+    expect(res.status).toBe(400)
+    expect(res.headers.get('location')).toBeNull()
+  })
+
   it('without a browser session, sends the browser to sign in first', async () => {
     const res = await new Browser().get(`/oauth2/consent?request=${encodeURIComponent(request)}`)
     expect(res.status).toBe(303)

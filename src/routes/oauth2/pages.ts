@@ -322,7 +322,10 @@ hosted.post(
   action(async (p) => {
     const session = await browserSession(p)
     if (!session) return toSignIn(p)
-    if (p.form.decision !== 'allow') return p.redirect(denyRequest(p.deps, p.request))
+    if (p.form.decision !== 'allow') {
+      const back = await denyRequest(p.deps, p.request)
+      return back ? p.redirect(back) : p.render((v) => errorScreen(v, v.t('err_request')), 400)
+    }
     await grantConsent(p.deps, { request: p.request, userId: session.user.id })
     return p.redirect(`${p.view.base}/oauth2/authorize/resume?request=${encodeURIComponent(p.sealed)}`)
   }),

@@ -1,6 +1,7 @@
 import type { Deps } from '../../deps'
 import { AppError } from '../../errors'
 import { type AuthorizationRequest, openRequest } from './authorization-request'
+import { listOf } from './provider'
 
 /** What the consent and sign-in pages show of a request: the client's name and the scopes asked. */
 export interface RequestView {
@@ -55,7 +56,13 @@ export function errorRedirect(deps: Deps, request: Pick<AuthorizationRequest, 'r
   return url.toString()
 }
 
-/** The redirect for a user who declined the consent screen. */
-export function denyRequest(deps: Deps, request: AuthorizationRequest): string {
+/**
+ * The redirect for a user who declined the consent screen; undefined when the request's redirect
+ * URI is no longer one its client (of this pool) registers: the sealed request may be 30 minutes
+ * old, and a URI an admin removed meanwhile must not receive the browser.
+ */
+export async function denyRequest(deps: Deps, request: AuthorizationRequest): Promise<string | undefined> {
+  const client = await deps.oauthClients.byId(request.clientId)
+  if (!client || client.pool !== deps.pool.id || !listOf(client.redirectUris).includes(request.redirectUri)) return undefined
   return errorRedirect(deps, request, 'access_denied')
 }
