@@ -99,6 +99,42 @@ describe('authorize refuses', () => {
     expect(new URL(resumed.headers.get('location') ?? '').searchParams.get('code')).toBeTruthy()
   })
 
+  it('prompt=consent, alone or with login, asks again despite an earlier consent; the consent given then answers', async () => {
+    const third = await createClient({ firstParty: false })
+    const session = await browserSession(box)
+    const consent = (at: number) =>
+      env.DB.prepare(
+        "INSERT OR REPLACE INTO oauth_consents (user_id, client_id, scope, granted_at) VALUES (?, ?, 'openid profile email phone', ?)",
+      )
+        .bind(session.userId, third.id, at)
+        .run()
+    const resume = (sealed: string) =>
+      call('GET', `/oauth2/authorize/resume?request=${encodeURIComponent(sealed)}`, {
+        env: OIDC,
+        headers: { cookie: session.cookie },
+      })
+    const sealedOf = (res: Response) => new URL(res.headers.get('location') ?? '', 'https://x').searchParams.get('request') ?? ''
+    await consent(Date.now() - 60_000)
+    // Without prompt: the earlier consent answers at once.
+    const plain = await codeRequest(third.id)
+    expect(codeOf(await authorizeCall(plain.params, session.cookie), plain.params.state)).toBeTruthy()
+    // prompt=consent: the consent page, and back from it (a consent after the request) the code.
+    const asked = await authorizeCall((await codeRequest(third.id, { prompt: 'consent' })).params, session.cookie)
+    expect(asked.headers.get('location')).toMatch(/^\/oauth2\/consent\?/)
+    expect((await resume(sealedOf(asked))).headers.get('location')).toMatch(/^\/oauth2\/consent\?/)
+    await sleep(5)
+    await consent(Date.now())
+    expect(new URL((await resume(sealedOf(asked))).headers.get('location') ?? '').searchParams.get('code')).toBeTruthy()
+    // prompt=login consent: the sign-in page, then (signed in anew) the consent page, not the code.
+    await consent(Date.now() - 60_000)
+    const both = await authorizeCall((await codeRequest(third.id, { prompt: 'login consent' })).params, session.cookie)
+    expect(both.headers.get('location')).toMatch(/^\/oauth2\/sign-in\?/)
+    await sleep(5)
+    await env.DB.prepare('UPDATE sessions SET auth_time = ? WHERE user_id = ?').bind(Date.now(), session.userId).run()
+    const afterSignIn = await resume(sealedOf(both))
+    expect(afterSignIn.headers.get('location')).toMatch(/^\/oauth2\/consent\?/)
+  })
+
   it('prompt=login and an exceeded max_age: the sign-in page, even with a session', async () => {
     const client = await createClient()
     const session = await browserSession(box)

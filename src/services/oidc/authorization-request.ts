@@ -20,6 +20,8 @@ const AuthorizationRequest = z.object({
   nonce: z.string().optional(),
   codeChallenge: z.string(),
   prompt: z.enum(['none', 'login', 'consent']).optional(),
+  /** `prompt` named `consent` (alone or with `login`): only a consent given after `iat` will do. */
+  reconsent: z.boolean().optional(),
   /** Seconds (OpenID Connect `max_age`). */
   maxAge: z.number().int().nonnegative().optional(),
   loginHint: z.string().optional(),

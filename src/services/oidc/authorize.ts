@@ -44,7 +44,7 @@ function promptOf(params: Params): AuthorizationRequest['prompt'] {
   const values = (param(params, 'prompt') ?? '').split(' ').filter(Boolean)
   if (values.some((v) => !PROMPTS.has(v))) throw new RedirectedError('invalid_request', 'prompt may be none, login or consent')
   if (values.includes('none') && values.length > 1) throw new RedirectedError('invalid_request', 'prompt=none stands alone')
-  // login and consent together: a fresh sign-in, then the consent screen is asked again as login's resume shows it.
+  // login and consent together: a fresh sign-in (prompt), then the consent screen (`reconsent`).
   if (values.includes('login')) return 'login'
   return values[0] as AuthorizationRequest['prompt']
 }
@@ -85,6 +85,7 @@ function validated(params: Params, client: OauthClientRow, now: number): Omit<Au
     ...optional('ui_locales', 128),
   } as Record<string, string | undefined>
   const prompt = promptOf(params)
+  const reconsent = (param(params, 'prompt') ?? '').split(' ').includes('consent')
   return {
     scope: scopes.join(' '),
     codeChallenge: challenge,
@@ -92,6 +93,7 @@ function validated(params: Params, client: OauthClientRow, now: number): Omit<Au
     ...(state !== undefined ? { state } : {}),
     ...(nonce !== undefined ? { nonce } : {}),
     ...(prompt ? { prompt } : {}),
+    ...(reconsent ? { reconsent } : {}),
     ...(maxAgeText !== undefined ? { maxAge: Number(maxAgeText) } : {}),
     ...(login_hint !== undefined ? { loginHint: login_hint } : {}),
     ...(ui_locales !== undefined ? { uiLocales: ui_locales } : {}),
@@ -119,7 +121,7 @@ export async function authorize(deps: Deps, params: Params, cookie: string | und
     const state = safeState(params)
     return { location: errorRedirect(deps, { redirectUri, state }, err.error) }
   }
-  return proceed(deps, { request, client, cookie, fresh: true })
+  return proceed(deps, { request, client, cookie })
 }
 
 /** The state to echo with an error: the request's, unless it is the parameter that was wrong. */
@@ -141,15 +143,13 @@ export async function resumeAuthorization(deps: Deps, request: AuthorizationRequ
   if (!client || client.pool !== deps.pool.id || !listOf(client.redirectUris).includes(request.redirectUri)) {
     throw new OAuthError('invalid_request', 'This application is no longer registered')
   }
-  return proceed(deps, { request, client, cookie, fresh: false })
+  return proceed(deps, { request, client, cookie })
 }
 
 interface Proceeding {
   request: AuthorizationRequest
   client: OauthClientRow
   cookie: string | undefined
-  /** The request just arrived (authorize) rather than came back from a page (resume). */
-  fresh: boolean
 }
 
 /** Whether the browser session satisfies the request's `prompt=login` and `max_age`. */
@@ -164,7 +164,7 @@ function signedInEnough(session: BrowserSession | null, request: AuthorizationRe
   return true
 }
 
-async function proceed(deps: Deps, { request, client, cookie, fresh }: Proceeding): Promise<Next> {
+async function proceed(deps: Deps, { request, client, cookie }: Proceeding): Promise<Next> {
   const session = await readBrowserSession(deps, cookie)
   const pages = `${poolPrefix(deps.pool.id)}/oauth2`
   const page = async (name: string) => ({
@@ -175,9 +175,8 @@ async function proceed(deps: Deps, { request, client, cookie, fresh }: Proceedin
     return page('sign-in')
   }
   if (!client.firstParty) {
-    // prompt=consent asks again on arrival; back from the consent page, the consent just recorded answers.
-    const asked = request.prompt === 'consent' && fresh
-    if (asked || !(await hasConsent(deps, { request, userId: session.user.id }))) {
+    // prompt=consent (with login too): only a consent given on this request's own consent page.
+    if (!(await hasConsent(deps, { request, userId: session.user.id }))) {
       if (request.prompt === 'none') return { location: errorRedirect(deps, request, 'consent_required') }
       return page('consent')
     }

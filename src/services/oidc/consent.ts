@@ -27,20 +27,24 @@ export async function grantConsent(
   deps: Deps,
   { request, userId }: { request: AuthorizationRequest; userId: string },
 ): Promise<void> {
-  const before = (await deps.oauthConsents.scopeOf(userId, request.clientId))?.split(' ') ?? []
+  const before = (await deps.oauthConsents.of(userId, request.clientId))?.scope.split(' ') ?? []
   const scope = [...new Set([...before, ...request.scope.split(' ')])].filter(Boolean).join(' ')
   await deps.oauthConsents.grant({ userId, clientId: request.clientId, scope, now: deps.now() })
 }
 
-/** Whether `userId` already consented to the request's client, with every scope the request asks. */
+/**
+ * Whether `userId` already consented to the request's client, with every scope the request asks;
+ * after `prompt=consent`, only a consent given after the request arrived (its own consent page).
+ */
 export async function hasConsent(
   deps: Deps,
   { request, userId }: { request: AuthorizationRequest; userId: string },
 ): Promise<boolean> {
-  const recorded = await deps.oauthConsents.scopeOf(userId, request.clientId)
+  const recorded = await deps.oauthConsents.of(userId, request.clientId)
   // No consent recorded: the screen is due, whatever the request asks (an empty scope too).
   if (recorded === undefined) return false
-  const granted = new Set(recorded.split(' '))
+  if (request.reconsent && recorded.grantedAt < request.iat) return false
+  const granted = new Set(recorded.scope.split(' '))
   return request.scope.split(' ').every((s) => !s || granted.has(s))
 }
 
